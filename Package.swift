@@ -1,0 +1,122 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Strict concurrency and Swift 6 mode everywhere; these upcoming features keep imports honest.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "likeness",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "likeness", targets: ["LikenessCLI"]),
+        .library(name: "LikenessAPI", targets: ["LikenessAPI"]),
+    ],
+    dependencies: [
+        // Traits off unless used: each default trait pulls in more to build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["ConfigurationSupport"]),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0", traits: []),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Already in the graph through Hummingbird; named here because Likeness imports them.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
+    targets: [
+        // Wire dialects, the canonical request and its validation. Foundation only.
+        .target(name: "LikenessAPI", swiftSettings: swiftSettings),
+
+        // libvips through a header of static inline wrappers (Swift cannot call C variadics).
+        .systemLibrary(
+            name: "CVips",
+            path: "Sources/CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"]), .brew(["vips"])]
+        ),
+        .target(name: "LikenessImaging", dependencies: ["CVips"], swiftSettings: swiftSettings),
+
+        .target(
+            name: "LikenessEngines",
+            dependencies: ["LikenessAPI", "LikenessImaging"],
+            swiftSettings: swiftSettings
+        ),
+
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        .target(
+            name: "LikenessStore",
+            dependencies: [
+                "LikenessAPI", "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
+            name: "LikenessServer",
+            dependencies: [
+                "LikenessAPI", "LikenessImaging", "LikenessEngines", "LikenessStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "LikenessCLI",
+            dependencies: [
+                "LikenessServer", "LikenessAPI", "LikenessStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "LikenessBench",
+            dependencies: [
+                "LikenessServer", "LikenessEngines", "LikenessAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "bench/LikenessBench",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "LikenessAPITests", dependencies: ["LikenessAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "LikenessImagingTests", dependencies: ["LikenessImaging"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LikenessEnginesTests",
+            dependencies: ["LikenessEngines", "LikenessImaging"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LikenessStoreTests", dependencies: ["LikenessStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LikenessServerTests",
+            dependencies: [
+                "LikenessServer", "LikenessImaging",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

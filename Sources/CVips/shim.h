@@ -1,0 +1,156 @@
+#ifndef LIKENESS_CVIPS_SHIM_H
+#define LIKENESS_CVIPS_SHIM_H
+// Non-variadic wrappers over the libvips calls Likeness uses. Swift cannot call C variadic
+// functions, and most of libvips takes its optional arguments as a NULL-terminated list.
+#include <vips/vips.h>
+
+static inline int lk_vips_start(const char *program) {
+    if (VIPS_INIT(program) != 0) return -1;
+    // Every operation here runs once on fresh inputs; the operation cache would only hold memory.
+    vips_cache_set_max(0);
+    return 0;
+}
+
+static inline const char *lk_vips_error(void) { return vips_error_buffer(); }
+static inline void lk_vips_error_clear(void) { vips_error_clear(); }
+static inline void lk_vips_unref(VipsImage *image) { g_object_unref(image); }
+static inline void lk_vips_free(void *bytes) { g_free(bytes); }
+
+static inline int lk_vips_width(VipsImage *image) { return vips_image_get_width(image); }
+static inline int lk_vips_height(VipsImage *image) { return vips_image_get_height(image); }
+static inline int lk_vips_bands(VipsImage *image) { return vips_image_get_bands(image); }
+
+/// The loader libvips would pick for these bytes (by content, not by name), or NULL.
+static inline const char *lk_vips_loader_for(const void *bytes, size_t length) {
+    return vips_foreign_find_load_buffer(bytes, length);
+}
+
+/// Opens the header only: no pixel is decoded until the image is read. The caller keeps
+/// `bytes` alive until the returned image is released.
+static inline VipsImage *lk_vips_open(const void *bytes, size_t length) {
+    return vips_image_new_from_buffer(bytes, length, "",
+        "access", VIPS_ACCESS_SEQUENTIAL,
+        "fail_on", VIPS_FAIL_ON_ERROR,
+        NULL);
+}
+
+/// Decodes every pixel into memory, applying EXIF orientation and converting to 8-bit sRGB
+/// with 3 bands (alpha flattened on white), so that later steps see one kind of image.
+static inline VipsImage *lk_vips_decode_rgb(VipsImage *lazy) {
+    VipsImage *rotated = NULL, *srgb = NULL, *flat = NULL, *cast = NULL, *out = NULL;
+    if (vips_autorot(lazy, &rotated, NULL)) goto fail;
+    if (vips_colourspace(rotated, &srgb, VIPS_INTERPRETATION_sRGB, NULL)) goto fail;
+    if (vips_image_hasalpha(srgb)) {
+        double white[3] = {255, 255, 255};
+        VipsArrayDouble *background = vips_array_double_new(white, 3);
+        int failed = vips_flatten(srgb, &flat, "background", background, NULL);
+        vips_area_unref(VIPS_AREA(background));
+        if (failed) goto fail;
+    } else {
+        flat = srgb; g_object_ref(flat);
+    }
+    if (vips_cast_uchar(flat, &cast, NULL)) goto fail;
+    out = vips_image_copy_memory(cast);
+fail:
+    if (rotated) g_object_unref(rotated);
+    if (srgb) g_object_unref(srgb);
+    if (flat) g_object_unref(flat);
+    if (cast) g_object_unref(cast);
+    return out;
+}
+
+/// A linear gradient between two sRGB colours, horizontal or vertical, in memory.
+static inline VipsImage *lk_vips_gradient(int width, int height, int vertical,
+                                          const double from[3], const double to[3]) {
+    VipsImage *ramp = NULL, *turned = NULL, *coloured = NULL, *cast = NULL, *tagged = NULL, *out = NULL;
+    double scale[3] = {to[0] - from[0], to[1] - from[1], to[2] - from[2]};
+    double offset[3] = {from[0], from[1], from[2]};
+    if (vertical) {
+        if (vips_grey(&ramp, height, width, NULL)) goto fail;
+        if (vips_rot90(ramp, &turned, NULL)) goto fail;
+    } else {
+        if (vips_grey(&turned, width, height, NULL)) goto fail;
+    }
+    if (vips_linear(turned, &coloured, scale, offset, 3, NULL)) goto fail;
+    if (vips_cast_uchar(coloured, &cast, NULL)) goto fail;
+    if (vips_copy(cast, &tagged, "interpretation", VIPS_INTERPRETATION_sRGB, NULL)) goto fail;
+    out = vips_image_copy_memory(tagged);
+fail:
+    if (ramp) g_object_unref(ramp);
+    if (turned) g_object_unref(turned);
+    if (coloured) g_object_unref(coloured);
+    if (cast) g_object_unref(cast);
+    if (tagged) g_object_unref(tagged);
+    return out;
+}
+
+/// A solid RGBA block, for translucent panels.
+static inline VipsImage *lk_vips_solid_rgba(int width, int height, const double rgba[4]) {
+    VipsImage *black = NULL, *coloured = NULL, *cast = NULL, *out = NULL;
+    double scale[4] = {1, 1, 1, 1};
+    if (vips_black(&black, width, height, "bands", 4, NULL)) goto fail;
+    if (vips_linear(black, &coloured, scale, (double *)rgba, 4, NULL)) goto fail;
+    if (vips_cast_uchar(coloured, &cast, NULL)) goto fail;
+    vips_copy(cast, &out, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
+fail:
+    if (black) g_object_unref(black);
+    if (coloured) g_object_unref(coloured);
+    if (cast) g_object_unref(cast);
+    return out;
+}
+
+/// Draws in place; `image` must be a memory image owned by the caller.
+static inline int lk_vips_fill_rect(VipsImage *image, const double ink[3], int left, int top, int width, int height) {
+    return vips_draw_rect(image, (double *)ink, 3, left, top, width, height, "fill", TRUE, NULL);
+}
+
+static inline int lk_vips_fill_circle(VipsImage *image, const double ink[3], int cx, int cy, int radius) {
+    return vips_draw_circle(image, (double *)ink, 3, cx, cy, radius, "fill", TRUE, NULL);
+}
+
+/// Scales and centre-crops to exactly width x height.
+static inline VipsImage *lk_vips_cover(VipsImage *in, int width, int height) {
+    VipsImage *out = NULL;
+    if (vips_thumbnail_image(in, &out, width, "height", height, "crop", VIPS_INTERESTING_CENTRE, NULL)) return NULL;
+    return out;
+}
+
+/// Pango markup rendered as RGBA, wrapped at `width` and shrunk to fit `height` when it is > 0.
+static inline VipsImage *lk_vips_text(const char *markup, const char *font, int width, int height, int dpi) {
+    VipsImage *out = NULL;
+    int failed = height > 0
+        ? vips_text(&out, markup, "font", font, "width", width, "height", height, "rgba", TRUE, NULL)
+        : vips_text(&out, markup, "font", font, "width", width, "dpi", dpi, "rgba", TRUE, NULL);
+    return failed ? NULL : out;
+}
+
+/// `overlay` over `base` at (x, y); the result keeps base's size and drops alpha.
+static inline VipsImage *lk_vips_overlay(VipsImage *base, VipsImage *overlay, int x, int y) {
+    VipsImage *composed = NULL, *flat = NULL, *out = NULL;
+    if (vips_composite2(base, overlay, &composed, VIPS_BLEND_MODE_OVER, "x", x, "y", y, NULL)) goto fail;
+    if (vips_image_hasalpha(composed)) {
+        if (vips_flatten(composed, &flat, NULL)) goto fail;
+    } else {
+        flat = composed; g_object_ref(flat);
+    }
+    out = vips_image_copy_memory(flat);
+fail:
+    if (composed) g_object_unref(composed);
+    if (flat) g_object_unref(flat);
+    return out;
+}
+
+/// Encodes JPEG or PNG (format 0 or 1), writing `xmp` as the file's XMP packet when given.
+static inline int lk_vips_encode(VipsImage *in, int format, int quality, const char *xmp, size_t xmp_length,
+                                 void **bytes, size_t *length) {
+    VipsImage *tagged = NULL;
+    int failed;
+    if (vips_copy(in, &tagged, NULL)) return -1;
+    if (xmp && xmp_length > 0) vips_image_set_blob_copy(tagged, VIPS_META_XMP_NAME, xmp, xmp_length);
+    failed = format == 0
+        ? vips_jpegsave_buffer(tagged, bytes, length, "Q", quality, NULL)
+        : vips_pngsave_buffer(tagged, bytes, length, NULL);
+    g_object_unref(tagged);
+    return failed;
+}
+#endif

@@ -1,0 +1,22 @@
+/// A failure that a caller sees: a catalogue code and a message that says what to fix.
+///
+/// Messages name the field and the rule (`"n must be an integer in 1...9"`), because the
+/// MiniMax dialect has nowhere else to put that information.
+public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: StatusCode
+    public var message: String
+    /// The request field at fault, when one is (`"subject_reference[0].image_file"`).
+    public var field: String?
+
+    public init(_ code: StatusCode, _ message: String? = nil, field: String? = nil) {
+        self.code = code
+        self.message = message ?? code.defaultMessage
+        self.field = field
+    }
+
+    public var description: String { "\(code.rawValue) \(message)" }
+
+    public static func invalid(_ field: String, _ rule: String) -> APIError {
+        APIError(.invalidParameters, "invalid params, \(field) \(rule)", field: field)
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import LikenessServer
+import LikenessStore
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage API keys in the data directory (works while the server runs).",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key and print its secret once.")
+        @Option(help: "A label to recognise the key by.") var name = "unnamed"
+        @OptionGroup var data: DataDirectoryOption
+
+        func run() throws {
+            let directory = try DataDirectory(root: URL(filePath: try data.configuration().dataDirectory))
+            let issued = try directory.store.createKey(name: name, secret: nil)
+            print("\(issued.key.id)\t\(issued.secret)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (secrets are never shown again).")
+        @OptionGroup var data: DataDirectoryOption
+
+        func run() throws {
+            let directory = try DataDirectory(root: URL(filePath: try data.configuration().dataDirectory))
+            let format = ISO8601DateFormatter()
+            print("ID\tNAME\tPREFIX\tCREATED\tLAST USED\tSTATUS")
+            for key in try directory.store.listKeys() {
+                let status = key.revokedAt.map { "revoked \(format.string(from: $0))" } ?? "active"
+                let used = key.lastUsedAt.map(format.string(from:)) ?? "never"
+                print("\(key.id)\t\(key.name)\t\(key.displayPrefix)\t\(format.string(from: key.createdAt))\t\(used)\t\(status)")
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key: its requests fail with 2049 from now on.")
+        @Argument(help: "The key's id, as `keys list` shows it.") var id: String
+        @OptionGroup var data: DataDirectoryOption
+
+        func run() throws {
+            let directory = try DataDirectory(root: URL(filePath: try data.configuration().dataDirectory))
+            guard try directory.store.revokeKey(id: id) else {
+                throw ValidationError("no active key with id \(id)")
+            }
+            print("revoked \(id)")
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Configuration
+import Hummingbird
+import LikenessServer
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the API. With no upstream configured, images come from the built-in preview engine.")
+
+    @Option(help: "Address to listen on (env LIKENESS_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env LIKENESS_PORT; default 8080).")
+    var port: Int?
+
+    @OptionGroup var data: DataDirectoryOption
+
+    func run() async throws {
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let host { flags["likeness.host"] = ConfigValue(.string(host), isSecret: false) }
+        if let port { flags["likeness.port"] = ConfigValue(.int(port), isSecret: false) }
+        let configuration = try data.configuration(flags)
+
+        let (directory, firstKey) = try prepareDataDirectory(configuration)
+        if let firstKey {
+            if configuration.firstAPIKey == nil {
+                print("Created the first API key (shown once, also saved to \(directory.apiKeyFile.path)):")
+                print("  \(firstKey.secret)")
+            } else {
+                print("Adopted LIKENESS_API_KEY as the first API key (\(firstKey.key.id)).")
+            }
+        }
+        let application = try buildApplication(configuration: configuration, dataDirectory: directory)
+        print("Likeness serving on http://\(configuration.host):\(configuration.port) (data in \(directory.root.path))")
+        try await application.runService()
+    }
+}

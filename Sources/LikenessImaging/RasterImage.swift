@@ -1,0 +1,140 @@
+import CVips
+import Foundation
+
+/// A decoded image in memory, owned by this object.
+///
+/// Deliberately not `Sendable`: drawing mutates it in place. Build one, draw, encode, and let it
+/// go, all within one task.
+public final class RasterImage {
+    let pointer: OpaquePointer
+
+    init(taking pointer: OpaquePointer) {
+        self.pointer = pointer
+    }
+
+    deinit {
+        lk_vips_unref(UnsafeMutablePointer(pointer))
+    }
+
+    var vips: UnsafeMutablePointer<VipsImage> { UnsafeMutablePointer(pointer) }
+
+    public var width: Int { Int(lk_vips_width(vips)) }
+    public var height: Int { Int(lk_vips_height(vips)) }
+    public var bands: Int { Int(lk_vips_bands(vips)) }
+
+    static func wrap(_ image: UnsafeMutablePointer<VipsImage>?, _ context: String) throws(ImagingError)
+        -> RasterImage
+    {
+        guard let image else { throw ImagingError.fromVips(.operationFailed, context) }
+        return RasterImage(taking: OpaquePointer(image))
+    }
+
+    /// Decodes untrusted bytes into 8-bit sRGB, upright per EXIF orientation. The header is
+    /// checked against `limits` before any pixel is decoded, and truncated data is an error.
+    public convenience init(decoding bytes: Data, limits: DecodeLimits = DecodeLimits()) throws(ImagingError) {
+        let header = try ImageHeader(probing: bytes)
+        try limits.check(header)
+        let result: Result<OpaquePointer, ImagingError> = bytes.withUnsafeBytes { raw in
+            guard let lazy = lk_vips_open(raw.baseAddress, raw.count) else {
+                return .failure(ImagingError.fromVips(.unreadable, "unreadable image"))
+            }
+            defer { lk_vips_unref(lazy) }
+            // Decoding finishes here, while `bytes` is still alive: libvips does not copy them.
+            guard let decoded = lk_vips_decode_rgb(lazy) else {
+                return .failure(ImagingError.fromVips(.unreadable, "corrupt or truncated \(header.format.rawValue)"))
+            }
+            return .success(OpaquePointer(decoded))
+        }
+        self.init(taking: try result.get())
+    }
+
+    /// A horizontal or vertical gradient canvas.
+    public static func gradient(width: Int, height: Int, from start: RGB, to end: RGB, vertical: Bool) throws(ImagingError)
+        -> RasterImage
+    {
+        try Imaging.ensureStarted()
+        let image = lk_vips_gradient(Int32(width), Int32(height), vertical ? 1 : 0, start.components, end.components)
+        return try wrap(image, "gradient failed")
+    }
+
+    /// A translucent block; `alpha` 0 is invisible, 255 opaque.
+    public static func panel(width: Int, height: Int, colour: RGB, alpha: UInt8) throws(ImagingError) -> RasterImage {
+        try Imaging.ensureStarted()
+        return try wrap(lk_vips_solid_rgba(Int32(width), Int32(height), colour.components + [Double(alpha)]), "panel failed")
+    }
+
+    /// Plain text (not markup) rendered in `colour`, wrapped at `width`. With `fitHeight` the
+    /// type is shrunk until the block fits; otherwise it is set at `dpi`.
+    public static func text(
+        _ plain: String, font: String, colour: RGB, width: Int, fitHeight: Int? = nil, dpi: Int = 72
+    ) throws(ImagingError) -> RasterImage {
+        try Imaging.ensureStarted()
+        let markup = "<span foreground=\"\(colour.hex)\">\(escapeMarkup(plain))</span>"
+        return try wrap(lk_vips_text(markup, font, Int32(width), Int32(fitHeight ?? 0), Int32(dpi)), "text rendering failed")
+    }
+
+    static func escapeMarkup(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text.unicodeScalars {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            // Control characters are invalid in Pango markup; a prompt may carry them.
+            case _ where character.value < 0x20 && character != "\n": escaped += " "
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped
+    }
+
+    public func fillRectangle(x: Int, y: Int, width: Int, height: Int, colour: RGB) throws(ImagingError) {
+        guard lk_vips_fill_rect(vips, colour.components, Int32(x), Int32(y), Int32(width), Int32(height)) == 0 else {
+            throw ImagingError.fromVips(.operationFailed, "drawing failed")
+        }
+    }
+
+    public func fillCircle(centreX: Int, centreY: Int, radius: Int, colour: RGB) throws(ImagingError) {
+        guard lk_vips_fill_circle(vips, colour.components, Int32(centreX), Int32(centreY), Int32(radius)) == 0 else {
+            throw ImagingError.fromVips(.operationFailed, "drawing failed")
+        }
+    }
+
+    /// Scaled and centre-cropped to fill exactly `width` × `height`.
+    public func covering(width: Int, height: Int) throws(ImagingError) -> RasterImage {
+        try RasterImage.wrap(lk_vips_cover(vips, Int32(width), Int32(height)), "resize failed")
+    }
+
+    /// `overlay` composited over this image at (x, y); alpha is flattened away.
+    public func overlaying(_ overlay: RasterImage, x: Int, y: Int) throws(ImagingError) -> RasterImage {
+        try RasterImage.wrap(lk_vips_overlay(vips, overlay.vips, Int32(x), Int32(y)), "composite failed")
+    }
+
+    public enum EncodedFormat: Sendable {
+        case jpeg(quality: Int)
+        case png
+    }
+
+    /// Encodes, writing `xmp` (an XMP packet) into the file's metadata when given.
+    public func encoded(as format: EncodedFormat, xmp: String? = nil) throws(ImagingError) -> Data {
+        var bytes: UnsafeMutableRawPointer? = nil
+        var length = 0
+        let (code, quality): (Int32, Int32) =
+            switch format {
+            case .jpeg(let quality): (0, Int32(quality))
+            case .png: (1, 0)
+            }
+        let xmpBytes = Array((xmp ?? "").utf8)
+        let failed = xmpBytes.withUnsafeBufferPointer { packet in
+            packet.withMemoryRebound(to: CChar.self) { chars in
+                lk_vips_encode(vips, code, quality, xmp == nil ? nil : chars.baseAddress, chars.count, &bytes, &length)
+            }
+        }
+        guard failed == 0, let bytes else { throw ImagingError.fromVips(.operationFailed, "encoding failed") }
+        defer { lk_vips_free(bytes) }
+        return Data(bytes: bytes, count: length)
+    }
+}

@@ -1,0 +1,80 @@
+import Configuration
+import Foundation
+import Hummingbird
+import LikenessAPI
+import LikenessEngines
+import LikenessImaging
+import LikenessStore
+import Logging
+
+/// Opens the data directory and makes sure a first API key exists.
+///
+/// On a store with no keys it adopts `configuration.firstAPIKey` or generates one; a generated
+/// key is also written to `<data-dir>/api-key` (mode 0600). Returns the key when it was created
+/// now, so the caller can print it once.
+public func prepareDataDirectory(_ configuration: LikenessConfiguration) throws -> (DataDirectory, IssuedAPIKey?) {
+    let directory = try DataDirectory(root: URL(filePath: configuration.dataDirectory, directoryHint: .isDirectory))
+    guard try directory.store.keyCount() == 0 else { return (directory, nil) }
+    let issued = try directory.store.createKey(name: "first key", secret: configuration.firstAPIKey)
+    if configuration.firstAPIKey == nil {
+        try DataDirectory.writePrivate(Data((issued.secret + "\n").utf8), to: directory.apiKeyFile)
+    }
+    return (directory, issued)
+}
+
+/// Builds the Likeness application: every route, on one data directory and one engine.
+///
+/// Before it serves, it recovers from an unclean stop: jobs left queued or running are marked
+/// failed, and partial or unreferenced image files are removed.
+public func buildApplication(
+    configuration: LikenessConfiguration,
+    dataDirectory: DataDirectory,
+    engine: any ImageEngine = PreviewEngine(),
+    fetcher: (any ReferenceFetching)? = nil,
+    logger: Logger? = nil
+) throws -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "likeness")
+    logger.logLevel = configuration.logLevel
+    try Imaging.ensureStarted()
+
+    let store = dataDirectory.store
+    let interrupted = try store.failInterruptedJobs(at: Date())
+    let removedFiles = dataDirectory.blobs.sweep(keeping: try store.imageIDs())
+    if interrupted > 0 || removedFiles > 0 {
+        logger.notice("recovered from an unclean stop", metadata: ["jobs": "\(interrupted)", "files": "\(removedFiles)"])
+    }
+
+    let signer = URLSigner(secret: try dataDirectory.signingSecret())
+    let service = GenerationService(
+        engine: engine, jobs: store, blobs: dataDirectory.blobs,
+        fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch),
+        promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
+        maximumConcurrentJobs: configuration.maximumConcurrentJobs, logger: logger)
+
+    let router = Router()
+    router.middlewares.add(LogRequestsMiddleware(.debug))
+    MiniMaxController(
+        service: service, authenticator: Authenticator(keys: store, logger: logger),
+        imageLinks: ImageLinks(signer: signer, publicURL: configuration.publicURL),
+        maximumBodyBytes: configuration.maximumBodyBytes
+    ).addRoutes(to: router)
+    FilesController(images: store, blobs: dataDirectory.blobs, signer: signer).addRoutes(to: router)
+    router.get("/health") { _, _ in
+        HealthReport(status: "ok", engine: engine.name, libvips: Imaging.libraryVersion)
+    }
+
+    let janitor = ImageJanitor(
+        images: store, blobs: dataDirectory.blobs, interval: configuration.janitorInterval, logger: logger)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "Likeness"),
+        services: [janitor],
+        logger: logger)
+}
+
+struct HealthReport: ResponseEncodable {
+    var status: String
+    var engine: String
+    var libvips: String
+}

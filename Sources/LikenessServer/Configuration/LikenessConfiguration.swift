@@ -1,0 +1,69 @@
+import Configuration
+import Foundation
+import LikenessAPI
+import Logging
+
+/// Every setting of `likeness serve`, read through swift-configuration. Each key is read from
+/// the command line first (where `serve` has a flag) and then from the environment, where the
+/// key `likeness.fooBar` is the variable `LIKENESS_FOO_BAR`. The README's table lists them all.
+public struct LikenessConfiguration: Sendable {
+    /// `likeness.host`: the address to listen on. Default `127.0.0.1`.
+    public var host: String
+    /// `likeness.port`: default 8080; 0 picks a free port.
+    public var port: Int
+    /// `likeness.dataDir`: database, images and secrets. Default `./.likeness`.
+    public var dataDirectory: String
+    /// `likeness.publicUrl`: the base of image URLs (`https://img.example.com`). Default: the
+    /// scheme-less `Host` of each request, as `http://<host>`.
+    public var publicURL: String?
+    /// `likeness.apiKey`: the first API key, adopted on first start instead of a generated one.
+    public var firstAPIKey: String?
+    /// `likeness.imageUrlTtlSeconds`: how long image URLs work. Default 86400 (24 hours).
+    public var imageURLLifetime: Duration
+    /// `likeness.janitorIntervalSeconds`: how often expired images are deleted. Default 60.
+    public var janitorInterval: Duration
+    /// `likeness.maxBodyBytes`: the largest request body. Default 16 MiB (a 10 MB reference as base64).
+    public var maximumBodyBytes: Int
+    /// `likeness.maxConcurrentJobs`: generations running at once. Default: the number of cores.
+    public var maximumConcurrentJobs: Int
+    /// `likeness.fetch.allowPrivateNetworks`, `likeness.fetch.timeoutSeconds` (15),
+    /// `likeness.fetch.maxRedirects` (3): reference URL fetching.
+    public var fetch: FetchSettings
+    /// `likeness.safety.blockedPhrases` (comma-separated) or `likeness.safety.phrasesFile` (one
+    /// phrase a line) replace the default prompt policy list.
+    public var promptPolicy: PromptPolicy
+    /// `likeness.logLevel`: trace, debug, info (default), notice, warning, error, critical.
+    public var logLevel: Logger.Level
+
+    public init(reader: ConfigReader) throws {
+        let settings = reader.scoped(to: "likeness")
+        host = settings.string(forKey: "host", default: "127.0.0.1")
+        port = settings.int(forKey: "port", default: 8080)
+        dataDirectory = settings.string(forKey: "dataDir", default: "./.likeness")
+        publicURL = settings.string(forKey: "publicUrl").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        firstAPIKey = settings.string(forKey: "apiKey", isSecret: true)
+        imageURLLifetime = .seconds(settings.int(forKey: "imageUrlTtlSeconds", default: 86_400))
+        janitorInterval = .seconds(settings.int(forKey: "janitorIntervalSeconds", default: 60))
+        maximumBodyBytes = settings.int(forKey: "maxBodyBytes", default: 16 * 1024 * 1024)
+        maximumConcurrentJobs = max(
+            1, settings.int(forKey: "maxConcurrentJobs", default: ProcessInfo.processInfo.activeProcessorCount))
+        fetch = FetchSettings(
+            allowPrivateNetworks: settings.bool(forKey: "fetch.allowPrivateNetworks", default: false),
+            timeout: .seconds(settings.int(forKey: "fetch.timeoutSeconds", default: 15)),
+            maximumRedirects: settings.int(forKey: "fetch.maxRedirects", default: 3))
+        if let path = settings.string(forKey: "safety.phrasesFile") {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            promptPolicy = PromptPolicy(blockedPhrases: text.split(whereSeparator: \.isNewline).map(String.init))
+        } else if let phrases = settings.stringArray(forKey: "safety.blockedPhrases") {
+            promptPolicy = PromptPolicy(blockedPhrases: phrases)
+        } else {
+            promptPolicy = .standard
+        }
+        logLevel = settings.string(forKey: "logLevel").flatMap(Logger.Level.init(rawValue:)) ?? .info
+    }
+
+    /// Settings from the process environment alone.
+    public static func fromEnvironment() throws -> LikenessConfiguration {
+        try LikenessConfiguration(reader: ConfigReader(provider: EnvironmentVariablesProvider()))
+    }
+}

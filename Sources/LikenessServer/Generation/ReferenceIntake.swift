@@ -1,0 +1,40 @@
+import Foundation
+import LikenessAPI
+import LikenessImaging
+
+/// Turns a subject reference into checked bytes: fetched when remote, then judged by content.
+/// Only JPEG and PNG are accepted (whatever the URL or data URL claims), within 10 MB, within
+/// `limits` by the header (refused before a pixel is decoded), and fully decodable.
+struct ReferenceIntake: Sendable {
+    let fetcher: any ReferenceFetching
+    let limits: DecodeLimits
+
+    static let field = "subject_reference[0].image_file"
+
+    func load(_ reference: SubjectReference) async throws(APIError) -> Data {
+        let bytes: Data
+        switch reference.source {
+        case .inline(let data): bytes = data
+        case .remote(let url): bytes = try await fetcher.fetch(url)
+        }
+        guard bytes.count <= ReferenceSource.maximumByteCount else {
+            throw APIError.invalid(Self.field, "is larger than 10 MB")
+        }
+        let header: ImageHeader
+        do {
+            header = try ImageHeader(probing: bytes)
+        } catch {
+            throw APIError.invalid(Self.field, "is not an image (\(error.message))")
+        }
+        guard header.format == .jpeg || header.format == .png else {
+            throw APIError.invalid(Self.field, "must be a JPG, JPEG or PNG image (this one is \(header.format.rawValue))")
+        }
+        do {
+            try limits.check(header)
+            _ = try RasterImage(decoding: bytes, limits: limits)
+        } catch {
+            throw APIError.invalid(Self.field, "is not usable: \(error.message)")
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOFoundationCompat
+import LikenessStore
+
+/// Builds the public URLs of stored images.
+struct ImageLinks: Sendable {
+    let signer: URLSigner
+    let publicURL: String?
+
+    func url(for image: StoredImage, request: Request) -> String {
+        let base = publicURL ?? "http://\(request.head.authority ?? "127.0.0.1")"
+        return base + signer.path(for: image.id, expiresAt: image.expiresAt)
+    }
+}
+
+/// `GET /v1/files/<id>.jpg?expires=…&signature=…`: serves a stored image while its signed URL
+/// is valid. Every refusal is a plain 404, so a probe learns nothing about which ids exist.
+struct FilesController {
+    let images: any ImageRepository
+    let blobs: FileBlobStore
+    let signer: URLSigner
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/v1/files/{file}") { request, context in
+            try serve(request, context: context)
+        }
+    }
+
+    func serve(_ request: Request, context: some RequestContext) throws -> Response {
+        let notFound = HTTPError(.notFound, message: "no such image, or its URL has expired")
+        guard let file = context.parameters.get("file"), file.hasSuffix(".jpg"),
+            case let id = String(file.dropLast(4)), Identifier.isValid(id),
+            let expires = request.uri.queryParameters.get("expires").flatMap({ Int64($0) }),
+            let signature = request.uri.queryParameters.get("signature"),
+            signer.isValid(imageID: id, expires: expires, signature: signature)
+        else { throw notFound }
+        guard let record = try images.image(id: id), record.expiresAt > Date(), let bytes = try blobs.read(id: id) else {
+            throw notFound
+        }
+        let remaining = max(0, Int(record.expiresAt.timeIntervalSinceNow))
+        return Response(
+            status: .ok,
+            headers: [.contentType: record.contentType, .cacheControl: "private, max-age=\(remaining)"],
+            body: .init(byteBuffer: ByteBuffer(data: bytes)))
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOFoundationCompat
+import LikenessAPI
+import LikenessStore
+
+/// `POST /v1/image_generation`, the MiniMax-native dialect.
+///
+/// Errors answer as MiniMax does: HTTP 200 with a non-zero `base_resp.status_code`, because
+/// MiniMax's clients read `base_resp` first and some treat any non-200 as a transport failure.
+struct MiniMaxController {
+    let service: GenerationService
+    let authenticator: Authenticator
+    let imageLinks: ImageLinks
+    let maximumBodyBytes: Int
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.post("/v1/image_generation") { request, context in
+            await generate(request, context: context)
+        }
+    }
+
+    func generate(_ request: Request, context: some RequestContext) async -> Response {
+        let id = Identifier.make()
+        var engine: String? = nil
+        let body: MiniMaxResponse
+        do throws(APIError) {
+            let key = try authenticator.authenticate(request.headers[.authorization])
+            let canonical: GenerationRequest
+            do throws(APIError) {
+                canonical = try MiniMaxRequest.parse(try await readBody(request))
+            } catch {
+                service.recordRejected(id: id, keyID: key.id, dialect: "minimax", error: error)
+                throw error
+            }
+            let result = try await service.generate(canonical, id: id, keyID: key.id, dialect: "minimax")
+            engine = result.engine
+            switch result.images {
+            case .stored(let images):
+                body = .success(id: id, imageURLs: images.map { imageLinks.url(for: $0, request: request) }, failedCount: result.blockedCount)
+            case .inline(let images):
+                body = .success(id: id, imageBase64: images.map { $0.base64EncodedString() }, failedCount: result.blockedCount)
+            }
+        } catch {
+            body = .failure(id: id, error)
+        }
+        var headers: HTTPFields = [.contentType: "application/json", .traceID: id]
+        headers[.likenessEngine] = engine ?? service.engineName
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: Self.encode(body))))
+    }
+
+    private func readBody(_ request: Request) async throws(APIError) -> Data {
+        do {
+            return Data(buffer: try await request.body.collect(upTo: maximumBodyBytes), byteTransferStrategy: .noCopy)
+        } catch {
+            throw APIError(.invalidParameters, "invalid params, the request body is larger than \(maximumBodyBytes) bytes")
+        }
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return encoder
+    }()
+
+    static func encode(_ body: MiniMaxResponse) -> Data {
+        (try? encoder.encode(body)) ?? Data(#"{"base_resp":{"status_code":1000,"status_msg":"unknown error"}}"#.utf8)
+    }
+}
+
+extension HTTPField.Name {
+    static let traceID = HTTPField.Name("Trace-Id")!
+    static let likenessEngine = HTTPField.Name("X-Likeness-Engine")!
+}

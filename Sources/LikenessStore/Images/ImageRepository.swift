@@ -1,0 +1,34 @@
+import Foundation
+
+/// A generated image held by Likeness and served under a signed URL until `expiresAt`.
+public struct StoredImage: Sendable, Hashable {
+    public var id: String
+    public var jobID: String
+    public var contentType: String
+    public var byteCount: Int
+    public var width: Int
+    public var height: Int
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(
+        id: String, jobID: String, contentType: String, byteCount: Int, width: Int, height: Int, createdAt: Date,
+        expiresAt: Date
+    ) {
+        self.id = id
+        self.jobID = jobID
+        self.contentType = contentType
+        self.byteCount = byteCount
+        self.width = width
+        self.height = height
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+public protocol ImageRepository: Sendable {
+    func image(id: String) throws -> StoredImage?
+    /// Deletes the rows of images expired at `date` and returns their ids (the caller removes the files).
+    func deleteExpiredImages(at date: Date) throws -> [String]
+    func imageIDs() throws -> Set<String>
+}

@@ -1,0 +1,50 @@
+import Crypto
+import Foundation
+
+/// Signs and checks image URLs: `/v1/files/<id>.jpg?expires=<unix>&signature=<hmac>`.
+///
+/// The signature is HMAC-SHA256 over `<id>:<expires>` with the server secret; a URL cannot be
+/// forged or have its expiry extended, and it stops working at `expires` even before the janitor
+/// deletes the file.
+public struct URLSigner: Sendable {
+    private let key: SymmetricKey
+
+    public init(secret: Data) {
+        key = SymmetricKey(data: secret)
+    }
+
+    public func path(for imageID: String, expiresAt: Date) -> String {
+        let expires = Int64(expiresAt.timeIntervalSince1970.rounded(.up))
+        return "/v1/files/\(imageID).jpg?expires=\(expires)&signature=\(signature(imageID: imageID, expires: expires))"
+    }
+
+    public func isValid(imageID: String, expires: Int64, signature: String, now: Date = Date()) -> Bool {
+        guard Double(expires) > now.timeIntervalSince1970, let mac = Data(hexadecimal: signature) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.message(imageID, expires), using: key)
+    }
+
+    func signature(imageID: String, expires: Int64) -> String {
+        HMAC<SHA256>.authenticationCode(for: Self.message(imageID, expires), using: key)
+            .map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func message(_ imageID: String, _ expires: Int64) -> Data {
+        Data("\(imageID):\(expires)".utf8)
+    }
+}
+
+extension Data {
+    init?(hexadecimal text: String) {
+        guard text.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.count / 2)
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
+    }
+}

@@ -1,0 +1,177 @@
+import CSQLite
+import Foundation
+import Synchronization
+
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+
+    init(_ message: String) {
+        self.message = message
+    }
+}
+
+/// A value bound to or read from a statement.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob(Data)
+}
+
+extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(nilLiteral: ()) { self = .null }
+
+    public init(_ text: String?) { self = text.map(SQLValue.text) ?? .null }
+    public init(_ integer: Int?) { self = integer.map { .integer(Int64($0)) } ?? .null }
+    public init(_ date: Date?) { self = date.map { .real($0.timeIntervalSince1970) } ?? .null }
+}
+
+/// One result row, read by column index.
+public struct SQLRow: Sendable {
+    public var values: [SQLValue]
+
+    public func text(_ index: Int) -> String? {
+        if case .text(let value) = values[index] { return value }
+        return nil
+    }
+
+    public func integer(_ index: Int) -> Int64? {
+        switch values[index] {
+        case .integer(let value): value
+        case .real(let value): Int64(value)
+        default: nil
+        }
+    }
+
+    public func date(_ index: Int) -> Date? {
+        switch values[index] {
+        case .real(let value): Date(timeIntervalSince1970: value)
+        case .integer(let value): Date(timeIntervalSince1970: Double(value))
+        default: nil
+        }
+    }
+}
+
+/// One SQLite connection in WAL mode behind a mutex.
+///
+/// Statements here are short and local (microseconds to a millisecond), so callers run them
+/// inline rather than hopping to a thread pool; WAL lets the file be read while a write commits.
+public final class SQLiteDatabase: Sendable {
+    private let connection: Mutex<Connection>
+
+    public init(path: String) throws {
+        connection = Mutex(try Connection(path: path))
+        try execute("PRAGMA journal_mode = WAL")
+        // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last one.
+        try execute("PRAGMA synchronous = NORMAL")
+        try execute("PRAGMA foreign_keys = ON")
+        try execute("PRAGMA busy_timeout = 5000")
+    }
+
+    public func execute(_ sql: String, _ parameters: [SQLValue] = []) throws {
+        _ = try connection.withLock { try $0.run(sql, parameters, collect: false) }
+    }
+
+    public func query(_ sql: String, _ parameters: [SQLValue] = []) throws -> [SQLRow] {
+        try connection.withLock { try $0.run(sql, parameters, collect: true) }
+    }
+
+    /// Runs `body` in one transaction, committed when it returns and rolled back when it throws.
+    public func transaction<T>(_ body: (TransactionContext) throws -> T) throws -> T {
+        try connection.withLock { connection in
+            try connection.run("BEGIN IMMEDIATE", [], collect: false)
+            do {
+                let result = try body(TransactionContext(connection: connection))
+                try connection.run("COMMIT", [], collect: false)
+                return result
+            } catch {
+                _ = try? connection.run("ROLLBACK", [], collect: false)
+                throw error
+            }
+        }
+    }
+
+    /// Statement access inside `transaction`.
+    public struct TransactionContext {
+        fileprivate let connection: Connection
+
+        public func execute(_ sql: String, _ parameters: [SQLValue] = []) throws {
+            try connection.run(sql, parameters, collect: false)
+        }
+
+        public func query(_ sql: String, _ parameters: [SQLValue] = []) throws -> [SQLRow] {
+            try connection.run(sql, parameters, collect: true)
+        }
+
+        public var changes: Int { Int(sqlite3_changes(connection.handle)) }
+    }
+}
+
+private final class Connection {
+    let handle: OpaquePointer
+
+    init(path: String) throws {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(handle)
+            throw StoreError("cannot open database \(path): \(message)")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        sqlite3_close(handle)
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ parameters: [SQLValue], collect: Bool) throws -> [SQLRow] {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw StoreError("cannot prepare \(sql): \(String(cString: sqlite3_errmsg(handle)))")
+        }
+        defer { sqlite3_finalize(statement) }
+        for (offset, value) in parameters.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32 =
+                switch value {
+                case .null: sqlite3_bind_null(statement, index)
+                case .integer(let integer): sqlite3_bind_int64(statement, index, integer)
+                case .real(let real): sqlite3_bind_double(statement, index, real)
+                case .text(let text): lk_sqlite3_bind_text(statement, index, text, -1)
+                case .blob(let data):
+                    data.withUnsafeBytes { lk_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count)) }
+                }
+            guard code == SQLITE_OK else { throw StoreError("cannot bind parameter \(index) of \(sql)") }
+        }
+        var rows: [SQLRow] = []
+        while true {
+            let step = sqlite3_step(statement)
+            if step == SQLITE_DONE { break }
+            guard step == SQLITE_ROW else {
+                throw StoreError("\(sql) failed: \(String(cString: sqlite3_errmsg(handle)))")
+            }
+            if collect { rows.append(Self.row(statement)) }
+        }
+        return rows
+    }
+
+    private static func row(_ statement: OpaquePointer) -> SQLRow {
+        SQLRow(
+            values: (0..<sqlite3_column_count(statement)).map { column in
+                switch sqlite3_column_type(statement, column) {
+                case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
+                case SQLITE_FLOAT: .real(sqlite3_column_double(statement, column))
+                case SQLITE_TEXT: .text(String(cString: sqlite3_column_text(statement, column)))
+                case SQLITE_BLOB:
+                    .blob(Data(bytes: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column))))
+                default: .null
+                }
+            })
+    }
+}

@@ -1,0 +1,2 @@
+import LikenessServer
+print("x")
