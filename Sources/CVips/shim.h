@@ -140,6 +140,16 @@ fail:
     return out;
 }
 
+/// Reads one pixel's bands into `values` (at most `capacity`); returns the band count or -1.
+static inline int lk_vips_pixel(VipsImage *image, int x, int y, double *values, int capacity) {
+    double *vector = NULL;
+    int count = 0;
+    if (vips_getpoint(image, &vector, &count, x, y, NULL)) return -1;
+    for (int i = 0; i < count && i < capacity; i++) values[i] = vector[i];
+    g_free(vector);
+    return count;
+}
+
 /// Encodes JPEG or PNG (format 0 or 1), writing `xmp` as the file's XMP packet when given.
 static inline int lk_vips_encode(VipsImage *in, int format, int quality, const char *xmp, size_t xmp_length,
                                  void **bytes, size_t *length) {

@@ -113,6 +113,15 @@ public final class RasterImage {
         try RasterImage.wrap(lk_vips_overlay(vips, overlay.vips, Int32(x), Int32(y)), "composite failed")
     }
 
+    /// The colour at (x, y), for checks and tests.
+    public func pixel(x: Int, y: Int) throws(ImagingError) -> RGB {
+        var values = [Double](repeating: 0, count: 4)
+        guard lk_vips_pixel(vips, Int32(x), Int32(y), &values, 4) >= 3 else {
+            throw ImagingError.fromVips(.operationFailed, "cannot read pixel \(x),\(y)")
+        }
+        return RGB(UInt8(clamping: Int(values[0])), UInt8(clamping: Int(values[1])), UInt8(clamping: Int(values[2])))
+    }
+
     public enum EncodedFormat: Sendable {
         case jpeg(quality: Int)
         case png

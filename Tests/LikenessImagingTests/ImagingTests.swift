@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+@testable import LikenessImaging
+
+/// A PNG whose header claims `width` × `height` but whose data is a few bytes: the shape of a
+/// decompression bomb, which must be refused from the header alone.
+func bombPNG(width: UInt32, height: UInt32) -> Data {
+    func chunk(_ type: String, _ payload: [UInt8]) -> [UInt8] {
+        let body = Array(type.utf8) + payload
+        return bigEndian(UInt32(payload.count)) + body + bigEndian(crc32(body))
+    }
+    func bigEndian(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
+    let header = bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0]
+    let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    return Data(signature + chunk("IHDR", header) + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", []))
+}
+
+func crc32(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+}
+
+func sampleImage(width: Int = 320, height: Int = 240) throws -> RasterImage {
+    try RasterImage.gradient(width: width, height: height, from: RGB(10, 20, 30), to: RGB(200, 100, 50), vertical: false)
+}
+
+@Suite("Imaging")
+struct ImagingTests {
+    @Test("the format is judged by content, not by name")
+    func probeByContent() throws {
+        let jpeg = try sampleImage().encoded(as: .jpeg(quality: 80))
+        let png = try sampleImage().encoded(as: .png)
+        #expect(try ImageHeader(probing: jpeg) == ImageHeader(format: .jpeg, width: 320, height: 240))
+        #expect(try ImageHeader(probing: png) == ImageHeader(format: .png, width: 320, height: 240))
+    }
+
+    @Test("bytes that are not an image are unreadable")
+    func notAnImage() {
+        for bytes in [Data(), Data("hello, world".utf8), Data(repeating: 0xFF, count: 4096)] {
+            #expect(throws: ImagingError.self) { try ImageHeader(probing: bytes) }
+        }
+    }
+
+    @Test("a decompression bomb is refused from its header before decoding")
+    func bomb() throws {
+        let bomb = bombPNG(width: 60_000, height: 60_000)
+        #expect(bomb.count < 100)
+        let header = try ImageHeader(probing: bomb)
+        #expect(header.width == 60_000 && header.format == .png)
+        do {
+            _ = try RasterImage(decoding: bomb)
+            Issue.record("decoded a bomb")
+        } catch {
+            #expect(error.kind == .outOfLimits)
+        }
+    }
+
+    @Test("limits bound each side and the pixel count")
+    func limits() throws {
+        let limits = DecodeLimits(minimumSide: 64, maximumSide: 8192, maximumPixels: 40_000_000)
+        #expect(throws: ImagingError.self) { try limits.check(ImageHeader(format: .png, width: 32, height: 500)) }
+        #expect(throws: ImagingError.self) { try limits.check(ImageHeader(format: .png, width: 9000, height: 100)) }
+        #expect(throws: ImagingError.self) { try limits.check(ImageHeader(format: .png, width: 8000, height: 8000)) }
+        try limits.check(ImageHeader(format: .png, width: 4000, height: 3000))
+    }
+
+    @Test("a truncated JPEG is refused when decoded")
+    func truncated() throws {
+        let jpeg = try sampleImage(width: 800, height: 600).encoded(as: .jpeg(quality: 90))
+        let truncated = jpeg.prefix(jpeg.count / 2)
+        #expect(try ImageHeader(probing: Data(truncated)).format == .jpeg)
+        #expect(throws: ImagingError.self) { try RasterImage(decoding: Data(truncated)) }
+    }
+
+    @Test("decoding gives 3-band sRGB whatever the input's alpha")
+    func decodeNormalises() throws {
+        let withAlpha = try RasterImage.panel(width: 100, height: 80, colour: RGB(255, 0, 0), alpha: 0).encoded(as: .png)
+        let decoded = try RasterImage(decoding: withAlpha)
+        #expect(decoded.bands == 3)
+        // Fully transparent flattens onto white.
+        #expect(try decoded.pixel(x: 10, y: 10) == RGB(255, 255, 255))
+    }
+
+    @Test("covering resizes and crops to exactly the frame")
+    func cover() throws {
+        let covered = try sampleImage(width: 400, height: 100).covering(width: 50, height: 70)
+        #expect(covered.width == 50 && covered.height == 70)
+    }
+
+    @Test("overlay draws at the given position and drawing fills pixels")
+    func overlayAndDraw() throws {
+        let canvas = try sampleImage()
+        try canvas.fillRectangle(x: 0, y: 0, width: 10, height: 10, colour: RGB(0, 255, 0))
+        #expect(try canvas.pixel(x: 5, y: 5) == RGB(0, 255, 0))
+        let patch = try RasterImage.panel(width: 20, height: 20, colour: RGB(0, 0, 255), alpha: 255)
+        let composed = try canvas.overlaying(patch, x: 100, y: 100)
+        #expect(try composed.pixel(x: 110, y: 110) == RGB(0, 0, 255))
+        #expect(composed.width == 320 && composed.bands == 3)
+    }
+
+    @Test("XMP given at encoding is written into the JPEG")
+    func xmp() throws {
+        let packet = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><marker>likeness-test-marker</marker></x:xmpmeta>"
+        let jpeg = try sampleImage().encoded(as: .jpeg(quality: 80), xmp: packet)
+        #expect(jpeg.range(of: Data("likeness-test-marker".utf8)) != nil)
+        let plain = try sampleImage().encoded(as: .jpeg(quality: 80))
+        #expect(plain.range(of: Data("likeness-test-marker".utf8)) == nil)
+    }
+
+    @Test("text is drawn from plain text, markup characters escaped")
+    func text() throws {
+        let rendered = try RasterImage.text("<b>a & b</b> 你好", font: "DejaVu Sans", colour: RGB(255, 255, 255), width: 400)
+        #expect(rendered.width > 0 && rendered.bands == 4)
+        #expect(RasterImage.escapeMarkup("<a & 'b'>") == "&lt;a &amp; &#39;b&#39;&gt;")
+    }
+}
