@@ -101,8 +101,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Fixtures shared by the test targets: crafted hostile inputs (and, later, upstream simulators).
+        .target(name: "LikenessTestSupport", dependencies: ["LikenessImaging"], swiftSettings: swiftSettings),
+
         .testTarget(name: "LikenessAPITests", dependencies: ["LikenessAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "LikenessImagingTests", dependencies: ["LikenessImaging"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LikenessImagingTests", dependencies: ["LikenessImaging", "LikenessTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LikenessEnginesTests",
             dependencies: ["LikenessEngines", "LikenessImaging"],
@@ -112,7 +116,7 @@ let package = Package(
         .testTarget(
             name: "LikenessServerTests",
             dependencies: [
-                "LikenessServer", "LikenessImaging",
+                "LikenessServer", "LikenessImaging", "LikenessTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

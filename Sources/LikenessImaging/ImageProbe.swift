@@ -34,6 +34,12 @@ public struct ImageHeader: Sendable, Hashable {
     public var format: ImageFormat
     public var width: Int
     public var height: Int
+
+    public init(format: ImageFormat, width: Int, height: Int) {
+        self.format = format
+        self.width = width
+        self.height = height
+    }
 }
 
 /// Bounds an untrusted image must respect before it is decoded.

@@ -38,10 +38,20 @@ public struct FetchSettings: Sendable, Hashable {
 public struct GuardedHTTPFetcher: ReferenceFetching {
     public let settings: FetchSettings
     private let eventLoopGroup: any EventLoopGroup
+    private let isAllowed: @Sendable (ResolvedAddress) -> Bool
 
-    public init(settings: FetchSettings, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    /// `isAllowed` replaces the address rule (public addresses only, or any address when
+    /// `settings.allowPrivateNetworks`); tests use it to tell two loopback addresses apart.
+    public init(
+        settings: FetchSettings, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        isAllowed: (@Sendable (ResolvedAddress) -> Bool)? = nil
+    ) {
         self.settings = settings
         self.eventLoopGroup = eventLoopGroup
+        self.isAllowed =
+            isAllowed ?? { [allowPrivate = settings.allowPrivateNetworks] address in
+                allowPrivate || AddressPolicy.isPublic(address.bytes)
+            }
     }
 
     static let field = "subject_reference[0].image_file"
@@ -97,7 +107,7 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
         guard let pinned = addresses.first else {
             throw APIError.invalid(Self.field, "could not be fetched: \(host) has no address")
         }
-        if !settings.allowPrivateNetworks, !addresses.allSatisfy({ AddressPolicy.isPublic($0.bytes) }) {
+        if !addresses.allSatisfy(isAllowed) {
             throw APIError.invalid(Self.field, "could not be fetched: \(host) is not a public address")
         }
 

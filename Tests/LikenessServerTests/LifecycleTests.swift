@@ -1,0 +1,138 @@
+import Configuration
+import Foundation
+import LikenessAPI
+import LikenessStore
+import Logging
+import NIOCore
+import Testing
+
+@testable import LikenessServer
+
+@Suite("Image URLs")
+struct ImageURLTests {
+    @Test("a tampered URL is 404; an expired one is 404 even before the janitor runs")
+    func signedAndExpiring() async throws {
+        let harness = try Harness { $0.imageURLLifetime = .seconds(2) }
+        try await harness.test { client in
+            nonisolated(unsafe) var url = ""
+            try await client.generate(["model": "image-01", "prompt": "x"], key: harness.key) { _, reply in
+                url = try #require(reply.data?.image_urls?.first)
+            }
+            #expect(try await client.download(url).status == .ok)
+            let tampered = url.replacingOccurrences(of: "signature=", with: "signature=00")
+            #expect(try await client.download(tampered).status == .notFound)
+            let wrongID = url.replacingOccurrences(of: "/files/", with: "/files/0")
+            #expect(try await client.download(wrongID).status == .notFound)
+            try await Task.sleep(for: .seconds(3))
+            #expect(try await client.download(url).status == .notFound)
+        }
+    }
+
+    @Test("the janitor deletes expired images' records and files")
+    func janitor() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            nonisolated(unsafe) var id = ""
+            try await client.generate(["model": "image-01", "prompt": "x"], key: harness.key) { _, reply in
+                let jobID = try #require(reply.id)
+                let job = try #require(try harness.directory.store.job(id: jobID))
+                id = try #require(job.resultImageIDs.first)
+            }
+            #expect(try harness.directory.blobs.read(id: id) != nil)
+            let janitor = ImageJanitor(images: harness.directory.store, blobs: harness.directory.blobs, interval: .seconds(60), logger: Logger(label: "test"))
+            #expect(janitor.sweep(at: Date()) == 0)
+            #expect(janitor.sweep(at: Date().addingTimeInterval(86_401)) == 1)
+            #expect(try harness.directory.blobs.read(id: id) == nil)
+            #expect(try harness.directory.store.image(id: id) == nil)
+        }
+    }
+
+    @Test("with a public URL configured, image links use it")
+    func publicURL() async throws {
+        let harness = try Harness { $0.publicURL = "https://img.example.com" }
+        try await harness.test { client in
+            try await client.generate(["model": "image-01", "prompt": "x"], key: harness.key) { _, reply in
+                #expect(reply.data?.image_urls?.first?.hasPrefix("https://img.example.com/v1/files/") == true)
+            }
+        }
+    }
+}
+
+@Suite("Start-up and recovery")
+struct StartupTests {
+    @Test("first start creates one key, prints-once semantics, file mode 0600; later starts create none")
+    func firstKey() throws {
+        let harness = try Harness()
+        let file = harness.directory.apiKeyFile
+        #expect(try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == harness.key)
+        let mode = (try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        let (_, again) = try prepareDataDirectory(harness.configuration)
+        #expect(again == nil)
+        #expect(try harness.directory.store.keyCount() == 1)
+    }
+
+    @Test("LIKENESS_API_KEY becomes the first key instead")
+    func adoptedKey() throws {
+        let harness = try Harness { $0.firstAPIKey = "lk_chosen-by-the-operator" }
+        #expect(harness.key == "lk_chosen-by-the-operator")
+        #expect(!FileManager.default.fileExists(atPath: harness.directory.apiKeyFile.path))
+        #expect(try harness.directory.store.checkKey(secret: "lk_chosen-by-the-operator") != .unknown)
+    }
+
+    @Test("jobs interrupted by a crash are failed and partial files removed when the server starts")
+    func recovery() async throws {
+        let harness = try Harness()
+        let store = harness.directory.store
+        try store.insertJob(JobRecord(id: "crashed", keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()))
+        try store.markJobRunning(id: "crashed", engine: "preview", at: Date())
+        let orphan = Identifier.make()
+        try harness.directory.blobs.write(Data([1, 2, 3]), id: orphan)
+        let partial = harness.directory.blobs.root.appending(path: "partial.partial")
+        try Data([4]).write(to: partial)
+        try await harness.test { _ in }
+        #expect(try store.job(id: "crashed")?.status == .failed)
+        #expect(try harness.directory.blobs.read(id: orphan) == nil)
+        #expect(!FileManager.default.fileExists(atPath: partial.path))
+    }
+
+    @Test("settings come from LIKENESS_* environment variables")
+    func environment() throws {
+        let provider = EnvironmentVariablesProvider(environmentVariables: [
+            "LIKENESS_HOST": "0.0.0.0", "LIKENESS_PORT": "9123", "LIKENESS_DATA_DIR": "/var/lib/likeness",
+            "LIKENESS_PUBLIC_URL": "https://img.example.com/", "LIKENESS_IMAGE_URL_TTL_SECONDS": "3600",
+            "LIKENESS_MAX_BODY_BYTES": "1000", "LIKENESS_MAX_CONCURRENT_JOBS": "3",
+            "LIKENESS_FETCH_ALLOW_PRIVATE_NETWORKS": "true", "LIKENESS_FETCH_TIMEOUT_SECONDS": "4",
+            "LIKENESS_FETCH_MAX_REDIRECTS": "1", "LIKENESS_SAFETY_BLOCKED_PHRASES": "alpha beta,gamma",
+            "LIKENESS_API_KEY": "lk_x", "LIKENESS_LOG_LEVEL": "debug",
+        ])
+        let configuration = try LikenessConfiguration(reader: ConfigReader(provider: provider))
+        #expect(configuration.host == "0.0.0.0" && configuration.port == 9123)
+        #expect(configuration.dataDirectory == "/var/lib/likeness")
+        #expect(configuration.publicURL == "https://img.example.com")
+        #expect(configuration.imageURLLifetime == .seconds(3600))
+        #expect(configuration.maximumBodyBytes == 1000 && configuration.maximumConcurrentJobs == 3)
+        #expect(configuration.fetch == FetchSettings(allowPrivateNetworks: true, timeout: .seconds(4), maximumRedirects: 1))
+        #expect(configuration.promptPolicy.blockedPhrases == ["alpha beta", "gamma"])
+        #expect(configuration.firstAPIKey == "lk_x" && configuration.logLevel == .debug)
+    }
+
+    @Test("defaults: 127.0.0.1:8080, ./.likeness, 24-hour URLs, the shipped phrase list")
+    func defaults() throws {
+        let configuration = try LikenessConfiguration(reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: [:])))
+        #expect(configuration.host == "127.0.0.1" && configuration.port == 8080)
+        #expect(configuration.dataDirectory == "./.likeness")
+        #expect(configuration.imageURLLifetime == .seconds(86_400))
+        #expect(configuration.promptPolicy == .standard)
+        #expect(!configuration.fetch.allowPrivateNetworks)
+    }
+
+    @Test("a phrases file replaces the list")
+    func phrasesFile() throws {
+        let file = FileManager.default.temporaryDirectory.appending(path: "phrases-\(Identifier.make()).txt")
+        try "first phrase\nsecond\n".write(to: file, atomically: true, encoding: .utf8)
+        let configuration = try LikenessConfiguration(
+            reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: ["LIKENESS_SAFETY_PHRASES_FILE": file.path])))
+        #expect(configuration.promptPolicy.blockedPhrases == ["first phrase", "second"])
+    }
+}

@@ -1,0 +1,150 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LikenessAPI
+import LikenessEngines
+import LikenessImaging
+import LikenessStore
+import NIOCore
+import NIOFoundationCompat
+import Synchronization
+import Testing
+
+@testable import LikenessServer
+
+/// A Likeness application on a fresh data directory, with one valid key.
+struct Harness {
+    var configuration: LikenessConfiguration
+    let directory: DataDirectory
+    let key: String
+
+    init(_ configure: (inout LikenessConfiguration) -> Void = { _ in }) throws {
+        let root = FileManager.default.temporaryDirectory.appending(path: "likeness-server-\(Identifier.make())")
+        var configuration = try LikenessConfiguration(
+            reader: ConfigReader(provider: InMemoryProvider(values: ["likeness.dataDir": .init(.string(root.path), isSecret: false)])))
+        configuration.port = 0
+        configure(&configuration)
+        self.configuration = configuration
+        let (directory, issued) = try prepareDataDirectory(configuration)
+        self.directory = directory
+        self.key = try #require(issued).secret
+    }
+
+    func test<Value: Sendable>(
+        engine: any ImageEngine = PreviewEngine(), fetcher: (any ReferenceFetching)? = nil,
+        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
+    ) async throws -> Value {
+        let application = try buildApplication(
+            configuration: configuration, dataDirectory: directory, engine: engine, fetcher: fetcher)
+        return try await application.test(.router, body)
+    }
+}
+
+/// The MiniMax-native response as a client reads it.
+struct NativeReply: Decodable {
+    struct BaseResponse: Decodable {
+        var status_code: Int
+        var status_msg: String
+    }
+    struct Payload: Decodable {
+        var image_urls: [String]?
+        var image_base64: [String]?
+    }
+    struct Metadata: Decodable {
+        var success_count: String
+        var failed_count: String
+    }
+    var id: String?
+    var data: Payload?
+    var metadata: Metadata?
+    var base_resp: BaseResponse
+}
+
+extension TestClientProtocol {
+    /// POSTs a native request; `fields` is a JSON object literal.
+    func generate(
+        _ fields: [String: Any], key: String?, check: @escaping (TestResponse, NativeReply) throws -> Void
+    ) async throws {
+        let body = try JSONSerialization.data(withJSONObject: fields)
+        try await generate(raw: body, key: key, check: check)
+    }
+
+    func generate(
+        raw body: Data, key: String?, authorization: String? = nil,
+        check: @escaping (TestResponse, NativeReply) throws -> Void
+    ) async throws {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        if let authorization { headers[.authorization] = authorization }
+        try await execute(uri: "/v1/image_generation", method: .post, headers: headers, body: ByteBuffer(data: body)) { response in
+            #expect(response.status == .ok)
+            try check(response, try JSONDecoder().decode(NativeReply.self, from: Data(buffer: response.body)))
+        }
+    }
+
+    /// GETs an image URL the server handed out (host ignored: the router test has none).
+    func download(_ url: String) async throws -> TestResponse {
+        let components = try #require(URLComponents(string: url))
+        let uri = components.path + (components.query.map { "?" + $0 } ?? "")
+        return try await execute(uri: uri, method: .get)
+    }
+}
+
+func jpegReference(width: Int = 400, height: Int = 500, colour: RGB = RGB(255, 0, 255)) throws -> Data {
+    try RasterImage.panel(width: width, height: height, colour: colour, alpha: 255).encoded(as: .jpeg(quality: 90))
+}
+
+func dataURL(_ bytes: Data, type: String = "image/jpeg") -> String {
+    "data:\(type);base64,\(bytes.base64EncodedString())"
+}
+
+/// Wraps the preview engine and counts calls, to show which requests never reach an engine.
+final class CountingEngine: ImageEngine {
+    let name = "preview"
+    let calls = Mutex(0)
+
+    func generate(_ job: EngineJob, progress: @escaping @Sendable (EngineProgress) -> Void) async throws -> EngineOutput {
+        calls.withLock { $0 += 1 }
+        return try await PreviewEngine().generate(job, progress: progress)
+    }
+}
+
+/// A small HTTP server on 127.0.0.1 that serves reference images and misbehaves on request.
+func withReferenceServer<Value: Sendable>(
+    _ body: @escaping @Sendable (_ baseURL: String) async throws -> Value
+) async throws -> Value {
+    let reference = try jpegReference()
+    let router = Router()
+    router.get("/face.jpg") { _, _ in
+        Response(status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(data: reference)))
+    }
+    router.get("/not-an-image") { _, _ in "just text" }
+    router.get("/missing") { _, _ -> Response in throw HTTPError(.notFound) }
+    router.get("/loop") { _, _ in Response(status: .found, headers: [.location: "/loop"]) }
+    router.get("/redirect/{target}") { request, context in
+        let target = context.parameters.get("target") ?? ""
+        let port = request.head.authority?.split(separator: ":").last ?? ""
+        let location = target == "other-loopback" ? "http://127.0.0.2:\(port)/face.jpg" : "/face.jpg"
+        return Response(status: .found, headers: [.location: location])
+    }
+    router.get("/huge") { _, _ in
+        // Streams 11 MB with no Content-Length: the limit must hold while streaming.
+        Response(
+            status: .ok, headers: [.contentType: "image/jpeg"],
+            body: .init { writer in
+                let chunk = ByteBuffer(repeating: 0xFF, count: 1024 * 1024)
+                for _ in 0..<11 { try await writer.write(chunk) }
+                try await writer.finish(nil)
+            })
+    }
+    router.get("/slow") { _, _ -> Response in
+        try await Task.sleep(for: .seconds(5))
+        return Response(status: .ok)
+    }
+    let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    return try await application.test(.live) { client in
+        try await body("http://127.0.0.1:\(try #require(client.port))")
+    }
+}
