@@ -3,7 +3,7 @@ import PackageDescription
 
 // Strict concurrency and Swift 6 mode everywhere; these upcoming features keep imports honest.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -15,7 +15,8 @@ let package = Package(
     ],
     dependencies: [
         // Traits off unless used: each default trait pulls in more to build.
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["ConfigurationSupport"]),
+        .package(
+            url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["ConfigurationSupport"]),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0", traits: []),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -106,7 +107,8 @@ let package = Package(
 
         .testTarget(name: "LikenessAPITests", dependencies: ["LikenessAPI"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LikenessImagingTests", dependencies: ["LikenessImaging", "LikenessTestSupport"], swiftSettings: swiftSettings),
+            name: "LikenessImagingTests", dependencies: ["LikenessImaging", "LikenessTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "LikenessEnginesTests",
             dependencies: ["LikenessEngines", "LikenessImaging"],

@@ -11,20 +11,24 @@ struct Generate: AsyncParsableCommand {
 
     @Option(help: "What to draw (1 to 1500 characters).") var prompt: String
     @Option(help: "A photo of the subject: a JPEG/PNG file or an http(s) URL.") var reference: String?
-    @Option(name: .customLong("aspect-ratio"), help: "One of 1:1 16:9 4:3 3:2 2:3 3:4 9:16 21:9.") var aspectRatio = "1:1"
+    @Option(name: .customLong("aspect-ratio"), help: "One of 1:1 16:9 4:3 3:2 2:3 3:4 9:16 21:9.") var aspectRatio =
+        "1:1"
     @Option(name: .short, help: "How many images (1 to 9).") var n = 1
     @Option(help: "Seed: the same seed and parameters give the same images.") var seed: Int64?
     @Option(help: "Model: image-01 or image-01-live.") var model = "image-01"
     @Option(help: "Directory to write the images to.") var out = "."
     @Option(help: "Server base URL (env LIKENESS_SERVER).") var server: String?
-    @Option(name: .customLong("api-key"), help: "API key (env LIKENESS_API_KEY, else <data-dir>/api-key).") var apiKey: String?
-    @Option(name: .customLong("data-dir"), help: "Where to find the first key (default ./.likeness).") var dataDirectory = "./.likeness"
+    @Option(name: .customLong("api-key"), help: "API key (env LIKENESS_API_KEY, else <data-dir>/api-key).") var apiKey:
+        String?
+    @Option(name: .customLong("data-dir"), help: "Where to find the first key (default ./.likeness).")
+    var dataDirectory = "./.likeness"
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let base = server ?? environment["LIKENESS_SERVER"] ?? "http://127.0.0.1:8080"
         guard let key = try apiKey ?? environment["LIKENESS_API_KEY"] ?? readKeyFile() else {
-            throw ValidationError("no API key: pass --api-key, set LIKENESS_API_KEY, or run next to the server's data directory")
+            throw ValidationError(
+                "no API key: pass --api-key, set LIKENESS_API_KEY, or run next to the server's data directory")
         }
 
         var body: [String: JSONValue] = [
@@ -58,7 +62,8 @@ struct Generate: AsyncParsableCommand {
         ticker.cancel()
         let decoded = try JSONDecoder().decode(MiniMaxResponse.self, from: data)
         guard decoded.baseResponse.statusCode == 0, let images = decoded.data?.imageBase64 else {
-            throw ValidationError("the server refused: \(decoded.baseResponse.statusCode) \(decoded.baseResponse.statusMessage)")
+            throw ValidationError(
+                "the server refused: \(decoded.baseResponse.statusCode) \(decoded.baseResponse.statusMessage)")
         }
         let engine = response.headers.first(name: "X-Likeness-Engine").map { " by the \($0) engine" } ?? ""
         log("Received \(images.count) image(s)\(engine) in \(Self.seconds(since: started)).")
@@ -66,7 +71,9 @@ struct Generate: AsyncParsableCommand {
         let directory = URL(filePath: out, directoryHint: .isDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (index, encoded) in images.enumerated() {
-            guard let bytes = Data(base64Encoded: encoded) else { throw ValidationError("image \(index + 1) is not base64") }
+            guard let bytes = Data(base64Encoded: encoded) else {
+                throw ValidationError("image \(index + 1) is not base64")
+            }
             let file = directory.appending(path: "\(decoded.id ?? "image")-\(index + 1).jpg")
             try bytes.write(to: file)
             print(file.path)
@@ -92,6 +99,7 @@ struct Generate: AsyncParsableCommand {
 
     private static func seconds(since start: ContinuousClock.Instant) -> String {
         let elapsed = start.duration(to: .now)
-        return String(format: "%.1fs", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return String(
+            format: "%.1fs", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 }

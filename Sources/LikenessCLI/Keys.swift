@@ -31,13 +31,16 @@ struct Keys: ParsableCommand {
             for key in try directory.store.listKeys() {
                 let status = key.revokedAt.map { "revoked \(format.string(from: $0))" } ?? "active"
                 let used = key.lastUsedAt.map(format.string(from:)) ?? "never"
-                print("\(key.id)\t\(key.name)\t\(key.displayPrefix)\t\(format.string(from: key.createdAt))\t\(used)\t\(status)")
+                print(
+                    "\(key.id)\t\(key.name)\t\(key.displayPrefix)\t\(format.string(from: key.createdAt))\t\(used)\t\(status)"
+                )
             }
         }
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a key: its requests fail with 2049 from now on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key: its requests fail with 2049 from now on.")
         @Argument(help: "The key's id, as `keys list` shows it.") var id: String
         @OptionGroup var data: DataDirectoryOption
 

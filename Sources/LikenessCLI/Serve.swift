@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Configuration
 import Hummingbird
 import LikenessServer
@@ -25,14 +26,20 @@ struct Serve: AsyncParsableCommand {
         let (directory, firstKey) = try prepareDataDirectory(configuration)
         if let firstKey {
             if configuration.firstAPIKey == nil {
-                print("Created the first API key (shown once, also saved to \(directory.apiKeyFile.path)):")
-                print("  \(firstKey.secret)")
+                say("Created the first API key (shown once, also saved to \(directory.apiKeyFile.path)):")
+                say("  \(firstKey.secret)")
             } else {
-                print("Adopted LIKENESS_API_KEY as the first API key (\(firstKey.key.id)).")
+                say("Adopted LIKENESS_API_KEY as the first API key (\(firstKey.key.id)).")
             }
         }
         let application = try buildApplication(configuration: configuration, dataDirectory: directory)
-        print("Likeness serving on http://\(configuration.host):\(configuration.port) (data in \(directory.root.path))")
+        say("Likeness serving on http://\(configuration.host):\(configuration.port) (data in \(directory.root.path))")
         try await application.runService()
     }
+}
+
+/// Writes a line to standard output unbuffered: operators often pipe `serve` into a log, and the
+/// one-time key line must not sit in a buffer.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -49,7 +49,8 @@ public final class RasterImage {
     }
 
     /// A horizontal or vertical gradient canvas.
-    public static func gradient(width: Int, height: Int, from start: RGB, to end: RGB, vertical: Bool) throws(ImagingError)
+    public static func gradient(width: Int, height: Int, from start: RGB, to end: RGB, vertical: Bool)
+        throws(ImagingError)
         -> RasterImage
     {
         try Imaging.ensureStarted()
@@ -60,7 +61,8 @@ public final class RasterImage {
     /// A translucent block; `alpha` 0 is invisible, 255 opaque.
     public static func panel(width: Int, height: Int, colour: RGB, alpha: UInt8) throws(ImagingError) -> RasterImage {
         try Imaging.ensureStarted()
-        return try wrap(lk_vips_solid_rgba(Int32(width), Int32(height), colour.components + [Double(alpha)]), "panel failed")
+        return try wrap(
+            lk_vips_solid_rgba(Int32(width), Int32(height), colour.components + [Double(alpha)]), "panel failed")
     }
 
     /// Plain text (not markup) rendered in `colour`, wrapped at `width`. With `fitHeight` the
@@ -70,7 +72,8 @@ public final class RasterImage {
     ) throws(ImagingError) -> RasterImage {
         try Imaging.ensureStarted()
         let markup = "<span foreground=\"\(colour.hex)\">\(escapeMarkup(plain))</span>"
-        return try wrap(lk_vips_text(markup, font, Int32(width), Int32(fitHeight ?? 0), Int32(dpi)), "text rendering failed")
+        return try wrap(
+            lk_vips_text(markup, font, Int32(width), Int32(fitHeight ?? 0), Int32(dpi)), "text rendering failed")
     }
 
     static func escapeMarkup(_ text: String) -> String {

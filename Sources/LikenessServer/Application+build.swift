@@ -41,7 +41,8 @@ public func buildApplication(
     let interrupted = try store.failInterruptedJobs(at: Date())
     let removedFiles = dataDirectory.blobs.sweep(keeping: try store.imageIDs())
     if interrupted > 0 || removedFiles > 0 {
-        logger.notice("recovered from an unclean stop", metadata: ["jobs": "\(interrupted)", "files": "\(removedFiles)"])
+        logger.notice(
+            "recovered from an unclean stop", metadata: ["jobs": "\(interrupted)", "files": "\(removedFiles)"])
     }
 
     let signer = URLSigner(secret: try dataDirectory.signingSecret())

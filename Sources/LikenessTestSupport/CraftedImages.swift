@@ -10,7 +10,9 @@ public func bombPNG(width: UInt32, height: UInt32) -> Data {
     func bigEndian(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
     let header = bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0]
     let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    return Data(signature + chunk("IHDR", header) + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", []))
+    return Data(
+        signature + chunk("IHDR", header) + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
+            + chunk("IEND", []))
 }
 
 public func crc32(_ bytes: [UInt8]) -> UInt32 {
@@ -21,4 +23,3 @@ public func crc32(_ bytes: [UInt8]) -> UInt32 {
     }
     return ~crc
 }
-

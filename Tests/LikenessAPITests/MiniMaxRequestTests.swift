@@ -91,10 +91,12 @@ struct ModelAndPromptTests {
 
 @Suite("MiniMax request: sizes")
 struct SizeTests {
-    @Test("each aspect ratio renders at MiniMax's exact size", arguments: [
-        ("1:1", 1024, 1024), ("16:9", 1280, 720), ("4:3", 1152, 864), ("3:2", 1248, 832),
-        ("2:3", 832, 1248), ("3:4", 864, 1152), ("9:16", 720, 1280), ("21:9", 1344, 576),
-    ])
+    @Test(
+        "each aspect ratio renders at MiniMax's exact size",
+        arguments: [
+            ("1:1", 1024, 1024), ("16:9", 1280, 720), ("4:3", 1152, 864), ("3:2", 1248, 832),
+            ("2:3", 832, 1248), ("3:4", 864, 1152), ("9:16", 720, 1280), ("21:9", 1344, 576),
+        ])
     func ratioSizes(ratio: String, width: Int, height: Int) throws {
         #expect(try parse(with(["aspect_ratio": ratio])).size == PixelSize(width: width, height: height))
     }
@@ -124,7 +126,9 @@ struct SizeTests {
         #expect(parseError(with(["height": 1024]))?.field == "width")
     }
 
-    @Test("each side is 512...2048 and a multiple of 8", arguments: [(504, 1024), (2056, 1024), (1020, 1024), (1024, 2049)])
+    @Test(
+        "each side is 512...2048 and a multiple of 8",
+        arguments: [(504, 1024), (2056, 1024), (1020, 1024), (1024, 2049)])
     func sideRules(width: Int, height: Int) {
         let error = parseError(with(["width": width, "height": height]))
         #expect(error?.code == .invalidParameters)
@@ -205,10 +209,11 @@ struct ReferenceAndStyleTests {
 
     @Test("the seed's image-to-image example parses with a remote reference")
     func remoteReference() throws {
-        let request = try parse(with([
-            "aspect_ratio": "16:9", "n": 2,
-            "subject_reference": [["type": "character", "image_file": "https://example.com/face.jpg"]],
-        ]))
+        let request = try parse(
+            with([
+                "aspect_ratio": "16:9", "n": 2,
+                "subject_reference": [["type": "character", "image_file": "https://example.com/face.jpg"]],
+            ]))
         #expect(request.subjectReference?.source == .remote(URL(string: "https://example.com/face.jpg")!))
         #expect(request.count == 2)
     }
@@ -236,14 +241,20 @@ struct ReferenceAndStyleTests {
 
     @Test("type must be character")
     func typeCharacter() {
-        #expect(parseError(with(["subject_reference": [["type": "style", "image_file": jpegDataURL]]]))?.field == "subject_reference[0].type")
-        #expect(parseError(with(["subject_reference": [["image_file": jpegDataURL]]]))?.field == "subject_reference[0].type")
+        #expect(
+            parseError(with(["subject_reference": [["type": "style", "image_file": jpegDataURL]]]))?.field
+                == "subject_reference[0].type")
+        #expect(
+            parseError(with(["subject_reference": [["image_file": jpegDataURL]]]))?.field == "subject_reference[0].type"
+        )
     }
 
-    @Test("image_file must be a data URL or an http(s) URL", arguments: [
-        "ftp://example.com/a.jpg", "file:///etc/passwd", "/tmp/a.jpg", "example.com/a.jpg", "https://", "",
-        "data:image/jpeg,notbase64", "data:image/jpeg;base64,!!!!", "data:image/jpeg;base64",
-    ])
+    @Test(
+        "image_file must be a data URL or an http(s) URL",
+        arguments: [
+            "ftp://example.com/a.jpg", "file:///etc/passwd", "/tmp/a.jpg", "example.com/a.jpg", "https://", "",
+            "data:image/jpeg,notbase64", "data:image/jpeg;base64,!!!!", "data:image/jpeg;base64",
+        ])
     func imageFileForms(value: String) {
         let error = parseError(with(["subject_reference": [["type": "character", "image_file": value]]]))
         #expect(error?.code == .invalidParameters)
@@ -253,7 +264,8 @@ struct ReferenceAndStyleTests {
     @Test("an inline reference over 10 MB is refused")
     func tooLarge() {
         let payload = Data(count: 10 * 1024 * 1024 + 1).base64EncodedString()
-        let error = parseError(with(["subject_reference": [["type": "character", "image_file": "data:image/png;base64," + payload]]]))
+        let error = parseError(
+            with(["subject_reference": [["type": "character", "image_file": "data:image/png;base64," + payload]]]))
         #expect(error?.message.contains("10 MB") == true)
     }
 

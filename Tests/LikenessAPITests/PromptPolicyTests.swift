@@ -6,17 +6,20 @@ import Testing
 struct PromptPolicyTests {
     let policy = PromptPolicy(blockedPhrases: ["forbidden thing", "Verboten"])
 
-    @Test("a blocked phrase is 1026 whatever its case, width, accents or punctuation", arguments: [
-        "draw a forbidden thing", "FORBIDDEN THING now", "forbidden-thing", "ｆｏｒｂｉｄｄｅｎ　ｔｈｉｎｇ", "verbóten",
-        "x,forbidden...thing!",
-    ])
+    @Test(
+        "a blocked phrase is 1026 whatever its case, width, accents or punctuation",
+        arguments: [
+            "draw a forbidden thing", "FORBIDDEN THING now", "forbidden-thing", "ｆｏｒｂｉｄｄｅｎ　ｔｈｉｎｇ", "verbóten",
+            "x,forbidden...thing!",
+        ])
     func blocked(prompt: String) {
         #expect(throws: APIError(.sensitivePrompt, "the prompt contains content the content policy does not allow")) {
             try policy.check(prompt)
         }
     }
 
-    @Test("phrases match whole words, not fragments", arguments: ["forbidden things", "unverboten", "a thing forbidden"])
+    @Test(
+        "phrases match whole words, not fragments", arguments: ["forbidden things", "unverboten", "a thing forbidden"])
     func notBlocked(prompt: String) throws {
         try policy.check(prompt)
     }

@@ -5,7 +5,8 @@ import Testing
 
 @testable import LikenessEngines
 
-func render(_ request: GenerationRequest, seeds: [UInt64]? = nil, reference: Data? = nil) async throws -> [EngineImage] {
+func render(_ request: GenerationRequest, seeds: [UInt64]? = nil, reference: Data? = nil) async throws -> [EngineImage]
+{
     let job = EngineJob(
         id: "test", request: request, seeds: seeds ?? request.imageSeeds(), referenceImage: reference)
     return try await PreviewEngine().generate(job) { _ in }.images
@@ -24,7 +25,8 @@ struct PreviewEngineTests {
 
     @Test("renders custom sizes")
     func customSize() async throws {
-        let images = try await render(GenerationRequest(prompt: "x", aspectRatio: nil, size: PixelSize(width: 512, height: 2048), seed: 3))
+        let images = try await render(
+            GenerationRequest(prompt: "x", aspectRatio: nil, size: PixelSize(width: 512, height: 2048), seed: 3))
         let header = try ImageHeader(probing: images[0].jpeg)
         #expect(header.width == 512 && header.height == 2048)
     }

@@ -1,12 +1,12 @@
 import Foundation
-import Testing
-
 import LikenessTestSupport
+import Testing
 
 @testable import LikenessImaging
 
 func sampleImage(width: Int = 320, height: Int = 240) throws -> RasterImage {
-    try RasterImage.gradient(width: width, height: height, from: RGB(10, 20, 30), to: RGB(200, 100, 50), vertical: false)
+    try RasterImage.gradient(
+        width: width, height: height, from: RGB(10, 20, 30), to: RGB(200, 100, 50), vertical: false)
 }
 
 @Suite("Imaging")
@@ -59,7 +59,8 @@ struct ImagingTests {
 
     @Test("decoding gives 3-band sRGB whatever the input's alpha")
     func decodeNormalises() throws {
-        let withAlpha = try RasterImage.panel(width: 100, height: 80, colour: RGB(255, 0, 0), alpha: 0).encoded(as: .png)
+        let withAlpha = try RasterImage.panel(width: 100, height: 80, colour: RGB(255, 0, 0), alpha: 0).encoded(
+            as: .png)
         let decoded = try RasterImage(decoding: withAlpha)
         #expect(decoded.bands == 3)
         // Fully transparent flattens onto white.
@@ -94,7 +95,8 @@ struct ImagingTests {
 
     @Test("text is drawn from plain text, markup characters escaped")
     func text() throws {
-        let rendered = try RasterImage.text("<b>a & b</b> 你好", font: "DejaVu Sans", colour: RGB(255, 255, 255), width: 400)
+        let rendered = try RasterImage.text(
+            "<b>a & b</b> 你好", font: "DejaVu Sans", colour: RGB(255, 255, 255), width: 400)
         #expect(rendered.width > 0 && rendered.bands == 4)
         #expect(RasterImage.escapeMarkup("<a & 'b'>") == "&lt;a &amp; &#39;b&#39;&gt;")
     }

@@ -39,7 +39,9 @@ struct ImageURLTests {
                 id = try #require(job.resultImageIDs.first)
             }
             #expect(try harness.directory.blobs.read(id: id) != nil)
-            let janitor = ImageJanitor(images: harness.directory.store, blobs: harness.directory.blobs, interval: .seconds(60), logger: Logger(label: "test"))
+            let janitor = ImageJanitor(
+                images: harness.directory.store, blobs: harness.directory.blobs, interval: .seconds(60),
+                logger: Logger(label: "test"))
             #expect(janitor.sweep(at: Date()) == 0)
             #expect(janitor.sweep(at: Date().addingTimeInterval(86_401)) == 1)
             #expect(try harness.directory.blobs.read(id: id) == nil)
@@ -64,8 +66,11 @@ struct StartupTests {
     func firstKey() throws {
         let harness = try Harness()
         let file = harness.directory.apiKeyFile
-        #expect(try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == harness.key)
-        let mode = (try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(
+            try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == harness.key
+        )
+        let mode = (try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? NSNumber)?
+            .intValue
         #expect(mode == 0o600)
         let (_, again) = try prepareDataDirectory(harness.configuration)
         #expect(again == nil)
@@ -84,7 +89,9 @@ struct StartupTests {
     func recovery() async throws {
         let harness = try Harness()
         let store = harness.directory.store
-        try store.insertJob(JobRecord(id: "crashed", keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()))
+        try store.insertJob(
+            JobRecord(
+                id: "crashed", keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()))
         try store.markJobRunning(id: "crashed", engine: "preview", at: Date())
         let orphan = Identifier.make()
         try harness.directory.blobs.write(Data([1, 2, 3]), id: orphan)
@@ -112,14 +119,16 @@ struct StartupTests {
         #expect(configuration.publicURL == "https://img.example.com")
         #expect(configuration.imageURLLifetime == .seconds(3600))
         #expect(configuration.maximumBodyBytes == 1000 && configuration.maximumConcurrentJobs == 3)
-        #expect(configuration.fetch == FetchSettings(allowPrivateNetworks: true, timeout: .seconds(4), maximumRedirects: 1))
+        #expect(
+            configuration.fetch == FetchSettings(allowPrivateNetworks: true, timeout: .seconds(4), maximumRedirects: 1))
         #expect(configuration.promptPolicy.blockedPhrases == ["alpha beta", "gamma"])
         #expect(configuration.firstAPIKey == "lk_x" && configuration.logLevel == .debug)
     }
 
     @Test("defaults: 127.0.0.1:8080, ./.likeness, 24-hour URLs, the shipped phrase list")
     func defaults() throws {
-        let configuration = try LikenessConfiguration(reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: [:])))
+        let configuration = try LikenessConfiguration(
+            reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: [:])))
         #expect(configuration.host == "127.0.0.1" && configuration.port == 8080)
         #expect(configuration.dataDirectory == "./.likeness")
         #expect(configuration.imageURLLifetime == .seconds(86_400))
@@ -132,7 +141,9 @@ struct StartupTests {
         let file = FileManager.default.temporaryDirectory.appending(path: "phrases-\(Identifier.make()).txt")
         try "first phrase\nsecond\n".write(to: file, atomically: true, encoding: .utf8)
         let configuration = try LikenessConfiguration(
-            reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: ["LIKENESS_SAFETY_PHRASES_FILE": file.path])))
+            reader: ConfigReader(
+                provider: EnvironmentVariablesProvider(environmentVariables: ["LIKENESS_SAFETY_PHRASES_FILE": file.path]
+                )))
         #expect(configuration.promptPolicy.blockedPhrases == ["first phrase", "second"])
     }
 }

@@ -20,7 +20,8 @@ struct NativeEndpointTests {
         try await harness.test { client in
             let example: [String: Any] = [
                 "model": "image-01",
-                "prompt": "A man in a white t-shirt, full-body, standing front view, outdoors, with the Venice Beach sign in the background, Los Angeles. Fashion photography in 90s documentary style, film grain, photorealistic.",
+                "prompt":
+                    "A man in a white t-shirt, full-body, standing front view, outdoors, with the Venice Beach sign in the background, Los Angeles. Fashion photography in 90s documentary style, film grain, photorealistic.",
                 "aspect_ratio": "16:9", "response_format": "url", "n": 3, "prompt_optimizer": true,
             ]
             nonisolated(unsafe) var urls: [String] = []
@@ -69,7 +70,9 @@ struct NativeEndpointTests {
     func base64AndSeeds() async throws {
         let harness = try Harness()
         try await harness.test { client in
-            let seeded: [String: Any] = ["model": "image-01", "prompt": "koi", "response_format": "base64", "seed": 77, "aspect_ratio": "9:16"]
+            let seeded: [String: Any] = [
+                "model": "image-01", "prompt": "koi", "response_format": "base64", "seed": 77, "aspect_ratio": "9:16",
+            ]
             nonisolated(unsafe) var replies: [[String]] = []
             for fields in [seeded, seeded, seeded.filter { $0.key != "seed" }, seeded.filter { $0.key != "seed" }] {
                 try await client.generate(fields, key: harness.key) { _, reply in
@@ -89,7 +92,8 @@ struct NativeEndpointTests {
         let harness = try Harness()
         try await harness.test { client in
             try await client.generate(
-                ["model": "image-01", "prompt": "x", "width": 1536, "height": 640, "response_format": "base64"], key: harness.key
+                ["model": "image-01", "prompt": "x", "width": 1536, "height": 640, "response_format": "base64"],
+                key: harness.key
             ) { _, reply in
                 let bytes = try #require(reply.data?.image_base64?.first.flatMap { Data(base64Encoded: $0) })
                 #expect(try ImageHeader(probing: bytes) == ImageHeader(format: .jpeg, width: 1536, height: 640))
@@ -103,7 +107,8 @@ struct NativeEndpointTests {
         try await harness.test { client in
             for flag in [true, false] {
                 try await client.generate(
-                    ["model": "image-01", "prompt": "x", "response_format": "base64", "aigc_watermark": flag], key: harness.key
+                    ["model": "image-01", "prompt": "x", "response_format": "base64", "aigc_watermark": flag],
+                    key: harness.key
                 ) { _, reply in
                     let bytes = try #require(reply.data?.image_base64?.first.flatMap { Data(base64Encoded: $0) })
                     #expect((bytes.range(of: Data("trainedAlgorithmicMedia".utf8)) != nil) == flag)
@@ -146,10 +151,14 @@ struct AuthenticationTests {
         let harness = try Harness()
         let extra = try harness.directory.store.createKey(name: "soon revoked", secret: nil)
         try await harness.test { client in
-            try await client.generate(body, key: "lk_not-a-key") { _, reply in #expect(reply.base_resp.status_code == 2049) }
+            try await client.generate(body, key: "lk_not-a-key") { _, reply in
+                #expect(reply.base_resp.status_code == 2049)
+            }
             try await client.generate(body, key: extra.secret) { _, reply in #expect(reply.base_resp.status_code == 0) }
             #expect(try harness.directory.store.revokeKey(id: extra.key.id))
-            try await client.generate(body, key: extra.secret) { _, reply in #expect(reply.base_resp.status_code == 2049) }
+            try await client.generate(body, key: extra.secret) { _, reply in
+                #expect(reply.base_resp.status_code == 2049)
+            }
         }
     }
 
@@ -157,7 +166,9 @@ struct AuthenticationTests {
     func lowercaseBearer() async throws {
         let harness = try Harness()
         try await harness.test { client in
-            try await client.generate(raw: try JSONSerialization.data(withJSONObject: body), key: nil, authorization: "bearer \(harness.key)") {
+            try await client.generate(
+                raw: try JSONSerialization.data(withJSONObject: body), key: nil, authorization: "bearer \(harness.key)"
+            ) {
                 _, reply in #expect(reply.base_resp.status_code == 0)
             }
         }
@@ -170,7 +181,8 @@ struct RefusalTests {
     func invalidRecorded() async throws {
         let harness = try Harness()
         try await harness.test { client in
-            try await client.generate(["model": "image-01", "prompt": "x", "n": 12], key: harness.key) { response, reply in
+            try await client.generate(["model": "image-01", "prompt": "x", "n": 12], key: harness.key) {
+                response, reply in
                 #expect(reply.base_resp.status_code == 2013)
                 #expect(reply.base_resp.status_msg.contains("n must be"))
                 let id = try #require(response.headers[HTTPField.Name("Trace-Id")!])
@@ -194,7 +206,9 @@ struct RefusalTests {
     func bodyLimit() async throws {
         let harness = try Harness { $0.maximumBodyBytes = 4096 }
         try await harness.test { client in
-            let big: [String: Any] = ["model": "image-01", "prompt": "x", "padding": String(repeating: "a", count: 10_000)]
+            let big: [String: Any] = [
+                "model": "image-01", "prompt": "x", "padding": String(repeating: "a", count: 10_000),
+            ]
             try await client.generate(big, key: harness.key) { _, reply in
                 #expect(reply.base_resp.status_code == 2013)
                 #expect(reply.base_resp.status_msg.contains("4096"))
@@ -207,13 +221,15 @@ struct RefusalTests {
         let harness = try Harness { $0.promptPolicy = PromptPolicy(blockedPhrases: ["purple elephant"]) }
         let engine = CountingEngine()
         try await harness.test(engine: engine) { client in
-            try await client.generate(["model": "image-01", "prompt": "A PURPLE-ELEPHANT dancing"], key: harness.key) { response, reply in
+            try await client.generate(["model": "image-01", "prompt": "A PURPLE-ELEPHANT dancing"], key: harness.key) {
+                response, reply in
                 #expect(reply.base_resp.status_code == 1026)
                 let id = try #require(response.headers[HTTPField.Name("Trace-Id")!])
                 #expect(try harness.directory.store.job(id: id)?.statusCode == 1026)
             }
             #expect(engine.calls.withLock { $0 } == 0)
-            try await client.generate(["model": "image-01", "prompt": "a grey elephant"], key: harness.key) { _, reply in
+            try await client.generate(["model": "image-01", "prompt": "a grey elephant"], key: harness.key) {
+                _, reply in
                 #expect(reply.base_resp.status_code == 0)
             }
             #expect(engine.calls.withLock { $0 } == 1)
@@ -254,7 +270,10 @@ struct ReferenceImageTests {
         let harness = try harness ?? Harness()
         try await harness.test { client in
             try await client.generate(
-                ["model": "image-01", "prompt": "x", "subject_reference": [["type": "character", "image_file": imageFile]]],
+                [
+                    "model": "image-01", "prompt": "x",
+                    "subject_reference": [["type": "character", "image_file": imageFile]],
+                ],
                 key: harness.key
             ) { _, reply in
                 #expect(reply.base_resp.status_code == 2013)
@@ -269,7 +288,10 @@ struct ReferenceImageTests {
         let harness = try Harness()
         try await harness.test { client in
             try await client.generate(
-                ["model": "image-01", "prompt": "x", "subject_reference": [["type": "character", "image_file": dataURL(png, type: "image/jpeg")]]],
+                [
+                    "model": "image-01", "prompt": "x",
+                    "subject_reference": [["type": "character", "image_file": dataURL(png, type: "image/jpeg")]],
+                ],
                 key: harness.key
             ) { _, reply in #expect(reply.base_resp.status_code == 0) }
         }
@@ -280,13 +302,16 @@ struct ReferenceImageTests {
 
     @Test("a decompression bomb is refused from its header")
     func bomb() async throws {
-        try await expectRefused(dataURL(bombPNG(width: 50_000, height: 50_000), type: "image/png"), mentioning: "larger than")
+        try await expectRefused(
+            dataURL(bombPNG(width: 50_000, height: 50_000), type: "image/png"), mentioning: "larger than")
     }
 
     @Test("a truncated JPEG is refused")
     func truncated() async throws {
-        let jpeg = try RasterImage.gradient(width: 600, height: 600, from: RGB(0, 0, 0), to: RGB(255, 255, 255), vertical: true)
-            .encoded(as: .jpeg(quality: 95))
+        let jpeg = try RasterImage.gradient(
+            width: 600, height: 600, from: RGB(0, 0, 0), to: RGB(255, 255, 255), vertical: true
+        )
+        .encoded(as: .jpeg(quality: 95))
         try await expectRefused(dataURL(jpeg.prefix(jpeg.count / 2)), mentioning: "not usable")
     }
 

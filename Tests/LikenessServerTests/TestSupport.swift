@@ -23,7 +23,8 @@ struct Harness {
     init(_ configure: (inout LikenessConfiguration) -> Void = { _ in }) throws {
         let root = FileManager.default.temporaryDirectory.appending(path: "likeness-server-\(Identifier.make())")
         var configuration = try LikenessConfiguration(
-            reader: ConfigReader(provider: InMemoryProvider(values: ["likeness.dataDir": .init(.string(root.path), isSecret: false)])))
+            reader: ConfigReader(
+                provider: InMemoryProvider(values: ["likeness.dataDir": .init(.string(root.path), isSecret: false)])))
         configuration.port = 0
         configure(&configuration)
         self.configuration = configuration
@@ -78,7 +79,8 @@ extension TestClientProtocol {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let key { headers[.authorization] = "Bearer \(key)" }
         if let authorization { headers[.authorization] = authorization }
-        try await execute(uri: "/v1/image_generation", method: .post, headers: headers, body: ByteBuffer(data: body)) { response in
+        try await execute(uri: "/v1/image_generation", method: .post, headers: headers, body: ByteBuffer(data: body)) {
+            response in
             #expect(response.status == .ok)
             try check(response, try JSONDecoder().decode(NativeReply.self, from: Data(buffer: response.body)))
         }
@@ -105,7 +107,8 @@ final class CountingEngine: ImageEngine {
     let name = "preview"
     let calls = Mutex(0)
 
-    func generate(_ job: EngineJob, progress: @escaping @Sendable (EngineProgress) -> Void) async throws -> EngineOutput {
+    func generate(_ job: EngineJob, progress: @escaping @Sendable (EngineProgress) -> Void) async throws -> EngineOutput
+    {
         calls.withLock { $0 += 1 }
         return try await PreviewEngine().generate(job, progress: progress)
     }
@@ -118,7 +121,8 @@ func withReferenceServer<Value: Sendable>(
     let reference = try jpegReference()
     let router = Router()
     router.get("/face.jpg") { _, _ in
-        Response(status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(data: reference)))
+        Response(
+            status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(data: reference)))
     }
     router.get("/not-an-image") { _, _ in "just text" }
     router.get("/missing") { _, _ -> Response in throw HTTPError(.notFound) }

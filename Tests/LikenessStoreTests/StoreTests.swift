@@ -4,7 +4,8 @@ import Testing
 @testable import LikenessStore
 
 func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appending(path: "likeness-tests-\(Identifier.make())", directoryHint: .isDirectory)
+    let url = FileManager.default.temporaryDirectory.appending(
+        path: "likeness-tests-\(Identifier.make())", directoryHint: .isDirectory)
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
@@ -18,7 +19,8 @@ struct APIKeyTests {
         let store = try DataDirectory(root: directory).store
         let issued = try store.createKey(name: "ci", secret: nil)
         #expect(issued.secret.hasPrefix("lk_"))
-        let base64 = issued.secret.dropFirst(3).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        let base64 = issued.secret.dropFirst(3).replacingOccurrences(of: "-", with: "+").replacingOccurrences(
+            of: "_", with: "/")
         #expect(Data(base64Encoded: base64 + "=")?.count == 32)
         guard case .valid(let key) = try store.checkKey(secret: issued.secret) else {
             Issue.record("a fresh key is not valid")
@@ -37,7 +39,9 @@ struct APIKeyTests {
         let data = try DataDirectory(root: directory)
         let issued = try data.store.createKey(name: "a", secret: "lk_operator-chosen-secret-value")
         #expect(try data.store.checkKey(secret: "lk_operator-chosen-secret-value") != .unknown)
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("likeness.sqlite") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+            $0.hasPrefix("likeness.sqlite")
+        }
         for file in files {
             let bytes = try Data(contentsOf: directory.appending(path: file))
             #expect(bytes.range(of: Data(issued.secret.utf8)) == nil)
@@ -63,7 +67,9 @@ struct JobTests {
     func success() throws {
         let store = try DataDirectory(root: directory).store
         let now = Date()
-        try store.insertJob(JobRecord(id: "job-1", keyID: "key_1", dialect: "minimax", model: "image-01", parameters: "{}", createdAt: now))
+        try store.insertJob(
+            JobRecord(
+                id: "job-1", keyID: "key_1", dialect: "minimax", model: "image-01", parameters: "{}", createdAt: now))
         #expect(try store.job(id: "job-1")?.status == .queued)
         try store.markJobRunning(id: "job-1", engine: "preview", at: now)
         #expect(try store.job(id: "job-1")?.status == .running)
@@ -80,10 +86,13 @@ struct JobTests {
     @Test("jobs left queued or running by a dead process are failed at start-up")
     func interrupted() throws {
         let store = try DataDirectory(root: directory).store
-        try store.insertJob(JobRecord(id: "a", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
-        try store.insertJob(JobRecord(id: "b", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
+        try store.insertJob(
+            JobRecord(id: "a", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
+        try store.insertJob(
+            JobRecord(id: "b", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
         try store.markJobRunning(id: "b", engine: "preview", at: Date())
-        try store.insertJob(JobRecord(id: "c", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
+        try store.insertJob(
+            JobRecord(id: "c", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
         try store.failJob(id: "c", statusCode: 2013, message: "bad", at: Date())
         #expect(try store.failInterruptedJobs(at: Date()) == 2)
         #expect(try store.job(id: "b")?.status == .failed)
@@ -95,9 +104,14 @@ struct JobTests {
     func expiry() throws {
         let store = try DataDirectory(root: directory).store
         let now = Date()
-        try store.insertJob(JobRecord(id: "j", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: now))
-        let old = StoredImage(id: Identifier.make(), jobID: "j", contentType: "image/jpeg", byteCount: 1, width: 1, height: 1, createdAt: now, expiresAt: now.addingTimeInterval(-1))
-        let fresh = StoredImage(id: Identifier.make(), jobID: "j", contentType: "image/jpeg", byteCount: 1, width: 1, height: 1, createdAt: now, expiresAt: now.addingTimeInterval(60))
+        try store.insertJob(
+            JobRecord(id: "j", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: now))
+        let old = StoredImage(
+            id: Identifier.make(), jobID: "j", contentType: "image/jpeg", byteCount: 1, width: 1, height: 1,
+            createdAt: now, expiresAt: now.addingTimeInterval(-1))
+        let fresh = StoredImage(
+            id: Identifier.make(), jobID: "j", contentType: "image/jpeg", byteCount: 1, width: 1, height: 1,
+            createdAt: now, expiresAt: now.addingTimeInterval(60))
         try store.completeJob(id: "j", images: [old, fresh], deliveredCount: 2, failedCount: 0, at: now)
         #expect(try store.deleteExpiredImages(at: now) == [old.id])
         #expect(try store.imageIDs() == [fresh.id])
@@ -105,7 +119,8 @@ struct JobTests {
 
     @Test("the database survives reopening")
     func reopen() throws {
-        try DataDirectory(root: directory).store.insertJob(JobRecord(id: "kept", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
+        try DataDirectory(root: directory).store.insertJob(
+            JobRecord(id: "kept", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
         #expect(try DataDirectory(root: directory).store.job(id: "kept") != nil)
     }
 }
@@ -132,7 +147,8 @@ struct BlobStoreTests {
         let orphan = Identifier.make()
         try blobs.write(Data([1]), id: kept)
         try blobs.write(Data([2]), id: orphan)
-        let partial = blobs.fileURL(for: kept).deletingLastPathComponent().appending(path: "x" + FileBlobStore.temporarySuffix)
+        let partial = blobs.fileURL(for: kept).deletingLastPathComponent().appending(
+            path: "x" + FileBlobStore.temporarySuffix)
         try Data([3]).write(to: partial)
         #expect(blobs.sweep(keeping: [kept]) == 2)
         #expect(try blobs.read(id: kept) != nil)
@@ -155,7 +171,8 @@ struct URLSignerTests {
     func valid() {
         let (expires, signature) = parts(signer.path(for: id, expiresAt: Date().addingTimeInterval(60)))
         #expect(signer.isValid(imageID: id, expires: expires, signature: signature))
-        #expect(!signer.isValid(imageID: id, expires: expires, signature: signature, now: Date().addingTimeInterval(120)))
+        #expect(
+            !signer.isValid(imageID: id, expires: expires, signature: signature, now: Date().addingTimeInterval(120)))
     }
 
     @Test("changing the id, the expiry or the signature, or another secret, invalidates it")

@@ -1,2 +1,3 @@
 import LikenessServer
+
 print("x")

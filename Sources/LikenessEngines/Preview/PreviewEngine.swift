@@ -42,7 +42,9 @@ public struct PreviewEngine: ImageEngine {
             try Task.checkCancellation()
             let jpeg = try render(job.request, seed: seed, reference: reference)
             images.append(EngineImage(jpeg: jpeg, size: job.request.size))
-            progress(EngineProgress(message: "rendered image \(index + 1) of \(job.seeds.count)", completedImages: index + 1))
+            progress(
+                EngineProgress(message: "rendered image \(index + 1) of \(job.seeds.count)", completedImages: index + 1)
+            )
             await Task.yield()
         }
         return EngineOutput(images: images)
@@ -65,7 +67,8 @@ public struct PreviewEngine: ImageEngine {
             let y = Int(random.next() % UInt64(height))
             let extent = shortSide / 12 + Int(random.next() % UInt64(shortSide / 4))
             if random.next() % 3 == 0 {
-                try canvas.fillRectangle(x: x - extent / 2, y: y - extent / 2, width: extent, height: extent, colour: colour)
+                try canvas.fillRectangle(
+                    x: x - extent / 2, y: y - extent / 2, width: extent, height: extent, colour: colour)
             } else {
                 try canvas.fillCircle(centreX: x, centreY: y, radius: extent / 2, colour: colour)
             }
@@ -80,9 +83,11 @@ public struct PreviewEngine: ImageEngine {
             let frameY = height * 8 / 100
             let border = max(4, shortSide / 128)
             try picture.fillRectangle(
-                x: frameX - border, y: frameY - border, width: frameWidth + 2 * border, height: frameHeight + 2 * border,
+                x: frameX - border, y: frameY - border, width: frameWidth + 2 * border,
+                height: frameHeight + 2 * border,
                 colour: RGB(250, 250, 245))
-            picture = try picture.overlaying(reference.covering(width: frameWidth, height: frameHeight), x: frameX, y: frameY)
+            picture = try picture.overlaying(
+                reference.covering(width: frameWidth, height: frameHeight), x: frameX, y: frameY)
         }
 
         let captionHeight = height * 22 / 100
@@ -98,9 +103,11 @@ public struct PreviewEngine: ImageEngine {
         var badgeText = "Likeness preview engine · not a model"
         if let style = request.style { badgeText += " · \(style.type.rawValue)" }
         let badge = try RasterImage.text(
-            badgeText, font: "DejaVu Sans Bold", colour: RGB(255, 255, 255), width: width / 2, dpi: max(48, shortSide / 10))
+            badgeText, font: "DejaVu Sans Bold", colour: RGB(255, 255, 255), width: width / 2,
+            dpi: max(48, shortSide / 10))
         picture = try picture.overlaying(
-            RasterImage.panel(width: badge.width + margin, height: badge.height + margin / 2, colour: RGB(200, 40, 60), alpha: 220),
+            RasterImage.panel(
+                width: badge.width + margin, height: badge.height + margin / 2, colour: RGB(200, 40, 60), alpha: 220),
             x: margin / 2, y: margin / 2)
         picture = try picture.overlaying(badge, x: margin, y: margin / 2 + margin / 4)
         return try picture.encoded(as: .jpeg(quality: jpegQuality))

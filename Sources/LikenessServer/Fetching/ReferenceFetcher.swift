@@ -131,7 +131,8 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.headers.add(name: "User-Agent", value: "Likeness reference fetcher")
         request.headers.add(name: "Accept", value: "image/jpeg, image/png")
-        let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeout.components.seconds) + 1))
+        let response = try await client.execute(
+            request, timeout: .seconds(Int64(settings.timeout.components.seconds) + 1))
         if [301, 302, 303, 307, 308].contains(response.status.code) {
             guard let location = response.headers.first(name: "Location") else {
                 throw APIError.invalid(Self.field, "could not be fetched: a redirect without a Location")
@@ -143,7 +144,8 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
         }
         let tooLarge = APIError.invalid(
             Self.field, "could not be fetched: larger than \(settings.maximumBytes / (1024 * 1024)) MB")
-        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > settings.maximumBytes {
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > settings.maximumBytes
+        {
             throw tooLarge
         }
         var body = Data()

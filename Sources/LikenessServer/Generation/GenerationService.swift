@@ -92,7 +92,8 @@ public struct GenerationService: Sendable {
                 ])
             return result
         } catch {
-            logger.notice("generation failed", metadata: ["code": "\(error.code.rawValue)", "message": "\(error.message)"])
+            logger.notice(
+                "generation failed", metadata: ["code": "\(error.code.rawValue)", "message": "\(error.message)"])
             do {
                 try jobs.failJob(id: id, statusCode: error.code.rawValue, message: error.message, at: Date())
             } catch let storeError {
@@ -102,7 +103,9 @@ public struct GenerationService: Sendable {
         }
     }
 
-    private func run(_ request: GenerationRequest, id: String, logger: Logger) async throws(APIError) -> GenerationResult {
+    private func run(_ request: GenerationRequest, id: String, logger: Logger) async throws(APIError)
+        -> GenerationResult
+    {
         let reference = try await request.subjectReference.asyncMap { reference async throws(APIError) in
             try await intake.load(reference)
         }
@@ -147,8 +150,10 @@ public struct GenerationService: Sendable {
         do {
             switch request.responseFormat {
             case .base64:
-                try jobs.completeJob(id: id, images: [], deliveredCount: images.count, failedCount: blockedCount, at: now)
-                return GenerationResult(jobID: id, engine: engine.name, images: .inline(images.map(\.jpeg)), blockedCount: blockedCount)
+                try jobs.completeJob(
+                    id: id, images: [], deliveredCount: images.count, failedCount: blockedCount, at: now)
+                return GenerationResult(
+                    jobID: id, engine: engine.name, images: .inline(images.map(\.jpeg)), blockedCount: blockedCount)
             case .url:
                 let expiry = now.addingTimeInterval(TimeInterval(imageLifetime.components.seconds))
                 var stored: [StoredImage] = []
@@ -160,8 +165,10 @@ public struct GenerationService: Sendable {
                     try blobs.write(image.jpeg, id: record.id)
                     stored.append(record)
                 }
-                try jobs.completeJob(id: id, images: stored, deliveredCount: stored.count, failedCount: blockedCount, at: now)
-                return GenerationResult(jobID: id, engine: engine.name, images: .stored(stored), blockedCount: blockedCount)
+                try jobs.completeJob(
+                    id: id, images: stored, deliveredCount: stored.count, failedCount: blockedCount, at: now)
+                return GenerationResult(
+                    jobID: id, engine: engine.name, images: .stored(stored), blockedCount: blockedCount)
             }
         } catch {
             logger.error("cannot store results", metadata: ["job": "\(id)", "error": "\(error)"])

@@ -27,7 +27,8 @@ struct ReferenceIntake: Sendable {
             throw APIError.invalid(Self.field, "is not an image (\(error.message))")
         }
         guard header.format == .jpeg || header.format == .png else {
-            throw APIError.invalid(Self.field, "must be a JPG, JPEG or PNG image (this one is \(header.format.rawValue))")
+            throw APIError.invalid(
+                Self.field, "must be a JPG, JPEG or PNG image (this one is \(header.format.rawValue))")
         }
         do {
             try limits.check(header)

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOFoundationCompat
 import LikenessStore
+import NIOFoundationCompat
 
 /// Builds the public URLs of stored images.
 struct ImageLinks: Sendable {
@@ -36,7 +36,8 @@ struct FilesController {
             let signature = request.uri.queryParameters.get("signature"),
             signer.isValid(imageID: id, expires: expires, signature: signature)
         else { throw notFound }
-        guard let record = try images.image(id: id), record.expiresAt > Date(), let bytes = try blobs.read(id: id) else {
+        guard let record = try images.image(id: id), record.expiresAt > Date(), let bytes = try blobs.read(id: id)
+        else {
             throw notFound
         }
         let remaining = max(0, Int(record.expiresAt.timeIntervalSinceNow))

@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOFoundationCompat
 import LikenessAPI
 import LikenessStore
+import NIOFoundationCompat
 
 /// `POST /v1/image_generation`, the MiniMax-native dialect.
 ///
@@ -38,9 +38,12 @@ struct MiniMaxController {
             engine = result.engine
             switch result.images {
             case .stored(let images):
-                body = .success(id: id, imageURLs: images.map { imageLinks.url(for: $0, request: request) }, failedCount: result.blockedCount)
+                body = .success(
+                    id: id, imageURLs: images.map { imageLinks.url(for: $0, request: request) },
+                    failedCount: result.blockedCount)
             case .inline(let images):
-                body = .success(id: id, imageBase64: images.map { $0.base64EncodedString() }, failedCount: result.blockedCount)
+                body = .success(
+                    id: id, imageBase64: images.map { $0.base64EncodedString() }, failedCount: result.blockedCount)
             }
         } catch {
             body = .failure(id: id, error)
@@ -54,7 +57,8 @@ struct MiniMaxController {
         do {
             return Data(buffer: try await request.body.collect(upTo: maximumBodyBytes), byteTransferStrategy: .noCopy)
         } catch {
-            throw APIError(.invalidParameters, "invalid params, the request body is larger than \(maximumBodyBytes) bytes")
+            throw APIError(
+                .invalidParameters, "invalid params, the request body is larger than \(maximumBodyBytes) bytes")
         }
     }
 

@@ -55,7 +55,9 @@ public struct FileBlobStore: Sendable {
     /// Returns how many files were removed.
     @discardableResult
     public func sweep(keeping knownIDs: Set<String>) -> Int {
-        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return 0 }
+        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
+            return 0
+        }
         var removed = 0
         for case let url as URL in enumerator where !url.hasDirectoryPath {
             let name = url.lastPathComponent

@@ -169,7 +169,10 @@ private final class Connection {
                 case SQLITE_FLOAT: .real(sqlite3_column_double(statement, column))
                 case SQLITE_TEXT: .text(String(cString: sqlite3_column_text(statement, column)))
                 case SQLITE_BLOB:
-                    .blob(Data(bytes: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column))))
+                    .blob(
+                        Data(
+                            bytes: sqlite3_column_blob(statement, column),
+                            count: Int(sqlite3_column_bytes(statement, column))))
                 default: .null
                 }
             })

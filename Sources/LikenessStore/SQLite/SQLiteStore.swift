@@ -87,7 +87,8 @@ public final class SQLiteStore: APIKeyRepository, JobRepository, ImageRepository
             """,
             [
                 .text(job.id), SQLValue(job.keyID), .text(job.dialect), SQLValue(job.model), SQLValue(job.parameters),
-                .text(job.status.rawValue), SQLValue(job.statusCode), SQLValue(job.statusMessage), SQLValue(job.createdAt),
+                .text(job.status.rawValue), SQLValue(job.statusCode), SQLValue(job.statusMessage),
+                SQLValue(job.createdAt),
                 SQLValue(job.finishedAt),
             ])
     }
@@ -111,7 +112,8 @@ public final class SQLiteStore: APIKeyRepository, JobRepository, ImageRepository
                     """,
                     [
                         .text(image.id), .text(image.jobID), .text(image.contentType), SQLValue(image.byteCount),
-                        SQLValue(image.width), SQLValue(image.height), SQLValue(image.createdAt), SQLValue(image.expiresAt),
+                        SQLValue(image.width), SQLValue(image.height), SQLValue(image.createdAt),
+                        SQLValue(image.expiresAt),
                     ])
             }
             try transaction.execute(
@@ -145,7 +147,8 @@ public final class SQLiteStore: APIKeyRepository, JobRepository, ImageRepository
             job.statusMessage = row.text(8)
             job.imageCount = Int(row.integer(9) ?? 0)
             job.failedCount = Int(row.integer(10) ?? 0)
-            job.resultImageIDs = (try? JSONDecoder().decode([String].self, from: Data((row.text(11) ?? "[]").utf8))) ?? []
+            job.resultImageIDs =
+                (try? JSONDecoder().decode([String].self, from: Data((row.text(11) ?? "[]").utf8))) ?? []
             job.startedAt = row.date(13)
             job.finishedAt = row.date(14)
             return job

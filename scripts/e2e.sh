@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Starts `likeness serve` on a fresh data directory and runs the README's examples against it:
+# the seeds' curl requests with the printed key, a bad key, and `likeness generate`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+binary=.build/debug/likeness
+[[ -x $binary ]] || swift build --product likeness
+
+work=$(mktemp -d)
+port=${LIKENESS_E2E_PORT:-18731}
+"$binary" serve --port "$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
+    sleep 0.1
+done
+curl -sf "http://127.0.0.1:$port/health" >/dev/null || { cat "$work/server.log"; exit 1; }
+grep -q "Created the first API key" "$work/server.log"
+key=$(cat "$work/data/api-key")
+
+passed=0
+failed=0
+check() { # name, python expression over `r` (the parsed reply)
+    if python3 -c "import json,sys; r=json.load(open('$work/reply.json')); sys.exit(0 if ($2) else 1)"; then
+        passed=$((passed + 1)); echo "ok   $1"
+    else
+        failed=$((failed + 1)); echo "FAIL $1"; cat "$work/reply.json"; echo
+    fi
+}
+
+# The seed's text-to-image example, verbatim but for host and key.
+curl -s --request POST \
+--url "http://127.0.0.1:$port/v1/image_generation" \
+--header "Authorization: Bearer $key" \
+--header 'Content-Type: application/json' \
+--data '
+{
+  "model": "image-01",
+  "prompt": "A man in a white t-shirt, full-body, standing front view, outdoors, with the Venice Beach sign in the background, Los Angeles. Fashion photography in 90s documentary style, film grain, photorealistic.",
+  "aspect_ratio": "16:9",
+  "response_format": "url",
+  "n": 3,
+  "prompt_optimizer": true
+}' >"$work/reply.json"
+check "text-to-image: 3 URLs, counts as strings" \
+    'r["base_resp"]=={"status_code":0,"status_msg":"success"} and len(r["data"]["image_urls"])==3 and r["metadata"]=={"success_count":"3","failed_count":"0"} and len(r["id"])==32'
+url=$(python3 -c "import json; print(json.load(open('$work/reply.json'))['data']['image_urls'][0])")
+curl -sf "$url" -o "$work/first.jpg"
+if [[ "$(head -c 3 "$work/first.jpg" | od -An -tx1 | tr -d ' ')" == "ffd8ff" ]]; then
+    passed=$((passed + 1)); echo "ok   the URL serves a JPEG"
+else
+    failed=$((failed + 1)); echo "FAIL the URL serves a JPEG"
+fi
+
+# The seed's image-to-image example with the reference as a data URL (no network here).
+reference="data:image/jpeg;base64,$(base64 -w0 "$work/first.jpg")"
+cat >"$work/i2i.json" <<JSON
+{
+  "model": "image-01",
+  "prompt": "A girl looking into the distance from a library window",
+  "aspect_ratio": "16:9",
+  "subject_reference": [{"type": "character", "image_file": "$reference"}],
+  "n": 2
+}
+JSON
+curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $key" \
+    -H 'Content-Type: application/json' --data @"$work/i2i.json" >"$work/reply.json"
+check "image-to-image with a data URL: 2 URLs" 'r["base_resp"]["status_code"]==0 and len(r["data"]["image_urls"])==2'
+
+curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer lk_wrong" \
+    -d '{"model":"image-01","prompt":"x"}' >"$work/reply.json"
+check "an unknown key is 2049" 'r["base_resp"]["status_code"]==2049'
+
+curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $key" \
+    -d '{"model":"image-01","prompt":"x","n":10}' >"$work/reply.json"
+check "n=10 is 2013 naming n" 'r["base_resp"]["status_code"]==2013 and "n must be" in r["base_resp"]["status_msg"]'
+
+"$binary" generate --server "http://127.0.0.1:$port" --api-key "$key" --prompt "a lighthouse at dawn" \
+    -n 2 --seed 7 --aspect-ratio 3:2 --out "$work/out" >"$work/generated.txt"
+count=$(grep -c '\.jpg$' "$work/generated.txt" || true)
+if [[ $count == 2 ]]; then passed=$((passed + 1)); echo "ok   likeness generate wrote 2 files"; else failed=$((failed + 1)); echo "FAIL likeness generate"; fi
+
+echo "e2e: $passed passed, $failed failed"
+[[ $failed == 0 ]]

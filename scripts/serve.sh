@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Serves Likeness on the embedded defaults (preview engine, ./.likeness) after installing what it
+# needs. Arguments go to `likeness serve` (--host, --port, --data-dir).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+swift build -c release --product likeness
+exec .build/release/likeness serve "$@"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command: installs what the build needs, checks formatting, runs every Swift test, then
+# drives a real server with the README's curl examples and `likeness generate`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+echo "== swift format lint"
+swift format lint --strict --recursive Sources Tests bench Package.swift
+
+echo "== swift build"
+swift build --build-tests
+
+echo "== swift test"
+swift test --skip-build
+
+echo "== end to end against a live server"
+scripts/e2e.sh
