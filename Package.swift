@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "likeness", targets: ["LikenessCLI"]),
+        .executable(name: "LikenessBench", targets: ["LikenessBench"]),
         .library(name: "LikenessAPI", targets: ["LikenessAPI"]),
     ],
     dependencies: [
@@ -94,9 +95,9 @@ let package = Package(
         .executableTarget(
             name: "LikenessBench",
             dependencies: [
-                "LikenessServer", "LikenessEngines", "LikenessAPI",
+                "LikenessEngines", "LikenessAPI", "LikenessImaging",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "bench/LikenessBench",
             swiftSettings: swiftSettings

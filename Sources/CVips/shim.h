@@ -59,6 +59,16 @@ fail:
     return out;
 }
 
+/// An 8-bit sRGB image copied from `width * height * 3` interleaved bytes.
+static inline VipsImage *lk_vips_from_rgb(const void *bytes, int width, int height) {
+    VipsImage *raw = vips_image_new_from_memory_copy(bytes, (size_t)width * height * 3, width, height, 3, VIPS_FORMAT_UCHAR);
+    VipsImage *out = NULL;
+    if (!raw) return NULL;
+    vips_copy(raw, &out, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
+    g_object_unref(raw);
+    return out;
+}
+
 /// A linear gradient between two sRGB colours, horizontal or vertical, in memory.
 static inline VipsImage *lk_vips_gradient(int width, int height, int vertical,
                                           const double from[3], const double to[3]) {

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Configuration
+import Foundation
 import Hummingbird
 import LikenessServer
 import Logging

@@ -48,6 +48,15 @@ public final class RasterImage {
         self.init(taking: try result.get())
     }
 
+    /// An image from interleaved 8-bit RGB bytes (`width * height * 3` of them).
+    public convenience init(rgbPixels: [UInt8], width: Int, height: Int) throws(ImagingError) {
+        precondition(rgbPixels.count == width * height * 3, "one RGB triple per pixel")
+        try Imaging.ensureStarted()
+        guard let image = rgbPixels.withUnsafeBytes({ lk_vips_from_rgb($0.baseAddress, Int32(width), Int32(height)) })
+        else { throw ImagingError.fromVips(.operationFailed, "cannot wrap pixels") }
+        self.init(taking: OpaquePointer(image))
+    }
+
     /// A horizontal or vertical gradient canvas.
     public static func gradient(width: Int, height: Int, from start: RGB, to end: RGB, vertical: Bool)
         throws(ImagingError)

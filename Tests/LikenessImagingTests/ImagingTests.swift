@@ -101,3 +101,16 @@ struct ImagingTests {
         #expect(RasterImage.escapeMarkup("<a & 'b'>") == "&lt;a &amp; &#39;b&#39;&gt;")
     }
 }
+
+@Suite("Raw pixels")
+struct RawPixelTests {
+    @Test("an image built from RGB bytes reads back the same pixels")
+    func roundTrip() throws {
+        let pixels: [UInt8] = [255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 8, 7]
+        let image = try RasterImage(rgbPixels: pixels, width: 2, height: 2)
+        #expect(try image.pixel(x: 1, y: 0) == RGB(0, 255, 0))
+        #expect(try image.pixel(x: 1, y: 1) == RGB(9, 8, 7))
+        let png = try RasterImage(decoding: image.encoded(as: .png), limits: DecodeLimits(minimumSide: 1))
+        #expect(try png.pixel(x: 0, y: 1) == RGB(0, 0, 255))
+    }
+}

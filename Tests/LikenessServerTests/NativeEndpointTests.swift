@@ -32,6 +32,7 @@ struct NativeEndpointTests {
                 #expect(Identifier.isValid(id))
                 #expect(response.headers[HTTPField.Name("Trace-Id")!] == id)
                 #expect(response.headers[HTTPField.Name("X-Likeness-Engine")!] == "preview")
+                #expect(response.headers[HTTPField.Name("Server-Timing")!]?.hasPrefix("engine;dur=") == true)
                 #expect(reply.metadata?.success_count == "3")
                 #expect(reply.metadata?.failed_count == "0")
                 #expect(reply.data?.image_base64 == nil)

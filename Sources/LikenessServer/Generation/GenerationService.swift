@@ -18,6 +18,8 @@ public struct GenerationResult: Sendable {
     public var engine: String
     public var images: Images
     public var blockedCount: Int
+    /// Time inside the engine alone (no queueing, no storage), reported as `Server-Timing`.
+    public var engineDuration: Duration
 }
 
 /// The one path every generation takes, whatever dialect it arrived in:
@@ -111,12 +113,15 @@ public struct GenerationService: Sendable {
         }
         let engineJob = EngineJob(id: id, request: request, seeds: request.imageSeeds(), referenceImage: reference)
         let output: EngineOutput
+        let engineDuration: Duration
         do {
-            output = try await limiter.withPermit { [engine, jobs] in
+            (output, engineDuration) = try await limiter.withPermit { [engine, jobs] in
                 try jobs.markJobRunning(id: id, engine: engine.name, at: Date())
-                return try await engine.generate(engineJob) { progress in
+                let started = ContinuousClock.now
+                let output = try await engine.generate(engineJob) { progress in
                     logger.debug("engine progress", metadata: ["message": "\(progress.message)"])
                 }
+                return (output, started.duration(to: .now))
             }
         } catch let error as APIError {
             throw error
@@ -140,12 +145,13 @@ public struct GenerationService: Sendable {
                 throw APIError(.internalError, "the AIGC watermark could not be applied: \(error.message)")
             }
         }
-        return try finish(id: id, request: request, images: images, blockedCount: output.blockedCount)
+        return try finish(
+            id: id, request: request, images: images, blockedCount: output.blockedCount, engineDuration: engineDuration)
     }
 
-    private func finish(id: String, request: GenerationRequest, images: [EngineImage], blockedCount: Int)
-        throws(APIError) -> GenerationResult
-    {
+    private func finish(
+        id: String, request: GenerationRequest, images: [EngineImage], blockedCount: Int, engineDuration: Duration
+    ) throws(APIError) -> GenerationResult {
         let now = Date()
         do {
             switch request.responseFormat {
@@ -153,7 +159,8 @@ public struct GenerationService: Sendable {
                 try jobs.completeJob(
                     id: id, images: [], deliveredCount: images.count, failedCount: blockedCount, at: now)
                 return GenerationResult(
-                    jobID: id, engine: engine.name, images: .inline(images.map(\.jpeg)), blockedCount: blockedCount)
+                    jobID: id, engine: engine.name, images: .inline(images.map(\.jpeg)), blockedCount: blockedCount,
+                    engineDuration: engineDuration)
             case .url:
                 let expiry = now.addingTimeInterval(TimeInterval(imageLifetime.components.seconds))
                 var stored: [StoredImage] = []
@@ -168,7 +175,8 @@ public struct GenerationService: Sendable {
                 try jobs.completeJob(
                     id: id, images: stored, deliveredCount: stored.count, failedCount: blockedCount, at: now)
                 return GenerationResult(
-                    jobID: id, engine: engine.name, images: .stored(stored), blockedCount: blockedCount)
+                    jobID: id, engine: engine.name, images: .stored(stored), blockedCount: blockedCount,
+                    engineDuration: engineDuration)
             }
         } catch {
             logger.error("cannot store results", metadata: ["job": "\(id)", "error": "\(error)"])

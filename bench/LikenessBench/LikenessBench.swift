@@ -1,0 +1,44 @@
+import AsyncHTTPClient
+import Foundation
+import LikenessImaging
+
+/// `likeness-bench`: the numbers in docs/BENCHMARKS.md. Run through `bench/run.sh`.
+///
+///     LikenessBench <path to likeness binary> [--scale N] [--port P]
+@main
+struct LikenessBench {
+    static func main() async throws {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        guard let binary = arguments.first else {
+            throw BenchError("usage: LikenessBench <likeness binary> [--scale N] [--port P]")
+        }
+        arguments.removeFirst()
+        func option(_ name: String, _ fallback: Int) -> Int {
+            arguments.firstIndex(of: name).flatMap { Int(arguments[$0 + 1]) } ?? fallback
+        }
+        let scale = option("--scale", 1)
+        let port = option("--port", 18790)
+
+        print("## Preview engine (in process)\n")
+        print(try await benchEngine(imagesPerRatio: 10 * scale))
+
+        let server = try ServerProcess(binary: binary, port: port)
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        print("\nServer idle RSS: \(format(server.memory().current, 0)) MiB\n")
+        print("## Server, n=1, 1:1 (1024x1024)\n")
+        print(try await benchServer(server, scale: scale))
+        print("\n## 10 MB reference as a data URL\n")
+        print(try await benchLargeReference(server, reference: try noiseReference(), scale: scale))
+    }
+
+    /// A PNG of random pixels just under the 10 MB limit: incompressible, so it stays that size.
+    static func noiseReference() throws -> Data {
+        var generator = SystemRandomNumberGenerator()
+        let side = 1850
+        let pixels = (0..<(side * side * 3)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let png = try RasterImage(rgbPixels: pixels, width: side, height: side).encoded(as: .png)
+        guard png.count <= 10 * 1024 * 1024 else { throw BenchError("reference is \(png.count) bytes, over 10 MB") }
+        return png
+    }
+}

@@ -1,0 +1,173 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+
+/// A `likeness serve` child process on a fresh data directory.
+final class ServerProcess {
+    let process = Process()
+    let port: Int
+    let key = "lk_benchmark-key-0123456789abcdef0123456789"
+    let dataDirectory: URL
+
+    init(binary: String, port: Int) throws {
+        self.port = port
+        dataDirectory = FileManager.default.temporaryDirectory.appending(path: "likeness-bench-\(UUID().uuidString)")
+        process.executableURL = URL(filePath: binary)
+        process.arguments = ["serve", "--port", "\(port)", "--data-dir", dataDirectory.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["LIKENESS_API_KEY"] = key
+        environment["LIKENESS_LOG_LEVEL"] = "warning"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func waitUntilHealthy() async throws {
+        for _ in 0..<200 {
+            if let response = try? await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)), response.status == .ok
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchError("the server did not become healthy")
+    }
+
+    /// Resident set size now and its peak since the last reset, in MiB (Linux /proc).
+    func memory() -> (current: Double, peak: Double) {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> Double {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(name) } ?? ""
+            return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan) / 1024
+        }
+        return (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// Starts a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM).
+    func resetPeak() {
+        try? "5".write(toFile: "/proc/\(process.processIdentifier)/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+struct LoadResult {
+    var requests: Int
+    var seconds: Double
+    var latency: Samples
+    var overhead: Samples
+    var peakMiB: Double
+}
+
+/// Sends `total` identical requests, `concurrency` at a time, and times each one. `overhead` is
+/// the client-observed latency minus the engine time the server reports in `Server-Timing`.
+func drive(_ server: ServerProcess, body: Data, concurrency: Int, total: Int) async throws -> LoadResult {
+    server.resetPeak()
+    let (port, key) = (server.port, server.key)
+    let started = ContinuousClock.now
+    let results = try await withThrowingTaskGroup(of: [(Double, Double)].self) { group in
+        for worker in 0..<concurrency {
+            group.addTask {
+                var samples: [(Double, Double)] = []
+                var index = worker
+                while index < total {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/image_generation")
+                    request.method = .POST
+                    request.headers.add(name: "Authorization", value: "Bearer \(key)")
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(data: body))
+                    let sent = ContinuousClock.now
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+                    let reply = try await response.body.collect(upTo: 64 * 1024 * 1024)
+                    let latency = sent.duration(to: .now).milliseconds
+                    guard String(buffer: reply).contains("\"status_code\":0") else {
+                        throw BenchError("request failed: \(String(buffer: reply).prefix(200))")
+                    }
+                    let timing = response.headers.first(name: "Server-Timing") ?? ""
+                    let engine = Double(timing.split(separator: "=").last ?? "") ?? .nan
+                    samples.append((latency, latency - engine))
+                    index += concurrency
+                }
+                return samples
+            }
+        }
+        var all: [(Double, Double)] = []
+        for try await samples in group { all += samples }
+        return all
+    }
+    let seconds = started.duration(to: .now).milliseconds / 1000
+    var latency = Samples()
+    var overhead = Samples()
+    for (total, extra) in results {
+        latency.add(total)
+        overhead.add(extra)
+    }
+    return LoadResult(
+        requests: results.count, seconds: seconds, latency: latency, overhead: overhead, peakMiB: server.memory().peak)
+}
+
+func requestBody(_ fields: [String: Any]) throws -> Data {
+    try JSONSerialization.data(withJSONObject: fields)
+}
+
+func benchServer(_ server: ServerProcess, scale: Int) async throws -> String {
+    var lines = [
+        "| response_format | concurrency | requests | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for responseFormat in ["base64", "url"] {
+        let body = try requestBody([
+            "model": "image-01", "prompt": "a lighthouse at dawn", "n": 1, "response_format": responseFormat,
+        ])
+        for concurrency in [1, 8, 64] {
+            let total = max(30, concurrency * 3) * scale
+            let result = try await drive(server, body: body, concurrency: concurrency, total: total)
+            let throughput = Double(result.requests) / result.seconds
+            lines.append(
+                row([
+                    responseFormat, "\(concurrency)", "\(result.requests)", format(throughput),
+                    format(result.latency.median), format(result.latency.percentile(0.99)),
+                    format(result.overhead.median, 2), format(result.overhead.percentile(0.99), 2),
+                    format(result.peakMiB, 0),
+                ]))
+        }
+    }
+    return lines.joined(separator: "\n")
+}
+
+func benchLargeReference(_ server: ServerProcess, reference: Data, scale: Int) async throws -> String {
+    let dataURL = "data:image/png;base64," + reference.base64EncodedString()
+    let body = try requestBody([
+        "model": "image-01", "prompt": "portrait", "response_format": "base64",
+        "subject_reference": [["type": "character", "image_file": dataURL]],
+    ])
+    var lines = [
+        "Reference: \(format(Double(reference.count) / 1_048_576, 2)) MiB PNG of noise, request body \(format(Double(body.count) / 1_048_576, 2)) MiB.",
+        "",
+        "| concurrency | requests | p50 ms | p99 ms | added p50 ms | RSS before MiB | peak RSS MiB | peak growth ÷ bodies in flight |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for concurrency in [1, 8] {
+        let before = server.memory().current
+        let result = try await drive(server, body: body, concurrency: concurrency, total: concurrency * 2 * scale)
+        let inFlight = Double(body.count * concurrency) / 1_048_576
+        lines.append(
+            row([
+                "\(concurrency)", "\(result.requests)", format(result.latency.median),
+                format(result.latency.percentile(0.99)), format(result.overhead.median), format(before, 0),
+                format(result.peakMiB, 0), format((result.peakMiB - before) / inFlight, 2),
+            ]))
+    }
+    return lines.joined(separator: "\n")
+}

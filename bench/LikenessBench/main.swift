@@ -1,3 +1,0 @@
-import LikenessServer
-
-print("x")
