@@ -77,6 +77,19 @@ curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $
     -d '{"model":"image-01","prompt":"x","n":10}' >"$work/reply.json"
 check "n=10 is 2013 naming n" 'r["base_resp"]["status_code"]==2013 and "n must be" in r["base_resp"]["status_msg"]'
 
+# Operator key management on the live data directory.
+created=$("$binary" keys create --name e2e --data-dir "$work/data")
+new_id=$(cut -f1 <<<"$created")
+new_key=$(cut -f2 <<<"$created")
+curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $new_key" \
+    -d '{"model":"image-01","prompt":"x","response_format":"base64"}' >"$work/reply.json"
+check "a key from 'likeness keys create' works at once" 'r["base_resp"]["status_code"]==0'
+"$binary" keys list --data-dir "$work/data" | grep -q "$new_id"
+"$binary" keys revoke "$new_id" --data-dir "$work/data" >/dev/null
+curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $new_key" \
+    -d '{"model":"image-01","prompt":"x"}' >"$work/reply.json"
+check "a key revoked with 'likeness keys revoke' is 2049 at once" 'r["base_resp"]["status_code"]==2049'
+
 "$binary" generate --server "http://127.0.0.1:$port" --api-key "$key" --prompt "a lighthouse at dawn" \
     -n 2 --seed 7 --aspect-ratio 3:2 --out "$work/out" >"$work/generated.txt"
 count=$(grep -c '\.jpg$' "$work/generated.txt" || true)

@@ -12,12 +12,21 @@ public enum ReferenceSource: Sendable, Hashable {
     public static let maximumByteCount = 10 * 1024 * 1024
 
     /// Parses `image_file`: a `data:[<type>][;base64],<data>` URL or an http(s) URL.
+    ///
+    /// Works on UTF-8 bytes throughout: a data URL can be 14 MB, and walking it by `Character`
+    /// (grapheme breaking) would cost seconds.
     public static func parse(_ text: String, field: String) throws(APIError) -> ReferenceSource {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.count >= 5, trimmed.prefix(5).lowercased() == "data:" {
+        let bytes = text.utf8
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
+        else {
+            throw APIError.invalid(field, "must be a data URL or an http(s) URL")
+        }
+        let trimmed = Substring(bytes[first...last])
+        if trimmed.utf8.prefix(5).map({ $0 | 0x20 }) == Array("data:".utf8) {
             return .inline(try decodeDataURL(trimmed, field: field))
         }
-        guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(),
+        guard let url = URL(string: String(trimmed)), let scheme = url.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
         else {
             throw APIError.invalid(field, "must be a data URL or an http(s) URL")
@@ -25,30 +34,33 @@ public enum ReferenceSource: Sendable, Hashable {
         return .remote(url)
     }
 
-    private static func decodeDataURL(_ text: String, field: String) throws(APIError) -> Data {
-        guard let comma = text.firstIndex(of: ",") else {
+    private static func decodeDataURL(_ text: Substring, field: String) throws(APIError) -> Data {
+        let bytes = text.utf8
+        guard let comma = bytes.firstIndex(of: UInt8(ascii: ",")) else {
             throw APIError.invalid(field, "is a data URL without a comma before its data")
         }
-        let header = text[text.index(text.startIndex, offsetBy: 5)..<comma].lowercased()
+        let header = String(Substring(bytes[bytes.index(bytes.startIndex, offsetBy: 5)..<comma])).lowercased()
         guard header.split(separator: ";").contains("base64") else {
             throw APIError.invalid(field, "must be a base64 data URL (data:image/jpeg;base64,...)")
         }
-        let payload = text[text.index(after: comma)...]
+        let payload = bytes[bytes.index(after: comma)...]
         // Refuse before decoding: 4 base64 characters carry 3 bytes.
-        guard payload.utf8.count <= (maximumByteCount / 3 + 2) * 4 + 4096 else {
+        guard payload.count <= (maximumByteCount / 3 + 2) * 4 + 4096 else {
             throw APIError.invalid(field, "is larger than \(maximumByteCount / (1024 * 1024)) MB")
         }
         // Line breaks inside base64 are common (MIME encoders wrap at 76); anything else is an error.
-        let compact = String(payload.unicodeScalars.filter { !CharacterSet.whitespacesAndNewlines.contains($0) })
-        guard let bytes = Data(base64Encoded: compact),
-            !bytes.isEmpty
-        else {
+        let isBreak: (UInt8) -> Bool = { $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }
+        let decoded =
+            payload.contains(where: isBreak)
+            ? Data(base64Encoded: Data(payload.filter { !isBreak($0) }))
+            : Data(base64Encoded: Data(payload))
+        guard let decoded, !decoded.isEmpty else {
             throw APIError.invalid(field, "is not valid base64")
         }
-        guard bytes.count <= maximumByteCount else {
+        guard decoded.count <= maximumByteCount else {
             throw APIError.invalid(field, "is larger than \(maximumByteCount / (1024 * 1024)) MB")
         }
-        return bytes
+        return decoded
     }
 }
 

@@ -29,10 +29,10 @@ public struct PreviewEngine: ImageEngine {
         -> EngineOutput
     {
         // Decoded once per job, not per image.
-        var reference: RasterImage? = nil
+        var reference: FrozenImage? = nil
         if let bytes = job.referenceImage {
             do throws(ImagingError) {
-                reference = try RasterImage(decoding: bytes)
+                reference = FrozenImage(image: try RasterImage(decoding: bytes))
             } catch {
                 throw APIError.invalid("subject_reference[0].image_file", "could not be decoded: \(error.message)")
             }
@@ -40,12 +40,13 @@ public struct PreviewEngine: ImageEngine {
         var images: [EngineImage] = []
         for (index, seed) in job.seeds.enumerated() {
             try Task.checkCancellation()
-            let jpeg = try render(job.request, seed: seed, reference: reference)
+            let jpeg = try await RenderThreads.run { [request = job.request, reference] in
+                try render(request, seed: seed, reference: reference?.image)
+            }
             images.append(EngineImage(jpeg: jpeg, size: job.request.size))
             progress(
                 EngineProgress(message: "rendered image \(index + 1) of \(job.seeds.count)", completedImages: index + 1)
             )
-            await Task.yield()
         }
         return EngineOutput(images: images)
     }
@@ -112,6 +113,15 @@ public struct PreviewEngine: ImageEngine {
         picture = try picture.overlaying(badge, x: margin, y: margin / 2 + margin / 4)
         return try picture.encoded(as: .jpeg(quality: jpegQuality))
     }
+}
+
+/// A decoded reference shared by the renders of one job.
+///
+/// `@unchecked Sendable` because `RasterImage` is not Sendable only for its drawing methods;
+/// this one is never drawn on after decoding, and libvips allows any number of threads to read
+/// an image that no one writes (its reference counting is atomic).
+struct FrozenImage: @unchecked Sendable {
+    let image: RasterImage
 }
 
 /// Colours for one image, drawn from the seeded generator.
