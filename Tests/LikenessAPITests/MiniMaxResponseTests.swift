@@ -6,7 +6,7 @@ import Testing
 @Suite("MiniMax response")
 struct MiniMaxResponseTests {
     func json(_ response: MiniMaxResponse) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: try JSONEncoder().encode(response)) as! [String: Any]
+        try JSONSerialization.jsonObject(with: response.jsonData()) as! [String: Any]
     }
 
     @Test("success carries counts as strings and base_resp 0/success")
@@ -27,6 +27,18 @@ struct MiniMaxResponseTests {
         let baseResponse = object["base_resp"] as! [String: Any]
         #expect(baseResponse["status_code"] as? Int == 2049)
         #expect(object["data"] == nil)
+    }
+
+    @Test("messages are escaped and the body decodes back to the same response")
+    func escapingRoundTrip() throws {
+        let message = "invalid params, \"quoted\" \\ back\nslash \u{01} 你好 /path"
+        let failure = MiniMaxResponse.failure(id: "abc", APIError(.invalidParameters, message))
+        #expect(try JSONDecoder().decode(MiniMaxResponse.self, from: failure.jsonData()) == failure)
+        let success = MiniMaxResponse.success(id: "abc", imageBase64: ["QUJD", "REVG"], failedCount: 0)
+        #expect(try JSONDecoder().decode(MiniMaxResponse.self, from: success.jsonData()) == success)
+        let urls = MiniMaxResponse.success(id: "abc", imageURLs: ["http://h/v1/files/a.jpg?x=1&y=2"], failedCount: 2)
+        #expect(try JSONDecoder().decode(MiniMaxResponse.self, from: urls.jsonData()) == urls)
+        #expect(String(decoding: urls.jsonData(), as: UTF8.self).contains("http://h/v1/files/a.jpg"))
     }
 
     @Test("the catalogue has MiniMax's documented codes")

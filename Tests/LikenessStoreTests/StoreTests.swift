@@ -140,6 +140,16 @@ struct BlobStoreTests {
         #expect(try blobs.read(id: id) == nil)
     }
 
+    @Test("a file shorter than its record (cut short by a power loss) reads as missing")
+    func shortFile() throws {
+        let blobs = try FileBlobStore(root: directory)
+        let id = Identifier.make()
+        try blobs.write(Data(repeating: 1, count: 100), id: id)
+        #expect(try blobs.read(id: id, expectedSize: 100)?.count == 100)
+        try Data(repeating: 1, count: 40).write(to: blobs.fileURL(for: id))
+        #expect(try blobs.read(id: id, expectedSize: 100) == nil)
+    }
+
     @Test("sweep removes partial files and files no record points to")
     func sweep() throws {
         let blobs = try FileBlobStore(root: directory)

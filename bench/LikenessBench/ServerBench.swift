@@ -66,8 +66,21 @@ struct LoadResult {
     var requests: Int
     var seconds: Double
     var latency: Samples
+    /// Client-observed latency minus engine time: everything else, the client's own HTTP stack included.
     var overhead: Samples
+    /// The handler's own time minus engine time, from `Server-Timing` (`total` − `engine`).
+    var serverOverhead: Samples
     var peakMiB: Double
+}
+
+/// `engine;dur=12.3, total;dur=13.0` → ["engine": 12.3, "total": 13.0]
+func serverTiming(_ header: String) -> [String: Double] {
+    var metrics: [String: Double] = [:]
+    for metric in header.split(separator: ",") {
+        let parts = metric.trimmingCharacters(in: .whitespaces).split(separator: ";dur=")
+        if parts.count == 2, let value = Double(parts[1]) { metrics[String(parts[0])] = value }
+    }
+    return metrics
 }
 
 /// Sends `total` identical requests, `concurrency` at a time, and times each one. `overhead` is
@@ -76,10 +89,10 @@ func drive(_ server: ServerProcess, body: Data, concurrency: Int, total: Int) as
     server.resetPeak()
     let (port, key) = (server.port, server.key)
     let started = ContinuousClock.now
-    let results = try await withThrowingTaskGroup(of: [(Double, Double)].self) { group in
+    let results = try await withThrowingTaskGroup(of: [(Double, Double, Double)].self) { group in
         for worker in 0..<concurrency {
             group.addTask {
-                var samples: [(Double, Double)] = []
+                var samples: [(Double, Double, Double)] = []
                 var index = worker
                 while index < total {
                     var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/image_generation")
@@ -94,27 +107,30 @@ func drive(_ server: ServerProcess, body: Data, concurrency: Int, total: Int) as
                     guard String(buffer: reply).contains("\"status_code\":0") else {
                         throw BenchError("request failed: \(String(buffer: reply).prefix(200))")
                     }
-                    let timing = response.headers.first(name: "Server-Timing") ?? ""
-                    let engine = Double(timing.split(separator: "=").last ?? "") ?? .nan
-                    samples.append((latency, latency - engine))
+                    let timing = serverTiming(response.headers.first(name: "Server-Timing") ?? "")
+                    let engine = timing["engine"] ?? .nan
+                    samples.append((latency, latency - engine, (timing["total"] ?? .nan) - engine))
                     index += concurrency
                 }
                 return samples
             }
         }
-        var all: [(Double, Double)] = []
+        var all: [(Double, Double, Double)] = []
         for try await samples in group { all += samples }
         return all
     }
     let seconds = started.duration(to: .now).milliseconds / 1000
     var latency = Samples()
     var overhead = Samples()
-    for (total, extra) in results {
+    var serverOverhead = Samples()
+    for (total, extra, serverExtra) in results {
         latency.add(total)
         overhead.add(extra)
+        serverOverhead.add(serverExtra)
     }
     return LoadResult(
-        requests: results.count, seconds: seconds, latency: latency, overhead: overhead, peakMiB: server.memory().peak)
+        requests: results.count, seconds: seconds, latency: latency, overhead: overhead, serverOverhead: serverOverhead,
+        peakMiB: server.memory().peak)
 }
 
 func requestBody(_ fields: [String: Any]) throws -> Data {
@@ -123,8 +139,8 @@ func requestBody(_ fields: [String: Any]) throws -> Data {
 
 func benchServer(_ server: ServerProcess, scale: Int) async throws -> String {
     var lines = [
-        "| response_format | concurrency | requests | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| response_format | concurrency | requests | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | server added p50 ms | server added p99 ms | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for responseFormat in ["base64", "url"] {
         let body = try requestBody([
@@ -139,6 +155,7 @@ func benchServer(_ server: ServerProcess, scale: Int) async throws -> String {
                     responseFormat, "\(concurrency)", "\(result.requests)", format(throughput),
                     format(result.latency.median), format(result.latency.percentile(0.99)),
                     format(result.overhead.median, 2), format(result.overhead.percentile(0.99), 2),
+                    format(result.serverOverhead.median, 2), format(result.serverOverhead.percentile(0.99), 2),
                     format(result.peakMiB, 0),
                 ]))
         }

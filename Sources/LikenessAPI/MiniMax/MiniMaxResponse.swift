@@ -1,9 +1,11 @@
+import Foundation
+
 /// The MiniMax-native response body, success or failure.
 ///
 /// MiniMax answers failures with HTTP 200 and a non-zero `base_resp.status_code`, and its
 /// clients read `base_resp` first; Likeness does the same (see README, "Errors").
-public struct MiniMaxResponse: Sendable, Codable, Hashable {
-    public struct ImageData: Sendable, Codable, Hashable {
+public struct MiniMaxResponse: Sendable, Decodable, Hashable {
+    public struct ImageData: Sendable, Decodable, Hashable {
         public var imageURLs: [String]?
         public var imageBase64: [String]?
 
@@ -13,7 +15,7 @@ public struct MiniMaxResponse: Sendable, Codable, Hashable {
         }
     }
 
-    public struct Metadata: Sendable, Codable, Hashable {
+    public struct Metadata: Sendable, Decodable, Hashable {
         /// Strings, as in MiniMax's own examples (its schema says integers; clients take both).
         public var successCount: String
         public var failedCount: String
@@ -24,7 +26,7 @@ public struct MiniMaxResponse: Sendable, Codable, Hashable {
         }
     }
 
-    public struct BaseResponse: Sendable, Codable, Hashable {
+    public struct BaseResponse: Sendable, Decodable, Hashable {
         public var statusCode: Int
         public var statusMessage: String
 
@@ -60,5 +62,46 @@ public struct MiniMaxResponse: Sendable, Codable, Hashable {
         MiniMaxResponse(
             id: id, data: nil, metadata: nil,
             baseResponse: BaseResponse(statusCode: error.code.rawValue, statusMessage: error.message))
+    }
+}
+
+extension MiniMaxResponse {
+    /// The response body as JSON, in MiniMax's field order.
+    public func jsonData() -> Data {
+        let payloadSize = (data?.imageBase64?.reduce(0) { $0 + $1.utf8.count } ?? 0) + 512
+        var writer = JSONWriter(reservingCapacity: payloadSize)
+        writer.raw("{")
+        if let id {
+            writer.raw("\"id\":")
+            writer.string(id)
+            writer.raw(",")
+        }
+        if let data {
+            writer.raw("\"data\":{")
+            if let urls = data.imageURLs {
+                writer.raw("\"image_urls\":")
+                writer.stringArray(urls, plain: false)
+            }
+            if let base64 = data.imageBase64 {
+                if data.imageURLs != nil { writer.raw(",") }
+                writer.raw("\"image_base64\":")
+                // Base64 never needs escaping.
+                writer.stringArray(base64, plain: true)
+            }
+            writer.raw("},")
+        }
+        if let metadata {
+            writer.raw("\"metadata\":{\"success_count\":")
+            writer.string(metadata.successCount)
+            writer.raw(",\"failed_count\":")
+            writer.string(metadata.failedCount)
+            writer.raw("},")
+        }
+        writer.raw("\"base_resp\":{\"status_code\":")
+        writer.integer(baseResponse.statusCode)
+        writer.raw(",\"status_msg\":")
+        writer.string(baseResponse.statusMessage)
+        writer.raw("}}")
+        return Data(writer.bytes)
     }
 }

@@ -36,7 +36,8 @@ struct FilesController {
             let signature = request.uri.queryParameters.get("signature"),
             signer.isValid(imageID: id, expires: expires, signature: signature)
         else { throw notFound }
-        guard let record = try images.image(id: id), record.expiresAt > Date(), let bytes = try blobs.read(id: id)
+        guard let record = try images.image(id: id), record.expiresAt > Date(),
+            let bytes = try blobs.read(id: id, expectedSize: record.byteCount)
         else {
             throw notFound
         }

@@ -2,8 +2,11 @@ import Foundation
 
 /// Image files on disk, `<root>/<first two hex digits>/<id>.jpg`.
 ///
-/// A file becomes visible only complete: it is written to a temporary name, flushed to disk and
-/// renamed into place, so a crash leaves at worst a temporary file that `sweep` removes.
+/// A file appears under its name only complete: it is written to a temporary name and renamed
+/// into place, so a process crash leaves at worst a temporary file that `sweep` removes. There
+/// is no fsync per image (it would cost more than the rest of a request): after a power loss a
+/// file may come back short, so readers compare its size with the record (`read(id:expectedSize:)`)
+/// and treat a mismatch as missing.
 public struct FileBlobStore: Sendable {
     public let root: URL
     static let temporarySuffix = ".partial"
@@ -28,7 +31,6 @@ public struct FileBlobStore: Sendable {
         let handle = try FileHandle(forWritingTo: temporary)
         do {
             try handle.write(contentsOf: bytes)
-            try handle.synchronize()
             try handle.close()
         } catch {
             try? handle.close()
@@ -45,6 +47,12 @@ public struct FileBlobStore: Sendable {
         let url = fileURL(for: id)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         return try Data(contentsOf: url)
+    }
+
+    /// The file only if it is whole: exactly `expectedSize` bytes, as its record says.
+    public func read(id: String, expectedSize: Int) throws -> Data? {
+        guard let data = try read(id: id), data.count == expectedSize else { return nil }
+        return data
     }
 
     public func delete(id: String) {
