@@ -59,6 +59,33 @@ fail:
     return out;
 }
 
+/// Decodes straight to a `width` x `height` thumbnail, centre-cropped to fill it, upright and
+/// 3-band sRGB, in memory. Streams the source (shrink-on-load where the format allows), so
+/// memory stays near the output's size whatever the input's; truncated data is an error.
+static inline VipsImage *lk_vips_thumbnail_cover(const void *bytes, size_t length, int width, int height) {
+    VipsImage *thumbnail = NULL, *srgb = NULL, *flat = NULL, *cast = NULL, *out = NULL;
+    if (vips_thumbnail_buffer((void *)bytes, length, &thumbnail, width, "height", height,
+                              "crop", VIPS_INTERESTING_CENTRE, "option_string", "fail_on=error", NULL)) goto fail;
+    if (vips_colourspace(thumbnail, &srgb, VIPS_INTERPRETATION_sRGB, NULL)) goto fail;
+    if (vips_image_hasalpha(srgb)) {
+        double white[3] = {255, 255, 255};
+        VipsArrayDouble *background = vips_array_double_new(white, 3);
+        int failed = vips_flatten(srgb, &flat, "background", background, NULL);
+        vips_area_unref(VIPS_AREA(background));
+        if (failed) goto fail;
+    } else {
+        flat = srgb; g_object_ref(flat);
+    }
+    if (vips_cast_uchar(flat, &cast, NULL)) goto fail;
+    out = vips_image_copy_memory(cast);
+fail:
+    if (thumbnail) g_object_unref(thumbnail);
+    if (srgb) g_object_unref(srgb);
+    if (flat) g_object_unref(flat);
+    if (cast) g_object_unref(cast);
+    return out;
+}
+
 /// An 8-bit sRGB image copied from `width * height * 3` interleaved bytes.
 static inline VipsImage *lk_vips_from_rgb(const void *bytes, int width, int height) {
     VipsImage *raw = vips_image_new_from_memory_copy(bytes, (size_t)width * height * 3, width, height, 3, VIPS_FORMAT_UCHAR);
@@ -116,13 +143,6 @@ static inline int lk_vips_fill_rect(VipsImage *image, const double ink[3], int l
 
 static inline int lk_vips_fill_circle(VipsImage *image, const double ink[3], int cx, int cy, int radius) {
     return vips_draw_circle(image, (double *)ink, 3, cx, cy, radius, "fill", TRUE, NULL);
-}
-
-/// Scales and centre-crops to exactly width x height.
-static inline VipsImage *lk_vips_cover(VipsImage *in, int width, int height) {
-    VipsImage *out = NULL;
-    if (vips_thumbnail_image(in, &out, width, "height", height, "crop", VIPS_INTERESTING_CENTRE, NULL)) return NULL;
-    return out;
 }
 
 /// Pango markup rendered as RGBA, wrapped at `width` and shrunk to fit `height` when it is > 0.

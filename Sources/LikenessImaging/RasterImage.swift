@@ -48,6 +48,23 @@ public final class RasterImage {
         self.init(taking: try result.get())
     }
 
+    /// Decodes untrusted bytes straight to `width` × `height`, scaled and centre-cropped to fill.
+    /// The header is checked against `limits` first; the source is streamed, so memory stays near
+    /// the output's size, and truncated data is an error.
+    public static func cover(
+        decoding bytes: Data, width: Int, height: Int, limits: DecodeLimits = DecodeLimits()
+    ) throws(ImagingError) -> RasterImage {
+        let header = try ImageHeader(probing: bytes)
+        try limits.check(header)
+        let image = bytes.withUnsafeBytes { raw in
+            lk_vips_thumbnail_cover(raw.baseAddress, raw.count, Int32(width), Int32(height))
+        }
+        guard let image else {
+            throw ImagingError.fromVips(.unreadable, "corrupt or truncated \(header.format.rawValue)")
+        }
+        return RasterImage(taking: OpaquePointer(image))
+    }
+
     /// An image from interleaved 8-bit RGB bytes (`width * height * 3` of them).
     public convenience init(rgbPixels: [UInt8], width: Int, height: Int) throws(ImagingError) {
         precondition(rgbPixels.count == width * height * 3, "one RGB triple per pixel")
@@ -113,11 +130,6 @@ public final class RasterImage {
         guard lk_vips_fill_circle(vips, colour.components, Int32(centreX), Int32(centreY), Int32(radius)) == 0 else {
             throw ImagingError.fromVips(.operationFailed, "drawing failed")
         }
-    }
-
-    /// Scaled and centre-cropped to fill exactly `width` × `height`.
-    public func covering(width: Int, height: Int) throws(ImagingError) -> RasterImage {
-        try RasterImage.wrap(lk_vips_cover(vips, Int32(width), Int32(height)), "resize failed")
     }
 
     /// `overlay` composited over this image at (x, y); alpha is flattened away.

@@ -67,10 +67,29 @@ struct ImagingTests {
         #expect(try decoded.pixel(x: 10, y: 10) == RGB(255, 255, 255))
     }
 
-    @Test("covering resizes and crops to exactly the frame")
+    @Test("cover decodes straight to exactly the frame, upright sRGB, alpha flattened")
     func cover() throws {
-        let covered = try sampleImage(width: 400, height: 100).covering(width: 50, height: 70)
-        #expect(covered.width == 50 && covered.height == 70)
+        let wide = try sampleImage(width: 400, height: 100).encoded(as: .jpeg(quality: 90))
+        let covered = try RasterImage.cover(decoding: wide, width: 50, height: 70)
+        #expect(covered.width == 50 && covered.height == 70 && covered.bands == 3)
+        let transparent = try RasterImage.panel(width: 100, height: 100, colour: RGB(0, 0, 0), alpha: 0).encoded(
+            as: .png)
+        #expect(
+            try RasterImage.cover(decoding: transparent, width: 10, height: 10).pixel(x: 5, y: 5) == RGB(255, 255, 255))
+    }
+
+    @Test("cover refuses truncated data and bombs like a full decode does")
+    func coverRefuses() throws {
+        let jpeg = try sampleImage(width: 800, height: 600).encoded(as: .jpeg(quality: 90))
+        #expect(throws: ImagingError.self) {
+            try RasterImage.cover(decoding: Data(jpeg.prefix(jpeg.count / 2)), width: 64, height: 64)
+        }
+        do {
+            _ = try RasterImage.cover(decoding: bombPNG(width: 60_000, height: 60_000), width: 64, height: 64)
+            Issue.record("a bomb was decoded")
+        } catch {
+            #expect(error.kind == .outOfLimits)
+        }
     }
 
     @Test("overlay draws at the given position and drawing fills pixels")

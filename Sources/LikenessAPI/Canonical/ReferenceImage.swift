@@ -49,11 +49,7 @@ public enum ReferenceSource: Sendable, Hashable {
             throw APIError.invalid(field, "is larger than \(maximumByteCount / (1024 * 1024)) MB")
         }
         // Line breaks inside base64 are common (MIME encoders wrap at 76); anything else is an error.
-        let isBreak: (UInt8) -> Bool = { $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }
-        let decoded =
-            payload.contains(where: isBreak)
-            ? Data(base64Encoded: Data(payload.filter { !isBreak($0) }))
-            : Data(base64Encoded: Data(payload))
+        let decoded = Base64.decode(Substring(payload).utf8)
         guard let decoded, !decoded.isEmpty else {
             throw APIError.invalid(field, "is not valid base64")
         }

@@ -28,11 +28,13 @@ public struct PreviewEngine: ImageEngine {
     public func generate(_ job: EngineJob, progress: @escaping @Sendable (EngineProgress) -> Void) async throws
         -> EngineOutput
     {
-        // Decoded once per job, not per image.
-        var reference: FrozenImage? = nil
+        // Decoded once per job, straight to the frame's size: every image of a job shares it.
+        var subject: FrozenImage? = nil
         if let bytes = job.referenceImage {
+            let frame = SubjectFrame(canvas: job.request.size)
             do throws(ImagingError) {
-                reference = FrozenImage(image: try RasterImage(decoding: bytes))
+                subject = FrozenImage(
+                    image: try RasterImage.cover(decoding: bytes, width: frame.width, height: frame.height))
             } catch {
                 throw APIError.invalid("subject_reference[0].image_file", "could not be decoded: \(error.message)")
             }
@@ -40,8 +42,8 @@ public struct PreviewEngine: ImageEngine {
         var images: [EngineImage] = []
         for (index, seed) in job.seeds.enumerated() {
             try Task.checkCancellation()
-            let jpeg = try await RenderThreads.run { [request = job.request, reference] in
-                try render(request, seed: seed, reference: reference?.image)
+            let jpeg = try await RenderThreads.run { [request = job.request, subject] in
+                try render(request, seed: seed, subject: subject?.image)
             }
             images.append(EngineImage(jpeg: jpeg, size: job.request.size))
             progress(
@@ -51,7 +53,8 @@ public struct PreviewEngine: ImageEngine {
         return EngineOutput(images: images)
     }
 
-    func render(_ request: GenerationRequest, seed: UInt64, reference: RasterImage?) throws -> Data {
+    /// `subject`: the reference photo already at `SubjectFrame`'s size.
+    func render(_ request: GenerationRequest, seed: UInt64, subject: RasterImage?) throws -> Data {
         let prompt = Self.effectivePrompt(for: request)
         var random = SplitMix64(seed: seed ^ SplitMix64.hash(prompt))
         let width = request.size.width
@@ -76,19 +79,13 @@ public struct PreviewEngine: ImageEngine {
         }
 
         var picture = canvas
-        if let reference {
-            // The subject: the reference photo, framed, centred above the caption.
-            let frameHeight = height * 58 / 100
-            let frameWidth = min(width * 70 / 100, frameHeight * 4 / 5)
-            let frameX = (width - frameWidth) / 2
-            let frameY = height * 8 / 100
+        if let subject {
+            let frame = SubjectFrame(canvas: request.size)
             let border = max(4, shortSide / 128)
             try picture.fillRectangle(
-                x: frameX - border, y: frameY - border, width: frameWidth + 2 * border,
-                height: frameHeight + 2 * border,
-                colour: RGB(250, 250, 245))
-            picture = try picture.overlaying(
-                reference.covering(width: frameWidth, height: frameHeight), x: frameX, y: frameY)
+                x: frame.x - border, y: frame.y - border, width: frame.width + 2 * border,
+                height: frame.height + 2 * border, colour: RGB(250, 250, 245))
+            picture = try picture.overlaying(subject, x: frame.x, y: frame.y)
         }
 
         let captionHeight = height * 22 / 100
@@ -112,6 +109,21 @@ public struct PreviewEngine: ImageEngine {
             x: margin / 2, y: margin / 2)
         picture = try picture.overlaying(badge, x: margin, y: margin / 2 + margin / 4)
         return try picture.encoded(as: .jpeg(quality: jpegQuality))
+    }
+}
+
+/// Where the subject goes: a portrait frame centred above the caption.
+struct SubjectFrame {
+    var x: Int
+    var y: Int
+    var width: Int
+    var height: Int
+
+    init(canvas: PixelSize) {
+        height = canvas.height * 58 / 100
+        width = min(canvas.width * 70 / 100, height * 4 / 5)
+        x = (canvas.width - width) / 2
+        y = canvas.height * 8 / 100
     }
 }
 

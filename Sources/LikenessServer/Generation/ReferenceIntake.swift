@@ -31,8 +31,8 @@ struct ReferenceIntake: Sendable {
                 Self.field, "must be a JPG, JPEG or PNG image (this one is \(header.format.rawValue))")
         }
         do {
-            try limits.check(header)
-            _ = try RasterImage(decoding: bytes, limits: limits)
+            // Every pixel is read (so truncation shows) but only a small thumbnail is kept.
+            _ = try RasterImage.cover(decoding: bytes, width: 64, height: 64, limits: limits)
         } catch {
             throw APIError.invalid(Self.field, "is not usable: \(error.message)")
         }

@@ -13,33 +13,41 @@ public struct FileBlobStore: Sendable {
 
     public init(root: URL) throws {
         self.root = root
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // All 256 shard directories up front, so that a write never has to create one.
+        for shard in 0..<256 {
+            let name = String(shard, radix: 16)
+            try FileManager.default.createDirectory(
+                at: root.appending(path: name.count == 1 ? "0" + name : name, directoryHint: .isDirectory),
+                withIntermediateDirectories: true)
+        }
     }
 
     public func fileURL(for id: String) -> URL {
         root.appending(path: String(id.prefix(2)), directoryHint: .isDirectory).appending(path: id + ".jpg")
     }
 
+    /// `id` must be lowercase hex (an `Identifier`): its first two digits name the shard.
     public func write(_ bytes: Data, id: String) throws {
-        let destination = fileURL(for: id)
-        try FileManager.default.createDirectory(
-            at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = destination.deletingLastPathComponent().appending(path: id + Self.temporarySuffix)
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw StoreError("cannot create \(temporary.path)")
+        precondition(Identifier.isValid(id), "blob ids are identifiers")
+        let destination = fileURL(for: id).path
+        let temporary = destination.dropLast(4) + Self.temporarySuffix
+        let descriptor = open(String(temporary), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw StoreError("cannot create \(temporary): errno \(errno)") }
+        let written = bytes.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let count = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return false }
+                offset += count
+            }
+            return true
         }
-        let handle = try FileHandle(forWritingTo: temporary)
-        do {
-            try handle.write(contentsOf: bytes)
-            try handle.close()
-        } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        }
-        guard rename(temporary.path, destination.path) == 0 else {
-            try? FileManager.default.removeItem(at: temporary)
-            throw StoreError("cannot move \(temporary.path) into place: errno \(errno)")
+        let closed = close(descriptor) == 0
+        guard written, closed, rename(String(temporary), destination) == 0 else {
+            let code = errno
+            unlink(String(temporary))
+            throw StoreError("cannot write image \(id): errno \(code)")
         }
     }
 

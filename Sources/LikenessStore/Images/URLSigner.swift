@@ -24,8 +24,7 @@ public struct URLSigner: Sendable {
     }
 
     func signature(imageID: String, expires: Int64) -> String {
-        HMAC<SHA256>.authenticationCode(for: Self.message(imageID, expires), using: key)
-            .map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: Self.message(imageID, expires), using: key).hexadecimal
     }
 
     private static func message(_ imageID: String, _ expires: Int64) -> Data {

@@ -113,6 +113,8 @@ public final class SQLiteDatabase: Sendable {
 
 private final class Connection {
     let handle: OpaquePointer
+    /// Prepared statements by SQL text: the same few statements run on every request.
+    private var statements: [String: OpaquePointer] = [:]
 
     init(path: String) throws {
         var handle: OpaquePointer?
@@ -126,16 +128,27 @@ private final class Connection {
     }
 
     deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
         sqlite3_close(handle)
     }
 
-    @discardableResult
-    func run(_ sql: String, _ parameters: [SQLValue], collect: Bool) throws -> [SQLRow] {
+    private func statement(for sql: String) throws -> OpaquePointer {
+        if let cached = statements[sql] { return cached }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw StoreError("cannot prepare \(sql): \(String(cString: sqlite3_errmsg(handle)))")
         }
-        defer { sqlite3_finalize(statement) }
+        statements[sql] = statement
+        return statement
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ parameters: [SQLValue], collect: Bool) throws -> [SQLRow] {
+        let statement = try statement(for: sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
         for (offset, value) in parameters.enumerated() {
             let index = Int32(offset + 1)
             let code: Int32 =

@@ -23,7 +23,7 @@ public final class SQLiteStore: APIKeyRepository, JobRepository, ImageRepository
     }
 
     static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).hexadecimal
     }
 
     public func createKey(name: String, secret: String?) throws -> IssuedAPIKey {
