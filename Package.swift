@@ -79,9 +79,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // glibc allocator tuning for `serve` (Linux only).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+
         .executableTarget(
             name: "LikenessCLI",
             dependencies: [
+                .target(name: "CMalloc", condition: .when(platforms: [.linux])),
                 "LikenessServer", "LikenessAPI", "LikenessStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

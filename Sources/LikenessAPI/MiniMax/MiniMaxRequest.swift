@@ -3,8 +3,12 @@ import Foundation
 /// The MiniMax-native `POST /v1/image_generation` body, read into the canonical request.
 /// Every rule of the documented contract lives here; unknown fields are ignored.
 public enum MiniMaxRequest {
-    public static func parse(_ body: Data) throws(APIError) -> GenerationRequest {
-        try parse(FieldReader(try JSONValue.parseObject(body)))
+    /// `body` is consumed: its bytes are released as soon as the JSON is parsed, before a
+    /// 14 MB data URL is decoded (peak memory per request is a budgeted quantity).
+    public static func parse(_ body: consuming Data) throws(APIError) -> GenerationRequest {
+        let object = try JSONValue.parseObject(body)
+        _ = consume body
+        return try parse(FieldReader(object))
     }
 
     public static func parse(_ fields: FieldReader) throws(APIError) -> GenerationRequest {

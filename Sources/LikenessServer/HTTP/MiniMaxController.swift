@@ -62,13 +62,26 @@ struct MiniMaxController {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: encoded)))
     }
 
+    /// The whole body, refused past `maximumBodyBytes`. With a Content-Length the buffer is sized
+    /// once, instead of doubling its way up (a 13 MB body would otherwise peak at 24 MB).
     private func readBody(_ request: Request) async throws(APIError) -> Data {
+        let tooLarge = APIError(
+            .invalidParameters, "invalid params, the request body is larger than \(maximumBodyBytes) bytes")
+        let declared = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+        guard declared <= maximumBodyBytes else { throw tooLarge }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(declared)
         do {
-            return Data(buffer: try await request.body.collect(upTo: maximumBodyBytes), byteTransferStrategy: .noCopy)
+            for try await chunk in request.body {
+                guard buffer.readableBytes + chunk.readableBytes <= maximumBodyBytes else { throw tooLarge }
+                buffer.writeImmutableBuffer(chunk)
+            }
+        } catch let error as APIError {
+            throw error
         } catch {
-            throw APIError(
-                .invalidParameters, "invalid params, the request body is larger than \(maximumBodyBytes) bytes")
+            throw APIError(.invalidParameters, "invalid params, the request body could not be read")
         }
+        return Data(buffer: buffer, byteTransferStrategy: .noCopy)
     }
 }
 
