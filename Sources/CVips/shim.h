@@ -34,12 +34,11 @@ static inline VipsImage *lk_vips_open(const void *bytes, size_t length) {
         NULL);
 }
 
-/// Decodes every pixel into memory, applying EXIF orientation and converting to 8-bit sRGB
-/// with 3 bands (alpha flattened on white), so that later steps see one kind of image.
-static inline VipsImage *lk_vips_decode_rgb(VipsImage *lazy) {
-    VipsImage *rotated = NULL, *srgb = NULL, *flat = NULL, *cast = NULL, *out = NULL;
-    if (vips_autorot(lazy, &rotated, NULL)) goto fail;
-    if (vips_colourspace(rotated, &srgb, VIPS_INTERPRETATION_sRGB, NULL)) goto fail;
+/// 8-bit, 3-band sRGB in memory, alpha flattened onto white: the one kind of image every later
+/// step sees. Consumes nothing; the caller still owns `in`.
+static inline VipsImage *lk_vips_normalise(VipsImage *in) {
+    VipsImage *srgb = NULL, *flat = NULL, *cast = NULL, *out = NULL;
+    if (vips_colourspace(in, &srgb, VIPS_INTERPRETATION_sRGB, NULL)) goto fail;
     if (vips_image_hasalpha(srgb)) {
         double white[3] = {255, 255, 255};
         VipsArrayDouble *background = vips_array_double_new(white, 3);
@@ -52,37 +51,30 @@ static inline VipsImage *lk_vips_decode_rgb(VipsImage *lazy) {
     if (vips_cast_uchar(flat, &cast, NULL)) goto fail;
     out = vips_image_copy_memory(cast);
 fail:
-    if (rotated) g_object_unref(rotated);
     if (srgb) g_object_unref(srgb);
     if (flat) g_object_unref(flat);
     if (cast) g_object_unref(cast);
     return out;
 }
 
+/// Decodes every pixel, upright per EXIF orientation, normalised (see above).
+static inline VipsImage *lk_vips_decode_rgb(VipsImage *lazy) {
+    VipsImage *rotated = NULL, *out = NULL;
+    if (vips_autorot(lazy, &rotated, NULL)) return NULL;
+    out = lk_vips_normalise(rotated);
+    g_object_unref(rotated);
+    return out;
+}
+
 /// Decodes straight to a `width` x `height` thumbnail, centre-cropped to fill it, upright and
-/// 3-band sRGB, in memory. Streams the source (shrink-on-load where the format allows), so
-/// memory stays near the output's size whatever the input's; truncated data is an error.
+/// normalised. Streams the source (shrink-on-load where the format allows), so memory stays
+/// near the output's size whatever the input's; truncated data is an error.
 static inline VipsImage *lk_vips_thumbnail_cover(const void *bytes, size_t length, int width, int height) {
-    VipsImage *thumbnail = NULL, *srgb = NULL, *flat = NULL, *cast = NULL, *out = NULL;
+    VipsImage *thumbnail = NULL, *out = NULL;
     if (vips_thumbnail_buffer((void *)bytes, length, &thumbnail, width, "height", height,
-                              "crop", VIPS_INTERESTING_CENTRE, "option_string", "fail_on=error", NULL)) goto fail;
-    if (vips_colourspace(thumbnail, &srgb, VIPS_INTERPRETATION_sRGB, NULL)) goto fail;
-    if (vips_image_hasalpha(srgb)) {
-        double white[3] = {255, 255, 255};
-        VipsArrayDouble *background = vips_array_double_new(white, 3);
-        int failed = vips_flatten(srgb, &flat, "background", background, NULL);
-        vips_area_unref(VIPS_AREA(background));
-        if (failed) goto fail;
-    } else {
-        flat = srgb; g_object_ref(flat);
-    }
-    if (vips_cast_uchar(flat, &cast, NULL)) goto fail;
-    out = vips_image_copy_memory(cast);
-fail:
-    if (thumbnail) g_object_unref(thumbnail);
-    if (srgb) g_object_unref(srgb);
-    if (flat) g_object_unref(flat);
-    if (cast) g_object_unref(cast);
+                              "crop", VIPS_INTERESTING_CENTRE, "option_string", "fail_on=error", NULL)) return NULL;
+    out = lk_vips_normalise(thumbnail);
+    g_object_unref(thumbnail);
     return out;
 }
 

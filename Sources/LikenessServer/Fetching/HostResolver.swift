@@ -46,20 +46,23 @@ enum HostResolver {
 
     private static func address(_ address: UnsafeMutablePointer<sockaddr>) -> ResolvedAddress? {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        func textForm() -> String {
+            String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
         switch Int32(address.pointee.sa_family) {
         case AF_INET:
             return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { ipv4 in
                 var raw = ipv4.pointee.sin_addr
                 let bytes = withUnsafeBytes(of: &raw) { Array($0) }
                 inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
-                return ResolvedAddress(bytes: bytes, text: String(cString: text))
+                return ResolvedAddress(bytes: bytes, text: textForm())
             }
         case AF_INET6:
             return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { ipv6 in
                 var raw = ipv6.pointee.sin6_addr
                 let bytes = withUnsafeBytes(of: &raw) { Array($0) }
                 inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count))
-                return ResolvedAddress(bytes: bytes, text: String(cString: text))
+                return ResolvedAddress(bytes: bytes, text: textForm())
             }
         default:
             return nil
