@@ -7,7 +7,8 @@ binary=.build/debug/likeness
 [[ -x $binary ]] || swift build --product likeness
 
 work=$(mktemp -d)
-port=${LIKENESS_E2E_PORT:-18731}
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=${LIKENESS_E2E_PORT:-$(free_port)}
 "$binary" serve --port "$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
