@@ -108,7 +108,18 @@ let package = Package(
         ),
 
         // Fixtures shared by the test targets: crafted hostile inputs (and, later, upstream simulators).
-        .target(name: "LikenessTestSupport", dependencies: ["LikenessImaging"], swiftSettings: swiftSettings),
+        .target(
+            name: "LikenessTestSupport", dependencies: ["LikenessImaging", "LikenessEngines", "LikenessAPI"],
+            swiftSettings: swiftSettings),
+        // `likeness serve` with the fault-injecting engine, driven by the Python client suites.
+        .executableTarget(
+            name: "LikenessTestServer",
+            dependencies: [
+                "LikenessServer", "LikenessTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/LikenessTestServer",
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "LikenessAPITests", dependencies: ["LikenessAPI"], swiftSettings: swiftSettings),
         .testTarget(

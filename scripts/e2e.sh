@@ -78,6 +78,72 @@ curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $
     -d '{"model":"image-01","prompt":"x","n":10}' >"$work/reply.json"
 check "n=10 is 2013 naming n" 'r["base_resp"]["status_code"]==2013 and "n must be" in r["base_resp"]["status_msg"]'
 
+# The amux documentation's OpenAI-compatible examples, verbatim but for host and key.
+AMUX_API_KEY=$key
+amux="http://127.0.0.1:$port"
+curl -s $amux/v1/images/generations \
+-H "Authorization: Bearer $AMUX_API_KEY" \
+-H "Content-Type: application/json" \
+-d '{
+"model": "MiniMax-Image-01",
+"prompt": "A cute baby sea otter wearing a beret, rolling in a spring courtyard with falling cherry blossoms",
+"n": 1,
+"size": "1024x1024"
+}' >"$work/reply.json"
+check "amux text-to-image: one URL" 'r["created"]>0 and len(r["data"])==1 and r["data"][0]["url"].startswith("http")'
+
+curl -s $amux/v1/images/generations \
+-H "Authorization: Bearer $AMUX_API_KEY" \
+-H "Content-Type: application/json" \
+-d '{
+"model": "MiniMax-Image-01",
+"prompt": "Cinematic harbor at dusk, seagulls passing through, film-grain texture",
+"aspect_ratio": "21:9",
+"n": 4,
+"seed": 20260430,
+"response_format": "url",
+"prompt_optimizer": true
+}' >"$work/reply.json"
+check "amux 21:9, n=4, seed: four URLs" 'len(r["data"])==4'
+
+curl -s $amux/v1/images/generations \
+-H "Authorization: Bearer $AMUX_API_KEY" \
+-H "Content-Type: application/json" \
+-d '{
+"model": "MiniMax-Image-01",
+"prompt": "A cup of hot coffee on a wooden table, top-down shot",
+"response_format": "b64_json",
+"n": 1
+}' >"$work/reply.json"
+check "amux b64_json" 'len(r["data"][0]["b64_json"])>1000'
+
+cat >"$work/amux-i2i.json" <<JSON
+{
+"model": "MiniMax-Image-01",
+"prompt": "Close-up of a harbor worker with sunglasses, cinematic look",
+"aspect_ratio": "1:1",
+"n": 1,
+"subject_reference": [
+{ "type": "character", "image_file": "$reference" }
+]
+}
+JSON
+curl -s $amux/v1/images/generations \
+-H "Authorization: Bearer $AMUX_API_KEY" \
+-H "Content-Type: application/json" \
+-d @"$work/amux-i2i.json" >"$work/reply.json"
+check "amux image-to-image, top-level subject_reference (data URL)" 'len(r["data"])==1'
+
+cp "$work/first.jpg" "$work/face.jpg"
+curl -s $amux/v1/images/edits \
+-H "Authorization: Bearer $AMUX_API_KEY" \
+-F "model=MiniMax-Image-01" \
+-F "prompt=Close-up of a harbor worker with sunglasses, cinematic look" \
+-F "n=1" \
+-F "size=1024x1024" \
+-F "image=@$work/face.jpg" >"$work/reply.json"
+check "amux multipart edit" 'len(r["data"])==1 and "url" in r["data"][0]'
+
 # Operator key management on the live data directory.
 created=$("$binary" keys create --name e2e --data-dir "$work/data")
 new_id=$(cut -f1 <<<"$created")

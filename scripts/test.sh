@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs what the build needs, checks formatting, runs every Swift test, then
-# drives a real server with the README's curl examples and `likeness generate`.
+# The test command: installs what the build needs, checks formatting, runs every Swift test, runs
+# the real client SDKs against a live server, then drives `likeness serve` with the README's curl
+# examples and `likeness generate`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -13,6 +14,10 @@ swift build --build-tests
 
 echo "== swift test"
 swift test --skip-build
+
+echo "== client compatibility: the real openai SDK (tests/compat)"
+scripts/python-env.sh
+.venv/bin/python -m pytest -q tests/compat
 
 echo "== end to end against a live server"
 scripts/e2e.sh

@@ -52,12 +52,17 @@ public func buildApplication(
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
         maximumConcurrentJobs: configuration.maximumConcurrentJobs, logger: logger)
 
+    let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes)
+    let authenticator = Authenticator(keys: store, logger: logger)
+    let imageLinks = ImageLinks(signer: signer, publicURL: configuration.publicURL)
     let router = Router()
     router.middlewares.add(LogRequestsMiddleware(.debug))
-    MiniMaxController(
-        service: service, authenticator: Authenticator(keys: store, logger: logger),
-        imageLinks: ImageLinks(signer: signer, publicURL: configuration.publicURL),
-        maximumBodyBytes: configuration.maximumBodyBytes
+    router.middlewares.add(NotFoundMiddleware(support: support, engine: engine.name))
+    MiniMaxController(service: service, authenticator: authenticator, imageLinks: imageLinks, support: support)
+        .addRoutes(to: router)
+    OpenAIImagesController(
+        service: service, authenticator: authenticator, imageLinks: imageLinks, support: support,
+        aliases: configuration.modelAliases
     ).addRoutes(to: router)
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer).addRoutes(to: router)
     router.get("/health") { _, _ in

@@ -7,11 +7,26 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// The request field at fault, when one is (`"subject_reference[0].image_file"`).
     public var field: String?
+    /// A finer reason than the code, for dialects that answer it differently (OpenAI's 404 for
+    /// an unknown model, where MiniMax says 2013).
+    public var reason: Reason?
+    /// For rate limits: when to try again, sent as `Retry-After`.
+    public var retryAfterSeconds: Int?
 
-    public init(_ code: StatusCode, _ message: String? = nil, field: String? = nil) {
+    public enum Reason: Sendable, Hashable {
+        case unknownModel
+        case unsupported
+    }
+
+    public init(
+        _ code: StatusCode, _ message: String? = nil, field: String? = nil, reason: Reason? = nil,
+        retryAfterSeconds: Int? = nil
+    ) {
         self.code = code
         self.message = message ?? code.defaultMessage
         self.field = field
+        self.reason = reason
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(code.rawValue) \(message)" }

@@ -34,6 +34,9 @@ public struct LikenessConfiguration: Sendable {
     public var promptPolicy: PromptPolicy
     /// `likeness.logLevel`: trace, debug, info (default), notice, warning, error, critical.
     public var logLevel: Logger.Level
+    /// `likeness.modelAliases`: extra public model names, `name=image-01,other=image-01-live`,
+    /// added to the standard ones (`ModelAliases.standard`).
+    public var modelAliases: ModelAliases
 
     public init(reader: ConfigReader) throws {
         let settings = reader.scoped(to: "likeness")
@@ -60,6 +63,7 @@ public struct LikenessConfiguration: Sendable {
             promptPolicy = .standard
         }
         logLevel = settings.string(forKey: "logLevel").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        modelAliases = try ModelAliases.standard.adding(settings.stringArray(forKey: "modelAliases") ?? [])
     }
 
     /// Settings from the process environment alone.

@@ -1,0 +1,108 @@
+import Foundation
+
+/// `{"created": <unix seconds>, "data": [{"url": …} | {"b64_json": …}]}`
+public enum OpenAIImagesResponse {
+    public enum Images: Sendable {
+        case urls([String])
+        case base64([String])
+    }
+
+    public static func jsonData(created: Date, images: Images) -> Data {
+        let payload: Int =
+            switch images {
+            case .urls(let urls): urls.reduce(0) { $0 + $1.utf8.count + 16 }
+            case .base64(let strings): strings.reduce(0) { $0 + $1.utf8.count + 16 }
+            }
+        var writer = JSONWriter(reservingCapacity: payload + 64)
+        writer.raw("{\"created\":")
+        writer.integer(Int(created.timeIntervalSince1970))
+        writer.raw(",\"data\":[")
+        switch images {
+        case .urls(let urls):
+            for (index, url) in urls.enumerated() {
+                writer.raw(index == 0 ? "{\"url\":" : ",{\"url\":")
+                writer.string(url)
+                writer.raw("}")
+            }
+        case .base64(let strings):
+            for (index, string) in strings.enumerated() {
+                writer.raw(index == 0 ? "{\"b64_json\":" : ",{\"b64_json\":")
+                writer.plainString(string)
+                writer.raw("}")
+            }
+        }
+        writer.raw("]}")
+        return Data(writer.bytes)
+    }
+}
+
+/// An error in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}` with its HTTP status.
+///
+/// | catalogue code | HTTP | type |
+/// |---|---|---|
+/// | 2013 (unknown model) | 404 | `invalid_request_error`, code `model_not_found` |
+/// | 2013 | 400 | `invalid_request_error`, `param` names the field |
+/// | 1004, 2049 | 401 | `authentication_error` |
+/// | 1008 | 402 | `insufficient_credits` |
+/// | 1026, 1027 | 403 | `content_policy_violation` |
+/// | 1002, 1041, 2045, 2056 | 429 | `rate_limit_error`, with `Retry-After` |
+/// | 1001 | 504 | `server_error` |
+/// | 1000, 1024, 1033, others | 500 | `server_error` |
+///
+/// `code` carries the MiniMax status code as a string.
+public struct OpenAIError: Sendable, Hashable {
+    public var status: Int
+    public var type: String
+    public var message: String
+    public var param: String?
+    public var code: String?
+    public var retryAfterSeconds: Int?
+
+    public init(status: Int, type: String, message: String, param: String? = nil, code: String? = nil) {
+        self.status = status
+        self.type = type
+        self.message = message
+        self.param = param
+        self.code = code
+    }
+
+    public init(_ error: APIError) {
+        let code = String(error.code.rawValue)
+        switch (error.code, error.reason) {
+        case (.invalidParameters, .unknownModel?):
+            self.init(
+                status: 404, type: "invalid_request_error", message: error.message, param: "model",
+                code: "model_not_found")
+        case (.invalidParameters, _):
+            self.init(
+                status: 400, type: "invalid_request_error", message: error.message, param: error.field, code: code)
+        case (.authenticationFailed, _), (.invalidAPIKey, _):
+            self.init(status: 401, type: "authentication_error", message: error.message, code: code)
+        case (.insufficientBalance, _):
+            self.init(status: 402, type: "insufficient_credits", message: error.message, code: code)
+        case (.sensitivePrompt, _), (.sensitiveOutput, _):
+            self.init(status: 403, type: "content_policy_violation", message: error.message, code: code)
+        case (.rateLimited, _), (.connectionLimit, _), (.usageLimitExceeded, _):
+            self.init(status: 429, type: "rate_limit_error", message: error.message, code: code)
+        case (.timeout, _):
+            self.init(status: 504, type: "server_error", message: error.message, code: code)
+        default:
+            self.init(status: 500, type: "server_error", message: error.message, code: code)
+        }
+        retryAfterSeconds = error.retryAfterSeconds ?? (status == 429 ? 1 : nil)
+    }
+
+    public func jsonData() -> Data {
+        var writer = JSONWriter()
+        writer.raw("{\"error\":{\"message\":")
+        writer.string(message)
+        writer.raw(",\"type\":")
+        writer.string(type)
+        writer.raw(",\"param\":")
+        if let param { writer.string(param) } else { writer.raw("null") }
+        writer.raw(",\"code\":")
+        if let code { writer.string(code) } else { writer.raw("null") }
+        writer.raw("}}")
+        return Data(writer.bytes)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LikenessAPI
+import NIOCore
+import NIOFoundationCompat
+
+/// What every dialect's generation route does the same way: read bodies within limits and
+/// label responses with the job id, the engine and its timings.
+struct RequestSupport: Sendable {
+    let maximumBodyBytes: Int
+
+    var tooLarge: APIError {
+        APIError(.invalidParameters, "invalid params, the request body is larger than \(maximumBodyBytes) bytes")
+    }
+
+    /// The whole body, refused past `maximumBodyBytes`. With a Content-Length the buffer is sized
+    /// once, instead of doubling its way up (a 13 MB body would otherwise peak at 24 MB).
+    func readBody(_ request: Request) async throws(APIError) -> Data {
+        let declared = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+        guard declared <= maximumBodyBytes else { throw tooLarge }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(declared)
+        try await forEachChunk(of: request) { chunk throws(APIError) in buffer.writeImmutableBuffer(chunk) }
+        return Data(buffer: buffer, byteTransferStrategy: .noCopy)
+    }
+
+    /// Streams the body chunk by chunk, refusing it once it passes `maximumBodyBytes`.
+    func forEachChunk(of request: Request, _ body: (ByteBuffer) throws(APIError) -> Void) async throws(APIError) {
+        var total = 0
+        do {
+            for try await chunk in request.body {
+                total += chunk.readableBytes
+                guard total <= maximumBodyBytes else { throw tooLarge }
+                try body(chunk)
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.invalidParameters, "invalid params, the request body could not be read")
+        }
+    }
+
+    /// `Trace-Id`, `X-Likeness-Engine`, and for a finished generation `Server-Timing` and, when
+    /// content safety withheld some images, `X-Likeness-Blocked-Images`.
+    func headers(id: String, engine: String, result: GenerationResult?, received: ContinuousClock.Instant) -> HTTPFields
+    {
+        var headers: HTTPFields = [.contentType: "application/json", .traceID: id, .likenessEngine: engine]
+        if let result {
+            // Lets clients and benchmarks tell engine time from the server's own.
+            headers[.serverTiming] =
+                "engine;dur=\(result.engineDuration.serverTiming), total;dur=\(received.duration(to: .now).serverTiming)"
+            if result.blockedCount > 0 { headers[.blockedImages] = String(result.blockedCount) }
+        }
+        return headers
+    }
+}
+
+extension HTTPField.Name {
+    static let traceID = HTTPField.Name("Trace-Id")!
+    static let likenessEngine = HTTPField.Name("X-Likeness-Engine")!
+    static let serverTiming = HTTPField.Name("Server-Timing")!
+    static let blockedImages = HTTPField.Name("X-Likeness-Blocked-Images")!
+}
+
+extension Duration {
+    /// Milliseconds with microsecond precision, as `Server-Timing` writes durations.
+    var serverTiming: String {
+        String(format: "%.3f", Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15)
+    }
+}

@@ -1,0 +1,157 @@
+"""The real `openai` Python SDK against Likeness's OpenAI-compatible endpoints."""
+
+import base64
+import io
+import urllib.request
+
+import openai
+import pytest
+from openai import OpenAI
+
+from conftest import API_KEY, BLOCKED_PHRASE, jpeg_size
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return OpenAI(base_url=server + "/v1", api_key=API_KEY, max_retries=0)
+
+
+@pytest.fixture(scope="module")
+def reference_jpeg(client) -> bytes:
+    response = client.images.generate(model="MiniMax-Image-01", prompt="a face", response_format="b64_json", size="1024x1024")
+    return base64.b64decode(response.data[0].b64_json)
+
+
+def test_generate_url(client):
+    response = client.images.generate(model="MiniMax-Image-01", prompt="A cute baby sea otter", n=2, size="1024x1024")
+    assert response.created > 0
+    assert len(response.data) == 2
+    image = urllib.request.urlopen(response.data[0].url).read()
+    assert jpeg_size(image) == (1024, 1024)
+
+
+def test_generate_b64_json_maps_size_to_ratio(client):
+    response = client.images.generate(model="image-01", prompt="harbor at dusk", size="1792x1024", response_format="b64_json")
+    assert response.data[0].url is None
+    assert jpeg_size(base64.b64decode(response.data[0].b64_json)) == (1280, 720)
+
+
+def test_generate_custom_size_and_seed(client):
+    first = client.images.generate(
+        model="minimax/image-01", prompt="koi", size="1536x640", response_format="b64_json", extra_body={"seed": 5}
+    )
+    second = client.images.generate(
+        model="minimax/image-01", prompt="koi", size="1536x640", response_format="b64_json", extra_body={"seed": 5}
+    )
+    assert jpeg_size(base64.b64decode(first.data[0].b64_json)) == (1536, 640)
+    assert first.data[0].b64_json == second.data[0].b64_json
+
+
+def test_dalle_fields_never_fail(client):
+    response = client.images.generate(
+        model="MiniMax-Image-01", prompt="a lighthouse", style="vivid", quality="hd", user="user-1",
+        output_format="png", response_format="b64_json",
+    )
+    assert len(response.data) == 1
+
+
+def test_generate_with_extra_body_subject_reference(client, reference_jpeg):
+    data_url = "data:image/jpeg;base64," + base64.b64encode(reference_jpeg).decode()
+    response = client.images.generate(
+        model="minimax/minimax-image-01-subject-reference", prompt="the same person on a beach", n=1,
+        size="1024x1024", extra_body={"subject_reference": [{"type": "character", "image_file": data_url}]},
+    )
+    assert len(response.data) == 1
+    as_array = client.images.generate(
+        model="MiniMax-Image-01", prompt="the same person in the rain", response_format="b64_json",
+        extra_body={"subject_reference": [{"type": "character", "image_file": ["", data_url]}]},
+    )
+    assert len(as_array.data) == 1
+
+
+def test_edit_with_one_file(client, reference_jpeg):
+    response = client.images.edit(
+        model="MiniMax-Image-01", image=("face.jpg", io.BytesIO(reference_jpeg), "image/jpeg"),
+        prompt="Close-up of a harbor worker with sunglasses", n=2, size="1024x1536", response_format="b64_json",
+    )
+    assert len(response.data) == 2
+    assert jpeg_size(base64.b64decode(response.data[0].b64_json)) == (832, 1248)
+
+
+def test_edit_with_a_list_of_files(client, reference_jpeg):
+    one = client.images.edit(
+        model="MiniMax-Image-01", image=[("face.jpg", io.BytesIO(reference_jpeg), "image/jpeg")], prompt="portrait"
+    )
+    assert len(one.data) == 1
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.images.edit(
+            model="MiniMax-Image-01",
+            image=[("a.jpg", io.BytesIO(reference_jpeg), "image/jpeg"), ("b.jpg", io.BytesIO(reference_jpeg), "image/jpeg")],
+            prompt="portrait",
+        )
+    assert caught.value.status_code == 400
+    assert "only one reference image" in caught.value.message
+
+
+def test_edit_with_a_mask_is_refused(client, reference_jpeg):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.images.edit(
+            model="MiniMax-Image-01", image=("face.jpg", io.BytesIO(reference_jpeg), "image/jpeg"),
+            mask=("mask.png", io.BytesIO(reference_jpeg), "image/png"), prompt="portrait",
+        )
+    assert caught.value.body["param"] == "mask"
+
+
+def test_bad_request(client):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.images.generate(model="MiniMax-Image-01", prompt="x", n=10)
+    assert caught.value.status_code == 400
+    assert caught.value.body["param"] == "n"
+    assert caught.value.body["code"] == "2013"
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.images.generate(model="MiniMax-Image-01", prompt="x", size="100x3")
+    assert caught.value.body["param"] == "size"
+
+
+def test_authentication_error(server):
+    bad = OpenAI(base_url=server + "/v1", api_key="lk_wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as caught:
+        bad.images.generate(model="MiniMax-Image-01", prompt="x")
+    assert caught.value.status_code == 401
+    assert caught.value.body["type"] == "authentication_error"
+
+
+def test_not_found_model(client):
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.images.generate(model="dall-e-3", prompt="x")
+    assert caught.value.status_code == 404
+    assert caught.value.body["code"] == "model_not_found"
+
+
+def test_permission_denied_for_content_policy(client):
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        client.images.generate(model="MiniMax-Image-01", prompt=f"a {BLOCKED_PHRASE} poster")
+    assert caught.value.status_code == 403
+    assert caught.value.body["code"] == "1026"
+
+
+def test_rate_limit_error_with_retry_after(client):
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.images.generate(model="MiniMax-Image-01", prompt="[fault:1002] busy")
+    assert caught.value.status_code == 429
+    assert caught.value.response.headers["retry-after"] == "1"
+    assert caught.value.body["type"] == "rate_limit_error"
+
+
+def test_server_error(client):
+    with pytest.raises(openai.InternalServerError) as caught:
+        client.images.generate(model="MiniMax-Image-01", prompt="[fault:1024] broken")
+    assert caught.value.status_code == 500
+
+
+def test_partially_blocked_images_are_reported(client):
+    raw = client.images.with_raw_response.generate(model="MiniMax-Image-01", prompt="[blocked:1] three cats", n=3)
+    assert raw.headers["x-likeness-blocked-images"] == "1"
+    assert len(raw.parse().data) == 2
+    with pytest.raises(openai.PermissionDeniedError):
+        client.images.generate(model="MiniMax-Image-01", prompt="[blocked:2] two cats", n=2)
