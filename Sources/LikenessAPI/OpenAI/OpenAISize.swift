@@ -23,8 +23,10 @@ public enum OpenAISize {
         guard sides.count == 2, let width = Int(sides[0]), let height = Int(sides[1]), width > 0, height > 0 else {
             throw APIError.invalid("size", "must be WIDTHxHEIGHT, such as 1024x1024 (got \(text))")
         }
-        let divisor = greatestCommonDivisor(width, height)
-        if let ratio = AspectRatio(rawValue: "\(width / divisor):\(height / divisor)") { return .aspectRatio(ratio) }
+        // Compared in lowest terms on both sides: 21:9 itself reduces to 7:3.
+        if let ratio = AspectRatio.allCases.first(where: { $0.reduced == reduce(width, height) }) {
+            return .aspectRatio(ratio)
+        }
         let valid = [width, height].allSatisfy {
             PixelSize.customSideRange.contains($0) && $0 % PixelSize.customSideMultiple == 0
         }
@@ -36,7 +38,20 @@ public enum OpenAISize {
         return .custom(PixelSize(width: width, height: height))
     }
 
+    static func reduce(_ width: Int, _ height: Int) -> [Int] {
+        let divisor = greatestCommonDivisor(width, height)
+        return [width / divisor, height / divisor]
+    }
+
     static func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
         b == 0 ? a : greatestCommonDivisor(b, a % b)
+    }
+}
+
+extension AspectRatio {
+    /// The ratio in lowest terms (`21:9` is `[7, 3]`).
+    var reduced: [Int] {
+        let sides = rawValue.split(separator: ":").compactMap { Int($0) }
+        return OpenAISize.reduce(sides[0], sides[1])
     }
 }

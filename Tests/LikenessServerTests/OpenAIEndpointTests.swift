@@ -1,0 +1,205 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LikenessAPI
+import LikenessImaging
+import LikenessStore
+import LikenessTestSupport
+import NIOCore
+import NIOFoundationCompat
+import Testing
+
+@testable import LikenessServer
+
+struct OpenAIReply: Decodable {
+    struct Item: Decodable {
+        var url: String?
+        var b64_json: String?
+    }
+    struct Failure: Decodable {
+        var message: String
+        var type: String
+        var param: String?
+        var code: String?
+    }
+    var created: Int?
+    var data: [Item]?
+    var error: Failure?
+}
+
+extension TestClientProtocol {
+    func openAI(
+        _ path: String, json fields: [String: Any], key: String?,
+        check: @escaping (TestResponse, OpenAIReply) throws -> Void
+    ) async throws {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        let body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: fields))
+        try await execute(uri: path, method: .post, headers: headers, body: body) { response in
+            try check(response, try JSONDecoder().decode(OpenAIReply.self, from: Data(buffer: response.body)))
+        }
+    }
+
+    func edit(
+        parts: [(name: String, filename: String?, body: Data)], key: String, contentType: String? = nil,
+        check: @escaping (TestResponse, OpenAIReply) throws -> Void
+    ) async throws {
+        let boundary = "test-boundary-\(Identifier.make())"
+        var body = Data()
+        for part in parts {
+            var header = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\""
+            if let filename = part.filename { header += "; filename=\"\(filename)\"\r\nContent-Type: image/jpeg" }
+            body.append(Data((header + "\r\n\r\n").utf8))
+            body.append(part.body)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        let headers: HTTPFields = [
+            .authorization: "Bearer \(key)", .contentType: contentType ?? "multipart/form-data; boundary=\(boundary)",
+        ]
+        try await execute(uri: "/v1/images/edits", method: .post, headers: headers, body: ByteBuffer(data: body)) {
+            response in
+            try check(response, try JSONDecoder().decode(OpenAIReply.self, from: Data(buffer: response.body)))
+        }
+    }
+}
+
+func field(_ name: String, _ value: String) -> (name: String, filename: String?, body: Data) {
+    (name, nil, Data(value.utf8))
+}
+
+@Suite("OpenAI-compatible endpoints")
+struct OpenAIEndpointTests {
+    @Test("generations: created, data[].url serving a JPEG of the mapped size, recorded as the openai dialect")
+    func generations() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            nonisolated(unsafe) var url = ""
+            try await client.openAI(
+                "/v1/images/generations", json: ["model": "MiniMax-Image-01", "prompt": "otter", "size": "1024x1792"],
+                key: harness.key
+            ) { response, reply in
+                #expect(response.status == .ok)
+                #expect(reply.created ?? 0 > 0)
+                url = try #require(reply.data?.first?.url)
+                let id = try #require(response.headers[HTTPField.Name("Trace-Id")!])
+                #expect(try harness.directory.store.job(id: id)?.dialect == "openai")
+            }
+            let image = try await client.download(url)
+            #expect(
+                try ImageHeader(probing: Data(buffer: image.body))
+                    == ImageHeader(format: .jpeg, width: 720, height: 1280))
+        }
+    }
+
+    @Test("edits: the image part is the reference; fields are typed")
+    func edits() async throws {
+        let harness = try Harness()
+        let reference = try jpegReference()
+        try await harness.test { client in
+            try await client.edit(
+                parts: [
+                    field("model", "MiniMax-Image-01"), field("prompt", "harbor worker"), field("n", "2"),
+                    field("response_format", "b64_json"), ("image[]", "face.jpg", reference),
+                ], key: harness.key
+            ) { response, reply in
+                #expect(response.status == .ok)
+                #expect(reply.data?.count == 2)
+                #expect(reply.data?.first?.b64_json != nil)
+            }
+        }
+    }
+
+    @Test("edits refuse two images, a mask, no image, and a body that is not multipart")
+    func editRefusals() async throws {
+        let harness = try Harness()
+        let reference = try jpegReference()
+        try await harness.test { client in
+            let cases: [([(name: String, filename: String?, body: Data)], String?, String)] = [
+                ([field("prompt", "p"), ("image", "a.jpg", reference), ("image", "b.jpg", reference)], nil, "image"),
+                ([field("prompt", "p"), ("image", "a.jpg", reference), ("mask", "m.png", reference)], nil, "mask"),
+                ([field("prompt", "p")], nil, "image"),
+                ([field("prompt", "p"), ("image", "a.jpg", reference)], "application/json", "image"),
+            ]
+            for (parts, contentType, param) in cases {
+                try await client.edit(parts: parts, key: harness.key, contentType: contentType) { response, reply in
+                    #expect(response.status == .badRequest)
+                    #expect(reply.error?.param == param)
+                    #expect(reply.error?.type == "invalid_request_error")
+                }
+            }
+        }
+    }
+
+    @Test("an edit larger than the body limit is refused while it streams")
+    func editBodyLimit() async throws {
+        let harness = try Harness { $0.maximumBodyBytes = 64 * 1024 }
+        var random = SystemRandomNumberGenerator()
+        let noise = (0..<(400 * 400 * 3)).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let big = try RasterImage(rgbPixels: noise, width: 400, height: 400).encoded(as: .jpeg(quality: 95))
+        #expect(big.count > 64 * 1024)
+        try await harness.test { client in
+            try await client.edit(parts: [field("prompt", "p"), ("image", "a.jpg", big)], key: harness.key) {
+                response, reply in
+                #expect(response.status == .badRequest)
+                #expect(reply.error?.message.contains("larger than") == true)
+            }
+        }
+    }
+
+    @Test("errors carry OpenAI's statuses and shape")
+    func errors() async throws {
+        let harness = try Harness { $0.promptPolicy = PromptPolicy(blockedPhrases: ["blocked words"]) }
+        try await harness.test(engine: FaultInjectingEngine()) { client in
+            let cases: [([String: Any], String?, HTTPResponse.Status, String)] = [
+                (["prompt": "x", "n": 10], harness.key, .badRequest, "invalid_request_error"),
+                (["prompt": "x"], nil, .unauthorized, "authentication_error"),
+                (["prompt": "x"], "lk_wrong", .unauthorized, "authentication_error"),
+                (["prompt": "x", "model": "gpt-image-1"], harness.key, .notFound, "invalid_request_error"),
+                (["prompt": "some blocked words"], harness.key, .forbidden, "content_policy_violation"),
+                (["prompt": "[fault:1002]"], harness.key, .tooManyRequests, "rate_limit_error"),
+                (["prompt": "[fault:1024]"], harness.key, .internalServerError, "server_error"),
+                (["prompt": "[blocked:1]", "n": 1], harness.key, .forbidden, "content_policy_violation"),
+            ]
+            for (fields, key, status, type) in cases {
+                try await client.openAI("/v1/images/generations", json: fields, key: key) { response, reply in
+                    #expect(response.status == status, "\(fields)")
+                    #expect(reply.error?.type == type, "\(fields)")
+                    if status == .tooManyRequests { #expect(response.headers[.retryAfter] == "1") }
+                }
+            }
+        }
+    }
+
+    @Test("some images withheld: the rest are returned and the count is in a header")
+    func partiallyBlocked() async throws {
+        let harness = try Harness()
+        try await harness.test(engine: FaultInjectingEngine()) { client in
+            try await client.openAI(
+                "/v1/images/generations", json: ["prompt": "[blocked:2] cats", "n": 3], key: harness.key
+            ) {
+                response, reply in
+                #expect(response.status == .ok)
+                #expect(reply.data?.count == 1)
+                #expect(response.headers[HTTPField.Name("X-Likeness-Blocked-Images")!] == "2")
+            }
+        }
+    }
+
+    @Test("unknown routes are OpenAI-shaped 404s; image URLs keep their plain 404")
+    func notFound() async throws {
+        try await Harness().test { client in
+            try await client.execute(uri: "/v1/models/unknown", method: .get) { response in
+                #expect(response.status == .notFound)
+                let reply = try JSONDecoder().decode(OpenAIReply.self, from: Data(buffer: response.body))
+                #expect(reply.error?.code == "not_found")
+            }
+            try await client.execute(uri: "/v1/files/\(Identifier.make()).jpg?expires=1&signature=00", method: .get) {
+                response in
+                #expect(response.status == .notFound)
+                #expect((try? JSONDecoder().decode(OpenAIReply.self, from: Data(buffer: response.body))) == nil)
+            }
+        }
+    }
+}
