@@ -118,10 +118,25 @@ public struct GenerationService: Sendable {
             (output, engineDuration) = try await limiter.withPermit { [engine, jobs] in
                 try jobs.markJobRunning(id: id, engine: engine.name, at: Date())
                 let started = ContinuousClock.now
-                let output = try await engine.generate(engineJob) { progress in
+                var output = try await engine.generate(engineJob) { progress in
                     logger.debug("engine progress", metadata: ["message": "\(progress.message)"])
                 }
-                return (output, started.duration(to: .now))
+                let engineDuration = started.duration(to: .now)
+                if request.aigcWatermark {
+                    // Inside the permit and off the cooperative pool: it decodes and re-encodes.
+                    output.images = try await RenderThreads.run { [images = output.images] in
+                        do {
+                            return try images.map { image in
+                                var marked = image
+                                marked.jpeg = try AIGCMarker.apply(toJPEG: image.jpeg, engine: engine.name)
+                                return marked
+                            }
+                        } catch {
+                            throw APIError(.internalError, "the AIGC watermark could not be applied: \(error)")
+                        }
+                    }
+                }
+                return (output, engineDuration)
             }
         } catch let error as APIError {
             throw error
@@ -134,19 +149,9 @@ public struct GenerationService: Sendable {
         guard !output.images.isEmpty else {
             throw APIError(.sensitiveOutput, "every image was withheld by content safety")
         }
-
-        var images = output.images
-        if request.aigcWatermark {
-            do {
-                for index in images.indices {
-                    images[index].jpeg = try AIGCMarker.apply(toJPEG: images[index].jpeg, engine: engine.name)
-                }
-            } catch {
-                throw APIError(.internalError, "the AIGC watermark could not be applied: \(error.message)")
-            }
-        }
         return try finish(
-            id: id, request: request, images: images, blockedCount: output.blockedCount, engineDuration: engineDuration)
+            id: id, request: request, images: output.images, blockedCount: output.blockedCount,
+            engineDuration: engineDuration)
     }
 
     private func finish(
