@@ -133,3 +133,36 @@ struct RawPixelTests {
         #expect(try png.pixel(x: 0, y: 1) == RGB(0, 0, 255))
     }
 }
+
+@Suite("Hostile image bytes")
+struct HostileImageTests {
+    @Test("mutated JPEGs and PNGs probe and decode to an image or an ImagingError, never a crash")
+    func mutatedImages() throws {
+        var generator = SystemRandomNumberGenerator()
+        let originals = [
+            try sampleImage(width: 200, height: 150).encoded(as: .jpeg(quality: 80)),
+            try sampleImage(width: 200, height: 150).encoded(as: .png),
+        ]
+        var decoded = 0
+        var refused = 0
+        for original in originals {
+            for _ in 0..<150 {
+                var bytes = [UInt8](original)
+                for _ in 0..<Int.random(in: 1...6, using: &generator) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(
+                        in: 0...255, using: &generator)
+                }
+                do {
+                    _ = try ImageHeader(probing: Data(bytes))
+                    _ = try RasterImage(decoding: Data(bytes), limits: DecodeLimits(minimumSide: 1))
+                    decoded += 1
+                } catch {
+                    refused += 1
+                }
+            }
+        }
+        #expect(decoded + refused == 300)
+        // PNG chunks carry CRCs and libvips runs with fail_on=error: corruption must be seen.
+        #expect(refused > 0)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+@testable import LikenessAPI
+
+/// Mutated and random inputs to every parser of untrusted bytes: each must answer with an
+/// `APIError` or a value, never crash. Seeded, so a failure reproduces.
+@Suite("Hostile inputs to the wire parsers")
+struct HostileInputTests {
+    static let validBody = Data(
+        #"{"model":"image-01","prompt":"a lighthouse","aspect_ratio":"16:9","n":2,"seed":5,"response_format":"base64","subject_reference":[{"type":"character","image_file":"data:image/jpeg;base64,/9j/4AAQ"}]}"#
+            .utf8)
+
+    static func mutations(of seed: Data, count: Int, generator: inout some RandomNumberGenerator) -> [Data] {
+        (0..<count).map { _ in
+            var bytes = [UInt8](seed)
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                let index = Int.random(in: 0..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: bytes[index] = UInt8.random(in: 0...255, using: &generator)
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(UInt8.random(in: 0...255, using: &generator), at: index)
+                }
+                if bytes.isEmpty { bytes = [0x7B] }
+            }
+            return Data(bytes)
+        }
+    }
+
+    @Test("mutated JSON bodies give a request or a 2013, in both dialects")
+    func mutatedJSON() {
+        var generator = SeededGenerator(seed: 2013)
+        for body in Self.mutations(of: Self.validBody, count: 2000, generator: &generator) {
+            do {
+                _ = try MiniMaxRequest.parse(body)
+            } catch {
+                #expect(error.code == .invalidParameters)
+            }
+            do {
+                _ = try OpenAIImageRequest.parse(json: body, aliases: .standard)
+            } catch {
+                #expect(error.code == .invalidParameters)
+            }
+        }
+    }
+
+    @Test("deeply nested and oversized JSON values are refused cleanly")
+    func pathologicalJSON() {
+        let deep = Data((String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)).utf8)
+        #expect(throws: APIError.self) { try MiniMaxRequest.parse(deep) }
+        let hugeNumber = Data(#"{"model":"image-01","prompt":"x","n":1e400,"seed":99999999999999999999999}"#.utf8)
+        #expect(throws: APIError.self) { try MiniMaxRequest.parse(hugeNumber) }
+    }
+
+    @Test("random bytes through the multipart parser end in parts or a 2013")
+    func randomMultipart() {
+        var generator = SeededGenerator(seed: 7)
+        let boundary = "b0undary"
+        let valid = Data(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhello\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\n\r\n\u{1}\u{2}\u{3}\r\n--\(boundary)--\r\n"
+                .utf8)
+        for body in Self.mutations(of: valid, count: 2000, generator: &generator) {
+            var parser = MultipartParser(boundary: boundary)
+            do {
+                var start = 0
+                while start < body.count {
+                    let end = min(body.count, start + Int.random(in: 1...64, using: &generator))
+                    _ = try parser.feed(body[start..<end])
+                    start = end
+                }
+                try parser.finish()
+            } catch {
+                #expect(error.code == .invalidParameters)
+            }
+        }
+    }
+
+    @Test("random data URLs decode or give a 2013")
+    func randomDataURLs() {
+        var generator = SeededGenerator(seed: 99)
+        let alphabet = Array("ABCDEFabcdef0123456789+/=\r\n !-_".utf8)
+        for _ in 0..<2000 {
+            let payload = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                alphabet.randomElement(using: &generator)!
+            }
+            let text = "data:image/png;base64," + String(decoding: payload, as: UTF8.self)
+            do {
+                _ = try ReferenceSource.parse(text, field: "image_file")
+            } catch {
+                #expect(error.code == .invalidParameters)
+            }
+        }
+    }
+}
+
+/// A deterministic generator for reproducible hostile inputs.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
