@@ -94,6 +94,14 @@ struct ReferenceFetchTests {
         }
     }
 
+    @Test("a redirect to anything but http(s) is refused")
+    func redirectScheme() async throws {
+        try await withReferenceServer { base in
+            let error = await fetchError(base + "/to-file", settings: FetchSettings(allowPrivateNetworks: true))
+            #expect(error?.message.contains("only http and https") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("the size cap holds while streaming a body with no Content-Length")
     func sizeCap() async throws {
         try await withReferenceServer { base in

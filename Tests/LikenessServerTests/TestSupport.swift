@@ -127,6 +127,7 @@ func withReferenceServer<Value: Sendable>(
     router.get("/not-an-image") { _, _ in "just text" }
     router.get("/missing") { _, _ -> Response in throw HTTPError(.notFound) }
     router.get("/loop") { _, _ in Response(status: .found, headers: [.location: "/loop"]) }
+    router.get("/to-file") { _, _ in Response(status: .found, headers: [.location: "file:///etc/passwd"]) }
     router.get("/redirect/{target}") { request, context in
         let target = context.parameters.get("target") ?? ""
         let port = request.head.authority?.split(separator: ":").last ?? ""
