@@ -157,10 +157,35 @@ curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $
     -d '{"model":"image-01","prompt":"x"}' >"$work/reply.json"
 check "a key revoked with 'likeness keys revoke' is 2049 at once" 'r["base_resp"]["status_code"]==2049'
 
+if "$binary" serve --port "$(free_port)" --data-dir "$work/data" >"$work/second.log" 2>&1; then
+    failed=$((failed + 1)); echo "FAIL a second server on the same data directory was allowed"
+else
+    grep -q "already serving" "$work/second.log" && { passed=$((passed + 1)); echo "ok   a second server on the same data directory is refused"; } \
+        || { failed=$((failed + 1)); echo "FAIL a second server was refused for another reason"; cat "$work/second.log"; }
+fi
+
 "$binary" generate --server "http://127.0.0.1:$port" --api-key "$key" --prompt "a lighthouse at dawn" \
     -n 2 --seed 7 --aspect-ratio 3:2 --out "$work/out" >"$work/generated.txt"
 count=$(grep -c '\.jpg$' "$work/generated.txt" || true)
 if [[ $count == 2 ]]; then passed=$((passed + 1)); echo "ok   likeness generate wrote 2 files"; else failed=$((failed + 1)); echo "FAIL likeness generate"; fi
+
+# HTTPS: a second server, on its own data directory, given a certificate and key.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+tls_port=$(free_port)
+"$binary" serve --port "$tls_port" --data-dir "$work/tls-data" \
+    --tls-certificate "$work/cert.pem" --tls-private-key "$work/key.pem" >"$work/tls.log" 2>&1 &
+tls_server=$!
+trap 'kill $server $tls_server 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+    curl -sf --cacert "$work/cert.pem" "https://localhost:$tls_port/health" >/dev/null && break
+    sleep 0.1
+done
+tls_key=$(cat "$work/tls-data/api-key")
+curl -s --cacert "$work/cert.pem" "https://localhost:$tls_port/v1/image_generation" -H "Authorization: Bearer $tls_key" \
+    -d '{"model":"image-01","prompt":"over TLS"}' >"$work/reply.json"
+check "HTTPS with --tls-certificate/--tls-private-key; links are https" \
+    'r["base_resp"]["status_code"]==0 and r["data"]["image_urls"][0].startswith("https://localhost:")'
 
 echo "e2e: $passed passed, $failed failed"
 [[ $failed == 0 ]]

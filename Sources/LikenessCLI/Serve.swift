@@ -19,6 +19,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (env LIKENESS_PORT; default 8080).")
     var port: Int?
 
+    @Option(
+        name: .customLong("tls-certificate"), help: "PEM certificate chain: serve HTTPS (env LIKENESS_TLS_CERTIFICATE)."
+    )
+    var tlsCertificate: String?
+
+    @Option(
+        name: .customLong("tls-private-key"),
+        help: "PEM private key for --tls-certificate (env LIKENESS_TLS_PRIVATE_KEY).")
+    var tlsPrivateKey: String?
+
     @OptionGroup var data: DataDirectoryOption
 
     func run() async throws {
@@ -26,9 +36,13 @@ struct Serve: AsyncParsableCommand {
         var flags: [AbsoluteConfigKey: ConfigValue] = [:]
         if let host { flags["likeness.host"] = ConfigValue(.string(host), isSecret: false) }
         if let port { flags["likeness.port"] = ConfigValue(.int(port), isSecret: false) }
+        if let tlsCertificate {
+            flags["likeness.tls.certificate"] = ConfigValue(.string(tlsCertificate), isSecret: false)
+        }
+        if let tlsPrivateKey { flags["likeness.tls.privateKey"] = ConfigValue(.string(tlsPrivateKey), isSecret: false) }
         let configuration = try data.configuration(flags)
 
-        let (directory, firstKey) = try prepareDataDirectory(configuration)
+        let (directory, firstKey) = try prepareDataDirectory(configuration, lockForServing: true)
         if let firstKey {
             if configuration.firstAPIKey == nil {
                 say("Created the first API key (shown once, also saved to \(directory.apiKeyFile.path)):")
@@ -38,7 +52,10 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let application = try buildApplication(configuration: configuration, dataDirectory: directory)
-        say("Likeness serving on http://\(configuration.host):\(configuration.port) (data in \(directory.root.path))")
+        let scheme = configuration.tls == nil ? "http" : "https"
+        say(
+            "Likeness serving on \(scheme)://\(configuration.host):\(configuration.port) (data in \(directory.root.path))"
+        )
         try await application.runService()
     }
 }

@@ -1,6 +1,8 @@
 import Configuration
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import LikenessAPI
 import LikenessEngines
 import LikenessImaging
@@ -11,9 +13,13 @@ import Logging
 ///
 /// On a store with no keys it adopts `configuration.firstAPIKey` or generates one; a generated
 /// key is also written to `<data-dir>/api-key` (mode 0600). Returns the key when it was created
-/// now, so the caller can print it once.
-public func prepareDataDirectory(_ configuration: LikenessConfiguration) throws -> (DataDirectory, IssuedAPIKey?) {
+/// now, so the caller can print it once. `lockForServing` claims the directory for this process
+/// first (see `DataDirectory.lockForServing`).
+public func prepareDataDirectory(_ configuration: LikenessConfiguration, lockForServing: Bool = false) throws
+    -> (DataDirectory, IssuedAPIKey?)
+{
     let directory = try DataDirectory(root: URL(filePath: configuration.dataDirectory, directoryHint: .isDirectory))
+    if lockForServing { try directory.lockForServing() }
     guard try directory.store.keyCount() == 0 else { return (directory, nil) }
     let issued = try directory.store.createKey(name: "first key", secret: configuration.firstAPIKey)
     if configuration.firstAPIKey == nil {
@@ -54,7 +60,8 @@ public func buildApplication(
 
     let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes)
     let authenticator = Authenticator(keys: store, logger: logger)
-    let imageLinks = ImageLinks(signer: signer, publicURL: configuration.publicURL)
+    let imageLinks = ImageLinks(
+        signer: signer, publicURL: configuration.publicURL, scheme: configuration.tls == nil ? "http" : "https")
     let router = Router()
     router.middlewares.add(LogRequestsMiddleware(.debug))
     router.middlewares.add(NotFoundMiddleware(support: support, engine: engine.name))
@@ -73,10 +80,21 @@ public func buildApplication(
         images: store, blobs: dataDirectory.blobs, interval: configuration.janitorInterval, logger: logger)
     return Application(
         router: router,
+        server: try serverBuilder(configuration.tls),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "Likeness"),
         services: [janitor],
         logger: logger)
+}
+
+/// Plain HTTP/1.1, or HTTPS with the configured identity.
+func serverBuilder(_ tls: TLSFiles?) throws -> HTTPServerBuilder {
+    guard let tls else { return .http1() }
+    let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate)
+    let privateKey = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
+    let configuration = TLSConfiguration.makeServerConfiguration(
+        certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+    return try .tls(tlsConfiguration: configuration)
 }
 
 struct HealthReport: ResponseEncodable {

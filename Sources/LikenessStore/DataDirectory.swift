@@ -30,6 +30,19 @@ public struct DataDirectory: Sendable {
         return secret
     }
 
+    /// Holds `<data-dir>/serve.lock` for the life of the process, so that a second server cannot
+    /// open the same directory: its start-up recovery would fail the first one's running jobs.
+    public func lockForServing() throws {
+        let path = root.appending(path: "serve.lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw StoreError("cannot open \(path): errno \(errno)") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw StoreError("another Likeness server is already serving \(root.path)")
+        }
+        // Deliberately never closed: the lock lasts as long as the process.
+    }
+
     /// Writes a file readable by its owner only.
     public static func writePrivate(_ data: Data, to file: URL) throws {
         _ = FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])

@@ -212,3 +212,14 @@ struct DataDirectoryTests {
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
     }
 }
+
+@Suite("Serving lock")
+struct ServingLockTests {
+    @Test("a data directory can be locked for serving once; a second claim is refused")
+    func exclusive() throws {
+        let root = temporaryDirectory()
+        try DataDirectory(root: root).lockForServing()
+        #expect(throws: StoreError.self) { try DataDirectory(root: root).lockForServing() }
+        try DataDirectory(root: temporaryDirectory()).lockForServing()
+    }
+}

@@ -34,6 +34,9 @@ public struct LikenessConfiguration: Sendable {
     public var promptPolicy: PromptPolicy
     /// `likeness.logLevel`: trace, debug, info (default), notice, warning, error, critical.
     public var logLevel: Logger.Level
+    /// `likeness.tls.certificate` and `likeness.tls.privateKey`: PEM files. With both, `serve`
+    /// speaks HTTPS only (fal's clients, for one, speak nothing else); with neither, plain HTTP.
+    public var tls: TLSFiles?
     /// `likeness.modelAliases`: extra public model names, `name=image-01,other=image-01-live`,
     /// added to the standard ones (`ModelAliases.standard`).
     public var modelAliases: ModelAliases
@@ -64,10 +67,34 @@ public struct LikenessConfiguration: Sendable {
         }
         logLevel = settings.string(forKey: "logLevel").flatMap(Logger.Level.init(rawValue:)) ?? .info
         modelAliases = try ModelAliases.standard.adding(settings.stringArray(forKey: "modelAliases") ?? [])
+        switch (settings.string(forKey: "tls.certificate"), settings.string(forKey: "tls.privateKey")) {
+        case (let certificate?, let privateKey?): tls = TLSFiles(certificate: certificate, privateKey: privateKey)
+        case (nil, nil): tls = nil
+        default: throw ConfigurationError("set both LIKENESS_TLS_CERTIFICATE and LIKENESS_TLS_PRIVATE_KEY, or neither")
+        }
     }
 
     /// Settings from the process environment alone.
     public static func fromEnvironment() throws -> LikenessConfiguration {
         try LikenessConfiguration(reader: ConfigReader(provider: EnvironmentVariablesProvider()))
+    }
+}
+
+/// The PEM files of a TLS identity.
+public struct TLSFiles: Sendable, Hashable {
+    public var certificate: String
+    public var privateKey: String
+
+    public init(certificate: String, privateKey: String) {
+        self.certificate = certificate
+        self.privateKey = privateKey
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

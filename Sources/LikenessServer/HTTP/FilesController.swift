@@ -8,9 +8,11 @@ import NIOFoundationCompat
 struct ImageLinks: Sendable {
     let signer: URLSigner
     let publicURL: String?
+    /// The scheme this server speaks, for links built from the request's Host.
+    var scheme = "http"
 
     func url(for image: StoredImage, request: Request) -> String {
-        let base = publicURL ?? "http://\(request.head.authority ?? "127.0.0.1")"
+        let base = publicURL ?? "\(scheme)://\(request.head.authority ?? "127.0.0.1")"
         return base + signer.path(for: image.id, expiresAt: image.expiresAt)
     }
 }

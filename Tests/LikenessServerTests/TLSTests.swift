@@ -1,0 +1,63 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LikenessStore
+import NIOCore
+import NIOFoundationCompat
+import Testing
+
+@testable import LikenessServer
+
+/// A self-signed certificate for localhost, made with the openssl command.
+func selfSignedIdentity() throws -> TLSFiles {
+    let directory = FileManager.default.temporaryDirectory.appending(path: "likeness-tls-\(Identifier.make())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let certificate = directory.appending(path: "cert.pem").path
+    let privateKey = directory.appending(path: "key.pem").path
+    let openssl = Process()
+    openssl.executableURL = URL(filePath: "/usr/bin/env")
+    openssl.arguments = [
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", privateKey, "-out", certificate,
+        "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ]
+    openssl.standardError = FileHandle.nullDevice
+    try openssl.run()
+    openssl.waitUntilExit()
+    #expect(openssl.terminationStatus == 0)
+    return TLSFiles(certificate: certificate, privateKey: privateKey)
+}
+
+@Suite("TLS")
+struct TLSTests {
+    @Test("with a certificate and key the server speaks HTTPS, and image links say https")
+    func https() async throws {
+        let identity = try selfSignedIdentity()
+        let harness = try Harness { $0.tls = identity }
+        let application = try buildApplication(configuration: harness.configuration, dataDirectory: harness.directory)
+        try await application.test(.ahc(.https)) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.generate(["model": "image-01", "prompt": "x"], key: harness.key) { _, reply in
+                #expect(reply.data?.image_urls?.first?.hasPrefix("https://") == true)
+            }
+        }
+    }
+
+    @Test("a certificate without a key is a configuration error")
+    func halfConfigured() throws {
+        let environment = EnvironmentVariablesProvider(environmentVariables: [
+            "LIKENESS_TLS_CERTIFICATE": "/tmp/cert.pem"
+        ])
+        #expect(throws: ConfigurationError.self) {
+            _ = try LikenessConfiguration(reader: ConfigReader(provider: environment))
+        }
+        let both = EnvironmentVariablesProvider(environmentVariables: [
+            "LIKENESS_TLS_CERTIFICATE": "/tmp/cert.pem", "LIKENESS_TLS_PRIVATE_KEY": "/tmp/key.pem",
+        ])
+        let configuration = try LikenessConfiguration(reader: ConfigReader(provider: both))
+        #expect(configuration.tls == TLSFiles(certificate: "/tmp/cert.pem", privateKey: "/tmp/key.pem"))
+    }
+}
