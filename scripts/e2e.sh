@@ -144,6 +144,23 @@ curl -s $amux/v1/images/edits \
 -F "image=@$work/face.jpg" >"$work/reply.json"
 check "amux multipart edit" 'len(r["data"])==1 and "url" in r["data"][0]'
 
+# The fal seed's curl example (synchronous run), verbatim but for host, key and, without a
+# network here, the reference as a data URL.
+FAL_KEY=$key
+cat >"$work/fal.json" <<JSON
+{
+     "prompt": "A beautiful woman with a crown on her head.",
+     "image_url": "$reference"
+   }
+JSON
+curl -s --request POST \
+  --url http://127.0.0.1:$port/fal/fal-ai/minimax/image-01/subject-reference \
+  --header "Authorization: Key $FAL_KEY" \
+  --header "Content-Type: application/json" \
+  --data @"$work/fal.json" >"$work/reply.json"
+check "fal subject-reference run: images with url, content_type, file_size" \
+    'r["images"][0]["content_type"]=="image/jpeg" and r["images"][0]["file_size"]>0 and r["images"][0]["width"]==1024'
+
 # Operator key management on the live data directory.
 created=$("$binary" keys create --name e2e --data-dir "$work/data")
 new_id=$(cut -f1 <<<"$created")

@@ -71,6 +71,8 @@ public func buildApplication(
         service: service, authenticator: authenticator, imageLinks: imageLinks, support: support,
         aliases: configuration.modelAliases
     ).addRoutes(to: router)
+    FalController(service: service, authenticator: authenticator, imageLinks: imageLinks, support: support)
+        .addRoutes(to: router)
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer).addRoutes(to: router)
     router.get("/health") { _, _ in
         HealthReport(status: "ok", engine: engine.name, libvips: Imaging.libraryVersion)

@@ -2,6 +2,7 @@
 
 import os
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -21,8 +22,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
+def start_server(extra_environment: dict, scheme: str = "http", context=None):
     binary = Path(os.environ.get("LIKENESS_TEST_SERVER", ROOT / ".build/debug/LikenessTestServer"))
     port = free_port()
     data = tempfile.mkdtemp(prefix="likeness-compat-")
@@ -33,19 +33,44 @@ def server():
         LIKENESS_API_KEY=API_KEY,
         LIKENESS_SAFETY_BLOCKED_PHRASES=BLOCKED_PHRASE,
         LIKENESS_LOG_LEVEL="warning",
+        **extra_environment,
     )
     process = subprocess.Popen([str(binary)], env=environment)
-    base = f"http://127.0.0.1:{port}"
+    host = "localhost" if scheme == "https" else "127.0.0.1"
+    base = f"{scheme}://{host}:{port}"
     for _ in range(200):
         try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
+            urllib.request.urlopen(base + "/health", timeout=1, context=context)
+            return process, base, port
         except OSError:
             time.sleep(0.05)
-    else:
-        process.kill()
-        raise RuntimeError("LikenessTestServer did not start")
+    process.kill()
+    raise RuntimeError("LikenessTestServer did not start")
+
+
+@pytest.fixture(scope="session")
+def server():
+    process, base, _ = start_server({})
     yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def tls_server():
+    """The server over HTTPS with a fresh self-signed certificate: (port, certificate path)."""
+    directory = tempfile.mkdtemp(prefix="likeness-tls-")
+    certificate, key = f"{directory}/cert.pem", f"{directory}/key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    context = ssl.create_default_context(cafile=certificate)
+    process, _, port = start_server(
+        {"LIKENESS_TLS_CERTIFICATE": certificate, "LIKENESS_TLS_PRIVATE_KEY": key}, scheme="https", context=context
+    )
+    yield port, certificate
     process.terminate()
     process.wait(timeout=10)
 

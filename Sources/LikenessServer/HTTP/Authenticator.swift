@@ -7,14 +7,16 @@ struct Authenticator: Sendable {
     let keys: any APIKeyRepository
     let logger: Logger
 
-    /// Missing or malformed header → 1004; unknown or revoked key → 2049.
-    func authenticate(_ authorization: String?) throws(APIError) -> APIKey {
+    /// Missing or malformed header → 1004; unknown or revoked key → 2049. `schemes` are the
+    /// accepted authorization schemes, lowercase (fal's clients send `Key <key>`).
+    func authenticate(_ authorization: String?, schemes: Set<String> = ["bearer"]) throws(APIError) -> APIKey {
         guard let authorization else {
             throw APIError(.authenticationFailed, "authentication failed: the Authorization header is missing")
         }
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw APIError(.authenticationFailed, "authentication failed: use Authorization: Bearer <API key>")
+        guard parts.count == 2, schemes.contains(parts[0].lowercased()) else {
+            let expected = schemes.sorted().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " or ")
+            throw APIError(.authenticationFailed, "authentication failed: use Authorization: \(expected) <API key>")
         }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
         let check: KeyCheck

@@ -1,0 +1,148 @@
+import Foundation
+
+/// fal.ai's MiniMax apps, `fal-ai/minimax/image-01` and `fal-ai/minimax/image-01/subject-reference`.
+/// Like the OpenAI adapter it only translates: fal's fields become MiniMax-native ones, and
+/// `MiniMaxRequest` applies every rule.
+public enum FalApp: String, Sendable, CaseIterable {
+    case textToImage = "fal-ai/minimax/image-01"
+    case subjectReference = "fal-ai/minimax/image-01/subject-reference"
+
+    /// fal's field names for the native fields whose names differ, for error locations.
+    static let falNames = [
+        "n": "num_images", "subject_reference[0].image_file": "image_url", "subject_reference": "image_url",
+    ]
+
+    /// A JSON body for this app: `prompt`, `aspect_ratio`, `num_images`, `prompt_optimizer`, and
+    /// for subject-reference the required `image_url` (http(s) or data URL). Unknown fields are
+    /// ignored. Results are always URLs, as fal's are.
+    public func parse(json body: consuming Data) throws(APIError) -> GenerationRequest {
+        let object = try JSONValue.parseObject(body)
+        _ = consume body
+        var native: [String: JSONValue] = [
+            "model": .string(ImageModel.image01.rawValue), "response_format": .string("url"),
+        ]
+        native["prompt"] = object["prompt"]
+        native["aspect_ratio"] = object["aspect_ratio"]
+        native["n"] = object["num_images"]
+        native["prompt_optimizer"] = object["prompt_optimizer"]
+        if self == .subjectReference {
+            guard let imageURL = try FieldReader(object).string("image_url"), !imageURL.isEmpty else {
+                throw APIError.invalid("image_url", "is required")
+            }
+            native["subject_reference"] = .array([
+                .object(["type": .string("character"), "image_file": .string(imageURL)])
+            ])
+        }
+        do {
+            return try MiniMaxRequest.parse(FieldReader(native))
+        } catch {
+            throw Self.renamed(error)
+        }
+    }
+
+    /// Errors name fal's fields, not MiniMax's.
+    static func renamed(_ error: APIError) -> APIError {
+        guard let field = error.field, let falName = falNames[field] else { return error }
+        var renamed = error
+        renamed.field = falName
+        // Messages read "invalid params, <field> <rule>": only that field name is replaced.
+        renamed.message = error.message.replacingOccurrences(
+            of: "invalid params, \(field) ", with: "invalid params, \(falName) ")
+        return renamed
+    }
+}
+
+/// fal's output: `{"images": [{url, content_type, file_name, file_size, width, height}]}`.
+public struct FalImage: Sendable, Hashable {
+    public var url: String
+    public var fileName: String
+    public var fileSize: Int
+    public var width: Int
+    public var height: Int
+
+    public init(url: String, fileName: String, fileSize: Int, width: Int, height: Int) {
+        self.url = url
+        self.fileName = fileName
+        self.fileSize = fileSize
+        self.width = width
+        self.height = height
+    }
+}
+
+public enum FalResponse {
+    public static func jsonData(images: [FalImage]) -> Data {
+        var writer = JSONWriter(reservingCapacity: 256 * images.count + 16)
+        writer.raw("{\"images\":[")
+        for (index, image) in images.enumerated() {
+            writer.raw(index == 0 ? "{\"url\":" : ",{\"url\":")
+            writer.string(image.url)
+            writer.raw(",\"content_type\":\"image/jpeg\",\"file_name\":")
+            writer.string(image.fileName)
+            writer.raw(",\"file_size\":")
+            writer.integer(image.fileSize)
+            writer.raw(",\"width\":")
+            writer.integer(image.width)
+            writer.raw(",\"height\":")
+            writer.integer(image.height)
+            writer.raw("}")
+        }
+        writer.raw("]}")
+        return Data(writer.bytes)
+    }
+}
+
+/// An error as fal answers it: validation failures are 422 with
+/// `{"detail": [{"loc": ["body", field], "msg", "type"}]}`; everything else is `{"detail": message}`.
+///
+/// | catalogue code | HTTP |
+/// |---|---|
+/// | 2013 | 422, type `value_error` (`missing` for a required field) |
+/// | 1026, 1027 | 422, type `content_policy_violation` |
+/// | 1004, 2049 | 401 |
+/// | 1008 | 402 |
+/// | 1002, 1041, 2056 | 429 |
+/// | 1001 | 504 |
+/// | others | 500 |
+public struct FalError: Sendable, Hashable {
+    public var status: Int
+    public var body: Data
+
+    public init(_ error: APIError) {
+        switch error.code {
+        case .invalidParameters, .sensitivePrompt, .sensitiveOutput:
+            let type =
+                error.code == .invalidParameters
+                ? (error.message.hasSuffix("is required") ? "missing" : "value_error") : "content_policy_violation"
+            var writer = JSONWriter()
+            writer.raw("{\"detail\":[{\"loc\":[\"body\"")
+            if let field = error.field {
+                writer.raw(",")
+                writer.string(field)
+            }
+            writer.raw("],\"msg\":")
+            writer.string(error.message)
+            writer.raw(",\"type\":")
+            writer.string(type)
+            writer.raw("}]}")
+            self.init(status: 422, body: Data(writer.bytes))
+        case .authenticationFailed, .invalidAPIKey: self.init(status: 401, message: error.message)
+        case .insufficientBalance: self.init(status: 402, message: error.message)
+        case .rateLimited, .connectionLimit, .usageLimitExceeded: self.init(status: 429, message: error.message)
+        case .timeout: self.init(status: 504, message: error.message)
+        default: self.init(status: 500, message: error.message)
+        }
+    }
+
+    init(status: Int, body: Data) {
+        self.status = status
+        self.body = body
+    }
+
+    init(status: Int, message: String) {
+        var writer = JSONWriter()
+        writer.raw("{\"detail\":")
+        writer.string(message)
+        writer.raw("}")
+        self.init(status: status, body: Data(writer.bytes))
+    }
+}

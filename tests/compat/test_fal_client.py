@@ -1,0 +1,64 @@
+"""The real `fal-client` against Likeness's fal endpoints, over TLS as fal-client requires."""
+
+import importlib
+import os
+import ssl
+import urllib.request
+
+import pytest
+
+from conftest import API_KEY, jpeg_size
+
+
+@pytest.fixture(scope="module")
+def fal(tls_server, tmp_path_factory):
+    port, certificate = tls_server
+    # fal-client reads its hosts when it is imported, and httpx the CA bundle when a client is made.
+    os.environ["FAL_RUN_HOST"] = f"localhost:{port}/fal"
+    os.environ["FAL_QUEUE_RUN_HOST"] = f"localhost:{port}/fal/queue"
+    os.environ["FAL_KEY"] = API_KEY
+    os.environ["SSL_CERT_FILE"] = certificate
+    module = importlib.import_module("fal_client")
+    module.context = ssl.create_default_context(cafile=certificate)
+    return module
+
+
+def download(fal, url: str) -> bytes:
+    return urllib.request.urlopen(url, context=fal.context).read()
+
+
+def test_run_text_to_image(fal):
+    result = fal.run("fal-ai/minimax/image-01", arguments={"prompt": "a koi pond", "aspect_ratio": "16:9", "num_images": 2})
+    assert len(result["images"]) == 2
+    image = result["images"][0]
+    assert image["content_type"] == "image/jpeg"
+    assert (image["width"], image["height"]) == (1280, 720)
+    assert image["url"].startswith("https://localhost:")
+    body = download(fal, image["url"])
+    assert len(body) == image["file_size"]
+    assert jpeg_size(body) == (1280, 720)
+
+
+def test_run_subject_reference_with_encode_file(fal, tmp_path):
+    first = fal.run("fal-ai/minimax/image-01", arguments={"prompt": "a face"})
+    face = tmp_path / "face.jpg"
+    face.write_bytes(download(fal, first["images"][0]["url"]))
+    result = fal.run(
+        "fal-ai/minimax/image-01/subject-reference",
+        arguments={"prompt": "A beautiful woman with a crown on her head.", "image_url": fal.encode_file(face)},
+    )
+    assert len(result["images"]) == 1
+
+
+def test_validation_error_is_422_with_detail(fal):
+    with pytest.raises(fal.client.FalClientHTTPError) as caught:
+        fal.run("fal-ai/minimax/image-01/subject-reference", arguments={"prompt": "no reference"})
+    assert caught.value.status_code == 422
+    assert caught.value.response.json()["detail"][0]["loc"] == ["body", "image_url"]
+
+
+def test_wrong_key_is_401(fal):
+    client = fal.SyncClient(key="lk_wrong")
+    with pytest.raises(fal.client.FalClientHTTPError) as caught:
+        client.run("fal-ai/minimax/image-01", arguments={"prompt": "x"})
+    assert caught.value.status_code == 401
