@@ -65,14 +65,11 @@ public func buildApplication(
     let router = Router()
     router.middlewares.add(LogRequestsMiddleware(.debug))
     router.middlewares.add(NotFoundMiddleware(support: support, engine: engine.name))
-    MiniMaxController(service: service, authenticator: authenticator, imageLinks: imageLinks, support: support)
+    let endpoint = GenerationEndpoint(service: service, authenticator: authenticator, support: support)
+    MiniMaxController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: router)
+    OpenAIImagesController(endpoint: endpoint, imageLinks: imageLinks, aliases: configuration.modelAliases)
         .addRoutes(to: router)
-    OpenAIImagesController(
-        service: service, authenticator: authenticator, imageLinks: imageLinks, support: support,
-        aliases: configuration.modelAliases
-    ).addRoutes(to: router)
-    FalController(service: service, authenticator: authenticator, imageLinks: imageLinks, support: support)
-        .addRoutes(to: router)
+    FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: router)
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer).addRoutes(to: router)
     router.get("/health") { _, _ in
         HealthReport(status: "ok", engine: engine.name, libvips: Imaging.libraryVersion)

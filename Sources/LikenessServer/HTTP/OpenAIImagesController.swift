@@ -9,11 +9,11 @@ import NIOCore
 /// OpenAI-compatible dialect, as the official SDKs and gateways such as amux call it.
 /// Errors use OpenAI's shape and HTTP statuses (see `OpenAIError`).
 struct OpenAIImagesController {
-    let service: GenerationService
-    let authenticator: Authenticator
+    let endpoint: GenerationEndpoint
     let imageLinks: ImageLinks
-    let support: RequestSupport
     let aliases: ModelAliases
+
+    var support: RequestSupport { endpoint.support }
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.post("/v1/images/generations") { request, _ in
@@ -26,40 +26,24 @@ struct OpenAIImagesController {
         }
     }
 
-    private func respond(
-        to request: Request, parse: () async throws(APIError) -> GenerationRequest
-    ) async -> Response {
-        let received = ContinuousClock.now
-        let id = Identifier.make()
-        do throws(APIError) {
-            let key = try authenticator.authenticate(request.headers[.authorization])
-            let canonical: GenerationRequest
-            do throws(APIError) {
-                canonical = try await parse()
-            } catch {
-                service.recordRejected(id: id, keyID: key.id, dialect: "openai", error: error)
-                throw error
-            }
-            let result = try await service.generate(canonical, id: id, keyID: key.id, dialect: "openai")
-            let images: OpenAIImagesResponse.Images =
-                switch result.images {
-                case .stored(let stored): .urls(stored.map { imageLinks.url(for: $0, request: request) })
-                case .inline(let jpegs): .base64(jpegs.map { $0.base64EncodedString() })
-                }
-            let body = OpenAIImagesResponse.jsonData(created: Date(), images: images)
-            let headers = support.headers(id: id, engine: result.engine, result: result, received: received)
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
-        } catch {
-            return Self.errorResponse(OpenAIError(error), id: id, engine: service.engineName, support: support)
-        }
+    private func respond(to request: Request, parse: () async throws(APIError) -> GenerationRequest) async -> Response {
+        await endpoint.run(
+            request, dialect: "openai", parse: parse,
+            success: { result, _ in
+                let images: OpenAIImagesResponse.Images =
+                    switch result.images {
+                    case .stored(let stored): .urls(stored.map { imageLinks.url(for: $0, request: request) })
+                    case .inline(let jpegs): .base64(jpegs.map { $0.base64EncodedString() })
+                    }
+                return .init(status: .ok, body: OpenAIImagesResponse.jsonData(created: Date(), images: images))
+            },
+            failure: { error, _ in Self.rendered(OpenAIError(error)) })
     }
 
-    static func errorResponse(_ error: OpenAIError, id: String, engine: String, support: RequestSupport) -> Response {
-        var headers = support.headers(id: id, engine: engine, result: nil, received: .now)
+    static func rendered(_ error: OpenAIError) -> GenerationEndpoint.Rendered {
+        var headers: HTTPFields = [:]
         if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
-        return Response(
-            status: HTTPResponse.Status(code: error.status), headers: headers,
-            body: .init(byteBuffer: ByteBuffer(data: error.jsonData())))
+        return .init(status: HTTPResponse.Status(code: error.status), body: error.jsonData(), headers: headers)
     }
 
     /// Reads the multipart form as it streams in: text fields, and the `image` (or `image[]`)
@@ -116,11 +100,13 @@ struct NotFoundMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound && !request.uri.path.hasPrefix("/v1/files/") {
-            let notFound = OpenAIError(
-                status: 404, type: "invalid_request_error",
-                message: "Unknown request URL: \(request.method) \(request.uri.path)", code: "not_found")
-            return OpenAIImagesController.errorResponse(
-                notFound, id: Identifier.make(), engine: engine, support: support)
+            let notFound = OpenAIImagesController.rendered(
+                OpenAIError(
+                    status: 404, type: "invalid_request_error",
+                    message: "Unknown request URL: \(request.method) \(request.uri.path)", code: "not_found"))
+            let headers = support.headers(id: Identifier.make(), engine: engine, result: nil, received: .now)
+            return Response(
+                status: notFound.status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: notFound.body)))
         }
     }
 }
