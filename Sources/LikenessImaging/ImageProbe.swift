@@ -13,20 +13,6 @@ public enum ImageFormat: String, Sendable, Hashable {
         ]
         self = known.first { name.contains($0.0) }?.1 ?? .other
     }
-
-    public var mediaType: String {
-        switch self {
-        case .jpeg: "image/jpeg"
-        case .png: "image/png"
-        case .webp: "image/webp"
-        case .gif: "image/gif"
-        case .tiff: "image/tiff"
-        case .heif: "image/heif"
-        case .svg: "image/svg+xml"
-        case .pdf: "application/pdf"
-        case .other: "application/octet-stream"
-        }
-    }
 }
 
 /// What an image's header says, read without decoding a single pixel.

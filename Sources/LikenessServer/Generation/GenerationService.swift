@@ -14,7 +14,6 @@ public struct GenerationResult: Sendable {
         case inline([Data])
     }
 
-    public var jobID: String
     public var engine: String
     public var images: Images
     public var blockedCount: Int
@@ -164,7 +163,7 @@ public struct GenerationService: Sendable {
                 try jobs.completeJob(
                     id: id, images: [], deliveredCount: images.count, failedCount: blockedCount, at: now)
                 return GenerationResult(
-                    jobID: id, engine: engine.name, images: .inline(images.map(\.jpeg)), blockedCount: blockedCount,
+                    engine: engine.name, images: .inline(images.map(\.jpeg)), blockedCount: blockedCount,
                     engineDuration: engineDuration)
             case .url:
                 let expiry = now.addingTimeInterval(TimeInterval(imageLifetime.components.seconds))
@@ -180,7 +179,7 @@ public struct GenerationService: Sendable {
                 try jobs.completeJob(
                     id: id, images: stored, deliveredCount: stored.count, failedCount: blockedCount, at: now)
                 return GenerationResult(
-                    jobID: id, engine: engine.name, images: .stored(stored), blockedCount: blockedCount,
+                    engine: engine.name, images: .stored(stored), blockedCount: blockedCount,
                     engineDuration: engineDuration)
             }
         } catch {
