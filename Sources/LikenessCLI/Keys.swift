@@ -6,17 +6,18 @@ import LikenessStore
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage API keys in the data directory (works while the server runs).",
-        subcommands: [Create.self, List.self, Revoke.self])
+        subcommands: [Create.self, List.self, Revoke.self, WebhookSecret.self])
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a key and print its secret once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key and print its id, its secret (shown only now) and its webhook signing secret.")
         @Option(help: "A label to recognise the key by.") var name = "unnamed"
         @OptionGroup var data: DataDirectoryOption
 
         func run() throws {
             let directory = try DataDirectory(root: URL(filePath: try data.configuration().dataDirectory))
             let issued = try directory.store.createKey(name: name, secret: nil)
-            print("\(issued.key.id)\t\(issued.secret)")
+            print("\(issued.key.id)\t\(issued.secret)\t\(issued.webhookSecret)")
         }
     }
 
@@ -50,6 +51,22 @@ struct Keys: ParsableCommand {
                 throw ValidationError("no active key with id \(id)")
             }
             print("revoked \(id)")
+        }
+    }
+
+    struct WebhookSecret: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "webhook-secret",
+            abstract: "Print the secret that signs the webhooks of a key's jobs (HMAC-SHA256 of the body).")
+        @Argument(help: "The key's id, as `keys list` shows it.") var id: String
+        @OptionGroup var data: DataDirectoryOption
+
+        func run() throws {
+            let directory = try DataDirectory(root: URL(filePath: try data.configuration().dataDirectory))
+            guard let secret = try directory.store.webhookSigningSecret(keyID: id) else {
+                throw ValidationError("no key with id \(id)")
+            }
+            print(secret)
         }
     }
 }

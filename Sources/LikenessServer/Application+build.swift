@@ -30,8 +30,8 @@ public func prepareDataDirectory(_ configuration: LikenessConfiguration, lockFor
 
 /// Builds the Likeness application: every route, on one data directory and one engine.
 ///
-/// Before it serves, it recovers from an unclean stop: jobs left queued or running are marked
-/// failed, and partial or unreferenced image files are removed.
+/// Before it serves, it recovers from an unclean stop: jobs left running are queued again (or
+/// failed, past `queue.maxAttempts`), and partial or unreferenced image files are removed.
 public func buildApplication(
     configuration: LikenessConfiguration,
     dataDirectory: DataDirectory,
@@ -44,24 +44,29 @@ public func buildApplication(
     try Imaging.ensureStarted()
 
     let store = dataDirectory.store
-    let interrupted = try store.failInterruptedJobs(at: Date())
-    let removedFiles = dataDirectory.blobs.sweep(keeping: try store.imageIDs())
-    if interrupted > 0 || removedFiles > 0 {
-        logger.notice(
-            "recovered from an unclean stop", metadata: ["jobs": "\(interrupted)", "files": "\(removedFiles)"])
-    }
-
     let signer = URLSigner(secret: try dataDirectory.signingSecret())
+    let imageLinks = ImageLinks(
+        signer: signer, publicURL: configuration.publicURL, scheme: configuration.tls == nil ? "http" : "https")
     let service = GenerationService(
-        engine: engine, jobs: store, blobs: dataDirectory.blobs,
+        engine: engine, jobs: store, images: store, blobs: dataDirectory.blobs,
         fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch),
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
-        maximumConcurrentJobs: configuration.maximumConcurrentJobs, logger: logger)
+        queue: configuration.queue, workers: configuration.maximumConcurrentJobs, imageLinks: imageLinks,
+        logger: logger)
+
+    let recovered = try service.recoverInterruptedJobs()
+    let removedFiles = dataDirectory.blobs.sweep(keeping: try store.imageIDs())
+    if recovered.requeued + recovered.failed + removedFiles > 0 {
+        logger.notice(
+            "recovered from an unclean stop",
+            metadata: [
+                "requeued_jobs": "\(recovered.requeued)", "failed_jobs": "\(recovered.failed)",
+                "removed_files": "\(removedFiles)",
+            ])
+    }
 
     let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes)
     let authenticator = Authenticator(keys: store, logger: logger)
-    let imageLinks = ImageLinks(
-        signer: signer, publicURL: configuration.publicURL, scheme: configuration.tls == nil ? "http" : "https")
     let router = Router()
     router.middlewares.add(LogRequestsMiddleware(.debug))
     router.middlewares.add(NotFoundMiddleware(support: support, engine: engine.name))
@@ -70,6 +75,8 @@ public func buildApplication(
     OpenAIImagesController(endpoint: endpoint, imageLinks: imageLinks, aliases: configuration.modelAliases)
         .addRoutes(to: router)
     FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: router)
+    FalQueueController(service: service, authenticator: authenticator, support: support, imageLinks: imageLinks)
+        .addRoutes(to: router)
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer).addRoutes(to: router)
     router.get("/health") { _, _ in
         HealthReport(status: "ok", engine: engine.name, libvips: Imaging.libraryVersion)
@@ -77,12 +84,15 @@ public func buildApplication(
 
     let janitor = ImageJanitor(
         images: store, blobs: dataDirectory.blobs, interval: configuration.janitorInterval, logger: logger)
+    let workers = JobWorkers(service: service, count: configuration.maximumConcurrentJobs)
+    let webhooks = WebhookDispatcher(
+        deliveries: store, settings: configuration.webhooks, signal: service.webhookSignal, logger: logger)
     return Application(
         router: router,
         server: try serverBuilder(configuration.tls),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "Likeness"),
-        services: [janitor],
+        services: [janitor, workers, webhooks],
         logger: logger)
 }
 

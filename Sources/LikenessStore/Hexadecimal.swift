@@ -1,7 +1,7 @@
 extension Sequence<UInt8> {
     /// Lowercase hex. Written out by hand: `String(format:)` per byte costs microseconds each,
     /// and digests are formatted on every request.
-    var hexadecimal: String {
+    public var hexadecimal: String {
         let digits = Array("0123456789abcdef".utf8)
         var characters: [UInt8] = []
         characters.reserveCapacity(underestimatedCount * 2)

@@ -85,22 +85,48 @@ struct StartupTests {
         #expect(try harness.directory.store.checkKey(secret: "lk_chosen-by-the-operator") != .unknown)
     }
 
-    @Test("jobs interrupted by a crash are failed and partial files removed when the server starts")
+    /// Queues a job and claims it, as a worker would have just before the process died.
+    func interruptedJob(in store: SQLiteStore, attempts: Int = 1) throws -> String {
+        let id = Identifier.make()
+        let request = GenerationRequest(prompt: "interrupted mid-render", count: 2, seed: 7)
+        try store.enqueueJob(
+            JobRecord(id: id, keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()),
+            input: try QueuedRequest.input(for: request, seeds: request.imageSeeds()))
+        for attempt in 1...attempts {
+            _ = try store.claimNextJob(engine: "preview", at: Date())
+            if attempt < attempts { try store.requeueJob(id: id, refundAttempt: false) }
+        }
+        return id
+    }
+
+    @Test("at start, a job a crash left running runs again; partial and orphan files are removed")
     func recovery() async throws {
         let harness = try Harness()
         let store = harness.directory.store
-        try store.insertJob(
-            JobRecord(
-                id: "crashed", keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()))
-        try store.markJobRunning(id: "crashed", engine: "preview", at: Date())
+        let id = try interruptedJob(in: store)
         let orphan = Identifier.make()
         try harness.directory.blobs.write(Data([1, 2, 3]), id: orphan)
         let partial = harness.directory.blobs.root.appending(path: "partial.partial")
         try Data([4]).write(to: partial)
-        try await harness.test { _ in }
-        #expect(try store.job(id: "crashed")?.status == .failed)
+        try await harness.test { _ in
+            try await waitUntilFinished(id, in: store)
+        }
+        let job = try #require(try store.job(id: id))
+        #expect(job.status == .succeeded && job.attempts == 2 && job.imageCount == 2)
+        #expect(try store.logs(jobID: id).contains { $0.message.contains("Queued again after the server stopped") })
         #expect(try harness.directory.blobs.read(id: orphan) == nil)
         #expect(!FileManager.default.fileExists(atPath: partial.path))
+    }
+
+    @Test("a job interrupted queue.maxAttempts times fails with 1033 instead of running again")
+    func attemptsBounded() async throws {
+        let harness = try Harness { $0.queue.maximumAttempts = 2 }
+        let store = harness.directory.store
+        let id = try interruptedJob(in: store, attempts: 2)
+        try await harness.test { _ in }
+        let job = try #require(try store.job(id: id))
+        #expect(job.status == .failed && job.failure?.code == 1033 && job.attempts == 2)
+        #expect(try store.imageIDs().isEmpty)
     }
 
     @Test("settings come from LIKENESS_* environment variables")

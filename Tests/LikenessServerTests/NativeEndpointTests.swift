@@ -188,7 +188,7 @@ struct RefusalTests {
                 #expect(reply.base_resp.status_msg.contains("n must be"))
                 let id = try #require(response.headers[HTTPField.Name("Trace-Id")!])
                 let job = try #require(try harness.directory.store.job(id: id))
-                #expect(job.status == .failed && job.statusCode == 2013)
+                #expect(job.status == .failed && job.failure?.code == 2013)
             }
         }
     }
@@ -226,7 +226,7 @@ struct RefusalTests {
                 response, reply in
                 #expect(reply.base_resp.status_code == 1026)
                 let id = try #require(response.headers[HTTPField.Name("Trace-Id")!])
-                #expect(try harness.directory.store.job(id: id)?.statusCode == 1026)
+                #expect(try harness.directory.store.job(id: id)?.failure?.code == 1026)
             }
             #expect(engine.calls.withLock { $0 } == 0)
             try await client.generate(["model": "image-01", "prompt": "a grey elephant"], key: harness.key) {
@@ -255,7 +255,7 @@ struct RefusalTests {
                 #expect(job.imageCount == 2 && job.resultImageIDs.count == 2)
                 let parameters = try #require(job.parameters)
                 #expect(parameters.contains("\"seed\":5"))
-                #expect(parameters.contains("inline image, \(reference.count) bytes"))
+                #expect(parameters.contains("\"subject_reference\":\"inline\""))
                 #expect(!parameters.contains(reference.base64EncodedString().prefix(40)))
                 for (url, imageID) in zip(try #require(reply.data?.image_urls), job.resultImageIDs) {
                     #expect(url.contains(imageID))

@@ -94,6 +94,18 @@ extension TestClientProtocol {
     }
 }
 
+/// Polls the store until the job has finished (a worker runs it in the background).
+func waitUntilFinished(_ id: String, in store: SQLiteStore, timeout: Duration = .seconds(30)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try store.job(id: id)?.status.isFinished != true {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("job \(id) did not finish within \(timeout)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
 func jpegReference(width: Int = 400, height: Int = 500, colour: RGB = RGB(255, 0, 255)) throws -> Data {
     try RasterImage.panel(width: width, height: height, colour: colour, alpha: 255).encoded(as: .jpeg(quality: 90))
 }

@@ -59,72 +59,172 @@ struct APIKeyTests {
     }
 }
 
-@Suite("Jobs and images")
+@Suite("Job queue and images")
 struct JobTests {
     let directory = temporaryDirectory()
 
-    @Test("a job moves from queued to running to succeeded with its images")
+    func job(_ id: String, priority: JobPriority = .normal, webhook: String? = nil) -> JobRecord {
+        var job = JobRecord(
+            id: id, keyID: "key_1", dialect: "fal", model: "image-01", parameters: "{}", createdAt: Date())
+        job.priority = priority
+        job.webhookURL = webhook
+        return job
+    }
+
+    func image(jobID: String, expiresIn seconds: TimeInterval = 60) -> StoredImage {
+        let now = Date()
+        return StoredImage(
+            id: Identifier.make(), jobID: jobID, contentType: "image/jpeg", byteCount: 10, width: 1, height: 1,
+            createdAt: now, expiresAt: now.addingTimeInterval(seconds))
+    }
+
+    @Test("a job moves from queued to running to succeeded with its images; its input goes with it")
     func success() throws {
         let store = try DataDirectory(root: directory).store
-        let now = Date()
-        try store.insertJob(
-            JobRecord(
-                id: "job-1", keyID: "key_1", dialect: "minimax", model: "image-01", parameters: "{}", createdAt: now))
+        try store.enqueueJob(job("job-1"), input: JobInput(request: "{\"n\":1}", reference: Data([1, 2, 3])))
         #expect(try store.job(id: "job-1")?.status == .queued)
-        try store.markJobRunning(id: "job-1", engine: "preview", at: now)
-        #expect(try store.job(id: "job-1")?.status == .running)
-        let image = StoredImage(
-            id: Identifier.make(), jobID: "job-1", contentType: "image/jpeg", byteCount: 10, width: 1, height: 1,
-            createdAt: now, expiresAt: now.addingTimeInterval(60))
-        try store.completeJob(id: "job-1", images: [image], deliveredCount: 1, failedCount: 0, at: now)
+        let claimed = try #require(try store.claimNextJob(engine: "preview", at: Date()))
+        #expect(claimed.record.id == "job-1" && claimed.record.status == .running && claimed.record.attempts == 1)
+        #expect(claimed.input == JobInput(request: "{\"n\":1}", reference: Data([1, 2, 3])))
+        let image = image(jobID: "job-1")
+        #expect(
+            try store.completeJob(
+                id: "job-1", images: [image], blockedCount: 1, engineSeconds: 0.25, webhook: nil, at: Date()))
         let job = try #require(try store.job(id: "job-1"))
-        #expect(job.status == .succeeded && job.statusCode == 0 && job.engine == "preview")
-        #expect(job.resultImageIDs == [image.id] && job.imageCount == 1)
+        #expect(job.status == .succeeded && job.failure == nil && job.engine == "preview")
+        #expect(job.resultImageIDs == [image.id] && job.imageCount == 1 && job.failedCount == 1)
+        #expect(job.engineSeconds == 0.25)
         let stored = try #require(try store.image(id: image.id))
         #expect(stored.jobID == "job-1" && stored.byteCount == 10 && stored.contentType == "image/jpeg")
         // Dates go through a REAL column: equal to well under a millisecond, not bit for bit.
         #expect(abs(stored.expiresAt.timeIntervalSince(image.expiresAt)) < 0.001)
+        #expect(try store.database.query("SELECT COUNT(*) FROM job_inputs").first?.integer(0) == 0)
     }
 
-    @Test("jobs left queued or running by a dead process are failed at start-up")
-    func interrupted() throws {
+    @Test("a result is recorded once: a second completion writes nothing")
+    func completedOnce() throws {
         let store = try DataDirectory(root: directory).store
-        try store.insertJob(
-            JobRecord(id: "a", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
-        try store.insertJob(
-            JobRecord(id: "b", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
-        try store.markJobRunning(id: "b", engine: "preview", at: Date())
-        try store.insertJob(
-            JobRecord(id: "c", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
-        try store.failJob(id: "c", statusCode: 2013, message: "bad", at: Date())
-        #expect(try store.failInterruptedJobs(at: Date()) == 2)
-        #expect(try store.job(id: "b")?.status == .failed)
-        #expect(try store.job(id: "b")?.statusCode == 1033)
-        #expect(try store.job(id: "c")?.statusCode == 2013)
+        try store.enqueueJob(job("j"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.claimNextJob(engine: "preview", at: Date())
+        #expect(
+            try store.completeJob(
+                id: "j", images: [image(jobID: "j")], blockedCount: 0, engineSeconds: 1, webhook: nil, at: Date()))
+        #expect(
+            try !store.completeJob(
+                id: "j", images: [image(jobID: "j")], blockedCount: 0, engineSeconds: 1, webhook: nil, at: Date()))
+        #expect(try store.imageIDs().count == 1)
+        #expect(
+            try !store.finishJob(
+                id: "j", status: .failed, failure: JobFailure(code: 1024, message: "late"), webhook: nil, at: Date()))
+        #expect(try store.job(id: "j")?.status == .succeeded)
+    }
+
+    @Test("claims follow priority, then submission order; positions count the jobs ahead")
+    func order() throws {
+        let store = try DataDirectory(root: directory).store
+        try store.enqueueJob(job("low-1", priority: .low), input: JobInput(request: "{}", reference: nil))
+        try store.enqueueJob(job("normal-1"), input: JobInput(request: "{}", reference: nil))
+        try store.enqueueJob(job("low-2", priority: .low), input: JobInput(request: "{}", reference: nil))
+        try store.enqueueJob(job("normal-2"), input: JobInput(request: "{}", reference: nil))
+        #expect(try store.queuePosition(id: "normal-1") == 0)
+        #expect(try store.queuePosition(id: "normal-2") == 1)
+        #expect(try store.queuePosition(id: "low-1") == 2)
+        #expect(try store.queuePosition(id: "low-2") == 3)
+        #expect(try store.queuedJobCount() == 4)
+        var claimed: [String] = []
+        while let next = try store.claimNextJob(engine: "preview", at: Date()) { claimed.append(next.record.id) }
+        #expect(claimed == ["normal-1", "normal-2", "low-1", "low-2"])
+        #expect(try store.queuePosition(id: "low-2") == nil)
+    }
+
+    @Test("cancelling: queued jobs are cancelled for good, running ones flagged, finished ones refused")
+    func cancellation() throws {
+        let store = try DataDirectory(root: directory).store
+        try store.enqueueJob(
+            job("queued", webhook: "https://example.com/hook"), input: JobInput(request: "{}", reference: nil))
+        try store.enqueueJob(job("running"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.claimNextJob(engine: "preview", at: Date())
+        // "queued" was claimed first; put it back so each state is covered.
+        try store.requeueJob(id: "queued", refundAttempt: true)
+        #expect(try store.job(id: "queued")?.attempts == 0)
+        let hook = WebhookDelivery(url: "https://example.com/hook", body: Data("{}".utf8))
+        #expect(try store.requestCancellation(id: "queued", webhook: hook, at: Date()) == .cancelled)
+        #expect(try store.job(id: "queued")?.status == .cancelled)
+        #expect(try store.claimNextJob(engine: "preview", at: Date())?.record.id == "running")
+        #expect(try store.claimNextJob(engine: "preview", at: Date()) == nil)
+        #expect(try store.requestCancellation(id: "running", webhook: nil, at: Date()) == .requested)
+        #expect(try store.job(id: "running")?.cancelRequested == true)
+        #expect(try store.requestCancellation(id: "queued", webhook: nil, at: Date()) == .alreadyFinished)
+        #expect(try store.requestCancellation(id: "nothing", webhook: nil, at: Date()) == .notFound)
+        #expect(try store.dueWebhooks(at: Date(), limit: 10).map(\.jobID) == ["queued"])
+    }
+
+    @Test("running jobs are listed for recovery and can be queued again at their place")
+    func recovery() throws {
+        let store = try DataDirectory(root: directory).store
+        try store.enqueueJob(job("first"), input: JobInput(request: "{}", reference: nil))
+        try store.enqueueJob(job("second"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.claimNextJob(engine: "preview", at: Date())
+        #expect(try store.runningJobs().map(\.id) == ["first"])
+        try store.requeueJob(id: "first", refundAttempt: false)
+        #expect(try store.job(id: "first")?.attempts == 1)
+        #expect(try store.queuePosition(id: "first") == 0)
+        #expect(try store.claimNextJob(engine: "preview", at: Date())?.record.attempts == 2)
+    }
+
+    @Test("webhooks: recorded with the outcome, retried when they fail, signed with the key's secret")
+    func webhooks() throws {
+        let store = try DataDirectory(root: directory).store
+        let issued = try store.createKey(name: "hooks", secret: nil)
+        #expect(issued.webhookSecret.hasPrefix("whsec_") && issued.webhookSecret.count == 6 + 64)
+        var hooked = job("hooked", webhook: "https://example.com/hook")
+        hooked.keyID = issued.key.id
+        try store.enqueueJob(hooked, input: JobInput(request: "{}", reference: nil))
+        _ = try store.claimNextJob(engine: "preview", at: Date())
+        let body = Data("{\"status\":\"ERROR\"}".utf8)
+        try store.finishJob(
+            id: "hooked", status: .failed, failure: JobFailure(code: 1024, message: "boom"),
+            webhook: WebhookDelivery(url: "https://example.com/hook", body: body), at: Date())
+        let due = try #require(try store.dueWebhooks(at: Date(), limit: 10).first)
+        #expect(due.body == body && due.attempts == 0 && due.signingSecret == issued.webhookSecret)
+        let later = Date().addingTimeInterval(30)
+        try store.recordWebhookFailure(jobID: "hooked", error: "HTTP 500", nextAttempt: later)
+        #expect(try store.dueWebhooks(at: Date(), limit: 10).isEmpty)
+        #expect(abs((try store.nextWebhookDue() ?? .distantPast).timeIntervalSince(later)) < 0.001)
+        #expect(try store.dueWebhooks(at: later, limit: 10).first?.attempts == 1)
+        try store.markWebhookDelivered(jobID: "hooked", at: later)
+        #expect(try store.dueWebhooks(at: later, limit: 10).isEmpty)
+        #expect(try store.nextWebhookDue() == nil)
+    }
+
+    @Test("log lines come back in order")
+    func logs() throws {
+        let store = try DataDirectory(root: directory).store
+        try store.enqueueJob(job("logged"), input: JobInput(request: "{}", reference: nil))
+        for message in ["one", "two", "three"] {
+            try store.appendLog(
+                jobID: "logged", JobLogLine(at: Date(), level: "INFO", source: "engine", message: message))
+        }
+        #expect(try store.logs(jobID: "logged").map(\.message) == ["one", "two", "three"])
     }
 
     @Test("expired image records are deleted and reported")
     func expiry() throws {
         let store = try DataDirectory(root: directory).store
-        let now = Date()
-        try store.insertJob(
-            JobRecord(id: "j", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: now))
-        let old = StoredImage(
-            id: Identifier.make(), jobID: "j", contentType: "image/jpeg", byteCount: 1, width: 1, height: 1,
-            createdAt: now, expiresAt: now.addingTimeInterval(-1))
-        let fresh = StoredImage(
-            id: Identifier.make(), jobID: "j", contentType: "image/jpeg", byteCount: 1, width: 1, height: 1,
-            createdAt: now, expiresAt: now.addingTimeInterval(60))
-        try store.completeJob(id: "j", images: [old, fresh], deliveredCount: 2, failedCount: 0, at: now)
-        #expect(try store.deleteExpiredImages(at: now) == [old.id])
+        try store.enqueueJob(job("j"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.claimNextJob(engine: "preview", at: Date())
+        let old = image(jobID: "j", expiresIn: -1)
+        let fresh = image(jobID: "j")
+        try store.completeJob(
+            id: "j", images: [old, fresh], blockedCount: 0, engineSeconds: 0, webhook: nil, at: Date())
+        #expect(try store.deleteExpiredImages(at: Date()) == [old.id])
         #expect(try store.imageIDs() == [fresh.id])
     }
 
     @Test("the database survives reopening")
     func reopen() throws {
-        try DataDirectory(root: directory).store.insertJob(
-            JobRecord(id: "kept", keyID: nil, dialect: "minimax", model: nil, parameters: nil, createdAt: Date()))
-        #expect(try DataDirectory(root: directory).store.job(id: "kept") != nil)
+        try DataDirectory(root: directory).store.enqueueJob(job("kept"), input: JobInput(request: "{}", reference: nil))
+        #expect(try DataDirectory(root: directory).store.job(id: "kept")?.status == .queued)
     }
 }
 

@@ -13,9 +13,13 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// For rate limits: when to try again, sent as `Retry-After`.
     public var retryAfterSeconds: Int?
 
-    public enum Reason: Sendable, Hashable {
+    public enum Reason: String, Sendable, Hashable {
         case unknownModel
         case unsupported
+        /// The caller cancelled a queued or running request.
+        case cancelled
+        /// The request succeeded, but its images have since expired.
+        case expired
     }
 
     public init(

@@ -103,11 +103,23 @@ public enum FalResponse {
 /// | 1002, 1041, 2056 | 429 |
 /// | 1001 | 504 |
 /// | others | 500 |
-public struct FalError: Sendable, Hashable {
+///
+/// A cancelled request's result answers 400, an expired one 410, each with its message.
+public struct FalError: Error, Sendable, Hashable {
     public var status: Int
     public var body: Data
 
     public init(_ error: APIError) {
+        switch error.reason {
+        case .cancelled?:
+            self.init(status: 400, message: error.message)
+            return
+        case .expired?:
+            self.init(status: 410, message: error.message)
+            return
+        default:
+            break
+        }
         switch error.code {
         case .invalidParameters, .sensitivePrompt, .sensitiveOutput:
             let type =

@@ -13,6 +13,11 @@ public struct JSONWriter {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Bytes that are already JSON (a nested document).
+    public mutating func append(_ json: Data) {
+        bytes.append(contentsOf: json)
+    }
+
     public mutating func integer(_ value: Int) {
         bytes.append(contentsOf: String(value).utf8)
     }

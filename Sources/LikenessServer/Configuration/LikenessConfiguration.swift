@@ -24,8 +24,17 @@ public struct LikenessConfiguration: Sendable {
     public var janitorInterval: Duration
     /// `likeness.maxBodyBytes`: the largest request body. Default 16 MiB (a 10 MB reference as base64).
     public var maximumBodyBytes: Int
-    /// `likeness.maxConcurrentJobs`: generations running at once. Default: the number of cores.
+    /// `likeness.maxConcurrentJobs`: queue workers, so generations running at once. Default: the
+    /// number of cores.
     public var maximumConcurrentJobs: Int
+    /// `likeness.queue.maxQueuedJobs` (1000): past this many waiting jobs, new ones are refused
+    /// as rate limited. `likeness.queue.maxAttempts` (3): how many times a job interrupted by a
+    /// crash is started before it fails.
+    public var queue: QueueSettings
+    /// `likeness.webhooks.maxAttempts` (8), `likeness.webhooks.initialBackoffSeconds` (2, doubled
+    /// after each failure up to 300), `likeness.webhooks.timeoutSeconds` (10),
+    /// `likeness.webhooks.allowPrivateNetworks` (false).
+    public var webhooks: WebhookSettings
     /// `likeness.fetch.allowPrivateNetworks`, `likeness.fetch.timeoutSeconds` (15),
     /// `likeness.fetch.maxRedirects` (3): reference URL fetching.
     public var fetch: FetchSettings
@@ -53,6 +62,15 @@ public struct LikenessConfiguration: Sendable {
         maximumBodyBytes = settings.int(forKey: "maxBodyBytes", default: 16 * 1024 * 1024)
         maximumConcurrentJobs = max(
             1, settings.int(forKey: "maxConcurrentJobs", default: ProcessInfo.processInfo.activeProcessorCount))
+        queue = QueueSettings(
+            maximumQueuedJobs: max(1, settings.int(forKey: "queue.maxQueuedJobs", default: 1000)),
+            maximumAttempts: max(1, settings.int(forKey: "queue.maxAttempts", default: 3)))
+        webhooks = WebhookSettings(
+            maximumAttempts: max(1, settings.int(forKey: "webhooks.maxAttempts", default: 8)),
+            initialBackoff: .milliseconds(
+                Int64(1000 * settings.double(forKey: "webhooks.initialBackoffSeconds", default: 2))),
+            timeout: .seconds(settings.int(forKey: "webhooks.timeoutSeconds", default: 10)),
+            allowPrivateNetworks: settings.bool(forKey: "webhooks.allowPrivateNetworks", default: false))
         fetch = FetchSettings(
             allowPrivateNetworks: settings.bool(forKey: "fetch.allowPrivateNetworks", default: false),
             timeout: .seconds(settings.int(forKey: "fetch.timeoutSeconds", default: 15)),
@@ -77,6 +95,42 @@ public struct LikenessConfiguration: Sendable {
     /// Settings from the process environment alone.
     public static func fromEnvironment() throws -> LikenessConfiguration {
         try LikenessConfiguration(reader: ConfigReader(provider: EnvironmentVariablesProvider()))
+    }
+}
+
+public struct QueueSettings: Sendable, Hashable {
+    public var maximumQueuedJobs: Int
+    public var maximumAttempts: Int
+
+    public init(maximumQueuedJobs: Int = 1000, maximumAttempts: Int = 3) {
+        self.maximumQueuedJobs = maximumQueuedJobs
+        self.maximumAttempts = maximumAttempts
+    }
+}
+
+public struct WebhookSettings: Sendable, Hashable {
+    public var maximumAttempts: Int
+    /// The wait after the first failed attempt; doubled after each further one, up to `maximumBackoff`.
+    public var initialBackoff: Duration
+    public var maximumBackoff: Duration = .seconds(300)
+    public var timeout: Duration
+    /// Lets webhooks reach loopback and private networks. For tests and closed deployments only.
+    public var allowPrivateNetworks: Bool
+
+    public init(
+        maximumAttempts: Int = 8, initialBackoff: Duration = .seconds(2), timeout: Duration = .seconds(10),
+        allowPrivateNetworks: Bool = false
+    ) {
+        self.maximumAttempts = maximumAttempts
+        self.initialBackoff = initialBackoff
+        self.timeout = timeout
+        self.allowPrivateNetworks = allowPrivateNetworks
+    }
+
+    /// The wait before attempt `attempt + 1`, after `attempt` failures (1 or more).
+    func backoff(afterFailures attempt: Int) -> Duration {
+        let doubled = initialBackoff * (1 << min(max(attempt - 1, 0), 20))
+        return min(doubled, maximumBackoff)
     }
 }
 

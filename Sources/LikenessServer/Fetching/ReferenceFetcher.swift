@@ -28,17 +28,12 @@ public struct FetchSettings: Sendable, Hashable {
     }
 }
 
-/// An http(s) fetcher that cannot be turned against the server's own network.
-///
-/// Each hop (the first request and every redirect) resolves the host, refuses it unless every
-/// address is public, and then connects to the address it checked (AsyncHTTPClient's
-/// `dnsOverride` pins the connection while TLS still verifies the original host name), so a
-/// second DNS answer cannot swap in an internal address. Redirects are followed by hand for the
-/// same reason, and the body is counted while it streams.
+/// An http(s) fetcher that cannot be turned against the server's own network (see
+/// `GuardedConnector`). Redirects are followed by hand, each hop checked again, and the body is
+/// counted while it streams.
 public struct GuardedHTTPFetcher: ReferenceFetching {
     public let settings: FetchSettings
-    private let eventLoopGroup: any EventLoopGroup
-    private let isAllowed: @Sendable (ResolvedAddress) -> Bool
+    private let connector: GuardedConnector
 
     /// `isAllowed` replaces the address rule (public addresses only, or any address when
     /// `settings.allowPrivateNetworks`); tests use it to tell two loopback addresses apart.
@@ -47,11 +42,8 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
         isAllowed: (@Sendable (ResolvedAddress) -> Bool)? = nil
     ) {
         self.settings = settings
-        self.eventLoopGroup = eventLoopGroup
-        self.isAllowed =
-            isAllowed ?? { [allowPrivate = settings.allowPrivateNetworks] address in
-                allowPrivate || AddressPolicy.isPublic(address.bytes)
-            }
+        self.connector = GuardedConnector(
+            allowPrivateNetworks: settings.allowPrivateNetworks, eventLoopGroup: eventLoopGroup, isAllowed: isAllowed)
     }
 
     static let field = "subject_reference[0].image_file"
@@ -63,6 +55,8 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
             throw error
         } catch is DeadlineExceeded {
             throw APIError.invalid(Self.field, "could not be fetched: no complete answer within \(settings.timeout)")
+        } catch let refusal as OutboundRefusal {
+            throw APIError.invalid(Self.field, "could not be fetched: \(refusal.message)")
         } catch {
             throw APIError.invalid(Self.field, "could not be fetched: \(error)")
         }
@@ -71,7 +65,10 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
     private func follow(_ start: URL) async throws -> Data {
         var current = start
         for _ in 0...settings.maximumRedirects {
-            switch try await fetchOnce(current) {
+            let hop = try await connector.withClient(for: current) { client in
+                try await request(current, client: client)
+            }
+            switch hop {
             case .body(let data):
                 return data
             case .redirect(let location):
@@ -87,44 +84,6 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
     private enum Hop {
         case body(Data)
         case redirect(String)
-    }
-
-    private func fetchOnce(_ url: URL) async throws -> Hop {
-        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
-            throw APIError.invalid(Self.field, "could not be fetched: only http and https URLs are allowed")
-        }
-        guard var host = url.host(percentEncoded: false), !host.isEmpty else {
-            throw APIError.invalid(Self.field, "could not be fetched: the URL has no host")
-        }
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-
-        let addresses: [ResolvedAddress]
-        do {
-            addresses = try await HostResolver.resolve(host)
-        } catch {
-            throw APIError.invalid(Self.field, "could not be fetched: cannot resolve \(host)")
-        }
-        guard let pinned = addresses.first else {
-            throw APIError.invalid(Self.field, "could not be fetched: \(host) has no address")
-        }
-        if !addresses.allSatisfy(isAllowed) {
-            throw APIError.invalid(Self.field, "could not be fetched: \(host) is not a public address")
-        }
-
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5)),
-            decompression: .disabled)
-        if pinned.text != host { configuration.dnsOverride = [host: pinned.text] }
-        let client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
-        do {
-            let hop = try await request(url, client: client)
-            try await client.shutdown()
-            return hop
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
     }
 
     private func request(_ url: URL, client: HTTPClient) async throws -> Hop {

@@ -10,7 +10,7 @@ public struct GenerationResult: Sendable {
     public enum Images: Sendable {
         /// Stored images, to be served under signed URLs.
         case stored([StoredImage])
-        /// JPEG bytes, for `base64` responses (not stored).
+        /// JPEG bytes, for `base64` responses.
         case inline([Data])
     }
 
@@ -21,33 +21,61 @@ public struct GenerationResult: Sendable {
     public var engineDuration: Duration
 }
 
+/// How a job was submitted, beyond its canonical request.
+struct Submission: Sendable {
+    var keyID: String?
+    /// `minimax`, `openai` or `fal`.
+    var dialect: String
+    /// fal's app id, for fal jobs.
+    var app: String? = nil
+    var priority: JobPriority = .normal
+    var webhookURL: String? = nil
+    /// `scheme://host` of this server as the caller addressed it (for links in webhooks).
+    var origin: String? = nil
+    /// Fail the job if it has not started within this time (fal's `X-Fal-Request-Timeout`).
+    var startTimeout: Duration? = nil
+}
+
 /// The one path every generation takes, whatever dialect it arrived in:
 ///
-/// prompt policy → durable job record → reference intake → engine (bounded concurrency) →
-/// AIGC marker → image files + job completion in one transaction.
+/// prompt policy → durable job (canonical request + reference bytes, one transaction) → queue
+/// worker: reference intake → engine → AIGC marker → image files, then job completion and its
+/// webhook in one transaction.
 ///
-/// Dialect adapters only translate into `GenerationRequest` and out of `GenerationResult`.
+/// Synchronous routes submit and wait; fal's queue routes submit and poll. Dialect adapters only
+/// translate into `GenerationRequest` and out of `GenerationResult` or the job record.
 public struct GenerationService: Sendable {
     let engine: any ImageEngine
     let jobs: any JobRepository
+    let images: any ImageRepository
     let blobs: FileBlobStore
     let intake: ReferenceIntake
     let promptPolicy: PromptPolicy
     let imageLifetime: Duration
-    let limiter: ConcurrencyLimiter
+    let queue: QueueSettings
+    let imageLinks: ImageLinks
+    let events = JobEvents()
+    let workSignal: WorkSignal
+    /// Wakes the webhook dispatcher when a finished job recorded a webhook.
+    let webhookSignal = WorkSignal(maximumPending: 1)
+    let running = RunningJobs()
     let logger: Logger
 
     init(
-        engine: any ImageEngine, jobs: any JobRepository, blobs: FileBlobStore, fetcher: any ReferenceFetching,
-        promptPolicy: PromptPolicy, imageLifetime: Duration, maximumConcurrentJobs: Int, logger: Logger
+        engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: FileBlobStore,
+        fetcher: any ReferenceFetching, promptPolicy: PromptPolicy, imageLifetime: Duration, queue: QueueSettings,
+        workers: Int, imageLinks: ImageLinks, logger: Logger
     ) {
         self.engine = engine
         self.jobs = jobs
+        self.images = images
         self.blobs = blobs
         self.intake = ReferenceIntake(fetcher: fetcher, limits: DecodeLimits())
         self.promptPolicy = promptPolicy
         self.imageLifetime = imageLifetime
-        self.limiter = ConcurrencyLimiter(limit: maximumConcurrentJobs)
+        self.queue = queue
+        self.imageLinks = imageLinks
+        self.workSignal = WorkSignal(maximumPending: workers)
         self.logger = logger
     }
 
@@ -57,8 +85,7 @@ public struct GenerationService: Sendable {
     public func recordRejected(id: String, keyID: String?, dialect: String, error: APIError) {
         var job = JobRecord(
             id: id, keyID: keyID, dialect: dialect, model: nil, parameters: nil, createdAt: Date(), status: .failed)
-        job.statusCode = error.code.rawValue
-        job.statusMessage = error.message
+        job.failure = JobFailure(error)
         job.finishedAt = job.createdAt
         do {
             try jobs.insertJob(job)
@@ -67,172 +94,181 @@ public struct GenerationService: Sendable {
         }
     }
 
+    /// Queues a job, after the prompt policy and the queue's length allow it. A refusal is
+    /// recorded as a failed job and thrown.
+    @discardableResult
+    func submit(_ request: GenerationRequest, id: String, _ submission: Submission) throws(APIError) -> JobRecord {
+        let seeds = request.imageSeeds()
+        let queued = QueuedRequest(request, seeds: seeds)
+        var job = JobRecord(
+            id: id, keyID: submission.keyID, dialect: submission.dialect, model: request.model.rawValue,
+            parameters: try? queued.json, createdAt: Date())
+        job.app = submission.app
+        job.priority = submission.priority
+        job.webhookURL = submission.webhookURL
+        job.origin = submission.origin
+        job.startDeadline = submission.startTimeout.map { job.createdAt.addingTimeInterval($0.seconds) }
+        do throws(APIError) {
+            try promptPolicy.check(request.prompt)
+            guard (try? jobs.queuedJobCount()) ?? 0 < queue.maximumQueuedJobs else {
+                throw APIError(
+                    .rateLimited, "the queue is full (\(queue.maximumQueuedJobs) jobs waiting); retry later",
+                    retryAfterSeconds: 5)
+            }
+        } catch {
+            job.status = .failed
+            job.failure = JobFailure(error)
+            job.finishedAt = job.createdAt
+            do {
+                try jobs.insertJob(job)
+            } catch let storeError {
+                logger.error("cannot record refused job", metadata: ["job": "\(id)", "error": "\(storeError)"])
+            }
+            throw error
+        }
+        do {
+            try jobs.enqueueJob(job, input: try QueuedRequest.input(for: request, seeds: seeds))
+        } catch {
+            logger.error("cannot queue job", metadata: ["job": "\(id)", "error": "\(error)"])
+            throw APIError(.systemError, "the request could not be recorded; nothing was generated")
+        }
+        logger.debug("job queued", metadata: ["job": "\(id)", "dialect": "\(submission.dialect)"])
+        workSignal.signal()
+        return job
+    }
+
+    /// Submits and waits: the synchronous routes of every dialect.
     public func generate(_ request: GenerationRequest, id: String, keyID: String?, dialect: String)
         async throws(APIError) -> GenerationResult
     {
-        var logger = self.logger
-        logger[metadataKey: "job"] = "\(id)"
-        let received = Date()
-        let job = JobRecord(
-            id: id, keyID: keyID, dialect: dialect, model: request.model.rawValue,
-            parameters: RecordedParameters(request).json, createdAt: received)
-        do {
-            try jobs.insertJob(job)
-        } catch {
-            logger.error("cannot record job", metadata: ["error": "\(error)"])
-            throw APIError(.systemError, "the request could not be recorded; nothing was generated")
-        }
-        do {
-            try promptPolicy.check(request.prompt)
-            let result = try await run(request, id: id, logger: logger)
-            logger.info(
-                "generation finished",
-                metadata: [
-                    "engine": "\(engine.name)", "images": "\(request.count - result.blockedCount)",
-                    "milliseconds": "\(Int(Date().timeIntervalSince(received) * 1000))",
-                ])
-            return result
-        } catch {
-            logger.notice(
-                "generation failed", metadata: ["code": "\(error.code.rawValue)", "message": "\(error.message)"])
-            do {
-                try jobs.failJob(id: id, statusCode: error.code.rawValue, message: error.message, at: Date())
-            } catch let storeError {
-                logger.error("cannot record job failure", metadata: ["error": "\(storeError)"])
-            }
-            throw error
-        }
-    }
-
-    private func run(_ request: GenerationRequest, id: String, logger: Logger) async throws(APIError)
-        -> GenerationResult
-    {
-        let reference = try await request.subjectReference.asyncMap { reference async throws(APIError) in
-            try await intake.load(reference)
-        }
-        let engineJob = EngineJob(id: id, request: request, seeds: request.imageSeeds(), referenceImage: reference)
-        let output: EngineOutput
-        let engineDuration: Duration
-        do {
-            (output, engineDuration) = try await limiter.withPermit { [engine, jobs] in
-                try jobs.markJobRunning(id: id, engine: engine.name, at: Date())
-                let started = ContinuousClock.now
-                var output = try await engine.generate(engineJob) { progress in
-                    logger.debug("engine progress", metadata: ["message": "\(progress.message)"])
-                }
-                let engineDuration = started.duration(to: .now)
-                if request.aigcWatermark {
-                    // Inside the permit and off the cooperative pool: it decodes and re-encodes.
-                    output.images = try await RenderThreads.run { [images = output.images] in
-                        do {
-                            return try images.map { image in
-                                var marked = image
-                                marked.jpeg = try AIGCMarker.apply(toJPEG: image.jpeg, engine: engine.name)
-                                return marked
-                            }
-                        } catch {
-                            throw APIError(.internalError, "the AIGC watermark could not be applied: \(error)")
-                        }
-                    }
-                }
-                return (output, engineDuration)
-            }
-        } catch let error as APIError {
-            throw error
-        } catch is CancellationError {
+        try submit(request, id: id, Submission(keyID: keyID, dialect: dialect))
+        let job = await waitUntilFinished(id: id)
+        guard let job, job.status.isFinished else {
             throw APIError(.timeout, "the request was cancelled before it finished")
-        } catch {
-            logger.error("engine failed", metadata: ["error": "\(error)"])
-            throw APIError(.internalError, "the image engine failed")
         }
-        guard !output.images.isEmpty else {
-            throw APIError(.sensitiveOutput, "every image was withheld by content safety")
-        }
-        return try finish(
-            id: id, request: request, images: output.images, blockedCount: output.blockedCount,
-            engineDuration: engineDuration)
+        return try result(of: job, format: request.responseFormat).get()
     }
 
-    private func finish(
-        id: String, request: GenerationRequest, images: [EngineImage], blockedCount: Int, engineDuration: Duration
-    ) throws(APIError) -> GenerationResult {
-        let now = Date()
-        do {
-            switch request.responseFormat {
-            case .base64:
-                try jobs.completeJob(
-                    id: id, images: [], deliveredCount: images.count, failedCount: blockedCount, at: now)
-                return GenerationResult(
-                    engine: engine.name, images: .inline(images.map(\.jpeg)), blockedCount: blockedCount,
-                    engineDuration: engineDuration)
-            case .url:
-                let expiry = now.addingTimeInterval(TimeInterval(imageLifetime.components.seconds))
-                var stored: [StoredImage] = []
-                for image in images {
-                    let record = StoredImage(
-                        id: Identifier.make(), jobID: id, contentType: "image/jpeg", byteCount: image.jpeg.count,
-                        width: image.size.width, height: image.size.height, createdAt: now, expiresAt: expiry)
-                    // File first, record second: a URL exists only for a complete file.
-                    try blobs.write(image.jpeg, id: record.id)
-                    stored.append(record)
+    /// The job once it has finished, or as it stands when the waiting task is cancelled.
+    func waitUntilFinished(id: String) async -> JobRecord? {
+        // Subscribed before the first read, so a finish between the two is not missed.
+        let notices = events.subscribe(to: id)
+        var job = try? jobs.job(id: id)
+        guard let current = job, !current.status.isFinished else { return job }
+        for await notice in notices {
+            guard case .finished = notice else { continue }
+            break
+        }
+        job = try? jobs.job(id: id)
+        return job
+    }
+
+    /// A finished job's outcome: its images (read back for `base64`), or its error.
+    func result(of job: JobRecord, format: ResponseFormat = .url) -> Result<GenerationResult, APIError> {
+        guard job.status == .succeeded else {
+            return .failure(
+                job.failure.map(APIError.init) ?? APIError(.unknownError, "the job has not finished"))
+        }
+        let stored = job.resultImageIDs.compactMap { try? images.image(id: $0) }.filter { $0.expiresAt > Date() }
+        guard stored.count == job.resultImageIDs.count else {
+            return .failure(APIError(.invalidParameters, "the result has expired", reason: .expired))
+        }
+        let duration = Duration.milliseconds(Int64((job.engineSeconds ?? 0) * 1000))
+        switch format {
+        case .url:
+            return .success(
+                GenerationResult(
+                    engine: job.engine ?? engine.name, images: .stored(stored), blockedCount: job.failedCount,
+                    engineDuration: duration))
+        case .base64:
+            do {
+                let jpegs = try stored.map { image in
+                    guard let jpeg = try blobs.read(id: image.id, expectedSize: image.byteCount) else {
+                        throw JobInputError("image \(image.id) is missing or incomplete")
+                    }
+                    return jpeg
                 }
-                try jobs.completeJob(
-                    id: id, images: stored, deliveredCount: stored.count, failedCount: blockedCount, at: now)
-                return GenerationResult(
-                    engine: engine.name, images: .stored(stored), blockedCount: blockedCount,
-                    engineDuration: engineDuration)
+                return .success(
+                    GenerationResult(
+                        engine: job.engine ?? engine.name, images: .inline(jpegs), blockedCount: job.failedCount,
+                        engineDuration: duration))
+            } catch {
+                logger.error("cannot read results", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                return .failure(APIError(.systemError, "the images could not be read"))
             }
+        }
+    }
+
+    /// Cancels a queued job (it never runs) or asks a running one's engine to stop.
+    func cancel(id: String) throws(APIError) -> CancellationOutcome {
+        let outcome: CancellationOutcome
+        let webhook: WebhookDelivery?
+        do {
+            webhook = try jobs.job(id: id).flatMap { job in
+                self.webhook(for: job, output: .failure(APIError(JobFailure.cancelled)))
+            }
+            outcome = try jobs.requestCancellation(id: id, webhook: webhook, at: Date())
         } catch {
-            logger.error("cannot store results", metadata: ["job": "\(id)", "error": "\(error)"])
-            throw APIError(.systemError, "the images could not be stored")
+            logger.error("cannot cancel job", metadata: ["job": "\(id)", "error": "\(error)"])
+            throw APIError(.systemError, "the request could not be cancelled")
         }
+        switch outcome {
+        case .cancelled:
+            log(jobID: id, "Cancelled by the caller before it started", source: "queue")
+            events.publish(.finished, jobID: id)
+            if webhook != nil { webhookSignal.signal() }
+        case .requested:
+            log(jobID: id, "Cancellation requested; asking the engine to stop", source: "queue")
+            running.cancel(jobID: id)
+        case .alreadyFinished, .notFound:
+            break
+        }
+        return outcome
+    }
+
+    func job(id: String) throws(APIError) -> JobRecord? {
+        do {
+            return try jobs.job(id: id)
+        } catch {
+            throw APIError(.systemError, "the job could not be read")
+        }
+    }
+
+    func logs(jobID: String) -> [JobLogLine] {
+        (try? jobs.logs(jobID: jobID)) ?? []
+    }
+
+    func queuePosition(id: String) -> Int? {
+        try? jobs.queuePosition(id: id)
+    }
+
+    /// Appends a status log line and tells whoever watches the job.
+    func log(jobID: String, _ message: String, level: String = "INFO", source: String) {
+        do {
+            try jobs.appendLog(jobID: jobID, JobLogLine(at: Date(), level: level, source: source, message: message))
+        } catch {
+            logger.warning("cannot record a job log line", metadata: ["job": "\(jobID)", "error": "\(error)"])
+        }
+        events.publish(.changed, jobID: jobID)
     }
 }
 
-/// The parameters kept in a job record: everything but image bytes.
-struct RecordedParameters: Encodable {
-    var prompt: String
-    var aspectRatio: String?
-    var width: Int
-    var height: Int
-    var n: Int
-    var seed: Int64?
-    var responseFormat: String
-    var promptOptimizer: Bool
-    var aigcWatermark: Bool
-    var subjectReference: String?
-    var style: LiveStyle?
-
-    init(_ request: GenerationRequest) {
-        prompt = request.prompt
-        aspectRatio = request.aspectRatio?.rawValue
-        width = request.size.width
-        height = request.size.height
-        n = request.count
-        seed = request.seed
-        responseFormat = request.responseFormat.rawValue
-        promptOptimizer = request.promptOptimizer
-        aigcWatermark = request.aigcWatermark
-        subjectReference = request.subjectReference.map { reference in
-            switch reference.source {
-            case .inline(let bytes): "inline image, \(bytes.count) bytes"
-            case .remote(let url): url.absoluteString
-            }
-        }
-        style = request.style
-    }
-
-    var json: String? {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) }
+extension JobFailure {
+    init(_ error: APIError) {
+        self.init(
+            code: error.code.rawValue, message: error.message, field: error.field, reason: error.reason?.rawValue,
+            retryAfterSeconds: error.retryAfterSeconds)
     }
 }
 
-extension Optional {
-    func asyncMap<T, E: Error>(_ transform: (Wrapped) async throws(E) -> T) async throws(E) -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
+extension APIError {
+    init(_ failure: JobFailure) {
+        self.init(
+            StatusCode(rawValue: failure.code) ?? .unknownError, failure.message, field: failure.field,
+            reason: failure.reason.flatMap(Reason.init(rawValue:)), retryAfterSeconds: failure.retryAfterSeconds)
     }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

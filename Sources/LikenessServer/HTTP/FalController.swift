@@ -8,7 +8,7 @@ import NIOCore
 /// fal.ai's synchronous endpoints, under the `/fal` prefix so that `fal-client` works with
 /// `FAL_RUN_HOST=<host:port>/fal`: `POST /fal/fal-ai/minimax/image-01` and
 /// `POST /fal/fal-ai/minimax/image-01/subject-reference` answer with the output JSON directly.
-/// Auth is `Authorization: Key <key>` (Bearer also works). The queue endpoints are not built yet.
+/// Auth is `Authorization: Key <key>` (Bearer also works). The queue is `FalQueueController`.
 struct FalController {
     let endpoint: GenerationEndpoint
     let imageLinks: ImageLinks
@@ -34,14 +34,16 @@ struct FalController {
                         }
                         return .init(status: .ok, body: FalResponse.jsonData(images: images))
                     },
-                    failure: { error, _ in
-                        let failure = FalError(error)
-                        var headers: HTTPFields = [:]
-                        if failure.status == 429 { headers[.retryAfter] = String(error.retryAfterSeconds ?? 1) }
-                        return .init(
-                            status: HTTPResponse.Status(code: failure.status), body: failure.body, headers: headers)
-                    })
+                    failure: { error, _ in Self.rendered(error) })
             }
         }
+    }
+
+    /// An error in fal's shape; a rate limit carries `Retry-After`.
+    static func rendered(_ error: APIError) -> GenerationEndpoint.Rendered {
+        let failure = FalError(error)
+        var headers: HTTPFields = [:]
+        if failure.status == 429 { headers[.retryAfter] = String(error.retryAfterSeconds ?? 1) }
+        return .init(status: HTTPResponse.Status(code: failure.status), body: failure.body, headers: headers)
     }
 }

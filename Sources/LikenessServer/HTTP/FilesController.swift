@@ -11,9 +11,17 @@ struct ImageLinks: Sendable {
     /// The scheme this server speaks, for links built from the request's Host.
     var scheme = "http"
 
+    /// `publicURL`, or this server as the request addressed it.
+    func origin(of request: Request) -> String {
+        publicURL ?? "\(scheme)://\(request.head.authority ?? "127.0.0.1")"
+    }
+
     func url(for image: StoredImage, request: Request) -> String {
-        let base = publicURL ?? "\(scheme)://\(request.head.authority ?? "127.0.0.1")"
-        return base + signer.path(for: image.id, expiresAt: image.expiresAt)
+        url(for: image, origin: origin(of: request))
+    }
+
+    func url(for image: StoredImage, origin: String) -> String {
+        origin + signer.path(for: image.id, expiresAt: image.expiresAt)
     }
 }
 

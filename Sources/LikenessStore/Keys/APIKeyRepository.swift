@@ -14,6 +14,8 @@ public struct APIKey: Sendable, Hashable {
 public struct IssuedAPIKey: Sendable {
     public var key: APIKey
     public var secret: String
+    /// Signs the webhooks of jobs submitted with this key (HMAC-SHA256 of the body).
+    public var webhookSecret: String
 }
 
 public enum KeyCheck: Sendable, Hashable {

@@ -47,6 +47,19 @@ public struct SQLRow: Sendable {
         }
     }
 
+    public func real(_ index: Int) -> Double? {
+        switch values[index] {
+        case .real(let value): value
+        case .integer(let value): Double(value)
+        default: nil
+        }
+    }
+
+    public func blob(_ index: Int) -> Data? {
+        if case .blob(let value) = values[index] { return value }
+        return nil
+    }
+
     public func date(_ index: Int) -> Date? {
         switch values[index] {
         case .real(let value): Date(timeIntervalSince1970: value)

@@ -1,0 +1,239 @@
+import Foundation
+import LikenessAPI
+import LikenessEngines
+import LikenessImaging
+import LikenessStore
+import Logging
+import Synchronization
+
+/// The worker's side of the queue: recovery after a restart, and running one job to its end.
+extension GenerationService {
+    /// Settles the jobs a previous process left running, before any worker starts: each runs
+    /// again unless it was being cancelled or has used up `queue.maximumAttempts`.
+    func recoverInterruptedJobs() throws -> (requeued: Int, failed: Int) {
+        var requeued = 0
+        var failed = 0
+        for job in try jobs.runningJobs() {
+            if job.cancelRequested {
+                finish(job, as: .cancelled, APIError(JobFailure.cancelled))
+                failed += 1
+            } else if job.attempts >= queue.maximumAttempts {
+                finish(
+                    job, as: .failed,
+                    APIError(.systemError, "interrupted by server restarts \(job.attempts) times; not retried again"))
+                failed += 1
+            } else {
+                try jobs.requeueJob(id: job.id, refundAttempt: false)
+                log(
+                    jobID: job.id,
+                    "Queued again after the server stopped unexpectedly (attempt \(job.attempts) of \(queue.maximumAttempts))",
+                    level: "WARNING", source: "queue")
+                requeued += 1
+            }
+        }
+        return (requeued, failed)
+    }
+
+    /// Claims the next queued job and runs it to its end. False when the queue was empty.
+    func runNextJob() async -> Bool {
+        let claimed: ClaimedJob?
+        do {
+            claimed = try jobs.claimNextJob(engine: engine.name, at: Date())
+        } catch {
+            logger.error("cannot claim a job", metadata: ["error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+            return false
+        }
+        guard let claimed else { return false }
+        let job = claimed.record
+        if let deadline = job.startDeadline, deadline < Date() {
+            finish(job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
+            return true
+        }
+        log(jobID: job.id, "Started on the \(engine.name) engine", source: "queue")
+
+        // Its own task, so that a cancel request stops this job and not the worker.
+        let task = Task { try await perform(claimed) }
+        running.insert(jobID: job.id) { task.cancel() }
+        let outcome = await withTaskCancellationHandler {
+            await task.result
+        } onCancel: {
+            task.cancel()
+        }
+        running.remove(jobID: job.id)
+
+        switch outcome {
+        case .success(let output):
+            complete(job, output)
+        case .failure(let error as APIError):
+            finish(job, as: .failed, error)
+        case .failure(is CancellationError):
+            if (try? jobs.job(id: job.id))?.cancelRequested == true {
+                finish(job, as: .cancelled, APIError(JobFailure.cancelled))
+            } else {
+                // The server is stopping: the job runs again after the restart, at its place.
+                try? jobs.requeueJob(id: job.id, refundAttempt: true)
+                logger.notice("job put back in the queue for the next start", metadata: ["job": "\(job.id)"])
+            }
+        case .failure(let error):
+            logger.error("job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            finish(job, as: .failed, APIError(.internalError, "the image engine failed"))
+        }
+        return true
+    }
+
+    private struct Output: Sendable {
+        var images: [EngineImage]
+        var blockedCount: Int
+        var engineSeconds: Double
+    }
+
+    /// Reference intake, engine, watermark. Throws `APIError` for failures the caller sees.
+    private func perform(_ claimed: ClaimedJob) async throws -> Output {
+        let id = claimed.record.id
+        let queued: QueuedRequest
+        let request: GenerationRequest
+        do {
+            queued = try QueuedRequest(decoding: claimed.input)
+            request = try queued.generationRequest(reference: claimed.input.reference)
+        } catch {
+            logger.error("unreadable job input", metadata: ["job": "\(id)", "error": "\(error)"])
+            throw APIError(.systemError, "the queued request could not be read back")
+        }
+        var reference: Data? = nil
+        if let subject = request.subjectReference {
+            log(jobID: id, "Loading the subject reference", source: "queue")
+            reference = try await intake.load(subject)
+        }
+        log(
+            jobID: id, "Generating \(request.count) image\(request.count == 1 ? "" : "s") at \(request.size)",
+            source: "engine")
+        let engineJob = EngineJob(id: id, request: request, seeds: queued.seeds, referenceImage: reference)
+        let started = ContinuousClock.now
+        var output = try await engine.generate(engineJob) { progress in
+            log(jobID: id, progress.message, source: "engine")
+        }
+        let engineSeconds = started.duration(to: .now).seconds
+        guard !output.images.isEmpty else {
+            throw APIError(.sensitiveOutput, "every image was withheld by content safety")
+        }
+        if request.aigcWatermark {
+            // Off the cooperative pool: it decodes and re-encodes every image.
+            output.images = try await RenderThreads.run { [images = output.images, engine = engine.name] in
+                do {
+                    return try images.map { image in
+                        var marked = image
+                        marked.jpeg = try AIGCMarker.apply(toJPEG: image.jpeg, engine: engine)
+                        return marked
+                    }
+                } catch {
+                    throw APIError(.internalError, "the AIGC watermark could not be applied: \(error)")
+                }
+            }
+        }
+        return Output(images: output.images, blockedCount: output.blockedCount, engineSeconds: engineSeconds)
+    }
+
+    /// Files first, then the job's completion with its image records and webhook in one
+    /// transaction: a URL exists only for a complete file, and a result is recorded once.
+    private func complete(_ job: JobRecord, _ output: Output) {
+        let now = Date()
+        let expiry = now.addingTimeInterval(imageLifetime.seconds)
+        var stored: [StoredImage] = []
+        do {
+            for image in output.images {
+                let record = StoredImage(
+                    id: Identifier.make(), jobID: job.id, contentType: "image/jpeg", byteCount: image.jpeg.count,
+                    width: image.size.width, height: image.size.height, createdAt: now, expiresAt: expiry)
+                try blobs.write(image.jpeg, id: record.id)
+                stored.append(record)
+            }
+            let webhook = webhook(for: job, output: .success(stored))
+            let recorded = try jobs.completeJob(
+                id: job.id, images: stored, blockedCount: output.blockedCount, engineSeconds: output.engineSeconds,
+                webhook: webhook, at: now)
+            guard recorded else {
+                // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
+                for image in stored { blobs.delete(id: image.id) }
+                return
+            }
+            if webhook != nil { webhookSignal.signal() }
+        } catch {
+            logger.error("cannot store results", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            for image in stored { blobs.delete(id: image.id) }
+            finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
+            return
+        }
+        log(jobID: job.id, "Stored \(stored.count) image\(stored.count == 1 ? "" : "s")", source: "queue")
+        logger.info(
+            "generation finished",
+            metadata: [
+                "job": "\(job.id)", "engine": "\(engine.name)", "images": "\(stored.count)",
+                "engine_ms": "\(Int(output.engineSeconds * 1000))",
+            ])
+        events.publish(.finished, jobID: job.id)
+        workSignal.signal()
+    }
+
+    /// Records a failed or cancelled job with its webhook, and tells whoever waits.
+    func finish(_ job: JobRecord, as status: JobStatus, _ error: APIError) {
+        do {
+            let webhook = webhook(for: job, output: .failure(error))
+            let recorded = try jobs.finishJob(
+                id: job.id, status: status, failure: JobFailure(error), webhook: webhook, at: Date())
+            if recorded && webhook != nil { webhookSignal.signal() }
+        } catch let storeError {
+            logger.error("cannot record job failure", metadata: ["job": "\(job.id)", "error": "\(storeError)"])
+        }
+        if status == .cancelled {
+            log(jobID: job.id, "Cancelled", source: "queue")
+        } else {
+            log(jobID: job.id, "Failed: \(error.message)", level: "ERROR", source: "queue")
+        }
+        logger.notice(
+            "generation \(status.rawValue)",
+            metadata: ["job": "\(job.id)", "code": "\(error.code.rawValue)", "message": "\(error.message)"])
+        events.publish(.finished, jobID: job.id)
+    }
+
+    /// The fal webhook for a finished job, when it asked for one.
+    func webhook(for job: JobRecord, output: Result<[StoredImage], APIError>) -> WebhookDelivery? {
+        guard let url = job.webhookURL else { return nil }
+        let origin = job.origin ?? imageLinks.publicURL ?? ""
+        let body = FalQueue.webhook(
+            requestID: job.id,
+            output: output.map { images in
+                images.map { image in
+                    FalImage(
+                        url: imageLinks.url(for: image, origin: origin), fileName: "\(image.id).jpg",
+                        fileSize: image.byteCount, width: image.width, height: image.height)
+                }
+            }.mapError(FalError.init))
+        return WebhookDelivery(url: url, body: body)
+    }
+
+    /// Runs workers until cancelled (graceful shutdown): each takes the next job, or waits for one.
+    func work() async {
+        while !Task.isCancelled {
+            if await runNextJob() { continue }
+            await workSignal.wait()
+        }
+    }
+}
+
+/// How to stop each job running now, so that a cancel request can reach it.
+final class RunningJobs: Sendable {
+    private let cancellers = Mutex<[String: @Sendable () -> Void]>([:])
+
+    func insert(jobID: String, cancel: @escaping @Sendable () -> Void) {
+        cancellers.withLock { $0[jobID] = cancel }
+    }
+
+    func remove(jobID: String) {
+        _ = cancellers.withLock { $0.removeValue(forKey: jobID) }
+    }
+
+    func cancel(jobID: String) {
+        cancellers.withLock { $0[jobID] }?()
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Synchronization
+
+/// In-process notices about jobs, for those waiting on one: a synchronous route waiting for its
+/// result, a status stream. A notice only says "look again"; the store holds the truth, so a
+/// subscriber reads the job after subscribing and after every notice.
+final class JobEvents: Sendable {
+    enum Notice: Sendable {
+        /// A status change or a new log line.
+        case changed
+        case finished
+    }
+
+    private struct Subscriber {
+        var jobID: String
+        var continuation: AsyncStream<Notice>.Continuation
+    }
+
+    private let subscribers = Mutex<[UInt64: Subscriber]>([:])
+    private let nextToken = Atomic<UInt64>(0)
+
+    /// Notices for one job, from now until the stream is dropped.
+    func subscribe(to jobID: String) -> AsyncStream<Notice> {
+        let token = nextToken.add(1, ordering: .relaxed).newValue
+        let (stream, continuation) = AsyncStream.makeStream(of: Notice.self, bufferingPolicy: .bufferingNewest(16))
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.removeValue(forKey: token) }
+        }
+        subscribers.withLock { $0[token] = Subscriber(jobID: jobID, continuation: continuation) }
+        return stream
+    }
+
+    func publish(_ notice: Notice, jobID: String) {
+        let continuations = subscribers.withLock { subscribers in
+            subscribers.values.filter { $0.jobID == jobID }.map(\.continuation)
+        }
+        for continuation in continuations {
+            continuation.yield(notice)
+            if case .finished = notice { continuation.finish() }
+        }
+    }
+}
+
+/// Wakes idle queue workers when work arrives. A signal with no worker waiting is remembered
+/// (up to one per worker), so a worker that found the queue empty just before a job was
+/// queued does not sleep through it.
+final class WorkSignal: Sendable {
+    private struct State {
+        var waiting: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var pending = 0
+        var nextToken: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let maximumPending: Int
+
+    init(maximumPending: Int) {
+        self.maximumPending = maximumPending
+    }
+
+    func signal() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let token = state.waiting.keys.min() { return state.waiting.removeValue(forKey: token) }
+            state.pending = min(state.pending + 1, maximumPending)
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at the next signal, or at once when one is pending or the task is cancelled.
+    func wait() async {
+        let token = state.withLock { state in
+            state.nextToken += 1
+            return state.nextToken
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.pending > 0 {
+                        state.pending -= 1
+                        return true
+                    }
+                    if Task.isCancelled { return true }
+                    state.waiting[token] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiting.removeValue(forKey: token) }?.resume()
+        }
+    }
+
+    /// `wait()`, but for no longer than `limit`.
+    func wait(atMost limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import LikenessAPI
+import LikenessStore
+
+/// A canonical request as the queue keeps it: every field, and the per-image seeds fixed at
+/// submission (so a job retried after a crash renders the same images). It is the job record's
+/// `parameters` JSON; inline reference bytes travel beside it in the job's input, not in it.
+struct QueuedRequest: Codable, Hashable {
+    var model: ImageModel
+    var prompt: String
+    var aspectRatio: AspectRatio?
+    var width: Int
+    var height: Int
+    var n: Int
+    var seed: Int64?
+    var seeds: [UInt64]
+    var responseFormat: ResponseFormat
+    var promptOptimizer: Bool
+    var aigcWatermark: Bool
+    var style: LiveStyle?
+    /// The reference's URL, or `inline` (the bytes are in the job input).
+    var subjectReference: String?
+
+    static let inlineReference = "inline"
+
+    init(_ request: GenerationRequest, seeds: [UInt64]) {
+        model = request.model
+        prompt = request.prompt
+        aspectRatio = request.aspectRatio
+        width = request.size.width
+        height = request.size.height
+        n = request.count
+        seed = request.seed
+        self.seeds = seeds
+        responseFormat = request.responseFormat
+        promptOptimizer = request.promptOptimizer
+        aigcWatermark = request.aigcWatermark
+        style = request.style
+        subjectReference = request.subjectReference.map { reference in
+            switch reference.source {
+            case .inline: Self.inlineReference
+            case .remote(let url): url.absoluteString
+            }
+        }
+    }
+
+    /// The job input: this JSON, and the inline reference bytes if there are any.
+    static func input(for request: GenerationRequest, seeds: [UInt64]) throws -> JobInput {
+        var reference: Data? = nil
+        if case .inline(let bytes) = request.subjectReference?.source { reference = bytes }
+        return JobInput(request: try QueuedRequest(request, seeds: seeds).json, reference: reference)
+    }
+
+    init(decoding input: JobInput) throws {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        self = try decoder.decode(QueuedRequest.self, from: Data(input.request.utf8))
+    }
+
+    func generationRequest(reference: Data?) throws -> GenerationRequest {
+        var subject: SubjectReference? = nil
+        switch subjectReference {
+        case nil: break
+        case Self.inlineReference?:
+            guard let reference else { throw JobInputError("the job's inline reference image is missing") }
+            subject = SubjectReference(source: .inline(reference))
+        case let text?:
+            guard let url = URL(string: text) else { throw JobInputError("the job's reference URL is invalid") }
+            subject = SubjectReference(source: .remote(url))
+        }
+        return GenerationRequest(
+            model: model, prompt: prompt, aspectRatio: aspectRatio, size: PixelSize(width: width, height: height),
+            count: n, seed: seed, responseFormat: responseFormat, promptOptimizer: promptOptimizer,
+            aigcWatermark: aigcWatermark, subjectReference: subject, style: style)
+    }
+
+    var json: String {
+        get throws {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = .sortedKeys
+            return String(decoding: try encoder.encode(self), as: UTF8.self)
+        }
+    }
+}
+
+/// A job input that cannot be turned back into a request (written by an incompatible version).
+struct JobInputError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+
+extension SQLiteStore {
+    static let jobColumns = """
+        id, key_id, dialect, app, model, parameters, engine, status, priority, attempts, cancel_requested,
+        status_code, status_message, error_field, error_reason, retry_after_seconds, image_count, failed_count,
+        result_image_ids, engine_seconds, webhook_url, origin, start_deadline, created_at, started_at, finished_at
+        """
+
+    static func job(_ row: SQLRow) -> JobRecord {
+        var job = JobRecord(
+            id: row.text(0) ?? "", keyID: row.text(1), dialect: row.text(2) ?? "", model: row.text(4),
+            parameters: row.text(5), createdAt: row.date(23) ?? .distantPast,
+            status: JobStatus(rawValue: row.text(7) ?? "") ?? .failed)
+        job.app = row.text(3)
+        job.engine = row.text(6)
+        job.priority = JobPriority(rawValue: Int(row.integer(8) ?? 0)) ?? .normal
+        job.attempts = Int(row.integer(9) ?? 0)
+        job.cancelRequested = row.integer(10) == 1
+        if let code = row.integer(11), code != 0 {
+            job.failure = JobFailure(
+                code: Int(code), message: row.text(12) ?? "", field: row.text(13), reason: row.text(14),
+                retryAfterSeconds: row.integer(15).map(Int.init))
+        }
+        job.imageCount = Int(row.integer(16) ?? 0)
+        job.failedCount = Int(row.integer(17) ?? 0)
+        job.resultImageIDs = (try? JSONDecoder().decode([String].self, from: Data((row.text(18) ?? "[]").utf8))) ?? []
+        job.engineSeconds = row.real(19)
+        job.webhookURL = row.text(20)
+        job.origin = row.text(21)
+        job.startDeadline = row.date(22)
+        job.startedAt = row.date(24)
+        job.finishedAt = row.date(25)
+        return job
+    }
+
+    private static func insert(
+        _ job: JobRecord, queueSequence: String, into transaction: SQLiteDatabase.TransactionContext
+    )
+        throws
+    {
+        try transaction.execute(
+            """
+            INSERT INTO jobs (id, key_id, dialect, app, model, parameters, status, priority, queue_seq, status_code,
+            status_message, error_field, error_reason, retry_after_seconds, webhook_url, origin, start_deadline,
+            created_at, finished_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(queueSequence), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(job.id), SQLValue(job.keyID), .text(job.dialect), SQLValue(job.app), SQLValue(job.model),
+                SQLValue(job.parameters), .text(job.status.rawValue), SQLValue(job.priority.rawValue),
+                SQLValue(job.failure?.code), SQLValue(job.failure?.message), SQLValue(job.failure?.field),
+                SQLValue(job.failure?.reason), SQLValue(job.failure?.retryAfterSeconds), SQLValue(job.webhookURL),
+                SQLValue(job.origin), SQLValue(job.startDeadline), SQLValue(job.createdAt), SQLValue(job.finishedAt),
+            ])
+    }
+
+    public func insertJob(_ job: JobRecord) throws {
+        try database.transaction { transaction in try Self.insert(job, queueSequence: "0", into: transaction) }
+    }
+
+    public func enqueueJob(_ job: JobRecord, input: JobInput) throws {
+        var job = job
+        job.status = .queued
+        try database.transaction { transaction in
+            try Self.insert(
+                job, queueSequence: "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs)", into: transaction)
+            try transaction.execute(
+                "INSERT INTO job_inputs (job_id, request, reference) VALUES (?, ?, ?)",
+                [.text(job.id), .text(input.request), input.reference.map(SQLValue.blob) ?? .null])
+        }
+    }
+
+    public func claimNextJob(engine: String, at date: Date) throws -> ClaimedJob? {
+        try database.transaction { transaction in
+            guard
+                let id = try transaction.query(
+                    "SELECT id FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1"
+                ).first?.text(0)
+            else { return nil }
+            try transaction.execute(
+                "UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ? WHERE id = ?",
+                [.text(engine), SQLValue(date), .text(id)])
+            let record = try transaction.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)])
+                .first.map(Self.job)
+            let input = try transaction.query("SELECT request, reference FROM job_inputs WHERE job_id = ?", [.text(id)])
+                .first
+            guard let record, let input else { throw StoreError("job \(id) is queued without its input") }
+            return ClaimedJob(
+                record: record, input: JobInput(request: input.text(0) ?? "", reference: input.blob(1)))
+        }
+    }
+
+    public func queuePosition(id: String) throws -> Int? {
+        let rows = try database.query(
+            """
+            SELECT (
+                SELECT COUNT(*) FROM jobs AS ahead WHERE ahead.status = 'queued' AND (ahead.priority < this.priority
+                OR (ahead.priority = this.priority AND ahead.queue_seq < this.queue_seq))
+            ) FROM jobs AS this WHERE this.id = ? AND this.status = 'queued'
+            """, [.text(id)])
+        return rows.first?.integer(0).map(Int.init)
+    }
+
+    public func queuedJobCount() throws -> Int {
+        Int(try database.query("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").first?.integer(0) ?? 0)
+    }
+
+    public func requestCancellation(id: String, webhook: WebhookDelivery?, at date: Date) throws
+        -> CancellationOutcome
+    {
+        try database.transaction { transaction in
+            guard
+                let status = try transaction.query("SELECT status FROM jobs WHERE id = ?", [.text(id)]).first?
+                    .text(0).flatMap(JobStatus.init(rawValue:))
+            else { return .notFound }
+            switch status {
+            case .queued:
+                try Self.finish(
+                    id: id, status: .cancelled, failure: JobFailure.cancelled, webhook: webhook, at: date,
+                    in: transaction)
+                return .cancelled
+            case .running:
+                try transaction.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", [.text(id)])
+                return .requested
+            case .succeeded, .failed, .cancelled:
+                return .alreadyFinished
+            }
+        }
+    }
+
+    public func completeJob(
+        id: String, images: [StoredImage], blockedCount: Int, engineSeconds: Double, webhook: WebhookDelivery?,
+        at date: Date
+    ) throws -> Bool {
+        let imageIDs = String(decoding: try JSONEncoder().encode(images.map(\.id)), as: UTF8.self)
+        return try database.transaction { transaction in
+            try transaction.execute(
+                """
+                UPDATE jobs SET status = 'succeeded', status_code = 0, status_message = 'success', image_count = ?,
+                failed_count = ?, result_image_ids = ?, engine_seconds = ?, finished_at = ?
+                WHERE id = ? AND status = 'running'
+                """,
+                [
+                    SQLValue(images.count), SQLValue(blockedCount), .text(imageIDs), .real(engineSeconds),
+                    SQLValue(date), .text(id),
+                ])
+            guard transaction.changes == 1 else { return false }
+            for image in images {
+                try transaction.execute(
+                    """
+                    INSERT INTO images (id, job_id, content_type, byte_count, width, height, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .text(image.id), .text(image.jobID), .text(image.contentType), SQLValue(image.byteCount),
+                        SQLValue(image.width), SQLValue(image.height), SQLValue(image.createdAt),
+                        SQLValue(image.expiresAt),
+                    ])
+            }
+            try Self.finished(id: id, webhook: webhook, in: transaction)
+            return true
+        }
+    }
+
+    public func finishJob(id: String, status: JobStatus, failure: JobFailure, webhook: WebhookDelivery?, at date: Date)
+        throws -> Bool
+    {
+        precondition(status == .failed || status == .cancelled, "finishJob records failures and cancellations")
+        return try database.transaction { transaction in
+            try Self.finish(id: id, status: status, failure: failure, webhook: webhook, at: date, in: transaction)
+        }
+    }
+
+    @discardableResult
+    private static func finish(
+        id: String, status: JobStatus, failure: JobFailure, webhook: WebhookDelivery?, at date: Date,
+        in transaction: SQLiteDatabase.TransactionContext
+    ) throws -> Bool {
+        try transaction.execute(
+            """
+            UPDATE jobs SET status = ?, status_code = ?, status_message = ?, error_field = ?, error_reason = ?,
+            retry_after_seconds = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')
+            """,
+            [
+                .text(status.rawValue), SQLValue(failure.code), .text(failure.message), SQLValue(failure.field),
+                SQLValue(failure.reason), SQLValue(failure.retryAfterSeconds), SQLValue(date), .text(id),
+            ])
+        guard transaction.changes == 1 else { return false }
+        try finished(id: id, webhook: webhook, in: transaction)
+        return true
+    }
+
+    /// What every finish does besides its own update: drop the input, record the webhook.
+    private static func finished(
+        id: String, webhook: WebhookDelivery?, in transaction: SQLiteDatabase.TransactionContext
+    )
+        throws
+    {
+        try transaction.execute("DELETE FROM job_inputs WHERE job_id = ?", [.text(id)])
+        if let webhook {
+            try transaction.execute(
+                "INSERT INTO webhook_deliveries (job_id, url, body, next_attempt_at) VALUES (?, ?, ?, ?)",
+                [.text(id), .text(webhook.url), .blob(webhook.body), .real(0)])
+        }
+    }
+
+    public func requeueJob(id: String, refundAttempt: Bool) throws {
+        try database.execute(
+            """
+            UPDATE jobs SET status = 'queued', started_at = NULL, attempts = MAX(0, attempts - ?)
+            WHERE id = ? AND status = 'running'
+            """, [SQLValue(refundAttempt ? 1 : 0), .text(id)])
+    }
+
+    public func runningJobs() throws -> [JobRecord] {
+        try database.query("SELECT \(Self.jobColumns) FROM jobs WHERE status = 'running' ORDER BY queue_seq").map(
+            Self.job)
+    }
+
+    public func job(id: String) throws -> JobRecord? {
+        try database.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
+    }
+
+    public func appendLog(jobID: String, _ line: JobLogLine) throws {
+        try database.execute(
+            "INSERT INTO job_logs (job_id, at, level, source, message) VALUES (?, ?, ?, ?, ?)",
+            [.text(jobID), SQLValue(line.at), .text(line.level), .text(line.source), .text(line.message)])
+    }
+
+    public func logs(jobID: String) throws -> [JobLogLine] {
+        try database.query(
+            "SELECT at, level, source, message FROM job_logs WHERE job_id = ? ORDER BY rowid",
+            [
+                .text(jobID)
+            ]
+        ).map { row in
+            JobLogLine(
+                at: row.date(0) ?? .distantPast, level: row.text(1) ?? "INFO", source: row.text(2) ?? "",
+                message: row.text(3) ?? "")
+        }
+    }
+}
+
+extension JobFailure {
+    /// The failure recorded for a cancelled job.
+    public static let cancelled = JobFailure(code: 1000, message: "the request was cancelled", reason: "cancelled")
+}
