@@ -7,6 +7,7 @@ import LikenessEngines
 ///
 /// - `[fault:CODE]` throws that catalogue code (`[fault:1002]` is a rate limit with Retry-After 1).
 /// - `[blocked:N]` withholds the last N images, as content safety would.
+/// - `[sleep:MS]` waits MS milliseconds before rendering (cancellable), to hold a job running.
 public struct FaultInjectingEngine: ImageEngine {
     public let name = "preview"
     private let preview = PreviewEngine()
@@ -19,6 +20,10 @@ public struct FaultInjectingEngine: ImageEngine {
         let prompt = job.request.prompt
         if let code = Self.directive("fault", in: prompt).flatMap(StatusCode.init(rawValue:)) {
             throw APIError(code, "injected fault \(code.rawValue)", retryAfterSeconds: code == .rateLimited ? 1 : nil)
+        }
+        if let milliseconds = Self.directive("sleep", in: prompt) {
+            progress(EngineProgress(message: "sleeping \(milliseconds) ms as asked", completedImages: 0))
+            try await Task.sleep(for: .milliseconds(milliseconds))
         }
         var output = try await preview.generate(job, progress: progress)
         if let blocked = Self.directive("blocked", in: prompt) {

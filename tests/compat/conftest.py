@@ -22,10 +22,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(extra_environment: dict, scheme: str = "http", context=None):
+def start_server(extra_environment: dict, scheme: str = "http", context=None, data: str | None = None):
+    """Starts LikenessTestServer on a free port; `data` reuses a data directory (a restart)."""
     binary = Path(os.environ.get("LIKENESS_TEST_SERVER", ROOT / ".build/debug/LikenessTestServer"))
     port = free_port()
-    data = tempfile.mkdtemp(prefix="likeness-compat-")
+    data = data or tempfile.mkdtemp(prefix="likeness-compat-")
     environment = dict(
         os.environ,
         LIKENESS_PORT=str(port),

@@ -62,3 +62,60 @@ def test_wrong_key_is_401(fal):
     with pytest.raises(fal.client.FalClientHTTPError) as caught:
         client.run("fal-ai/minimax/image-01", arguments={"prompt": "x"})
     assert caught.value.status_code == 401
+
+
+def test_subscribe_with_logs_and_queue_updates(fal):
+    updates = []
+    result = fal.subscribe(
+        "fal-ai/minimax/image-01",
+        arguments={"prompt": "[sleep:300] a paper boat", "num_images": 2},
+        with_logs=True,
+        on_queue_update=updates.append,
+    )
+    assert len(result["images"]) == 2
+    kinds = {type(update).__name__ for update in updates}
+    assert "InProgress" in kinds and isinstance(updates[-1], fal.Completed)
+    messages = [log["message"] for update in updates if isinstance(update, fal.InProgress) for log in update.logs]
+    assert "sleeping 300 ms as asked" in messages
+    assert {"message", "level", "source", "timestamp"} <= set(updates[-1].logs[0])
+
+
+def test_submit_status_result(fal):
+    face = download(fal, fal.run("fal-ai/minimax/image-01", arguments={"prompt": "a face"})["images"][0]["url"])
+    handle = fal.submit("fal-ai/minimax/image-01/subject-reference", arguments={
+        "prompt": "A beautiful woman with a crown on her head.", "image_url": fal.encode(face, "image/jpeg"),
+    })
+    assert handle.request_id
+    assert "/fal/queue/fal-ai/minimax/requests/" in handle.status_url
+    for status in handle.iter_events(with_logs=True, interval=0.05):
+        assert isinstance(status, (fal.Queued, fal.InProgress, fal.Completed))
+    completed = fal.status("fal-ai/minimax/image-01/subject-reference", handle.request_id, with_logs=True)
+    assert isinstance(completed, fal.Completed) and completed.error is None
+    assert completed.metrics["inference_time"] > 0
+    result = fal.result("fal-ai/minimax/image-01/subject-reference", handle.request_id)
+    assert len(result["images"]) == 1
+    assert handle.get() == result
+
+
+def test_cancel_queued_and_running(fal):
+    running = fal.submit("fal-ai/minimax/image-01", arguments={"prompt": "[sleep:5000] held"})
+    fal.cancel("fal-ai/minimax/image-01", running.request_id)
+    status = None
+    for status in running.iter_events(interval=0.05):
+        pass
+    assert isinstance(status, fal.Completed) and status.error
+    with pytest.raises(fal.client.FalClientHTTPError) as caught:
+        running.get()
+    assert caught.value.status_code == 400
+    with pytest.raises(fal.client.FalClientHTTPError) as again:
+        running.cancel()
+    assert again.value.status_code == 400
+    assert again.value.response.json() == {"status": "ALREADY_COMPLETED"}
+
+
+def test_low_priority_and_webhook_are_accepted(fal):
+    handle = fal.submit(
+        "fal-ai/minimax/image-01", arguments={"prompt": "low"}, priority="low",
+        webhook_url="https://example.invalid/hook",
+    )
+    assert len(handle.get()["images"]) == 1

@@ -99,11 +99,6 @@ public enum FalQueue {
         var statusURL: String
         var cancelURL: String
         var queuePosition: Int
-
-        enum CodingKeys: String, CodingKey {
-            case requestID = "request_id", responseURL = "response_url", statusURL = "status_url"
-            case cancelURL = "cancel_url", queuePosition = "queue_position"
-        }
     }
 
     private struct StatusBody: Encodable {
@@ -118,8 +113,14 @@ public enum FalQueue {
         var errorType: String?
 
         enum CodingKeys: String, CodingKey {
-            case requestID = "request_id", responseURL = "response_url", status, queuePosition = "queue_position"
-            case logs, metrics, error, errorType = "error_type"
+            case requestID
+            case responseURL
+            case status
+            case queuePosition
+            case logs
+            case metrics
+            case error
+            case errorType
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -151,14 +152,12 @@ public enum FalQueue {
 
     private struct Metrics: Encodable {
         var inferenceTime: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case inferenceTime = "inference_time"
-        }
     }
 
     private static func encode(_ value: some Encodable) -> Data {
         let encoder = JSONEncoder()
+        // `requestID` → `request_id`, `responseURL` → `response_url`: fal's spelling.
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = .sortedKeys
         // Every value here is a string, number or array of those: encoding cannot fail.
         return (try? encoder.encode(value)) ?? Data("{}".utf8)
