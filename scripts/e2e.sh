@@ -161,6 +161,26 @@ curl -s --request POST \
 check "fal subject-reference run: images with url, content_type, file_size" \
     'r["images"][0]["content_type"]=="image/jpeg" and r["images"][0]["file_size"]>0 and r["images"][0]["width"]==1024'
 
+# The same through fal's queue: submit, poll the returned status_url, fetch response_url.
+curl -s --request POST \
+  --url http://127.0.0.1:$port/fal/queue/fal-ai/minimax/image-01/subject-reference \
+  --header "Authorization: Key $FAL_KEY" \
+  --header "Content-Type: application/json" \
+  --data @"$work/fal.json" >"$work/reply.json"
+check "fal queue submit: request_id and the URLs to follow" \
+    '"/fal/queue/fal-ai/minimax/requests/" in r["status_url"] and r["queue_position"]>=0'
+status_url=$(python3 -c "import json; print(json.load(open('$work/reply.json'))['status_url'])")
+response_url=$(python3 -c "import json; print(json.load(open('$work/reply.json'))['response_url'])")
+for _ in $(seq 100); do
+    curl -s "$status_url?logs=1" --header "Authorization: Key $FAL_KEY" >"$work/reply.json"
+    grep -q '"COMPLETED"' "$work/reply.json" && break
+    sleep 0.1
+done
+check "fal queue status: COMPLETED with logs and metrics" \
+    'r["status"]=="COMPLETED" and len(r["logs"])>0 and "inference_time" in r["metrics"]'
+curl -s "$response_url" --header "Authorization: Key $FAL_KEY" >"$work/reply.json"
+check "fal queue result: the output" 'r["images"][0]["content_type"]=="image/jpeg"'
+
 # Operator key management on the live data directory.
 created=$("$binary" keys create --name e2e --data-dir "$work/data")
 new_id=$(cut -f1 <<<"$created")

@@ -1,5 +1,12 @@
 import CVips
 import Foundation
+import Synchronization
+
+/// Held around every text render. Pango, fontconfig and their caches are not safe to use from
+/// two threads at once, and we saw rare crashes inside glib's hash tables (SIGFPE, SIGSEGV) with
+/// two render threads in Pango and fontconfig while the test suite ran. Serialising our text
+/// renders removes our side of that race; text is a small part of a render, so it costs little.
+private let textRendering = Mutex(())
 
 /// A decoded image in memory, owned by this object.
 ///
@@ -98,8 +105,11 @@ public final class RasterImage {
     ) throws(ImagingError) -> RasterImage {
         try Imaging.ensureStarted()
         let markup = "<span foreground=\"\(colour.hex)\">\(escapeMarkup(plain))</span>"
-        return try wrap(
-            lk_vips_text(markup, font, Int32(width), Int32(fitHeight ?? 0), Int32(dpi)), "text rendering failed")
+        // vips_text renders in full before it returns, so the lock covers all of Pango's work.
+        let rendered = textRendering.withLock { _ in
+            lk_vips_text(markup, font, Int32(width), Int32(fitHeight ?? 0), Int32(dpi))
+        }
+        return try wrap(rendered, "text rendering failed")
     }
 
     static func escapeMarkup(_ text: String) -> String {

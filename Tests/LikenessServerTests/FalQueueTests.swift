@@ -251,6 +251,28 @@ struct FalQueueTests {
         }
     }
 
+    @Test("past queue.maxQueuedJobs waiting, submits are refused as rate limited, in each dialect")
+    func queueFull() async throws {
+        let harness = try Harness { configuration in
+            configuration.maximumConcurrentJobs = 1
+            configuration.queue.maximumQueuedJobs = 1
+        }
+        let engine = GatedEngine()
+        try await harness.test(engine: engine) { client in
+            let fal = FalQueueClient(client: client, key: harness.key)
+            let running = try await fal.submitted(["prompt": "running"])
+            try await fal.waitForStatus(running, until: status("IN_PROGRESS"))
+            _ = try await fal.submitted(["prompt": "waiting"])
+            let refused = try await fal.submit(["prompt": "one too many"])
+            #expect(refused.status == .tooManyRequests)
+            #expect((refused.object["detail"] as? String)?.contains("queue is full") == true)
+            try await client.generate(["model": "image-01", "prompt": "native"], key: harness.key) { _, reply in
+                #expect(reply.base_resp.status_code == 1002)
+            }
+            engine.open()
+        }
+    }
+
     @Test("a request not started within X-Fal-Request-Timeout fails with request_timeout instead of running")
     func startTimeout() async throws {
         let harness = try Harness { $0.maximumConcurrentJobs = 1 }
