@@ -138,12 +138,19 @@ static inline int lk_vips_fill_circle(VipsImage *image, const double ink[3], int
 }
 
 /// Pango markup rendered as RGBA, wrapped at `width` and shrunk to fit `height` when it is > 0.
+///
+/// The result is a copy in memory: the text operation's own output keeps the operation, and
+/// with it a Pango layout, alive until that image is freed, on whatever thread. Copying and
+/// dropping it here frees the layout now, under the caller's text lock.
 static inline VipsImage *lk_vips_text(const char *markup, const char *font, int width, int height, int dpi) {
     VipsImage *out = NULL;
     int failed = height > 0
         ? vips_text(&out, markup, "font", font, "width", width, "height", height, "rgba", TRUE, NULL)
         : vips_text(&out, markup, "font", font, "width", width, "dpi", dpi, "rgba", TRUE, NULL);
-    return failed ? NULL : out;
+    if (failed) return NULL;
+    VipsImage *copy = vips_image_copy_memory(out);
+    g_object_unref(out);
+    return copy;
 }
 
 /// `overlay` over `base` at (x, y); the result keeps base's size and drops alpha.

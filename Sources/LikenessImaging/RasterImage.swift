@@ -105,7 +105,8 @@ public final class RasterImage {
     ) throws(ImagingError) -> RasterImage {
         try Imaging.ensureStarted()
         let markup = "<span foreground=\"\(colour.hex)\">\(escapeMarkup(plain))</span>"
-        // vips_text renders in full before it returns, so the lock covers all of Pango's work.
+        // The shim returns a copy and frees the text operation, so all of Pango's work, its
+        // layout's release included, happens under the lock.
         let rendered = textRendering.withLock { _ in
             lk_vips_text(markup, font, Int32(width), Int32(fitHeight ?? 0), Int32(dpi))
         }
