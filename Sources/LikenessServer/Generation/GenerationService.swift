@@ -200,13 +200,11 @@ public struct GenerationService: Sendable {
     }
 
     /// Cancels a queued job (it never runs) or asks a running one's engine to stop.
-    func cancel(id: String) throws(APIError) -> CancellationOutcome {
+    func cancel(_ job: JobRecord) throws(APIError) -> CancellationOutcome {
+        let id = job.id
         let outcome: CancellationOutcome
-        let webhook: WebhookDelivery?
+        let webhook = webhook(for: job, output: .failure(APIError(JobFailure.cancelled)))
         do {
-            webhook = try jobs.job(id: id).flatMap { job in
-                self.webhook(for: job, output: .failure(APIError(JobFailure.cancelled)))
-            }
             outcome = try jobs.requestCancellation(id: id, webhook: webhook, at: Date())
         } catch {
             logger.error("cannot cancel job", metadata: ["job": "\(id)", "error": "\(error)"])

@@ -218,7 +218,7 @@ struct FalQueueController {
     }
 
     private func cancel(_ job: JobRecord) throws(APIError) -> Response {
-        switch try service.cancel(id: job.id) {
+        switch try service.cancel(job) {
         case .cancelled, .requested:
             return response(.accepted, FalQueue.cancelStatus("CANCELLATION_REQUESTED"), id: job.id)
         case .alreadyFinished:
