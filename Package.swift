@@ -19,7 +19,8 @@ let package = Package(
         .package(
             url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["ConfigurationSupport"]),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0", traits: []),
-        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
+        // JSON: `--config FILE` routing files (no extra dependency).
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON"]),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Wire dialects, the canonical request and its validation. Foundation only.
@@ -41,9 +43,18 @@ let package = Package(
         ),
         .target(name: "LikenessImaging", dependencies: ["CVips"], swiftSettings: swiftSettings),
 
+        // The preview renderer, the upstream provider engines, and the router that paces, retries
+        // and fails over between them.
         .target(
             name: "LikenessEngines",
-            dependencies: ["LikenessAPI", "LikenessImaging"],
+            dependencies: [
+                "LikenessAPI", "LikenessImaging",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -89,12 +100,13 @@ let package = Package(
             name: "LikenessCLI",
             dependencies: [
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
-                "LikenessServer", "LikenessAPI", "LikenessStore",
+                "LikenessServer", "LikenessAPI", "LikenessStore", "LikenessSimulators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -114,6 +126,18 @@ let package = Package(
         .target(
             name: "LikenessTestSupport", dependencies: ["LikenessImaging", "LikenessEngines", "LikenessAPI"],
             swiftSettings: swiftSettings),
+        // Stand-ins for the MiniMax, fal and OpenAI-compatible upstreams, with faults on demand:
+        // the engine tests run against them, and `likeness simulate` serves them.
+        .target(
+            name: "LikenessSimulators",
+            dependencies: [
+                "LikenessAPI", "LikenessEngines",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `likeness serve` with the fault-injecting engine, driven by the Python client suites.
         .executableTarget(
             name: "LikenessTestServer",
@@ -137,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "LikenessServerTests",
             dependencies: [
-                "LikenessServer", "LikenessImaging", "LikenessTestSupport",
+                "LikenessServer", "LikenessImaging", "LikenessTestSupport", "LikenessSimulators",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

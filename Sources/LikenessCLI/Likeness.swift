@@ -5,5 +5,5 @@ struct Likeness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "likeness",
         abstract: "A self-hostable image-01 server: MiniMax-native API, text-to-image and subject reference.",
-        subcommands: [Serve.self, Generate.self, Keys.self])
+        subcommands: [Serve.self, Generate.self, Keys.self, Simulate.self])
 }

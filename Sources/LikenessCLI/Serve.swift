@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
             flags["likeness.tls.certificate"] = ConfigValue(.string(tlsCertificate), isSecret: false)
         }
         if let tlsPrivateKey { flags["likeness.tls.privateKey"] = ConfigValue(.string(tlsPrivateKey), isSecret: false) }
-        let configuration = try data.configuration(flags)
+        let configuration = try await data.configuration(flags)
 
         let (directory, firstKey) = try prepareDataDirectory(configuration, lockForServing: true)
         if let firstKey {

@@ -8,24 +8,46 @@ public struct EngineJob: Sendable {
     public var request: GenerationRequest
     public var seeds: [UInt64]
     public var referenceImage: Data?
+    /// Capacity the worker reserved before it claimed this job (see `ImageEngine.reserveCapacity`).
+    public var reservation: CapacityReservation?
 
-    public init(id: String, request: GenerationRequest, seeds: [UInt64], referenceImage: Data? = nil) {
+    public init(
+        id: String, request: GenerationRequest, seeds: [UInt64], referenceImage: Data? = nil,
+        reservation: CapacityReservation? = nil
+    ) {
         precondition(seeds.count == request.count, "one seed per image")
         self.id = id
         self.request = request
         self.seeds = seeds
         self.referenceImage = referenceImage
+        self.reservation = reservation
+    }
+
+    /// The reference photo as a `data:` URL, the way providers take it inline.
+    public var referenceDataURL: String? {
+        guard let referenceImage else { return nil }
+        let isPNG = referenceImage.starts(with: [0x89, 0x50, 0x4E, 0x47])
+        return "data:image/\(isPNG ? "png" : "jpeg");base64,\(referenceImage.base64EncodedString())"
     }
 }
 
-/// One finished image, encoded as JPEG.
+/// One finished image, encoded as JPEG, or (for an upstream in passthrough mode) the
+/// provider's own URL for it.
 public struct EngineImage: Sendable, Hashable {
     public var jpeg: Data
     public var size: PixelSize
+    /// Set when the image stays at the provider: served as this URL, never stored here.
+    public var remoteURL: String?
 
     public init(jpeg: Data, size: PixelSize) {
         self.jpeg = jpeg
         self.size = size
+    }
+
+    public init(remoteURL: String, size: PixelSize) {
+        self.jpeg = Data()
+        self.size = size
+        self.remoteURL = remoteURL
     }
 }
 
@@ -33,10 +55,14 @@ public struct EngineOutput: Sendable {
     public var images: [EngineImage]
     /// Images withheld by the engine's content safety: not returned, not billed.
     public var blockedCount: Int
+    /// The engine that made the images, when it is not the one asked (a router names the
+    /// engine of its route that served).
+    public var engine: String?
 
-    public init(images: [EngineImage], blockedCount: Int = 0) {
+    public init(images: [EngineImage], blockedCount: Int = 0, engine: String? = nil) {
         self.images = images
         self.blockedCount = blockedCount
+        self.engine = engine
     }
 }
 
@@ -58,6 +84,21 @@ public protocol ImageEngine: Sendable {
     /// Short stable name, reported in `X-Likeness-Engine` and in job records.
     var name: String { get }
 
+    /// Waits until the engine could start a request for `model` now, and holds that capacity
+    /// for the job the worker claims next, so that a job waiting for an upstream's rate limit
+    /// stays queued (with a true queue position) instead of holding a worker as "running".
+    /// Nil when the engine has no such limits (the default).
+    func reserveCapacity(for model: ImageModel) async throws -> CapacityReservation?
+
+    /// The sustained time between starts for `model`, when the engine is paced: how wait
+    /// estimates (`Retry-After`) are made. Nil by default.
+    func startInterval(for model: ImageModel) -> Duration?
+
     func generate(_ job: EngineJob, progress: @escaping @Sendable (EngineProgress) -> Void) async throws
         -> EngineOutput
+}
+
+extension ImageEngine {
+    public func reserveCapacity(for model: ImageModel) async throws -> CapacityReservation? { nil }
+    public func startInterval(for model: ImageModel) -> Duration? { nil }
 }

@@ -8,6 +8,7 @@ import LikenessEngines
 import LikenessImaging
 import LikenessStore
 import Logging
+import ServiceLifecycle
 
 /// Opens the data directory and makes sure a first API key exists.
 ///
@@ -32,16 +33,33 @@ public func prepareDataDirectory(_ configuration: LikenessConfiguration, lockFor
 ///
 /// Before it serves, it recovers from an unclean stop: jobs left running are queued again (or
 /// failed, past `queue.maxAttempts`), and partial or unreferenced image files are removed.
+/// `engine` replaces the configured engines (tests pass their own); without it, the routes of
+/// `configuration.routing` serve, or the preview engine when there are none.
 public func buildApplication(
     configuration: LikenessConfiguration,
     dataDirectory: DataDirectory,
-    engine: any ImageEngine = PreviewEngine(),
+    engine givenEngine: (any ImageEngine)? = nil,
     fetcher: (any ReferenceFetching)? = nil,
     logger: Logger? = nil
 ) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "likeness")
     logger.logLevel = configuration.logLevel
     try Imaging.ensureStarted()
+
+    var services: [any Service] = []
+    let engine: any ImageEngine
+    if let givenEngine {
+        engine = givenEngine
+    } else if let routing = configuration.routing {
+        let client = RoutingSettings.makeClient()
+        services.append(HTTPClientService(client: client))
+        engine = routing.makeRouter(client: client, logger: logger)
+        for (model, route) in routing.routes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            logger.info("route", metadata: ["model": "\(model.rawValue)", "engines": "\(route.joined(separator: ","))"])
+        }
+    } else {
+        engine = PreviewEngine()
+    }
 
     let store = dataDirectory.store
     let signer = URLSigner(secret: try dataDirectory.signingSecret())
@@ -92,7 +110,7 @@ public func buildApplication(
         server: try serverBuilder(configuration.tls),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "Likeness"),
-        services: [janitor, workers, webhooks],
+        services: [janitor, workers, webhooks] + services,
         logger: logger)
 }
 

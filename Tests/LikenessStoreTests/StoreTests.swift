@@ -89,9 +89,11 @@ struct JobTests {
         let image = image(jobID: "job-1")
         #expect(
             try store.completeJob(
-                id: "job-1", images: [image], blockedCount: 1, engineSeconds: 0.25, webhook: nil, at: Date()))
+                id: "job-1", images: [image], blockedCount: 1, engine: "minimax", engineSeconds: 0.25, webhook: nil,
+                at: Date()))
         let job = try #require(try store.job(id: "job-1"))
-        #expect(job.status == .succeeded && job.failure == nil && job.engine == "preview")
+        // The engine that served replaces the one that claimed (a router names its route's engine).
+        #expect(job.status == .succeeded && job.failure == nil && job.engine == "minimax")
         #expect(job.resultImageIDs == [image.id] && job.imageCount == 1 && job.failedCount == 1)
         #expect(job.engineSeconds == 0.25)
         let stored = try #require(try store.image(id: image.id))
@@ -108,10 +110,10 @@ struct JobTests {
         _ = try store.claimNextJob(engine: "preview", at: Date())
         #expect(
             try store.completeJob(
-                id: "j", images: [image(jobID: "j")], blockedCount: 0, engineSeconds: 1, webhook: nil, at: Date()))
+                id: "j", images: [image(jobID: "j")], blockedCount: 0, engine: "preview", engineSeconds: 1, webhook: nil, at: Date()))
         #expect(
             try !store.completeJob(
-                id: "j", images: [image(jobID: "j")], blockedCount: 0, engineSeconds: 1, webhook: nil, at: Date()))
+                id: "j", images: [image(jobID: "j")], blockedCount: 0, engine: "preview", engineSeconds: 1, webhook: nil, at: Date()))
         #expect(try store.imageIDs().count == 1)
         #expect(
             try !store.finishJob(
@@ -216,7 +218,7 @@ struct JobTests {
         let old = image(jobID: "j", expiresIn: -1)
         let fresh = image(jobID: "j")
         try store.completeJob(
-            id: "j", images: [old, fresh], blockedCount: 0, engineSeconds: 0, webhook: nil, at: Date())
+            id: "j", images: [old, fresh], blockedCount: 0, engine: "preview", engineSeconds: 0, webhook: nil, at: Date())
         #expect(try store.deleteExpiredImages(at: Date()) == [old.id])
         #expect(try store.imageIDs() == [fresh.id])
     }

@@ -20,6 +20,9 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         case cancelled
         /// The request succeeded, but its images have since expired.
         case expired
+        /// The upstream provider failed, or refused the operator's account: not the caller's
+        /// fault, so the HTTP dialects answer 502 (or 503 when it is busy), never 401 or 402.
+        case upstream
     }
 
     public init(

@@ -102,6 +102,7 @@ public enum FalResponse {
 /// | 1008 | 402 |
 /// | 1002, 1041, 2056 | 429 |
 /// | 1001 | 504 |
+/// | any code with reason `upstream` | 502 (503 for an upstream rate limit) |
 /// | others | 500 |
 ///
 /// A cancelled request's result answers 400, an expired one 410, each with its message.
@@ -116,6 +117,9 @@ public struct FalError: Error, Sendable, Hashable {
             return
         case .expired?:
             self.init(status: 410, message: error.message)
+            return
+        case .upstream?:
+            self.init(status: error.code == .rateLimited ? 503 : 502, message: error.message)
             return
         default:
             break

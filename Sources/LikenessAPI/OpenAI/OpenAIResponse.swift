@@ -69,6 +69,11 @@ public struct OpenAIError: Sendable, Hashable {
     public init(_ error: APIError) {
         let code = String(error.code.rawValue)
         switch (error.code, error.reason) {
+        case (_, .upstream?):
+            let busy = error.code == .rateLimited
+            self.init(
+                status: busy ? 503 : 502, type: "upstream_error", message: error.message,
+                code: busy ? "upstream_busy" : "upstream_error")
         case (.invalidParameters, .unknownModel?):
             self.init(
                 status: 404, type: "invalid_request_error", message: error.message, param: "model",
@@ -89,7 +94,7 @@ public struct OpenAIError: Sendable, Hashable {
         default:
             self.init(status: 500, type: "server_error", message: error.message, code: code)
         }
-        retryAfterSeconds = error.retryAfterSeconds ?? (status == 429 ? 1 : nil)
+        retryAfterSeconds = error.retryAfterSeconds ?? (status == 429 || status == 503 ? 1 : nil)
     }
 
     public func jsonData() -> Data {

@@ -29,7 +29,8 @@ public struct LikenessConfiguration: Sendable {
     public var maximumConcurrentJobs: Int
     /// `likeness.queue.maxQueuedJobs` (1000): past this many waiting jobs, new ones are refused
     /// as rate limited. `likeness.queue.maxAttempts` (3): how many times a job interrupted by a
-    /// crash is started before it fails.
+    /// crash is started before it fails. `likeness.queue.syncWaitSeconds` (60): how long a
+    /// synchronous request may wait to start before it is answered as rate limited.
     public var queue: QueueSettings
     /// `likeness.webhooks.maxAttempts` (8), `likeness.webhooks.initialBackoffSeconds` (2, doubled
     /// after each failure up to 300), `likeness.webhooks.timeoutSeconds` (10),
@@ -49,6 +50,9 @@ public struct LikenessConfiguration: Sendable {
     /// `likeness.modelAliases`: extra public model names, `name=image-01,other=image-01-live`,
     /// added to the standard ones (`ModelAliases.standard`).
     public var modelAliases: ModelAliases
+    /// `likeness.engines`, `likeness.engine.<name>.*`, `likeness.routes.<model>`, or just
+    /// `MINIMAX_API_KEY`: the upstream engines. Nil: the preview engine serves.
+    public var routing: RoutingSettings?
 
     public init(reader: ConfigReader) throws {
         let settings = reader.scoped(to: "likeness")
@@ -64,7 +68,9 @@ public struct LikenessConfiguration: Sendable {
             1, settings.int(forKey: "maxConcurrentJobs", default: ProcessInfo.processInfo.activeProcessorCount))
         queue = QueueSettings(
             maximumQueuedJobs: max(1, settings.int(forKey: "queue.maxQueuedJobs", default: 1000)),
-            maximumAttempts: max(1, settings.int(forKey: "queue.maxAttempts", default: 3)))
+            maximumAttempts: max(1, settings.int(forKey: "queue.maxAttempts", default: 3)),
+            synchronousStartLimit: .milliseconds(
+                Int64(1000 * max(0.1, settings.double(forKey: "queue.syncWaitSeconds", default: 60)))))
         webhooks = WebhookSettings(
             maximumAttempts: max(1, settings.int(forKey: "webhooks.maxAttempts", default: 8)),
             initialBackoff: .milliseconds(
@@ -85,6 +91,7 @@ public struct LikenessConfiguration: Sendable {
         }
         logLevel = settings.string(forKey: "logLevel").flatMap(Logger.Level.init(rawValue:)) ?? .info
         modelAliases = try ModelAliases.standard.adding(settings.stringArray(forKey: "modelAliases") ?? [])
+        routing = try RoutingSettings.read(reader)
         switch (settings.string(forKey: "tls.certificate"), settings.string(forKey: "tls.privateKey")) {
         case (let certificate?, let privateKey?): tls = TLSFiles(certificate: certificate, privateKey: privateKey)
         case (nil, nil): tls = nil
@@ -101,10 +108,14 @@ public struct LikenessConfiguration: Sendable {
 public struct QueueSettings: Sendable, Hashable {
     public var maximumQueuedJobs: Int
     public var maximumAttempts: Int
+    /// How long a synchronous request may wait in the queue before it is answered as rate limited.
+    public var synchronousStartLimit: Duration
 
-    public init(maximumQueuedJobs: Int = 1000, maximumAttempts: Int = 3) {
+    public init(maximumQueuedJobs: Int = 1000, maximumAttempts: Int = 3, synchronousStartLimit: Duration = .seconds(60))
+    {
         self.maximumQueuedJobs = maximumQueuedJobs
         self.maximumAttempts = maximumAttempts
+        self.synchronousStartLimit = synchronousStartLimit
     }
 }
 

@@ -35,16 +35,41 @@ extension GenerationService {
     }
 
     /// Claims the next queued job and runs it to its end. False when the queue was empty.
+    ///
+    /// Capacity comes first: the worker waits for the engine's pacing (an upstream's rate limit
+    /// and concurrency cap) before it claims, so a waiting job stays queued with a true
+    /// position. If another worker claimed that job meanwhile, the capacity is given back.
     func runNextJob() async -> Bool {
+        let next: (id: String, model: String?)?
+        do {
+            next = try jobs.nextQueuedJob()
+        } catch {
+            logger.error("cannot read the queue", metadata: ["error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+            return false
+        }
+        guard let next else { return false }
+        let reservation: CapacityReservation?
+        do {
+            reservation = try await engine.reserveCapacity(for: next.model.flatMap(ImageModel.init) ?? .image01)
+        } catch {
+            return false  // cancelled: the server is stopping
+        }
         let claimed: ClaimedJob?
         do {
-            claimed = try jobs.claimNextJob(engine: engine.name, at: Date())
+            claimed = try jobs.claimJob(id: next.id, engine: engine.name, at: Date())
         } catch {
+            reservation?.giveBack()
             logger.error("cannot claim a job", metadata: ["error": "\(error)"])
             try? await Task.sleep(for: .seconds(1))
             return false
         }
-        guard let claimed else { return false }
+        guard let claimed else {
+            reservation?.giveBack()
+            return true
+        }
+        // Whatever the job did not use (it failed before reaching the engine) goes back.
+        defer { reservation?.giveBack() }
         let job = claimed.record
         if let deadline = job.startDeadline, deadline < Date() {
             finish(job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
@@ -53,7 +78,7 @@ extension GenerationService {
         log(jobID: job.id, "Started on the \(engine.name) engine", source: "queue")
 
         // Its own task, so that a cancel request stops this job and not the worker.
-        let task = Task { try await perform(claimed) }
+        let task = Task { try await perform(claimed, reservation: reservation) }
         running.insert(jobID: job.id) { task.cancel() }
         let outcome = await withTaskCancellationHandler {
             await task.result
@@ -85,11 +110,12 @@ extension GenerationService {
     private struct Output: Sendable {
         var images: [EngineImage]
         var blockedCount: Int
+        var engine: String
         var engineSeconds: Double
     }
 
     /// Reference intake, engine, watermark. Throws `APIError` for failures the caller sees.
-    private func perform(_ claimed: ClaimedJob) async throws -> Output {
+    private func perform(_ claimed: ClaimedJob, reservation: CapacityReservation?) async throws -> Output {
         let id = claimed.record.id
         let queued: QueuedRequest
         let request: GenerationRequest
@@ -108,7 +134,8 @@ extension GenerationService {
         log(
             jobID: id, "Generating \(request.count) image\(request.count == 1 ? "" : "s") at \(request.size)",
             source: "engine")
-        let engineJob = EngineJob(id: id, request: request, seeds: queued.seeds, referenceImage: reference)
+        let engineJob = EngineJob(
+            id: id, request: request, seeds: queued.seeds, referenceImage: reference, reservation: reservation)
         let started = ContinuousClock.now
         var output = try await engine.generate(engineJob) { progress in
             log(jobID: id, progress.message, source: "engine")
@@ -117,9 +144,10 @@ extension GenerationService {
         guard !output.images.isEmpty else {
             throw APIError(.sensitiveOutput, "every image was withheld by content safety")
         }
+        let servedBy = output.engine ?? engine.name
         if request.aigcWatermark {
             // Off the cooperative pool: it decodes and re-encodes every image.
-            output.images = try await RenderThreads.run { [images = output.images, engine = engine.name] in
+            output.images = try await RenderThreads.run { [images = output.images, engine = servedBy] in
                 do {
                     return try images.map { image in
                         var marked = image
@@ -131,7 +159,8 @@ extension GenerationService {
                 }
             }
         }
-        return Output(images: output.images, blockedCount: output.blockedCount, engineSeconds: engineSeconds)
+        return Output(
+            images: output.images, blockedCount: output.blockedCount, engine: servedBy, engineSeconds: engineSeconds)
     }
 
     /// Files first, then the job's completion with its image records and webhook in one
@@ -144,14 +173,15 @@ extension GenerationService {
             for image in output.images {
                 let record = StoredImage(
                     id: Identifier.make(), jobID: job.id, contentType: "image/jpeg", byteCount: image.jpeg.count,
-                    width: image.size.width, height: image.size.height, createdAt: now, expiresAt: expiry)
-                try blobs.write(image.jpeg, id: record.id)
+                    width: image.size.width, height: image.size.height, createdAt: now, expiresAt: expiry,
+                    sourceURL: image.remoteURL)
+                if image.remoteURL == nil { try blobs.write(image.jpeg, id: record.id) }
                 stored.append(record)
             }
             let webhook = webhook(for: job, output: .success(stored))
             let recorded = try jobs.completeJob(
-                id: job.id, images: stored, blockedCount: output.blockedCount, engineSeconds: output.engineSeconds,
-                webhook: webhook, at: now)
+                id: job.id, images: stored, blockedCount: output.blockedCount, engine: output.engine,
+                engineSeconds: output.engineSeconds, webhook: webhook, at: now)
             guard recorded else {
                 // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
                 for image in stored { blobs.delete(id: image.id) }
@@ -168,7 +198,7 @@ extension GenerationService {
         logger.info(
             "generation finished",
             metadata: [
-                "job": "\(job.id)", "engine": "\(engine.name)", "images": "\(stored.count)",
+                "job": "\(job.id)", "engine": "\(output.engine)", "images": "\(stored.count)",
                 "engine_ms": "\(Int(output.engineSeconds * 1000))",
             ])
         events.publish(.finished, jobID: job.id)

@@ -137,16 +137,38 @@ public struct GenerationService: Sendable {
         return job
     }
 
-    /// Submits and waits: the synchronous routes of every dialect.
+    /// Submits and waits: the synchronous routes of every dialect. A job that has not started
+    /// within `queue.synchronousStartLimit` (the queue is long, or an upstream's pacing holds it)
+    /// is withdrawn and answered as a rate limit with an estimated `Retry-After`.
     public func generate(_ request: GenerationRequest, id: String, keyID: String?, dialect: String)
         async throws(APIError) -> GenerationResult
     {
         try submit(request, id: id, Submission(keyID: keyID, dialect: dialect))
+        let watchdog = Task { [self] in
+            try await Task.sleep(for: queue.synchronousStartLimit)
+            withdrawIfNotStarted(id: id, model: request.model)
+        }
+        defer { watchdog.cancel() }
         let job = await waitUntilFinished(id: id)
         guard let job, job.status.isFinished else {
             throw APIError(.timeout, "the request was cancelled before it finished")
         }
         return try result(of: job, format: request.responseFormat).get()
+    }
+
+    /// Fails a synchronous job that is still queued, telling its caller when to come back.
+    private func withdrawIfNotStarted(id: String, model: ImageModel) {
+        let ahead = queuePosition(id: id) ?? 0
+        let interval = engine.startInterval(for: model)?.seconds ?? queue.synchronousStartLimit.seconds
+        let retryAfter = max(1, Int((Double(ahead + 1) * interval).rounded(.up)))
+        let error = APIError(
+            .rateLimited,
+            "the request did not start within \(Int(queue.synchronousStartLimit.seconds)) s: \(ahead) requests are "
+                + "ahead of it in the queue; retry after \(retryAfter) s",
+            retryAfterSeconds: retryAfter)
+        guard (try? jobs.failQueuedJob(id: id, failure: JobFailure(error), at: Date())) == true else { return }
+        log(jobID: id, "Withdrawn: not started within the synchronous wait limit", level: "WARNING", source: "queue")
+        events.publish(.finished, jobID: id)
     }
 
     /// The job once it has finished, or as it stands when the waiting task is cancelled.

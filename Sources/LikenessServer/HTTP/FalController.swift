@@ -39,11 +39,11 @@ struct FalController {
         }
     }
 
-    /// An error in fal's shape; a rate limit carries `Retry-After`.
+    /// An error in fal's shape; a rate limit or a busy upstream carries `Retry-After`.
     static func rendered(_ error: APIError) -> GenerationEndpoint.Rendered {
         let failure = FalError(error)
         var headers: HTTPFields = [:]
-        if failure.status == 429 { headers[.retryAfter] = String(error.retryAfterSeconds ?? 1) }
+        if failure.status == 429 || failure.status == 503 { headers[.retryAfter] = String(error.retryAfterSeconds ?? 1) }
         return .init(status: HTTPResponse.Status(code: failure.status), body: failure.body, headers: headers)
     }
 }

@@ -20,8 +20,9 @@ struct ImageLinks: Sendable {
         url(for: image, origin: origin(of: request))
     }
 
+    /// The signed URL of a stored image, or the provider's own URL of a passed-through one.
     func url(for image: StoredImage, origin: String) -> String {
-        origin + signer.path(for: image.id, expiresAt: image.expiresAt)
+        image.sourceURL ?? origin + signer.path(for: image.id, expiresAt: image.expiresAt)
     }
 }
 

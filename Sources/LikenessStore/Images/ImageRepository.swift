@@ -10,11 +10,15 @@ public struct StoredImage: Sendable, Hashable {
     public var height: Int
     public var createdAt: Date
     public var expiresAt: Date
+    /// Set for an image that stayed at an upstream provider (passthrough): its URL there. Such
+    /// an image has no file here.
+    public var sourceURL: String?
 
     public init(
         id: String, jobID: String, contentType: String, byteCount: Int, width: Int, height: Int, createdAt: Date,
-        expiresAt: Date
+        expiresAt: Date, sourceURL: String? = nil
     ) {
+        self.sourceURL = sourceURL
         self.id = id
         self.jobID = jobID
         self.contentType = contentType

@@ -149,7 +149,11 @@ public protocol JobRepository: Sendable {
     func enqueueJob(_ job: JobRecord, input: JobInput) throws
     /// Takes the first queued job (priority, then FIFO), marks it running on `engine` and
     /// counts the attempt. Nil when nothing is queued.
-    func claimNextJob(engine: String, at: Date) throws -> ClaimedJob?
+    /// The job a worker would take next, by priority then first in, first out.
+    func nextQueuedJob() throws -> (id: String, model: String?)?
+    /// Marks a queued job running and returns it with its input; nil if it is no longer queued
+    /// (another worker took it, or it was cancelled).
+    func claimJob(id: String, engine: String, at: Date) throws -> ClaimedJob?
     /// Jobs ahead of this one (0 = next to run); nil unless it is queued.
     func queuePosition(id: String) throws -> Int?
     func queuedJobCount() throws -> Int
@@ -159,9 +163,12 @@ public protocol JobRepository: Sendable {
     /// false (and nothing written) unless the job was running.
     @discardableResult
     func completeJob(
-        id: String, images: [StoredImage], blockedCount: Int, engineSeconds: Double, webhook: WebhookDelivery?,
-        at: Date
+        id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
+        webhook: WebhookDelivery?, at: Date
     ) throws -> Bool
+    /// Failed, but only while it is still queued (a synchronous caller gave up waiting for it to
+    /// start); false once it has started or finished.
+    func failQueuedJob(id: String, failure: JobFailure, at: Date) throws -> Bool
     /// Failed or cancelled (`status`), from any unfinished state; false when already finished.
     @discardableResult
     func finishJob(id: String, status: JobStatus, failure: JobFailure, webhook: WebhookDelivery?, at: Date) throws
@@ -173,4 +180,14 @@ public protocol JobRepository: Sendable {
     func job(id: String) throws -> JobRecord?
     func appendLog(jobID: String, _ line: JobLogLine) throws
     func logs(jobID: String) throws -> [JobLogLine]
+}
+
+extension JobRepository {
+    /// Claims whatever job is at the head of the queue now.
+    public func claimNextJob(engine: String, at date: Date) throws -> ClaimedJob? {
+        while let next = try nextQueuedJob() {
+            if let claimed = try claimJob(id: next.id, engine: engine, at: date) { return claimed }
+        }
+        return nil
+    }
 }

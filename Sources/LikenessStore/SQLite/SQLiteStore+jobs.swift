@@ -71,16 +71,21 @@ extension SQLiteStore {
         }
     }
 
-    public func claimNextJob(engine: String, at date: Date) throws -> ClaimedJob? {
+    public func nextQueuedJob() throws -> (id: String, model: String?)? {
+        try database.query(
+            "SELECT id, model FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1"
+        ).first.flatMap { row in row.text(0).map { ($0, row.text(1)) } }
+    }
+
+    public func claimJob(id: String, engine: String, at date: Date) throws -> ClaimedJob? {
         try database.transaction { transaction in
-            guard
-                let id = try transaction.query(
-                    "SELECT id FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1"
-                ).first?.text(0)
-            else { return nil }
             try transaction.execute(
-                "UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ? WHERE id = ?",
+                """
+                UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ?
+                WHERE id = ? AND status = 'queued'
+                """,
                 [.text(engine), SQLValue(date), .text(id)])
+            guard transaction.changes == 1 else { return nil }
             let record = try transaction.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)])
                 .first.map(Self.job)
             let input = try transaction.query("SELECT request, reference FROM job_inputs WHERE job_id = ?", [.text(id)])
@@ -130,32 +135,33 @@ extension SQLiteStore {
     }
 
     public func completeJob(
-        id: String, images: [StoredImage], blockedCount: Int, engineSeconds: Double, webhook: WebhookDelivery?,
-        at date: Date
+        id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
+        webhook: WebhookDelivery?, at date: Date
     ) throws -> Bool {
         let imageIDs = String(decoding: try JSONEncoder().encode(images.map(\.id)), as: UTF8.self)
         return try database.transaction { transaction in
             try transaction.execute(
                 """
                 UPDATE jobs SET status = 'succeeded', status_code = 0, status_message = 'success', image_count = ?,
-                failed_count = ?, result_image_ids = ?, engine_seconds = ?, finished_at = ?
+                failed_count = ?, result_image_ids = ?, engine = ?, engine_seconds = ?, finished_at = ?
                 WHERE id = ? AND status = 'running'
                 """,
                 [
-                    SQLValue(images.count), SQLValue(blockedCount), .text(imageIDs), .real(engineSeconds),
-                    SQLValue(date), .text(id),
+                    SQLValue(images.count), SQLValue(blockedCount), .text(imageIDs), .text(engine),
+                    .real(engineSeconds), SQLValue(date), .text(id),
                 ])
             guard transaction.changes == 1 else { return false }
             for image in images {
                 try transaction.execute(
                     """
-                    INSERT INTO images (id, job_id, content_type, byte_count, width, height, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO images
+                    (id, job_id, content_type, byte_count, width, height, created_at, expires_at, source_url)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         .text(image.id), .text(image.jobID), .text(image.contentType), SQLValue(image.byteCount),
                         SQLValue(image.width), SQLValue(image.height), SQLValue(image.createdAt),
-                        SQLValue(image.expiresAt),
+                        SQLValue(image.expiresAt), image.sourceURL.map(SQLValue.text) ?? .null,
                     ])
             }
             try Self.finished(id: id, webhook: webhook, in: transaction)
@@ -172,15 +178,22 @@ extension SQLiteStore {
         }
     }
 
+    public func failQueuedJob(id: String, failure: JobFailure, at date: Date) throws -> Bool {
+        try database.transaction { transaction in
+            try Self.finish(
+                id: id, status: .failed, failure: failure, webhook: nil, at: date, in: transaction, onlyIfQueued: true)
+        }
+    }
+
     @discardableResult
     private static func finish(
         id: String, status: JobStatus, failure: JobFailure, webhook: WebhookDelivery?, at date: Date,
-        in transaction: SQLiteDatabase.TransactionContext
+        in transaction: SQLiteDatabase.TransactionContext, onlyIfQueued: Bool = false
     ) throws -> Bool {
         try transaction.execute(
             """
             UPDATE jobs SET status = ?, status_code = ?, status_message = ?, error_field = ?, error_reason = ?,
-            retry_after_seconds = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running')
+            retry_after_seconds = ?, finished_at = ? WHERE id = ? AND status IN ('queued'\(onlyIfQueued ? "" : ", 'running'"))
             """,
             [
                 .text(status.rawValue), SQLValue(failure.code), .text(failure.message), SQLValue(failure.field),

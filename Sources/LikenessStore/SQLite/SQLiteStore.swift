@@ -91,13 +91,16 @@ public final class SQLiteStore: APIKeyRepository, JobRepository, WebhookReposito
 
     public func image(id: String) throws -> StoredImage? {
         try database.query(
-            "SELECT id, job_id, content_type, byte_count, width, height, created_at, expires_at FROM images WHERE id = ?",
+            """
+            SELECT id, job_id, content_type, byte_count, width, height, created_at, expires_at, source_url
+            FROM images WHERE id = ?
+            """,
             [.text(id)]
         ).first.map { row in
             StoredImage(
                 id: row.text(0) ?? "", jobID: row.text(1) ?? "", contentType: row.text(2) ?? "",
                 byteCount: Int(row.integer(3) ?? 0), width: Int(row.integer(4) ?? 0), height: Int(row.integer(5) ?? 0),
-                createdAt: row.date(6) ?? .distantPast, expiresAt: row.date(7) ?? .distantPast)
+                createdAt: row.date(6) ?? .distantPast, expiresAt: row.date(7) ?? .distantPast, sourceURL: row.text(8))
         }
     }
 

@@ -82,6 +82,10 @@ enum Schema {
         ALTER TABLE api_keys ADD COLUMN webhook_secret TEXT;
         UPDATE api_keys SET webhook_secret = 'whsec_' || lower(hex(randomblob(32)))
         """,
+        // v3: images an upstream engine left at the provider (passthrough), served as their URL.
+        """
+        ALTER TABLE images ADD COLUMN source_url TEXT
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Likeness as a client of the MiniMax-native API (`POST /v1/image_generation`).
+public enum MiniMaxUpstream {
+    public static let path = "/v1/image_generation"
+
+    /// The native request for a canonical one. Results are asked for as URLs; Likeness's own
+    /// AIGC marker is applied after download, so MiniMax's mainland-only `aigc_watermark` is not
+    /// sent. `referenceDataURL` is the already checked reference photo.
+    public static func requestBody(_ request: GenerationRequest, referenceDataURL: String?) -> Data {
+        var body: [String: JSONValue] = [
+            "model": .string(request.model.rawValue),
+            "prompt": .string(request.prompt),
+            "n": .integer(Int64(request.count)),
+            "response_format": .string("url"),
+            "prompt_optimizer": .bool(request.promptOptimizer),
+        ]
+        if let ratio = request.aspectRatio {
+            body["aspect_ratio"] = .string(ratio.rawValue)
+        } else {
+            body["width"] = .integer(Int64(request.size.width))
+            body["height"] = .integer(Int64(request.size.height))
+        }
+        if let seed = request.seed { body["seed"] = .integer(seed) }
+        if let style = request.style {
+            body["style"] = .object(["style_type": .string(style.type.rawValue), "style_weight": .number(style.weight)])
+        }
+        if let referenceDataURL {
+            body["subject_reference"] = .array([
+                .object(["type": .string("character"), "image_file": .string(referenceDataURL)])
+            ])
+        }
+        return UpstreamWire.encode(body)
+    }
+
+    /// What a MiniMax answer says, read the way its clients read it: `base_resp` first, whatever
+    /// the HTTP status; counts as integers or strings.
+    public struct Answer: Sendable, Hashable {
+        public var statusCode: Int
+        public var statusMessage: String
+        public var imageURLs: [String]
+        public var imageBase64: [String]
+        /// Images withheld by MiniMax's content safety.
+        public var failedCount: Int
+    }
+
+    public static func readAnswer(_ body: Data) throws(UpstreamWire.MalformedAnswer) -> Answer {
+        let object = try UpstreamWire.parse(body)
+        guard let base = object["base_resp"]?.objectValue, let code = base["status_code"]?.lenientInteger else {
+            throw UpstreamWire.MalformedAnswer("the answer has no base_resp.status_code")
+        }
+        let data = object["data"]?.objectValue ?? [:]
+        let metadata = object["metadata"]?.objectValue ?? [:]
+        return Answer(
+            statusCode: code,
+            statusMessage: base["status_msg"]?.stringValue ?? "",
+            imageURLs: data["image_urls"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            imageBase64: data["image_base64"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            failedCount: metadata["failed_count"]?.lenientInteger ?? 0)
+    }
+}

@@ -1,0 +1,168 @@
+import Synchronization
+
+/// Paces the requests sent on one upstream account: at most `maximumConcurrent` at once, and
+/// starts spaced by a token bucket of `requestsPerMinute` with room for `burst` at once.
+///
+/// The bucket is kept as its equivalent schedule (the generic cell rate algorithm): each request
+/// is given its start time when it asks, so waiters start in the order they asked and nothing
+/// polls. With `burst` 1 (the default) no 60-second window ever holds more than
+/// `requestsPerMinute` starts, which is what a provider's per-minute limit counts.
+public final class UpstreamPacer: Sendable {
+    public struct Limits: Sendable, Hashable {
+        /// Nil: no rate limit.
+        public var requestsPerMinute: Int?
+        public var burst: Int
+        public var maximumConcurrent: Int
+
+        public init(requestsPerMinute: Int? = nil, burst: Int = 1, maximumConcurrent: Int = .max) {
+            self.requestsPerMinute = requestsPerMinute.map { max(1, $0) }
+            self.burst = max(1, burst)
+            self.maximumConcurrent = max(1, maximumConcurrent)
+        }
+    }
+
+    public let limits: Limits
+    /// Time between starts at the sustained rate; nil without a rate limit.
+    public let interval: Duration?
+    private let tolerance: Duration
+    private let state: Mutex<State>
+
+    private struct State {
+        var theoreticalArrival: ContinuousClock.Instant
+        var pausedUntil: ContinuousClock.Instant
+        var inFlight = 0
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        var nextWaiterID: UInt64 = 0
+    }
+
+    public init(limits: Limits) {
+        self.limits = limits
+        interval = limits.requestsPerMinute.map { .nanoseconds(60_000_000_000 / Int64($0)) }
+        tolerance = (interval ?? .zero) * (limits.burst - 1)
+        let now = ContinuousClock.now
+        state = Mutex(State(theoreticalArrival: now, pausedUntil: now))
+    }
+
+    /// Waits for a concurrency slot, then for this request's turn under the rate. The permit
+    /// holds the slot until it is released (or given back, unused).
+    public func acquire() async throws -> CapacityReservation {
+        try await takeSlot()
+        let (start, scheduled) = state.withLock { schedule(&$0) }
+        do {
+            if start > .now { try await Task.sleep(until: start, clock: .continuous) }
+        } catch {
+            unschedule(scheduled)
+            releaseSlot()
+            throw error
+        }
+        return CapacityReservation(pacer: self, scheduled: scheduled)
+    }
+
+    /// Holds every start back for `duration`: the provider said to slow down (`Retry-After`).
+    public func pause(for duration: Duration) {
+        let until = ContinuousClock.now + duration
+        state.withLock { $0.pausedUntil = max($0.pausedUntil, until) }
+    }
+
+    /// Requests waiting for a slot now.
+    public var waitingCount: Int { state.withLock { $0.waiters.count } }
+
+    private func schedule(_ state: inout State) -> (start: ContinuousClock.Instant, scheduled: ContinuousClock.Instant?) {
+        let now = ContinuousClock.now
+        guard let interval else { return (now, nil) }
+        let start = max(now, state.pausedUntil, state.theoreticalArrival - tolerance)
+        let scheduled = max(state.theoreticalArrival, start) + interval
+        state.theoreticalArrival = scheduled
+        return (start, scheduled)
+    }
+
+    /// Returns an unused start to the bucket, when no later one was scheduled after it.
+    func unschedule(_ scheduled: ContinuousClock.Instant?) {
+        guard let scheduled, let interval else { return }
+        state.withLock { state in
+            if state.theoreticalArrival == scheduled { state.theoreticalArrival = scheduled - interval }
+        }
+    }
+
+    private func takeSlot() async throws {
+        let id = state.withLock { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                enum Decision { case granted, waiting, cancelled }
+                let decision = state.withLock { state -> Decision in
+                    // Checked under the lock: a cancellation either came first (seen here) or
+                    // finds this waiter in the list.
+                    if Task.isCancelled { return .cancelled }
+                    if state.inFlight < limits.maximumConcurrent && state.waiters.isEmpty {
+                        state.inFlight += 1
+                        return .granted
+                    }
+                    state.waiters.append((id, continuation))
+                    return .waiting
+                }
+                switch decision {
+                case .granted: continuation.resume()
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .waiting: break
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0).continuation }
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Frees a slot, handing it straight to the first waiter if there is one.
+    func releaseSlot() {
+        let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            guard !state.waiters.isEmpty else {
+                state.inFlight -= 1
+                return nil
+            }
+            return state.waiters.removeFirst().continuation
+        }
+        next?.resume()
+    }
+}
+
+/// A concurrency slot and a start under an upstream's rate limit, taken before a request is
+/// sent. Released once the request has ended; given back unused when its job was taken by
+/// another worker. Dropping it releases it.
+public final class CapacityReservation: Sendable {
+    let pacer: UpstreamPacer
+    private let scheduled: ContinuousClock.Instant?
+    private let open = Mutex(true)
+
+    init(pacer: UpstreamPacer, scheduled: ContinuousClock.Instant?) {
+        self.pacer = pacer
+        self.scheduled = scheduled
+    }
+
+    /// The request it was taken for has ended: the slot is free again.
+    public func release() {
+        guard close() else { return }
+        pacer.releaseSlot()
+    }
+
+    /// Not used after all: the slot, and the start if nothing was scheduled after it, return.
+    public func giveBack() {
+        guard close() else { return }
+        pacer.unschedule(scheduled)
+        pacer.releaseSlot()
+    }
+
+    deinit { release() }
+
+    /// True for the one caller that closes it.
+    private func close() -> Bool {
+        open.withLock { isOpen in
+            defer { isOpen = false }
+            return isOpen
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import LikenessAPI
+
+/// Why one attempt at an upstream provider failed, and so what the router does next.
+///
+/// `error` is what the caller sees if this failure is the last word; it never blames the
+/// caller's key for the operator's account (those carry `APIError.Reason.upstream`).
+public struct UpstreamFailure: Error, Sendable, CustomStringConvertible {
+    public enum Disposition: Sendable, Hashable {
+        /// Transient (rate limit, 5xx, timeout, broken connection): the same engine again, after a backoff.
+        case retry
+        /// This engine cannot serve it (its account is refused or empty, or it lacks the feature):
+        /// the next engine of the route, with no retry here.
+        case nextEngine
+        /// The caller's own fault (invalid parameters, sensitive content): no retry anywhere.
+        case fail
+    }
+
+    public var disposition: Disposition
+    public var error: APIError
+    /// The provider's `Retry-After`, when it sent one.
+    public var retryAfter: Duration?
+
+    public init(_ disposition: Disposition, _ error: APIError, retryAfter: Duration? = nil) {
+        self.disposition = disposition
+        self.error = error
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "\(disposition): \(error)" }
+
+    /// A transient failure of the provider or the path to it.
+    static func transient(_ engine: String, _ detail: String, retryAfter: Duration? = nil) -> UpstreamFailure {
+        UpstreamFailure(
+            .retry, APIError(.systemError, "the upstream provider \(engine) failed: \(detail)", reason: .upstream),
+            retryAfter: retryAfter)
+    }
+
+    /// The provider is rate limiting the operator's account.
+    static func busy(_ engine: String, _ detail: String, retryAfter: Duration?) -> UpstreamFailure {
+        UpstreamFailure(
+            .retry,
+            APIError(
+                .rateLimited, "the upstream provider \(engine) is busy (\(detail)); retry later", reason: .upstream,
+                retryAfterSeconds: retryAfter.map { max(1, Int($0.components.seconds)) } ?? 10),
+            retryAfter: retryAfter)
+    }
+
+    /// The provider refused the operator's account: the operator must act, not the caller.
+    static func refusedAccount(_ engine: String, _ detail: String) -> UpstreamFailure {
+        UpstreamFailure(
+            .nextEngine,
+            APIError(
+                .systemError, "the upstream provider \(engine) refused this server's account (\(detail))",
+                reason: .upstream))
+    }
+
+    /// The caller's request, refused by the provider: passed through as the provider said it.
+    static func callerFault(_ code: StatusCode, _ detail: String) -> UpstreamFailure {
+        UpstreamFailure(.fail, APIError(code, detail))
+    }
+}
+
+extension UpstreamFailure {
+    /// MiniMax's `base_resp.status_code` by whose fault it is (the README's upstream table).
+    static func miniMax(_ engine: String, code: Int, message: String, retryAfter: Duration?) -> UpstreamFailure {
+        let detail = "\(code) \(message)"
+        switch code {
+        case 1002, 1039, 1041, 2045:
+            return .busy(engine, detail, retryAfter: retryAfter)
+        case 1000, 1001, 1024, 1033:
+            return .transient(engine, detail, retryAfter: retryAfter)
+        case 1004, 2049, 1008, 2056:
+            return .refusedAccount(engine, detail)
+        case 2013:
+            return .callerFault(.invalidParameters, "invalid params (upstream): \(message)")
+        case 1026:
+            return .callerFault(.sensitivePrompt, message.isEmpty ? StatusCode.sensitivePrompt.defaultMessage : message)
+        case 1027:
+            return .callerFault(.sensitiveOutput, message.isEmpty ? StatusCode.sensitiveOutput.defaultMessage : message)
+        default:
+            // Undocumented: not worth hammering this engine, but another may serve.
+            return UpstreamFailure(
+                .nextEngine,
+                APIError(.systemError, "the upstream provider \(engine) answered \(detail)", reason: .upstream))
+        }
+    }
+
+    /// An HTTP status that is not a success, for providers that use HTTP statuses (fal, OpenAI).
+    static func http(_ engine: String, status: Int, message: String?, retryAfter: Duration?) -> UpstreamFailure {
+        let detail = "HTTP \(status)" + (message.map { ": \($0)" } ?? "")
+        switch status {
+        case 429: return .busy(engine, detail, retryAfter: retryAfter)
+        case 408, 500...599: return .transient(engine, detail, retryAfter: retryAfter)
+        case 400, 422: return .callerFault(.invalidParameters, "invalid params (upstream): \(message ?? detail)")
+        default: return .refusedAccount(engine, detail)
+        }
+    }
+}

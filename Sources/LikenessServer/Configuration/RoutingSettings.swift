@@ -1,0 +1,128 @@
+import Configuration
+import Foundation
+import LikenessAPI
+import LikenessEngines
+
+/// Which engines serve each model: `likeness.engines`, `likeness.engine.<name>.*` and
+/// `likeness.routes.<model>`. Nil in `LikenessConfiguration` when nothing is configured: the
+/// preview engine serves then. README, "Upstream engines", documents every key.
+///
+/// With no `likeness.engines` but `MINIMAX_API_KEY` set, one engine named `minimax` serves
+/// both models (`MINIMAX_REGION` `global` (default) or `cn`, or `MINIMAX_BASE_URL`).
+public struct RoutingSettings: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case minimax, fal, openai, preview
+    }
+
+    public struct Engine: Sendable {
+        public var name: String
+        public var kind: Kind
+        public var baseURL: String
+        public var apiKey: String?
+        public var requestTimeout: Duration
+        public var limits: UpstreamPacer.Limits
+        public var retry: RetryPolicy
+        public var results: ResultDelivery
+        /// What the operator pays the provider per image, in US dollars (reported in logs).
+        public var priceUSD: Double?
+        /// OpenAI-compatible only: the upstream's model name, and how the reference travels.
+        public var upstreamModel: String
+        public var referenceTransport: OpenAIUpstream.ReferenceTransport
+        /// fal only: time between status polls.
+        public var pollInterval: Duration
+    }
+
+    public var engines: [Engine]
+    /// Engine names by model, in the order they are tried.
+    public var routes: [ImageModel: [String]]
+
+    /// Nil when no engine is configured.
+    public static func read(_ root: ConfigReader) throws -> RoutingSettings? {
+        let settings = root.scoped(to: "likeness")
+        let names = settings.stringArray(forKey: "engines") ?? []
+        var engines: [Engine]
+        if names.isEmpty {
+            guard let miniMax = try shortcutMiniMax(root) else { return nil }
+            engines = [miniMax]
+        } else {
+            engines = try names.map { name in try engine(name, settings.scoped(to: ConfigKey(["engine", name]))) }
+        }
+        var routes: [ImageModel: [String]] = [:]
+        for model in ImageModel.allCases {
+            let route = settings.stringArray(forKey: ConfigKey(["routes", model.rawValue])) ?? engines.map(\.name)
+            for name in route where !engines.contains(where: { $0.name == name }) {
+                throw ConfigurationError("likeness.routes.\(model.rawValue) names \(name), which is not in likeness.engines")
+            }
+            routes[model] = route
+        }
+        engines = engines.filter { engine in routes.values.contains { $0.contains(engine.name) } }
+        return RoutingSettings(engines: engines, routes: routes)
+    }
+
+    private static func engine(_ name: String, _ keys: ConfigReader) throws -> Engine {
+        guard let kindName = keys.string(forKey: "kind"), let kind = Kind(rawValue: kindName) else {
+            throw ConfigurationError(
+                "likeness.engine.\(name).kind must be one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let defaultBase: String? =
+            switch kind {
+            case .minimax:
+                keys.string(forKey: "region") == "cn" ? MiniMaxEngine.mainlandBaseURL : MiniMaxEngine.globalBaseURL
+            case .fal: FalEngine.queueBaseURL
+            case .openai, .preview: nil
+            }
+        guard let baseURL = keys.string(forKey: "baseUrl") ?? defaultBase ?? (kind == .preview ? "" : nil) else {
+            throw ConfigurationError("likeness.engine.\(name).baseUrl is required for a \(kind.rawValue) engine")
+        }
+        var apiKey = keys.string(forKey: "apiKey", isSecret: true)
+        if apiKey == nil, let file = keys.string(forKey: "apiKeyFile") {
+            do {
+                apiKey = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw ConfigurationError("likeness.engine.\(name).apiKeyFile cannot be read: \(error)")
+            }
+        }
+        if apiKey == nil && (kind == .minimax || kind == .fal) {
+            throw ConfigurationError("likeness.engine.\(name) needs apiKey or apiKeyFile")
+        }
+        let results = keys.string(forKey: "results").map { ResultDelivery(rawValue: $0) } ?? .rehost
+        guard let results else { throw ConfigurationError("likeness.engine.\(name).results must be rehost or passthrough") }
+        let transportName = keys.string(forKey: "reference") ?? OpenAIUpstream.ReferenceTransport.edits.rawValue
+        guard let transport = OpenAIUpstream.ReferenceTransport(rawValue: transportName) else {
+            throw ConfigurationError("likeness.engine.\(name).reference must be edits or subject-reference")
+        }
+        // MiniMax allows 10 image requests a minute per account; other providers publish no limit.
+        let defaultRate: Int? = kind == .minimax ? 10 : nil
+        let rate = keys.int(forKey: "requestsPerMinute") ?? defaultRate
+        return Engine(
+            name: name, kind: kind, baseURL: baseURL, apiKey: apiKey,
+            requestTimeout: .seconds(keys.int(forKey: "timeoutSeconds", default: 120)),
+            limits: UpstreamPacer.Limits(
+                requestsPerMinute: rate.flatMap { $0 > 0 ? $0 : nil }, burst: keys.int(forKey: "burst", default: 1),
+                maximumConcurrent: keys.int(forKey: "maxConcurrent", default: kind == .minimax ? 5 : 64)),
+            retry: RetryPolicy(
+                maximumAttempts: keys.int(forKey: "retry.maxAttempts", default: 4),
+                initialBackoff: .milliseconds(keys.int(forKey: "retry.initialBackoffMs", default: 500)),
+                maximumBackoff: .seconds(keys.int(forKey: "retry.maxBackoffSeconds", default: 30)),
+                maximumElapsed: .seconds(keys.int(forKey: "retry.maxSeconds", default: 120))),
+            results: results, priceUSD: keys.double(forKey: "priceUsd"),
+            upstreamModel: keys.string(forKey: "model", default: ""), referenceTransport: transport,
+            pollInterval: .milliseconds(keys.int(forKey: "pollIntervalMs", default: 500)))
+    }
+
+    /// `MINIMAX_API_KEY` alone: MiniMax serves both models.
+    private static func shortcutMiniMax(_ root: ConfigReader) throws -> Engine? {
+        let miniMax = root.scoped(to: "minimax")
+        guard let key = miniMax.string(forKey: "apiKey", isSecret: true), !key.isEmpty else { return nil }
+        let keys = ConfigReader(
+            provider: InMemoryProvider(
+                name: "minimax shortcut",
+                values: [
+                    "kind": "minimax", "apiKey": .init(.string(key), isSecret: true),
+                    "region": .init(.string(miniMax.string(forKey: "region", default: "global")), isSecret: false),
+                ]))
+        var engine = try engine("minimax", keys)
+        if let base = miniMax.string(forKey: "baseUrl") { engine.baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base }
+        return engine
+    }
+}

@@ -1,0 +1,56 @@
+import AsyncHTTPClient
+import Foundation
+import LikenessEngines
+import Logging
+import ServiceLifecycle
+
+extension RoutingSettings {
+    /// The router for these settings. Engines on the same upstream account (kind, base URL and
+    /// key) share one pacer, so two routes through one account together stay under its limit.
+    func makeRouter(client: HTTPClient, logger: Logger) -> EngineRouter {
+        var pacers: [String: UpstreamPacer] = [:]
+        var steps: [String: RouteStep] = [:]
+        for settings in engines {
+            let account = [settings.kind.rawValue, settings.baseURL, settings.apiKey ?? ""].joined(separator: "\n")
+            let pacer = pacers[account] ?? UpstreamPacer(limits: settings.limits)
+            pacers[account] = pacer
+            let endpoint = UpstreamEndpoint(
+                name: settings.name, baseURL: settings.baseURL, apiKey: settings.apiKey,
+                requestTimeout: settings.requestTimeout, results: settings.results)
+            let engine: any ImageEngine =
+                switch settings.kind {
+                case .minimax: MiniMaxEngine(endpoint: endpoint, client: client)
+                case .fal:
+                    FalEngine(
+                        endpoint: endpoint, client: client, pollInterval: settings.pollInterval,
+                        deadline: settings.requestTimeout)
+                case .openai:
+                    OpenAICompatibleEngine(
+                        endpoint: endpoint, client: client, upstreamModel: settings.upstreamModel,
+                        referenceTransport: settings.referenceTransport)
+                case .preview: PreviewEngine()
+                }
+            steps[settings.name] = RouteStep(engine: engine, pacer: pacer, retry: settings.retry)
+        }
+        return EngineRouter(routes: routes.mapValues { $0.compactMap { steps[$0] } }, logger: logger)
+    }
+
+    /// The HTTP client every upstream engine shares: enough connections per host for a busy
+    /// route, and redirects followed for result downloads from a CDN.
+    static func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        configuration.redirectConfiguration = .follow(max: 3, allowCycles: false)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+}
+
+/// Shuts the upstream HTTP client down when the server stops.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}
