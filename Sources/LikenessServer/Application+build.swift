@@ -55,7 +55,8 @@ public func buildApplication(
         services.append(HTTPClientService(client: client))
         engine = routing.makeRouter(client: client, logger: logger)
         for (model, route) in routing.routes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            logger.info("route", metadata: ["model": "\(model.rawValue)", "engines": "\(route.joined(separator: ","))"])
+            logger.info(
+                "route", metadata: ["model": "\(model.rawValue)", "engines": "\(route.joined(separator: ","))"])
         }
     } else {
         engine = PreviewEngine()

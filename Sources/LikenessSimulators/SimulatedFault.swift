@@ -34,7 +34,10 @@ public enum SimulatedFault: Sendable, Hashable {
         let fields = FieldReader(object)
         switch try fields.string("kind") {
         case "latency": self = .latency(milliseconds: Int(try fields.integer("milliseconds") ?? 1000))
-        case "http": self = .httpStatus(Int(try fields.integer("status") ?? 500), retryAfterSeconds: (try fields.integer("retry_after")).map { Int($0) })
+        case "http":
+            self = .httpStatus(
+                Int(try fields.integer("status") ?? 500),
+                retryAfterSeconds: (try fields.integer("retry_after")).map { Int($0) })
         case "code": self = .code(Int(try fields.integer("code") ?? 1002))
         case "malformed-json": self = .malformedJSON
         case "truncated-body": self = .truncatedBody
@@ -44,7 +47,8 @@ public enum SimulatedFault: Sendable, Hashable {
         default:
             throw APIError.invalid(
                 "kind",
-                "must be latency, http, code, malformed-json, truncated-body, connection-reset, expired-urls or failing-polls")
+                "must be latency, http, code, malformed-json, truncated-body, connection-reset, expired-urls or failing-polls"
+            )
         }
     }
 }

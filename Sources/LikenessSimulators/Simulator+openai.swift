@@ -21,7 +21,8 @@ extension SimulatorContext {
         router.post("/v1/images/edits") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 32 << 20)
             return try await answer(request, body: body) { () throws(APIError) in
-                guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(contentType:)) else {
+                guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(contentType:))
+                else {
                     throw APIError.invalid("image", "must be sent as multipart/form-data")
                 }
                 var parser = MultipartParser(boundary: boundary)
@@ -33,7 +34,8 @@ extension SimulatorContext {
                 func field(_ name: String) -> String? {
                     parts.first { $0.name == name }.map { String(decoding: $0.body, as: UTF8.self) }
                 }
-                return try Self.openAIFields(n: field("n").flatMap { Int($0) }, size: field("size"), format: field("response_format"))
+                return try Self.openAIFields(
+                    n: field("n").flatMap { Int($0) }, size: field("size"), format: field("response_format"))
             }
         }
     }

@@ -74,7 +74,9 @@ struct SimulatorContext: Sendable {
             do {
                 let object = try JSONValue.parseObject(Data(buffer: body))
                 for entry in try FieldReader(object).array("faults") ?? [] {
-                    guard case .object(let fields) = entry else { throw APIError.invalid("faults", "must hold objects") }
+                    guard case .object(let fields) = entry else {
+                        throw APIError.invalid("faults", "must hold objects")
+                    }
                     let fault = try SimulatedFault(json: fields)
                     state.inject(fault, count: Int(try FieldReader(fields).integer("count") ?? 1))
                 }
@@ -157,7 +159,13 @@ struct SimulatorContext: Sendable {
                     body: .init(byteBuffer: ByteBuffer(string: "<html><body>502 Bad Gateway</body></html>"))), false
             )
         case .truncatedBody:
-            return (Self.cutOff(after: 40, of: Data(#"{"data":{"image_urls":["http://127.0.0.1/simulator/files/x"]},"base_resp":{"status_code":0}}"#.utf8)), false)
+            return (
+                Self.cutOff(
+                    after: 40,
+                    of: Data(
+                        #"{"data":{"image_urls":["http://127.0.0.1/simulator/files/x"]},"base_resp":{"status_code":0}}"#
+                            .utf8)), false
+            )
         case .connectionReset:
             return (Self.cutOff(after: 0, of: Data("{}".utf8)), false)
         case .expiredResultURLs:

@@ -33,8 +33,9 @@ struct Harness {
         self.key = try #require(issued).secret
     }
 
+    /// `engine` nil: the engines of `configuration.routing` serve.
     func test<Value: Sendable>(
-        engine: any ImageEngine = PreviewEngine(), fetcher: (any ReferenceFetching)? = nil,
+        engine: (any ImageEngine)? = PreviewEngine(), fetcher: (any ReferenceFetching)? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
         let application = try buildApplication(

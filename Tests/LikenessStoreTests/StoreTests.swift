@@ -110,10 +110,12 @@ struct JobTests {
         _ = try store.claimNextJob(engine: "preview", at: Date())
         #expect(
             try store.completeJob(
-                id: "j", images: [image(jobID: "j")], blockedCount: 0, engine: "preview", engineSeconds: 1, webhook: nil, at: Date()))
+                id: "j", images: [image(jobID: "j")], blockedCount: 0, engine: "preview", engineSeconds: 1,
+                webhook: nil, at: Date()))
         #expect(
             try !store.completeJob(
-                id: "j", images: [image(jobID: "j")], blockedCount: 0, engine: "preview", engineSeconds: 1, webhook: nil, at: Date()))
+                id: "j", images: [image(jobID: "j")], blockedCount: 0, engine: "preview", engineSeconds: 1,
+                webhook: nil, at: Date()))
         #expect(try store.imageIDs().count == 1)
         #expect(
             try !store.finishJob(
@@ -218,7 +220,8 @@ struct JobTests {
         let old = image(jobID: "j", expiresIn: -1)
         let fresh = image(jobID: "j")
         try store.completeJob(
-            id: "j", images: [old, fresh], blockedCount: 0, engine: "preview", engineSeconds: 0, webhook: nil, at: Date())
+            id: "j", images: [old, fresh], blockedCount: 0, engine: "preview", engineSeconds: 0, webhook: nil,
+            at: Date())
         #expect(try store.deleteExpiredImages(at: Date()) == [old.id])
         #expect(try store.imageIDs() == [fresh.id])
     }

@@ -50,7 +50,8 @@ public struct EngineRouter: ImageEngine {
         let model = job.request.model
         guard let steps = routes[model], !steps.isEmpty else {
             job.reservation?.giveBack()
-            throw APIError(.invalidParameters, "no engine serves \(model.rawValue) on this server", reason: .unknownModel)
+            throw APIError(
+                .invalidParameters, "no engine serves \(model.rawValue) on this server", reason: .unknownModel)
         }
         var reservation = job.reservation
         defer { reservation?.giveBack() }

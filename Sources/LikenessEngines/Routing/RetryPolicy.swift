@@ -9,7 +9,8 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maximumElapsed: Duration
 
     public init(
-        maximumAttempts: Int = 4, initialBackoff: Duration = .milliseconds(500), maximumBackoff: Duration = .seconds(30),
+        maximumAttempts: Int = 4, initialBackoff: Duration = .milliseconds(500),
+        maximumBackoff: Duration = .seconds(30),
         maximumElapsed: Duration = .seconds(120)
     ) {
         self.maximumAttempts = max(1, maximumAttempts)

@@ -67,9 +67,10 @@ public final class UpstreamPacer: Sendable {
     /// Requests waiting for a slot now.
     public var waitingCount: Int { state.withLock { $0.waiters.count } }
 
-    private func schedule(_ state: inout State) -> (start: ContinuousClock.Instant, scheduled: ContinuousClock.Instant?) {
+    private func schedule(_ state: inout State) -> (start: ContinuousClock.Instant, scheduled: ContinuousClock.Instant?)
+    {
         let now = ContinuousClock.now
-        guard let interval else { return (now, nil) }
+        guard let interval else { return (max(now, state.pausedUntil), nil) }
         let start = max(now, state.pausedUntil, state.theoreticalArrival - tolerance)
         let scheduled = max(state.theoreticalArrival, start) + interval
         state.theoreticalArrival = scheduled

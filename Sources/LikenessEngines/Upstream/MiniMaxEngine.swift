@@ -53,10 +53,13 @@ public struct MiniMaxEngine: ImageEngine {
             throw UpstreamFailure.http(name, status: response.status, message: nil, retryAfter: response.retryAfter)
         }
         if answer.imageURLs.isEmpty {
-            guard answer.failedCount > 0 else { throw UpstreamFailure.transient(name, "an answer with no images\(traced)") }
+            guard answer.failedCount > 0 else {
+                throw UpstreamFailure.transient(name, "an answer with no images\(traced)")
+            }
             throw UpstreamFailure.callerFault(.sensitiveOutput, "every image was withheld by content safety")
         }
-        let images = try await http.images(at: Array(answer.imageURLs.prefix(job.request.count)), for: job, delivery: endpoint.results)
+        let images = try await http.images(
+            at: Array(answer.imageURLs.prefix(job.request.count)), for: job, delivery: endpoint.results)
         return EngineOutput(images: images, blockedCount: answer.failedCount)
     }
 }

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import LikenessAPI
-import NIOHTTP1
 import LikenessImaging
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 
 /// One upstream's HTTP side: requests with a deadline and a body limit, every transport failure
 /// turned into a retryable `UpstreamFailure`, and result downloads checked to be images.

@@ -51,7 +51,8 @@ public struct RoutingSettings: Sendable {
         for model in ImageModel.allCases {
             let route = settings.stringArray(forKey: ConfigKey(["routes", model.rawValue])) ?? engines.map(\.name)
             for name in route where !engines.contains(where: { $0.name == name }) {
-                throw ConfigurationError("likeness.routes.\(model.rawValue) names \(name), which is not in likeness.engines")
+                throw ConfigurationError(
+                    "likeness.routes.\(model.rawValue) names \(name), which is not in likeness.engines")
             }
             routes[model] = route
         }
@@ -77,7 +78,8 @@ public struct RoutingSettings: Sendable {
         var apiKey = keys.string(forKey: "apiKey", isSecret: true)
         if apiKey == nil, let file = keys.string(forKey: "apiKeyFile") {
             do {
-                apiKey = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                apiKey = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines)
             } catch {
                 throw ConfigurationError("likeness.engine.\(name).apiKeyFile cannot be read: \(error)")
             }
@@ -86,7 +88,9 @@ public struct RoutingSettings: Sendable {
             throw ConfigurationError("likeness.engine.\(name) needs apiKey or apiKeyFile")
         }
         let results = keys.string(forKey: "results").map { ResultDelivery(rawValue: $0) } ?? .rehost
-        guard let results else { throw ConfigurationError("likeness.engine.\(name).results must be rehost or passthrough") }
+        guard let results else {
+            throw ConfigurationError("likeness.engine.\(name).results must be rehost or passthrough")
+        }
         let transportName = keys.string(forKey: "reference") ?? OpenAIUpstream.ReferenceTransport.edits.rawValue
         guard let transport = OpenAIUpstream.ReferenceTransport(rawValue: transportName) else {
             throw ConfigurationError("likeness.engine.\(name).reference must be edits or subject-reference")
@@ -122,7 +126,9 @@ public struct RoutingSettings: Sendable {
                     "region": .init(.string(miniMax.string(forKey: "region", default: "global")), isSecret: false),
                 ]))
         var engine = try engine("minimax", keys)
-        if let base = miniMax.string(forKey: "baseUrl") { engine.baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base }
+        if let base = miniMax.string(forKey: "baseUrl") {
+            engine.baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        }
         return engine
     }
 }

@@ -43,7 +43,9 @@ struct FalController {
     static func rendered(_ error: APIError) -> GenerationEndpoint.Rendered {
         let failure = FalError(error)
         var headers: HTTPFields = [:]
-        if failure.status == 429 || failure.status == 503 { headers[.retryAfter] = String(error.retryAfterSeconds ?? 1) }
+        if failure.status == 429 || failure.status == 503 {
+            headers[.retryAfter] = String(error.retryAfterSeconds ?? 1)
+        }
         return .init(status: HTTPResponse.Status(code: failure.status), body: failure.body, headers: headers)
     }
 }
