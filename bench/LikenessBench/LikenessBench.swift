@@ -2,13 +2,28 @@ import AsyncHTTPClient
 import Foundation
 import LikenessImaging
 
-/// `likeness-bench`: the numbers in docs/BENCHMARKS.md. Run through `bench/run.sh`.
+/// `likeness-bench`: the numbers in docs/BENCHMARKS.md. Run through `bench/run.sh` and
+/// `bench/gateways.sh`.
 ///
 ///     LikenessBench <path to likeness binary> [--scale N] [--port P]
+///     LikenessBench gateways --requests N NAME=BASE_URL,KEY,MODEL,PID ...
 @main
 struct LikenessBench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "gateways" {
+            let requests = arguments.firstIndex(of: "--requests").flatMap { Int(arguments[$0 + 1]) } ?? 200
+            let paths = try arguments.dropFirst().filter { $0.contains("=") }.map { argument in
+                let (name, rest) = (argument.prefix { $0 != "=" }, argument.drop { $0 != "=" }.dropFirst())
+                let parts = rest.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 4, let pid = Int32(parts[3]) else {
+                    throw BenchError("a path is NAME=BASE_URL,KEY,MODEL,PID; got \(argument)")
+                }
+                return GatewayPath(name: String(name), baseURL: parts[0], key: parts[1], model: parts[2], pid: pid)
+            }
+            print(try await benchGateways(paths, requests: requests))
+            return
+        }
         guard let binary = arguments.first else {
             throw BenchError("usage: LikenessBench <likeness binary> [--scale N] [--port P]")
         }

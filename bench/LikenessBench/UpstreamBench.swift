@@ -1,0 +1,102 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+
+/// One way to reach the upstream simulator: straight, or through a gateway process.
+struct GatewayPath {
+    var name: String
+    /// The `/v1` base of an OpenAI-compatible images API.
+    var baseURL: String
+    var key: String
+    var model: String
+    /// The process whose CPU time is charged to this path (the gateway; the simulator for the direct path).
+    var pid: Int32
+}
+
+/// CPU seconds (user + system) a process has used so far (Linux /proc; clock ticks of 1/100 s).
+func cpuSeconds(pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let afterName = stat.range(of: ") ")?.upperBound
+    else { return .nan }
+    let fields = stat[afterName...].split(separator: " ")
+    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 once pid and comm are dropped.
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+    return (user + system) / 100
+}
+
+struct PathResult {
+    var latency: Samples
+    var seconds: Double
+    var cpuSeconds: Double
+    var requests: Int
+}
+
+/// Sends `total` OpenAI image requests through `path`, `concurrency` at a time.
+func drive(_ path: GatewayPath, concurrency: Int, total: Int) async throws -> PathResult {
+    let body = try requestBody([
+        "model": path.model, "prompt": "benchmark", "n": 1, "size": "512x512", "response_format": "url",
+    ])
+    let cpuBefore = cpuSeconds(pid: path.pid)
+    let started = ContinuousClock.now
+    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for worker in 0..<concurrency {
+            group.addTask {
+                var samples: [Double] = []
+                var index = worker
+                while index < total {
+                    var request = HTTPClientRequest(url: path.baseURL + "/images/generations")
+                    request.method = .POST
+                    request.headers.add(name: "Authorization", value: "Bearer \(path.key)")
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(data: body))
+                    let sent = ContinuousClock.now
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+                    let reply = try await response.body.collect(upTo: 16 * 1024 * 1024)
+                    guard response.status == .ok, String(buffer: reply).contains("\"url\"") else {
+                        throw BenchError("\(path.name): HTTP \(response.status.code) \(String(buffer: reply).prefix(200))")
+                    }
+                    samples.append(sent.duration(to: .now).milliseconds)
+                    index += concurrency
+                }
+                return samples
+            }
+        }
+        var all: [Double] = []
+        for try await samples in group { all += samples }
+        return all
+    }
+    var samples = Samples()
+    for latency in latencies { samples.add(latency) }
+    return PathResult(
+        latency: samples, seconds: started.duration(to: .now).milliseconds / 1000,
+        cpuSeconds: cpuSeconds(pid: path.pid) - cpuBefore, requests: latencies.count)
+}
+
+/// The same load three ways; added latency is measured against the direct path at the same
+/// concurrency, and throughput per core is requests per CPU-second of the path's process.
+func benchGateways(_ paths: [GatewayPath], requests: Int) async throws -> String {
+    var lines = [
+        row(["path", "concurrency", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms", "req/s", "req per CPU-second"]),
+        row(Array(repeating: "---", count: 8)),
+    ]
+    for concurrency in [1, 16, 64] {
+        var direct: PathResult? = nil
+        for path in paths {
+            _ = try await drive(path, concurrency: concurrency, total: max(concurrency * 2, 20))  // warm-up
+            let result = try await drive(path, concurrency: concurrency, total: max(requests, concurrency * 4))
+            if direct == nil { direct = result }
+            let base = direct ?? result
+            lines.append(
+                row([
+                    path.name, "\(concurrency)", format(result.latency.percentile(0.5), 2),
+                    format(result.latency.percentile(0.99), 2),
+                    format(result.latency.percentile(0.5) - base.latency.percentile(0.5), 2),
+                    format(result.latency.percentile(0.99) - base.latency.percentile(0.99), 2),
+                    format(Double(result.requests) / result.seconds, 0),
+                    format(Double(result.requests) / result.cpuSeconds, 0),
+                ]))
+        }
+    }
+    return lines.joined(separator: "\n")
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The gateway comparison in docs/BENCHMARKS.md: the same OpenAI image load (n=1, 512x512, URL
+# response) straight at the upstream simulator, through Likeness (its OpenAI-compatible engine,
+# re-hosting the result), and through the LiteLLM proxy (OpenAI passthrough, as api-notes.md
+# describes the fair comparison), at concurrency 1, 16 and 64.
+# Usage: bench/gateways.sh [--requests N]   (default 400 per path and concurrency)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+requests=400
+if [[ "${1:-}" == "--requests" ]]; then requests=$2; fi
+
+scripts/bootstrap.sh
+swift build -c release --scratch-path .build-release --product likeness
+swift build -c release --scratch-path .build-release --product LikenessBench
+[[ -x .venv-bench/bin/litellm ]] || { python3 -m venv .venv-bench && .venv-bench/bin/pip install -q -r bench/requirements-litellm.txt; }
+
+bin=.build-release/release
+work=$(mktemp -d)
+cleanup() {
+    kill "${pids[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+pids=()
+trap cleanup EXIT
+simulator_port=18801 likeness_port=18802 litellm_port=18803
+likeness_key=lk_bench-0123456789abcdef0123456789abcdef
+
+"$bin/likeness" simulate openai --port $simulator_port >"$work/simulator.log" 2>&1 &
+simulator=$!
+pids+=($simulator)
+
+LIKENESS_LOG_LEVEL=warning LIKENESS_API_KEY=$likeness_key LIKENESS_MAX_CONCURRENT_JOBS=64 \
+    LIKENESS_ENGINES=simulator LIKENESS_ENGINE_SIMULATOR_KIND=openai \
+    LIKENESS_ENGINE_SIMULATOR_BASE_URL=http://127.0.0.1:$simulator_port/v1 \
+    LIKENESS_ENGINE_SIMULATOR_REQUESTS_PER_MINUTE=0 LIKENESS_ENGINE_SIMULATOR_MAX_CONCURRENT=256 \
+    "$bin/likeness" serve --port $likeness_port --data-dir "$work/data" >"$work/likeness.log" 2>&1 &
+likeness=$!
+pids+=($likeness)
+
+cat >"$work/litellm.yaml" <<YAML
+model_list:
+  - model_name: passthrough
+    litellm_params: {model: openai/passthrough, api_base: "http://127.0.0.1:$simulator_port/v1", api_key: x}
+    model_info: {mode: image_generation}
+litellm_settings: {callbacks: [], num_retries: 0, drop_params: true}
+general_settings: {master_key: sk-bench}
+YAML
+LITELLM_LOCAL_MODEL_COST_MAP=True .venv-bench/bin/litellm --config "$work/litellm.yaml" --port $litellm_port \
+    >"$work/litellm.log" 2>&1 &
+litellm=$!
+pids+=($litellm)
+
+wait_for() {
+    for _ in $(seq 1 300); do
+        curl -fs -o /dev/null "$1" && return 0
+        sleep 0.2
+    done
+    echo "not ready: $1" >&2
+    cat "$work"/*.log >&2
+    exit 1
+}
+wait_for http://127.0.0.1:$simulator_port/simulator/requests
+wait_for http://127.0.0.1:$likeness_port/health
+wait_for http://127.0.0.1:$litellm_port/health/liveliness
+
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); LiteLLM $(.venv-bench/bin/pip show litellm | awk '/^Version/ {print $2}')"
+"$bin/LikenessBench" gateways --requests "$requests" \
+    "direct=http://127.0.0.1:$simulator_port/v1,none,any,$simulator" \
+    "likeness=http://127.0.0.1:$likeness_port/v1,$likeness_key,image-01,$likeness" \
+    "litellm=http://127.0.0.1:$litellm_port/v1,sk-bench,passthrough,$litellm"
