@@ -163,6 +163,7 @@ let package = Package(
             dependencies: [
                 "LikenessServer", "LikenessImaging", "LikenessTestSupport", "LikenessSimulators",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

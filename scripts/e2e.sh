@@ -224,5 +224,31 @@ curl -s --cacert "$work/cert.pem" "https://localhost:$tls_port/v1/image_generati
 check "HTTPS with --tls-certificate/--tls-private-key; links are https" \
     'r["base_resp"]["status_code"]==0 and r["data"]["image_urls"][0].startswith("https://localhost:")'
 
+# The real image-01 path, offline: `likeness simulate minimax` stands in for MiniMax, and a
+# server given only MINIMAX_API_KEY and MINIMAX_BASE_URL routes both models to it.
+simulator_port=$(free_port)
+"$binary" simulate minimax --port "$simulator_port" --api-key sk-upstream >"$work/simulator.log" 2>&1 &
+simulator=$!
+upstream_port=$(free_port)
+MINIMAX_API_KEY=sk-upstream MINIMAX_BASE_URL="http://127.0.0.1:$simulator_port" \
+    "$binary" serve --port "$upstream_port" --data-dir "$work/upstream-data" >"$work/upstream.log" 2>&1 &
+upstream_server=$!
+trap 'kill $server $tls_server $simulator $upstream_server 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$upstream_port/health" >/dev/null && curl -sf "http://127.0.0.1:$simulator_port/simulator/requests" >/dev/null && break
+    sleep 0.1
+done
+upstream_key=$(cat "$work/upstream-data/api-key")
+curl -s -X POST "http://127.0.0.1:$simulator_port/simulator/faults" -d '{"faults":[{"kind":"code","code":1002}]}' >/dev/null
+curl -s "http://127.0.0.1:$upstream_port/v1/image_generation" -H "Authorization: Bearer $upstream_key" \
+    -H 'Content-Type: application/json' \
+    -d "{\"model\":\"image-01\",\"prompt\":\"a man in a white t-shirt\",\"aspect_ratio\":\"16:9\",\"n\":2,\"subject_reference\":[{\"type\":\"character\",\"image_file\":\"$reference\"}]}" \
+    >"$work/reply.json"
+check "MINIMAX_API_KEY alone: the seed through the MiniMax engine, a 1002 retried, results re-hosted" \
+    'r["base_resp"]["status_code"]==0 and len(r["data"]["image_urls"])==2 and "/v1/files/" in r["data"]["image_urls"][0]'
+curl -s "http://127.0.0.1:$simulator_port/simulator/requests" >"$work/reply.json"
+check "the simulator saw two attempts, with the operator's key" \
+    'r["count"]==2 and r["authorizations"]==["Bearer sk-upstream"]*2'
+
 echo "e2e: $passed passed, $failed failed"
 [[ $failed == 0 ]]

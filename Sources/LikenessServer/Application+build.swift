@@ -97,8 +97,11 @@ public func buildApplication(
     FalQueueController(service: service, authenticator: authenticator, support: support, imageLinks: imageLinks)
         .addRoutes(to: router)
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer).addRoutes(to: router)
+    let routes = configuration.routing.map { routing in
+        Dictionary(uniqueKeysWithValues: routing.routes.map { ($0.key.rawValue, $0.value) })
+    }
     router.get("/health") { _, _ in
-        HealthReport(status: "ok", engine: engine.name, libvips: Imaging.libraryVersion)
+        HealthReport(status: "ok", engine: engine.name, routes: routes, libvips: Imaging.libraryVersion)
     }
 
     let janitor = ImageJanitor(
@@ -128,5 +131,7 @@ func serverBuilder(_ tls: TLSFiles?) throws -> HTTPServerBuilder {
 struct HealthReport: ResponseEncodable {
     var status: String
     var engine: String
+    /// The engines of each model's route, in order, when upstream engines are configured.
+    var routes: [String: [String]]?
     var libvips: String
 }

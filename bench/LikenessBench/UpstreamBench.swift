@@ -54,7 +54,8 @@ func drive(_ path: GatewayPath, concurrency: Int, total: Int) async throws -> Pa
                     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
                     let reply = try await response.body.collect(upTo: 16 * 1024 * 1024)
                     guard response.status == .ok, String(buffer: reply).contains("\"url\"") else {
-                        throw BenchError("\(path.name): HTTP \(response.status.code) \(String(buffer: reply).prefix(200))")
+                        throw BenchError(
+                            "\(path.name): HTTP \(response.status.code) \(String(buffer: reply).prefix(200))")
                     }
                     samples.append(sent.duration(to: .now).milliseconds)
                     index += concurrency

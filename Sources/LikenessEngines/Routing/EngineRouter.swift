@@ -8,11 +8,16 @@ public struct RouteStep: Sendable {
     /// Shared by every step that uses the same upstream account.
     public var pacer: UpstreamPacer
     public var retry: RetryPolicy
+    /// What the provider charges per delivered image, in US dollars, when the operator said.
+    public var priceUSD: Double?
 
-    public init(engine: any ImageEngine, pacer: UpstreamPacer, retry: RetryPolicy = RetryPolicy()) {
+    public init(
+        engine: any ImageEngine, pacer: UpstreamPacer, retry: RetryPolicy = RetryPolicy(), priceUSD: Double? = nil
+    ) {
         self.engine = engine
         self.pacer = pacer
         self.retry = retry
+        self.priceUSD = priceUSD
     }
 }
 
@@ -60,6 +65,13 @@ public struct EngineRouter: ImageEngine {
             do {
                 var output = try await run(step, job, reservation: &reservation, progress: progress)
                 output.engine = output.engine ?? step.engine.name
+                var metadata: Logger.Metadata = [
+                    "job": "\(job.id)", "engine": "\(step.engine.name)", "images": "\(output.images.count)",
+                ]
+                if let price = step.priceUSD {
+                    metadata["upstream_cost_usd"] = "\(Double(output.images.count) * price)"
+                }
+                logger.info("upstream served", metadata: metadata)
                 return output
             } catch let failure as UpstreamFailure {
                 try Task.checkCancellation()

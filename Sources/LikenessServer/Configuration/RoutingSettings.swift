@@ -23,7 +23,8 @@ public struct RoutingSettings: Sendable {
         public var limits: UpstreamPacer.Limits
         public var retry: RetryPolicy
         public var results: ResultDelivery
-        /// What the operator pays the provider per image, in US dollars (reported in logs).
+        /// What the operator pays the provider per image, in US dollars (logged as
+        /// `upstream_cost_usd` with each upstream success).
         public var priceUSD: Double?
         /// OpenAI-compatible only: the upstream's model name, and how the reference travels.
         public var upstreamModel: String

@@ -30,7 +30,8 @@ extension RoutingSettings {
                         referenceTransport: settings.referenceTransport)
                 case .preview: PreviewEngine()
                 }
-            steps[settings.name] = RouteStep(engine: engine, pacer: pacer, retry: settings.retry)
+            steps[settings.name] = RouteStep(
+                engine: engine, pacer: pacer, retry: settings.retry, priceUSD: settings.priceUSD)
         }
         return EngineRouter(routes: routes.mapValues { $0.compactMap { steps[$0] } }, logger: logger)
     }

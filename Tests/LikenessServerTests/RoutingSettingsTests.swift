@@ -1,0 +1,88 @@
+import Configuration
+import Foundation
+import LikenessAPI
+import LikenessEngines
+import SystemPackage
+import Testing
+
+@testable import LikenessServer
+
+@Suite("routing configuration")
+struct RoutingSettingsTests {
+    func read(_ values: [AbsoluteConfigKey: ConfigValue]) throws -> RoutingSettings? {
+        try RoutingSettings.read(ConfigReader(provider: InMemoryProvider(values: values)))
+    }
+
+    @Test("nothing configured: no routing, so the preview engine serves")
+    func nothing() throws {
+        #expect(try read([:]) == nil)
+    }
+
+    @Test("MINIMAX_API_KEY alone routes both models to MiniMax at 10 a minute; region and base URL are honoured")
+    func miniMaxShortcut() throws {
+        let global = try #require(try read(["minimax.apiKey": .init(.string("k"), isSecret: true)]))
+        #expect(global.engines.map(\.name) == ["minimax"])
+        #expect(global.engines[0].baseURL == MiniMaxEngine.globalBaseURL)
+        #expect(global.engines[0].limits.requestsPerMinute == 10)
+        #expect(global.routes == [.image01: ["minimax"], .image01Live: ["minimax"]])
+        let mainland = try #require(
+            try read([
+                "minimax.apiKey": .init(.string("k"), isSecret: true),
+                "minimax.region": .init(.string("cn"), isSecret: false),
+            ]))
+        #expect(mainland.engines[0].baseURL == MiniMaxEngine.mainlandBaseURL)
+        let custom = try #require(
+            try read([
+                "minimax.apiKey": .init(.string("k"), isSecret: true),
+                "minimax.baseUrl": .init(.string("http://127.0.0.1:9/"), isSecret: false),
+            ]))
+        #expect(custom.engines[0].baseURL == "http://127.0.0.1:9")
+    }
+
+    @Test("mistakes are refused at start-up, naming the key")
+    func mistakes() throws {
+        #expect(throws: ConfigurationError.self) {
+            try read([
+                "likeness.engines": .init(.stringArray(["a"]), isSecret: false),
+                "likeness.engine.a.kind": .init(.string("minimax"), isSecret: false),
+            ])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try read([
+                "likeness.engines": .init(.stringArray(["a"]), isSecret: false),
+                "likeness.engine.a.kind": .init(.string("dalle"), isSecret: false),
+            ])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try read([
+                "likeness.engines": .init(.stringArray(["a"]), isSecret: false),
+                "likeness.engine.a.kind": .init(.string("preview"), isSecret: false),
+                "likeness.routes.image-01": .init(.stringArray(["b"]), isSecret: false),
+            ])
+        }
+    }
+
+    @Test("a JSON settings file, as --config reads it: engines, a key file and per-model routes")
+    func jsonFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "likeness-routing-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appending(path: "fal-key")
+        try Data("fal-secret\n".utf8).write(to: keyFile)
+        let json = """
+            {"likeness": {"engines": ["mm", "fal"],
+              "engine": {"mm": {"kind": "minimax", "apiKey": "mm-secret", "requestsPerMinute": 20, "results": "passthrough"},
+                         "fal": {"kind": "fal", "apiKeyFile": "\(keyFile.path)"}},
+              "routes": {"image-01": ["mm", "fal"], "image-01-live": ["mm"]}}}
+            """
+        let file = directory.appending(path: "routes.json")
+        try Data(json.utf8).write(to: file)
+        let provider = try await FileProvider<JSONSnapshot>(filePath: FilePath(file.path))
+        let settings = try #require(try RoutingSettings.read(ConfigReader(provider: provider)))
+        #expect(settings.routes == [.image01: ["mm", "fal"], .image01Live: ["mm"]])
+        let fal = try #require(settings.engines.first { $0.name == "fal" })
+        #expect(fal.apiKey == "fal-secret" && fal.baseURL == FalEngine.queueBaseURL)
+        let miniMax = try #require(settings.engines.first { $0.name == "mm" })
+        #expect(miniMax.limits.requestsPerMinute == 20 && miniMax.results == .passthrough)
+    }
+}
