@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The gateway comparison in docs/BENCHMARKS.md: the same OpenAI image load (n=1, 512x512, URL
-# response) straight at the upstream simulator, through Likeness (its OpenAI-compatible engine,
-# re-hosting the result), and through the LiteLLM proxy (OpenAI passthrough, as api-notes.md
-# describes the fair comparison), at concurrency 1, 16 and 64.
+# The gateway comparison in docs/BENCHMARKS.md: the same OpenAI image load (n=1, URL response)
+# straight at the upstream simulator, through Likeness (its OpenAI-compatible engine) re-hosting
+# the result and passing the upstream's URL through, and through the LiteLLM proxy (OpenAI
+# passthrough, the fair comparison by api-notes.md), at concurrency 1, 16 and 64.
 # Usage: bench/gateways.sh [--requests N]   (default 400 per path and concurrency)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,20 +23,27 @@ cleanup() {
 }
 pids=()
 trap cleanup EXIT
-simulator_port=18801 likeness_port=18802 litellm_port=18803
+simulator_port=18801 likeness_port=18802 litellm_port=18803 passthrough_port=18804
 likeness_key=lk_bench-0123456789abcdef0123456789abcdef
 
 "$bin/likeness" simulate openai --port $simulator_port >"$work/simulator.log" 2>&1 &
 simulator=$!
 pids+=($simulator)
 
-LIKENESS_LOG_LEVEL=warning LIKENESS_API_KEY=$likeness_key LIKENESS_MAX_CONCURRENT_JOBS=64 \
-    LIKENESS_ENGINES=simulator LIKENESS_ENGINE_SIMULATOR_KIND=openai \
-    LIKENESS_ENGINE_SIMULATOR_BASE_URL=http://127.0.0.1:$simulator_port/v1 \
-    LIKENESS_ENGINE_SIMULATOR_REQUESTS_PER_MINUTE=0 LIKENESS_ENGINE_SIMULATOR_MAX_CONCURRENT=256 \
-    "$bin/likeness" serve --port $likeness_port --data-dir "$work/data" >"$work/likeness.log" 2>&1 &
+serve() { # port, results mode
+    LIKENESS_LOG_LEVEL=warning LIKENESS_API_KEY=$likeness_key LIKENESS_MAX_CONCURRENT_JOBS=64 \
+        LIKENESS_ENGINES=simulator LIKENESS_ENGINE_SIMULATOR_KIND=openai \
+        LIKENESS_ENGINE_SIMULATOR_BASE_URL=http://127.0.0.1:$simulator_port/v1 \
+        LIKENESS_ENGINE_SIMULATOR_REQUESTS_PER_MINUTE=0 LIKENESS_ENGINE_SIMULATOR_MAX_CONCURRENT=256 \
+        LIKENESS_ENGINE_SIMULATOR_RESULTS=$2 \
+        "$bin/likeness" serve --port "$1" --data-dir "$work/data-$2" >"$work/likeness-$2.log" 2>&1 &
+}
+serve $likeness_port rehost
 likeness=$!
 pids+=($likeness)
+serve $passthrough_port passthrough
+passthrough=$!
+pids+=($passthrough)
 
 cat >"$work/litellm.yaml" <<YAML
 model_list:
@@ -62,10 +69,12 @@ wait_for() {
 }
 wait_for http://127.0.0.1:$simulator_port/simulator/requests
 wait_for http://127.0.0.1:$likeness_port/health
+wait_for http://127.0.0.1:$passthrough_port/health
 wait_for http://127.0.0.1:$litellm_port/health/liveliness
 
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); LiteLLM $(.venv-bench/bin/pip show litellm | awk '/^Version/ {print $2}')"
 "$bin/LikenessBench" gateways --requests "$requests" \
     "direct=http://127.0.0.1:$simulator_port/v1,none,any,$simulator" \
-    "likeness=http://127.0.0.1:$likeness_port/v1,$likeness_key,image-01,$likeness" \
+    "likeness-rehost=http://127.0.0.1:$likeness_port/v1,$likeness_key,image-01,$likeness" \
+    "likeness-passthrough=http://127.0.0.1:$passthrough_port/v1,$likeness_key,image-01,$passthrough" \
     "litellm=http://127.0.0.1:$litellm_port/v1,sk-bench,passthrough,$litellm"

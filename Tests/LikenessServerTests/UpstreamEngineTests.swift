@@ -397,4 +397,23 @@ struct UpstreamEngineTests {
             #expect(harness.directory.blobs.sweep(keeping: []) == 0)
         }
     }
+
+    @Test("passthrough on an OpenAI-compatible upstream asks it for URLs and hands them on")
+    func openAIPassthrough() async throws {
+        let upstream = Upstream(.openai)
+        try await upstream.run { base in
+            let harness = try harness(
+                engineKeys("up", kind: "openai", baseURL: base, extra: ["likeness.engine.up.results": "passthrough"]))
+            try await harness.test(engine: nil) { client in
+                let (response, body) = try await client.openAIGenerate(
+                    ["model": "image-01", "prompt": "a lighthouse", "response_format": "url"], key: harness.key)
+                #expect(response.status == .ok)
+                let url = try #require((body["data"] as? [[String: Any]])?.first?["url"] as? String)
+                #expect(url.contains("/simulator/files/"))
+            }
+            let received = try #require(upstream.state.received.first)
+            let sent = try #require(try JSONSerialization.jsonObject(with: received.body) as? [String: Any])
+            #expect(sent["response_format"] as? String == "url")
+        }
+    }
 }

@@ -12,12 +12,12 @@ public enum OpenAIUpstream {
         case subjectReference = "subject-reference"
     }
 
-    /// The JSON body of `/images/generations`. Images are asked for as `b64_json`: one round
-    /// trip, and nothing to expire.
-    public static func generationsBody(_ request: GenerationRequest, model: String, referenceDataURL: String?)
-        -> Data
-    {
-        var body = commonFields(request, model: model).mapValues(JSONValue.string)
+    /// The JSON body of `/images/generations`. Images are asked for as `b64_json` (one round
+    /// trip, nothing to expire) unless `asURLs`, for results passed through as the upstream's URLs.
+    public static func generationsBody(
+        _ request: GenerationRequest, model: String, referenceDataURL: String?, asURLs: Bool = false
+    ) -> Data {
+        var body = commonFields(request, model: model, asURLs: asURLs).mapValues(JSONValue.string)
         body["n"] = .integer(Int64(request.count))
         if let referenceDataURL {
             body["subject_reference"] = .array([
@@ -28,16 +28,16 @@ public enum OpenAIUpstream {
     }
 
     /// The multipart body of `/images/edits` and its content type.
-    public static func editsBody(_ request: GenerationRequest, model: String, reference: Data, boundary: String)
-        -> (body: Data, contentType: String)
-    {
+    public static func editsBody(
+        _ request: GenerationRequest, model: String, reference: Data, boundary: String, asURLs: Bool = false
+    ) -> (body: Data, contentType: String) {
         var body = Data()
         func part(_ headers: String, _ content: Data) {
             body.append(Data("--\(boundary)\r\n\(headers)\r\n\r\n".utf8))
             body.append(content)
             body.append(Data("\r\n".utf8))
         }
-        var fields = commonFields(request, model: model)
+        var fields = commonFields(request, model: model, asURLs: asURLs)
         fields["n"] = String(request.count)
         for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
             part("Content-Disposition: form-data; name=\"\(name)\"", Data(value.utf8))
@@ -51,10 +51,10 @@ public enum OpenAIUpstream {
         return (body, "multipart/form-data; boundary=\(boundary)")
     }
 
-    private static func commonFields(_ request: GenerationRequest, model: String) -> [String: String] {
+    private static func commonFields(_ request: GenerationRequest, model: String, asURLs: Bool) -> [String: String] {
         var fields = [
             "model": model, "prompt": request.prompt, "size": request.size.description,
-            "response_format": "b64_json",
+            "response_format": asURLs ? "url" : "b64_json",
         ]
         if let ratio = request.aspectRatio { fields["aspect_ratio"] = ratio.rawValue }
         return fields

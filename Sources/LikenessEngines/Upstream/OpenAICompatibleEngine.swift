@@ -5,7 +5,8 @@ import NIOHTTP1
 
 /// Any server that speaks the OpenAI images API (`sd-server`, LocalAI, another gateway):
 /// `POST {base}/images/generations`, or `/images/edits` when a reference photo travels as a
-/// multipart part (`OpenAIUpstream.ReferenceTransport`). `base` includes the `/v1`.
+/// multipart part (`OpenAIUpstream.ReferenceTransport`). `base` includes the `/v1`. Results
+/// come back as base64 to be checked and stored, or, in passthrough, as the upstream's URLs.
 public struct OpenAICompatibleEngine: ImageEngine {
     public var name: String { endpoint.name }
     let endpoint: UpstreamEndpoint
@@ -28,19 +29,22 @@ public struct OpenAICompatibleEngine: ImageEngine {
         -> EngineOutput
     {
         let model = upstreamModel.isEmpty ? job.request.model.rawValue : upstreamModel
+        let asURLs = endpoint.results.passesThrough(job)
         var headers: [(String, String)] = []
         if let key = endpoint.apiKey { headers.append(("Authorization", "Bearer \(key)")) }
         let path: String
         let body: Data
         if let reference = job.referenceImage, referenceTransport == .edits {
             let multipart = OpenAIUpstream.editsBody(
-                job.request, model: model, reference: reference, boundary: "likeness-\(UUID().uuidString)")
+                job.request, model: model, reference: reference, boundary: "likeness-\(UUID().uuidString)",
+                asURLs: asURLs)
             path = "/images/edits"
             body = multipart.body
             headers.append(("Content-Type", multipart.contentType))
         } else {
             path = "/images/generations"
-            body = OpenAIUpstream.generationsBody(job.request, model: model, referenceDataURL: job.referenceDataURL)
+            body = OpenAIUpstream.generationsBody(
+                job.request, model: model, referenceDataURL: job.referenceDataURL, asURLs: asURLs)
             headers.append(("Content-Type", "application/json"))
         }
         let response = try await http.send(.POST, endpoint.baseURL + path, headers: headers, body: body)

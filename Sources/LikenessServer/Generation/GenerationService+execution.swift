@@ -75,7 +75,7 @@ extension GenerationService {
             finish(job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
             return true
         }
-        log(jobID: job.id, "Started on the \(engine.name) engine", source: "queue")
+        log(jobID: job.id, "Started (attempt \(job.attempts))", source: "queue")
 
         // Its own task, so that a cancel request stops this job and not the worker.
         let task = Task { try await perform(claimed, reservation: reservation) }
