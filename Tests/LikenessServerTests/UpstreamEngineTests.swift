@@ -161,17 +161,22 @@ struct UpstreamEngineTests {
         }
     }
 
-    @Test(
-        "a transient fault is retried and the caller gets the images",
-        arguments: [
+    /// Every transient fault against every simulator; an OpenAI-compatible upstream answers base64
+    /// here, so it has no result URL to expire.
+    static let transientCases: [(SimulatedProvider, SimulatedFault)] = SimulatedProvider.allCases.flatMap {
+        provider in
+        [
             SimulatedFault.httpStatus(503, retryAfterSeconds: nil), .code(1002), .code(1024), .malformedJSON,
             .truncatedBody, .connectionReset, .expiredResultURLs,
-        ])
-    func transientFaults(fault: SimulatedFault) async throws {
-        let upstream = Upstream(.minimax)
+        ].filter { provider != .openai || $0 != .expiredResultURLs }.map { (provider, $0) }
+    }
+
+    @Test("a transient fault is retried and the caller gets the images", arguments: transientCases)
+    func transientFaults(provider: SimulatedProvider, fault: SimulatedFault) async throws {
+        let upstream = Upstream(provider)
         upstream.state.inject(fault)
         try await upstream.run { base in
-            let harness = try harness(engineKeys("up", kind: "minimax", baseURL: base))
+            let harness = try harness(engineKeys("up", kind: provider.rawValue, baseURL: base))
             try await harness.test(engine: nil) { client in
                 try await client.generate(["model": "image-01", "prompt": "a lighthouse"], key: harness.key) {
                     _, reply in
