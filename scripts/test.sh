@@ -13,7 +13,9 @@ echo "== swift build"
 swift build --build-tests
 
 echo "== swift test"
-swift test --skip-build
+# Every thread's full stack if a test process crashes: a rare crash inside glib under concurrent
+# libvips work has been seen (docs/ARCHITECTURE.md, issue notes), and needs the whole picture.
+SWIFT_BACKTRACE=preset=full,threads=all swift test --skip-build
 
 echo "== client compatibility: the real openai SDK (tests/compat)"
 scripts/python-env.sh
