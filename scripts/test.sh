@@ -14,7 +14,7 @@ swift build --build-tests
 
 echo "== swift test"
 # Every thread's full stack if a test process crashes: a rare crash inside glib under concurrent
-# libvips work has been seen (docs/ARCHITECTURE.md, issue notes), and needs the whole picture.
+# libvips work has been seen (closing notes of issues 4 and 5), and needs the whole picture.
 SWIFT_BACKTRACE=preset=full,threads=all swift test --skip-build
 
 echo "== client compatibility: the real openai SDK (tests/compat)"
