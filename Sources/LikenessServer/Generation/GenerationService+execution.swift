@@ -38,7 +38,9 @@ extension GenerationService {
     ///
     /// Capacity comes first: the worker waits for the engine's pacing (an upstream's rate limit
     /// and concurrency cap) before it claims, so a waiting job stays queued with a true
-    /// position. If another worker claimed that job meanwhile, the capacity is given back.
+    /// position. Once the capacity is granted the worker takes whatever job of that model is at
+    /// the head then (another worker may have taken the one it waited for); with none, the
+    /// capacity is given back.
     func runNextJob() async -> Bool {
         let next: (id: String, model: String?)?
         do {
@@ -55,9 +57,12 @@ extension GenerationService {
         } catch {
             return false  // cancelled: the server is stopping
         }
-        let claimed: ClaimedJob?
+        var claimed: ClaimedJob? = nil
         do {
-            claimed = try jobs.claimJob(id: next.id, engine: engine.name, at: Date())
+            while claimed == nil {
+                guard let head = try jobs.nextQueuedJob(), head.model == next.model else { break }
+                claimed = try jobs.claimJob(id: head.id, engine: engine.name, at: Date())
+            }
         } catch {
             reservation?.giveBack()
             logger.error("cannot claim a job", metadata: ["error": "\(error)"])
