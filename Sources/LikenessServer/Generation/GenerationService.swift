@@ -163,8 +163,8 @@ public struct GenerationService: Sendable {
         let retryAfter = max(1, Int((Double(ahead + 1) * interval).rounded(.up)))
         let error = APIError(
             .rateLimited,
-            "the request did not start within \(Int(queue.synchronousStartLimit.seconds)) s: \(ahead) requests are "
-                + "ahead of it in the queue; retry after \(retryAfter) s",
+            "the request did not start within \(String(format: "%g", queue.synchronousStartLimit.seconds)) s: "
+                + "\(ahead) requests are ahead of it in the queue; retry after \(retryAfter) s",
             retryAfterSeconds: retryAfter)
         guard (try? jobs.failQueuedJob(id: id, failure: JobFailure(error), at: Date())) == true else { return }
         log(jobID: id, "Withdrawn: not started within the synchronous wait limit", level: "WARNING", source: "queue")
