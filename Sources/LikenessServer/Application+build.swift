@@ -114,7 +114,9 @@ public func buildApplication(
         server: try serverBuilder(configuration.tls),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "Likeness"),
-        services: [janitor, workers, webhooks] + services,
+        // Stopped in reverse order: the upstream HTTP client last, after the workers have put
+        // their running jobs back in the queue (stopped first, it would fail those jobs).
+        services: services + [janitor, workers, webhooks],
         logger: logger)
 }
 

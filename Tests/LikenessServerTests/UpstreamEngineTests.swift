@@ -424,4 +424,24 @@ struct UpstreamEngineTests {
             #expect(sent["response_format"] as? String == "url")
         }
     }
+
+    @Test("a graceful stop puts a job waiting on its upstream back in the queue, and the next start finishes it")
+    func shutdownRequeuesUpstreamJob() async throws {
+        var slow = Upstream(.minimax)
+        slow.settings.latency = .seconds(2)
+        let upstream = slow
+        try await upstream.run { base in
+            let harness = try harness(engineKeys("up", kind: "minimax", baseURL: base))
+            let id = try await harness.test(engine: nil) { client in
+                let fal = FalQueueClient(client: client, key: harness.key)
+                let id = try await fal.submitted(["prompt": "interrupted by a shutdown"])
+                try await waitFor("the upstream to receive it") { !upstream.state.received.isEmpty }
+                return id
+            }
+            let job = try #require(try harness.directory.store.job(id: id))
+            #expect(job.status == .queued && job.attempts == 0)
+            try await harness.test(engine: nil) { _ in try await waitUntilFinished(id, in: harness.directory.store) }
+            #expect(try harness.directory.store.job(id: id)?.status == .succeeded)
+        }
+    }
 }
