@@ -137,17 +137,15 @@ static inline int lk_vips_fill_circle(VipsImage *image, const double ink[3], int
     return vips_draw_circle(image, (double *)ink, 3, cx, cy, radius, "fill", TRUE, NULL);
 }
 
-/// Pango markup rendered as RGBA, wrapped at `width` and shrunk to fit `height` when it is > 0.
+/// Pango markup rendered as RGBA at `dpi`, wrapped at `width`. (libvips's own fitting to a
+/// height is not used: see `RasterImage.text`.)
 ///
 /// The result is a copy in memory: the text operation's own output keeps the operation, and
 /// with it a Pango layout, alive until that image is freed, on whatever thread. Copying and
 /// dropping it here frees the layout now, under the caller's text lock.
-static inline VipsImage *lk_vips_text(const char *markup, const char *font, int width, int height, int dpi) {
+static inline VipsImage *lk_vips_text(const char *markup, const char *font, int width, int dpi) {
     VipsImage *out = NULL;
-    int failed = height > 0
-        ? vips_text(&out, markup, "font", font, "width", width, "height", height, "rgba", TRUE, NULL)
-        : vips_text(&out, markup, "font", font, "width", width, "dpi", dpi, "rgba", TRUE, NULL);
-    if (failed) return NULL;
+    if (vips_text(&out, markup, "font", font, "width", width, "dpi", dpi, "rgba", TRUE, NULL)) return NULL;
     VipsImage *copy = vips_image_copy_memory(out);
     g_object_unref(out);
     return copy;

@@ -99,16 +99,47 @@ public final class RasterImage {
     }
 
     /// Plain text (not markup) rendered in `colour`, wrapped at `width`. With `fitHeight` the
-    /// type is shrunk until the block fits; otherwise it is set at `dpi`.
+    /// type is the largest of `textResolutions` whose block fits (the smallest if none does);
+    /// otherwise it is set at the largest of them not above `dpi`. The font's size, when it has
+    /// none, is Pango's default.
+    ///
+    /// Why a fixed ladder: each new type size is a new fontconfig pattern, which Pango 1.50 sorts
+    /// on a worker thread of its own; that thread's last release of the pattern races the next
+    /// render's use of the same table (a SIGFPE in `g_hash_table_lookup` under `libpangoft2`,
+    /// reproduced by a loop of single-threaded renders with libvips's own fitting, which tries a
+    /// new size at every step). With a dozen sizes the patterns stay cached and are not released.
     public static func text(
         _ plain: String, font: String, colour: RGB, width: Int, fitHeight: Int? = nil, dpi: Int = 72
     ) throws(ImagingError) -> RasterImage {
         try Imaging.ensureStarted()
         let markup = "<span foreground=\"\(colour.hex)\">\(escapeMarkup(plain))</span>"
+        guard let fitHeight else {
+            let resolution = textResolutions.first { $0 <= dpi } ?? textResolutions[textResolutions.count - 1]
+            return try render(markup, font: font, width: width, dpi: resolution)
+        }
+        // Start near the size that would fill the box (a glyph about half an em wide, lines 1.3 em
+        // apart, Pango's 12 pt default), then step down until the block fits.
+        let glyphs = max(1, plain.count)
+        let emPixels = (Double(width * fitHeight) / (Double(glyphs) * 0.5 * 1.3)).squareRoot()
+        let estimate = Int(emPixels * 6)
+        var index = textResolutions.firstIndex { $0 <= estimate } ?? textResolutions.count - 1
+        while true {
+            let image = try render(markup, font: font, width: width, dpi: textResolutions[index])
+            if image.height <= fitHeight || index == textResolutions.count - 1 { return image }
+            index += 1
+        }
+    }
+
+    /// The resolutions text is set at, largest first (see `text`).
+    static let textResolutions = [576, 480, 400, 336, 288, 240, 200, 168, 144, 120, 100, 84, 72, 60, 50, 42, 36]
+
+    private static func render(_ markup: String, font: String, width: Int, dpi: Int) throws(ImagingError)
+        -> RasterImage
+    {
         // The shim returns a copy and frees the text operation, so all of Pango's work, its
         // layout's release included, happens under the lock.
         let rendered = textRendering.withLock { _ in
-            lk_vips_text(markup, font, Int32(width), Int32(fitHeight ?? 0), Int32(dpi))
+            lk_vips_text(markup, font, Int32(width), Int32(dpi))
         }
         return try wrap(rendered, "text rendering failed")
     }
