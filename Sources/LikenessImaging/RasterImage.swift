@@ -2,10 +2,10 @@ import CVips
 import Foundation
 import Synchronization
 
-/// Held around every text render. Pango, fontconfig and their caches are not safe to use from
-/// two threads at once, and we saw rare crashes inside glib's hash tables (SIGFPE, SIGSEGV) with
-/// two render threads in Pango and fontconfig while the test suite ran. Serialising our text
-/// renders removes our side of that race; text is a small part of a render, so it costs little.
+/// Held around every text render: Pango, fontconfig and their caches are not safe to use from two
+/// threads at once. Text is a small part of a render, so serialising it costs little. (Pango's
+/// own worker thread is outside any lock of ours; `RasterImage.text` explains how it is kept
+/// out of harm's way.)
 private let textRendering = Mutex(())
 
 /// A decoded image in memory, owned by this object.
