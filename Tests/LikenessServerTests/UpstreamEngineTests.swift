@@ -373,7 +373,7 @@ struct UpstreamEngineTests {
                 engineKeys("up", kind: "minimax", baseURL: base, extra: ["likeness.engine.up.requestsPerMinute": "20"]),
                 workers: 1
             ) { configuration in
-                configuration.queue.synchronousStartLimit = .milliseconds(500)
+                configuration.queue.synchronousStartLimit = .milliseconds(1500)  // under the 3 s between starts
             }
             try await harness.test(engine: nil) { client in
                 let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String?).self) { group in
