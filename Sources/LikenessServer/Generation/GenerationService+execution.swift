@@ -59,9 +59,13 @@ extension GenerationService {
         }
         var claimed: ClaimedJob? = nil
         do {
-            while claimed == nil {
-                guard let head = try jobs.nextQueuedJob(), head.model == next.model else { break }
-                claimed = try jobs.claimJob(id: head.id, engine: engine.name, at: Date())
+            // Without a reservation nothing was waited for, so the head just read is still the one
+            // to try first; after a wait, the head is read again.
+            var head = reservation == nil ? next : try jobs.nextQueuedJob()
+            while let current = head, current.model == next.model {
+                claimed = try jobs.claimJob(id: current.id, engine: engine.name, at: Date())
+                if claimed != nil { break }
+                head = try jobs.nextQueuedJob()
             }
         } catch {
             reservation?.giveBack()
