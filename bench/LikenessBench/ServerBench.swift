@@ -89,35 +89,15 @@ func drive(_ server: ServerProcess, body: Data, concurrency: Int, total: Int) as
     server.resetPeak()
     let (port, key) = (server.port, server.key)
     let started = ContinuousClock.now
-    let results = try await withThrowingTaskGroup(of: [(Double, Double, Double)].self) { group in
-        for worker in 0..<concurrency {
-            group.addTask {
-                var samples: [(Double, Double, Double)] = []
-                var index = worker
-                while index < total {
-                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/image_generation")
-                    request.method = .POST
-                    request.headers.add(name: "Authorization", value: "Bearer \(key)")
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(data: body))
-                    let sent = ContinuousClock.now
-                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
-                    let reply = try await response.body.collect(upTo: 64 * 1024 * 1024)
-                    let latency = sent.duration(to: .now).milliseconds
-                    guard String(buffer: reply).contains("\"status_code\":0") else {
-                        throw BenchError("request failed: \(String(buffer: reply).prefix(200))")
-                    }
-                    let timing = serverTiming(response.headers.first(name: "Server-Timing") ?? "")
-                    let engine = timing["engine"] ?? .nan
-                    samples.append((latency, latency - engine, (timing["total"] ?? .nan) - engine))
-                    index += concurrency
-                }
-                return samples
-            }
+    let results = try await fanOut(concurrency: concurrency, total: total) { _ in
+        let (response, reply, latency) = try await postJSON(
+            "http://127.0.0.1:\(port)/v1/image_generation", key: key, body: body)
+        guard String(buffer: reply).contains("\"status_code\":0") else {
+            throw BenchError("request failed: \(String(buffer: reply).prefix(200))")
         }
-        var all: [(Double, Double, Double)] = []
-        for try await samples in group { all += samples }
-        return all
+        let timing = serverTiming(response.headers.first(name: "Server-Timing") ?? "")
+        let engine = timing["engine"] ?? .nan
+        return (latency, latency - engine, (timing["total"] ?? .nan) - engine)
     }
     let seconds = started.duration(to: .now).milliseconds / 1000
     var latency = Samples()
@@ -131,6 +111,37 @@ func drive(_ server: ServerProcess, body: Data, concurrency: Int, total: Int) as
     return LoadResult(
         requests: results.count, seconds: seconds, latency: latency, overhead: overhead, serverOverhead: serverOverhead,
         peakMiB: server.memory().peak)
+}
+
+/// Runs `total` calls of `work` (given the request's index), `concurrency` at a time.
+func fanOut<Result: Sendable>(
+    concurrency: Int, total: Int, _ work: @escaping @Sendable (Int) async throws -> Result
+) async throws -> [Result] {
+    try await withThrowingTaskGroup(of: [Result].self) { group in
+        for worker in 0..<concurrency {
+            group.addTask {
+                var results: [Result] = []
+                for index in stride(from: worker, to: total, by: concurrency) { results.append(try await work(index)) }
+                return results
+            }
+        }
+        var all: [Result] = []
+        for try await results in group { all += results }
+        return all
+    }
+}
+
+/// POSTs a JSON body with a bearer key; returns the response, its body and the latency in ms.
+func postJSON(_ url: String, key: String, body: Data) async throws -> (HTTPClientResponse, ByteBuffer, Double) {
+    var request = HTTPClientRequest(url: url)
+    request.method = .POST
+    request.headers.add(name: "Authorization", value: "Bearer \(key)")
+    request.headers.add(name: "Content-Type", value: "application/json")
+    request.body = .bytes(ByteBuffer(data: body))
+    let sent = ContinuousClock.now
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+    let reply = try await response.body.collect(upTo: 64 * 1024 * 1024)
+    return (response, reply, sent.duration(to: .now).milliseconds)
 }
 
 func requestBody(_ fields: [String: Any]) throws -> Data {

@@ -39,33 +39,13 @@ func drive(_ path: GatewayPath, concurrency: Int, total: Int) async throws -> Pa
     ])
     let cpuBefore = cpuSeconds(pid: path.pid)
     let started = ContinuousClock.now
-    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-        for worker in 0..<concurrency {
-            group.addTask {
-                var samples: [Double] = []
-                var index = worker
-                while index < total {
-                    var request = HTTPClientRequest(url: path.baseURL + "/images/generations")
-                    request.method = .POST
-                    request.headers.add(name: "Authorization", value: "Bearer \(path.key)")
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(data: body))
-                    let sent = ContinuousClock.now
-                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
-                    let reply = try await response.body.collect(upTo: 16 * 1024 * 1024)
-                    guard response.status == .ok, String(buffer: reply).contains("\"url\"") else {
-                        throw BenchError(
-                            "\(path.name): HTTP \(response.status.code) \(String(buffer: reply).prefix(200))")
-                    }
-                    samples.append(sent.duration(to: .now).milliseconds)
-                    index += concurrency
-                }
-                return samples
-            }
+    let latencies = try await fanOut(concurrency: concurrency, total: total) { _ in
+        let (response, reply, latency) = try await postJSON(
+            path.baseURL + "/images/generations", key: path.key, body: body)
+        guard response.status == .ok, String(buffer: reply).contains("\"url\"") else {
+            throw BenchError("\(path.name): HTTP \(response.status.code) \(String(buffer: reply).prefix(200))")
         }
-        var all: [Double] = []
-        for try await samples in group { all += samples }
-        return all
+        return latency
     }
     var samples = Samples()
     for latency in latencies { samples.add(latency) }
