@@ -12,29 +12,48 @@ struct Keys: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a key and print its id, its secret (shown only now) and its webhook signing secret.")
         @Option(help: "A label to recognise the key by.") var name = "unnamed"
+        @Option(help: "The account that owns it (default: the house account, the first one).") var account: String?
+        @Option(help: "user, or admin (the admin API).") var role = "user"
+        @Option(help: "Days until it stops working (default: never).") var expiresInDays: Int?
+        @Option(help: "Requests a minute for this key (0: unlimited; default: the server's).")
+        var requestsPerMinute: Int?
+        @Option(help: "Requests queued or running at once (0: unlimited; default: the server's).")
+        var concurrentJobs: Int?
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let directory = try DataDirectory(root: URL(filePath: try await data.configuration().dataDirectory))
-            let issued = try directory.store.createKey(name: name, secret: nil)
+            guard let role = KeyRole(rawValue: role) else { throw ValidationError("--role must be user or admin") }
+            let (store, _) = try await openStore(data)
+            guard let accountID = try account ?? store.listAccounts().first?.id else {
+                throw ValidationError(
+                    "there is no account yet: start the server once, or run `likeness accounts create`")
+            }
+            _ = try requireAccount(accountID, in: store)
+            let issued = try store.createKey(
+                name: name, accountID: accountID, role: role, secret: nil,
+                expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) },
+                limits: UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
             print("\(issued.key.id)\t\(issued.secret)\t\(issued.webhookSecret)")
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List keys (secrets are never shown again).")
+        @Option(help: "Only this account's keys.") var account: String?
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let directory = try DataDirectory(root: URL(filePath: try await data.configuration().dataDirectory))
-            let format = ISO8601DateFormatter()
-            print("ID\tNAME\tPREFIX\tCREATED\tLAST USED\tSTATUS")
-            for key in try directory.store.listKeys() {
-                let status = key.revokedAt.map { "revoked \(format.string(from: $0))" } ?? "active"
-                let used = key.lastUsedAt.map(format.string(from:)) ?? "never"
+            let (store, _) = try await openStore(data)
+            print("ID\tNAME\tACCOUNT\tROLE\tPREFIX\tCREATED\tLAST USED\tSTATUS")
+            for key in try store.listKeys(accountID: account) {
+                let status =
+                    key.revokedAt.map { "revoked \($0.formatted(.iso8601))" }
+                    ?? key.expiresAt.map { $0 <= Date() ? "expired" : "active until \($0.formatted(.iso8601))" }
+                    ?? "active"
+                let used = key.lastUsedAt.map { $0.formatted(.iso8601) } ?? "never"
                 print(
-                    "\(key.id)\t\(key.name)\t\(key.displayPrefix)\t\(format.string(from: key.createdAt))\t\(used)\t\(status)"
-                )
+                    "\(key.id)\t\(key.name)\t\(key.accountID)\t\(key.role.rawValue)\t\(key.displayPrefix)\t"
+                        + "\(key.createdAt.formatted(.iso8601))\t\(used)\t\(status)")
             }
         }
     }
@@ -46,8 +65,8 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let directory = try DataDirectory(root: URL(filePath: try await data.configuration().dataDirectory))
-            guard try directory.store.revokeKey(id: id) else {
+            let (store, _) = try await openStore(data)
+            guard try store.revokeKey(id: id) else {
                 throw ValidationError("no active key with id \(id)")
             }
             print("revoked \(id)")
@@ -62,8 +81,8 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let directory = try DataDirectory(root: URL(filePath: try await data.configuration().dataDirectory))
-            guard let secret = try directory.store.webhookSigningSecret(keyID: id) else {
+            let (store, _) = try await openStore(data)
+            guard let secret = try store.webhookSigningSecret(keyID: id) else {
                 throw ValidationError("no key with id \(id)")
             }
             print(secret)

@@ -5,5 +5,7 @@ struct Likeness: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "likeness",
         abstract: "A self-hostable image-01 server: MiniMax-native API, text-to-image and subject reference.",
-        subcommands: [Serve.self, Generate.self, Keys.self, Simulate.self])
+        subcommands: [
+            Serve.self, Generate.self, Accounts.self, Keys.self, Credits.self, Usage.self, Simulate.self,
+        ])
 }

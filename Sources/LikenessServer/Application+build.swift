@@ -12,17 +12,20 @@ import ServiceLifecycle
 
 /// Opens the data directory and makes sure a first API key exists.
 ///
-/// On a store with no keys it adopts `configuration.firstAPIKey` or generates one; a generated
-/// key is also written to `<data-dir>/api-key` (mode 0600). Returns the key when it was created
-/// now, so the caller can print it once. `lockForServing` claims the directory for this process
-/// first (see `DataDirectory.lockForServing`).
+/// On a store with no keys it creates the operator's unmetered "house" account and its admin
+/// key: `configuration.firstAPIKey`, or a generated one, also written to `<data-dir>/api-key`
+/// (mode 0600). Returns the key when it was created now, so the caller can print it once.
+/// `lockForServing` claims the directory for this process first (see
+/// `DataDirectory.lockForServing`).
 public func prepareDataDirectory(_ configuration: LikenessConfiguration, lockForServing: Bool = false) throws
     -> (DataDirectory, IssuedAPIKey?)
 {
     let directory = try DataDirectory(root: URL(filePath: configuration.dataDirectory, directoryHint: .isDirectory))
     if lockForServing { try directory.lockForServing() }
     guard try directory.store.keyCount() == 0 else { return (directory, nil) }
-    let issued = try directory.store.createKey(name: "first key", secret: configuration.firstAPIKey)
+    let house = try directory.store.createAccount(name: "house", billing: .unmetered, limits: .unlimited)
+    let issued = try directory.store.createKey(
+        name: "first key", accountID: house.id, role: .admin, secret: configuration.firstAPIKey, limits: .unlimited)
     if configuration.firstAPIKey == nil {
         try DataDirectory.writePrivate(Data((issued.secret + "\n").utf8), to: directory.apiKeyFile)
     }
@@ -46,13 +49,12 @@ public func buildApplication(
     logger.logLevel = configuration.logLevel
     try Imaging.ensureStarted()
 
-    var services: [any Service] = []
+    // Upstream engines and BYOK engines share one client, stopped last (see `services`).
+    let client = RoutingSettings.makeClient()
     let engine: any ImageEngine
     if let givenEngine {
         engine = givenEngine
     } else if let routing = configuration.routing {
-        let client = RoutingSettings.makeClient()
-        services.append(HTTPClientService(client: client))
         engine = routing.makeRouter(client: client, logger: logger)
         for (model, route) in routing.routes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             logger.info(
@@ -63,7 +65,11 @@ public func buildApplication(
     }
 
     let store = dataDirectory.store
-    let signer = URLSigner(secret: try dataDirectory.signingSecret())
+    let secret = try dataDirectory.signingSecret()
+    let signer = URLSigner(secret: secret)
+    let byok = BYOKEngines(
+        accounts: store, vault: CredentialVault(serverSecret: secret), client: client,
+        settings: configuration.billing, logger: logger)
     let imageLinks = ImageLinks(
         signer: signer, publicURL: configuration.publicURL, scheme: configuration.tls == nil ? "http" : "https")
     let service = GenerationService(
@@ -71,9 +77,18 @@ public func buildApplication(
         fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch),
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
         queue: configuration.queue, workers: configuration.maximumConcurrentJobs, imageLinks: imageLinks,
-        logger: logger)
+        billing: configuration.billing, byok: byok, logger: logger)
 
     let recovered = try service.recoverInterruptedJobs()
+    let books = try store.reconcileAccounts()
+    if !books.isClean {
+        logger.error(
+            "reconciled the ledger at startup",
+            metadata: [
+                "settled_jobs": "\(books.settledJobs.joined(separator: ","))",
+                "corrected_accounts": "\(books.correctedAccounts.joined(separator: ","))",
+            ])
+    }
     let removedFiles = dataDirectory.blobs.sweep(keeping: try store.imageIDs())
     if recovered.requeued + recovered.failed + removedFiles > 0 {
         logger.notice(
@@ -85,7 +100,8 @@ public func buildApplication(
     }
 
     let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes)
-    let authenticator = Authenticator(keys: store, logger: logger)
+    let authenticator = Authenticator(
+        keys: store, limiter: RateLimiter(), billing: configuration.billing, logger: logger)
     let router = Router()
     router.middlewares.add(LogRequestsMiddleware(.debug))
     router.middlewares.add(NotFoundMiddleware(support: support, engine: engine.name))
@@ -97,6 +113,11 @@ public func buildApplication(
     FalQueueController(service: service, authenticator: authenticator, support: support, imageLinks: imageLinks)
         .addRoutes(to: router)
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer).addRoutes(to: router)
+    let accounts = AccountsController(
+        accounts: store, keys: store, authenticator: authenticator, billing: configuration.billing,
+        vault: CredentialVault(serverSecret: secret), support: support)
+    accounts.addRoutes(to: router)
+    AdminController(accounts: accounts).addRoutes(to: router)
     let routes = configuration.routing.map { routing in
         Dictionary(uniqueKeysWithValues: routing.routes.map { ($0.key.rawValue, $0.value) })
     }
@@ -116,7 +137,7 @@ public func buildApplication(
             address: .hostname(configuration.host, port: configuration.port), serverName: "Likeness"),
         // Stopped in reverse order: the upstream HTTP client last, after the workers have put
         // their running jobs back in the queue (stopped first, it would fail those jobs).
-        services: services + [janitor, workers, webhooks],
+        services: [HTTPClientService(client: client), janitor, workers, webhooks],
         logger: logger)
 }
 

@@ -89,9 +89,9 @@ struct StartupTests {
     func interruptedJob(in store: SQLiteStore, attempts: Int = 1) throws -> String {
         let id = Identifier.make()
         let request = GenerationRequest(prompt: "interrupted mid-render", count: 2, seed: 7)
-        try store.enqueueJob(
+        _ = try store.enqueueJob(
             JobRecord(id: id, keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()),
-            input: try QueuedRequest.input(for: request, seeds: request.imageSeeds()))
+            input: try QueuedRequest.input(for: request, seeds: request.imageSeeds()), admission: Admission())
         for attempt in 1...attempts {
             _ = try store.claimNextJob(engine: "preview", at: Date())
             if attempt < attempts { try store.requeueJob(id: id, refundAttempt: false) }

@@ -150,7 +150,7 @@ struct AuthenticationTests {
     @Test("an unknown or revoked key is 2049")
     func unknownAndRevoked() async throws {
         let harness = try Harness()
-        let extra = try harness.directory.store.createKey(name: "soon revoked", secret: nil)
+        let extra = try harness.directory.store.createKey(name: "soon revoked", accountID: try harness.houseAccountID())
         try await harness.test { client in
             try await client.generate(body, key: "lk_not-a-key") { _, reply in
                 #expect(reply.base_resp.status_code == 2049)

@@ -44,6 +44,38 @@ struct Harness {
     }
 }
 
+/// A key on an account of its own.
+struct Customer {
+    var accountID: String
+    var key: String
+    var keyID: String
+}
+
+extension Harness {
+    /// The operator's unmetered account, which owns `key`.
+    func houseAccountID() throws -> String {
+        guard case .valid(_, let account) = try directory.store.checkKey(secret: key) else {
+            Issue.record("the harness key is not valid")
+            throw CancellationError()
+        }
+        return account.id
+    }
+
+    /// A new account with one key; `credit` is topped up with no fee. Limits are off unless given.
+    func customer(
+        _ name: String = "customer", billing: AccountBilling = .prepaid, credit: MicroDollars? = nil,
+        limits: UsageLimits = .unlimited, keyLimits: UsageLimits = .unlimited
+    ) throws -> Customer {
+        let store = directory.store
+        let account = try store.createAccount(name: name, billing: billing, limits: limits)
+        if let credit, credit > .zero {
+            _ = try store.topUp(accountID: account.id, paid: credit, fee: .zero, note: "test credit")
+        }
+        let issued = try store.createKey(name: name, accountID: account.id, limits: keyLimits)
+        return Customer(accountID: account.id, key: issued.secret, keyID: issued.key.id)
+    }
+}
+
 /// The MiniMax-native response as a client reads it.
 struct NativeReply: Decodable {
     struct BaseResponse: Decodable {

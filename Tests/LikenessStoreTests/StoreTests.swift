@@ -10,6 +10,11 @@ func temporaryDirectory() -> URL {
     return url
 }
 
+/// A new prepaid account's id.
+func account(_ store: SQLiteStore, name: String = "test") throws -> String {
+    try store.createAccount(name: name, billing: .prepaid, limits: UsageLimits()).id
+}
+
 @Suite("API keys")
 struct APIKeyTests {
     let directory = temporaryDirectory()
@@ -17,12 +22,12 @@ struct APIKeyTests {
     @Test("issued keys are lk_ + 32 random bytes, valid until revoked")
     func lifecycle() throws {
         let store = try DataDirectory(root: directory).store
-        let issued = try store.createKey(name: "ci", secret: nil)
+        let issued = try store.createKey(name: "ci", accountID: try account(store))
         #expect(issued.secret.hasPrefix("lk_"))
         let base64 = issued.secret.dropFirst(3).replacingOccurrences(of: "-", with: "+").replacingOccurrences(
             of: "_", with: "/")
         #expect(Data(base64Encoded: base64 + "=")?.count == 32)
-        guard case .valid(let key) = try store.checkKey(secret: issued.secret) else {
+        guard case .valid(let key, _) = try store.checkKey(secret: issued.secret) else {
             Issue.record("a fresh key is not valid")
             return
         }
@@ -31,13 +36,14 @@ struct APIKeyTests {
         #expect(try store.revokeKey(id: issued.key.id))
         #expect(try store.checkKey(secret: issued.secret) == .revoked)
         #expect(try !store.revokeKey(id: issued.key.id))
-        #expect(try store.listKeys().first?.revokedAt != nil)
+        #expect(try store.listKeys(accountID: nil).first?.revokedAt != nil)
     }
 
     @Test("only a hash of the secret is stored")
     func hashedAtRest() throws {
         let data = try DataDirectory(root: directory)
-        let issued = try data.store.createKey(name: "a", secret: "lk_operator-chosen-secret-value")
+        let issued = try data.store.createKey(
+            name: "a", accountID: try account(data.store), secret: "lk_operator-chosen-secret-value")
         #expect(try data.store.checkKey(secret: "lk_operator-chosen-secret-value") != .unknown)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
             $0.hasPrefix("likeness.sqlite")
@@ -52,10 +58,10 @@ struct APIKeyTests {
     @Test("last use is recorded")
     func lastUsed() throws {
         let store = try DataDirectory(root: directory).store
-        let issued = try store.createKey(name: "a", secret: nil)
-        #expect(try store.listKeys().first?.lastUsedAt == nil)
+        let issued = try store.createKey(name: "a", accountID: try account(store))
+        #expect(try store.listKeys(accountID: nil).first?.lastUsedAt == nil)
         _ = try store.checkKey(secret: issued.secret)
-        #expect(try store.listKeys().first?.lastUsedAt != nil)
+        #expect(try store.listKeys(accountID: nil).first?.lastUsedAt != nil)
     }
 }
 
@@ -81,7 +87,8 @@ struct JobTests {
     @Test("a job moves from queued to running to succeeded with its images; its input goes with it")
     func success() throws {
         let store = try DataDirectory(root: directory).store
-        try store.enqueueJob(job("job-1"), input: JobInput(request: "{\"n\":1}", reference: Data([1, 2, 3])))
+        _ = try store.enqueueJob(
+            job("job-1"), input: JobInput(request: "{\"n\":1}", reference: Data([1, 2, 3])), admission: Admission())
         #expect(try store.job(id: "job-1")?.status == .queued)
         let claimed = try #require(try store.claimNextJob(engine: "preview", at: Date()))
         #expect(claimed.record.id == "job-1" && claimed.record.status == .running && claimed.record.attempts == 1)
@@ -106,7 +113,7 @@ struct JobTests {
     @Test("a result is recorded once: a second completion writes nothing")
     func completedOnce() throws {
         let store = try DataDirectory(root: directory).store
-        try store.enqueueJob(job("j"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.enqueueJob(job("j"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.claimNextJob(engine: "preview", at: Date())
         #expect(
             try store.completeJob(
@@ -126,10 +133,14 @@ struct JobTests {
     @Test("claims follow priority, then submission order; positions count the jobs ahead")
     func order() throws {
         let store = try DataDirectory(root: directory).store
-        try store.enqueueJob(job("low-1", priority: .low), input: JobInput(request: "{}", reference: nil))
-        try store.enqueueJob(job("normal-1"), input: JobInput(request: "{}", reference: nil))
-        try store.enqueueJob(job("low-2", priority: .low), input: JobInput(request: "{}", reference: nil))
-        try store.enqueueJob(job("normal-2"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.enqueueJob(
+            job("low-1", priority: .low), input: JobInput(request: "{}", reference: nil), admission: Admission())
+        _ = try store.enqueueJob(
+            job("normal-1"), input: JobInput(request: "{}", reference: nil), admission: Admission())
+        _ = try store.enqueueJob(
+            job("low-2", priority: .low), input: JobInput(request: "{}", reference: nil), admission: Admission())
+        _ = try store.enqueueJob(
+            job("normal-2"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         #expect(try store.queuePosition(id: "normal-1") == 0)
         #expect(try store.queuePosition(id: "normal-2") == 1)
         #expect(try store.queuePosition(id: "low-1") == 2)
@@ -144,9 +155,10 @@ struct JobTests {
     @Test("cancelling: queued jobs are cancelled for good, running ones flagged, finished ones refused")
     func cancellation() throws {
         let store = try DataDirectory(root: directory).store
-        try store.enqueueJob(
-            job("queued", webhook: "https://example.com/hook"), input: JobInput(request: "{}", reference: nil))
-        try store.enqueueJob(job("running"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.enqueueJob(
+            job("queued", webhook: "https://example.com/hook"), input: JobInput(request: "{}", reference: nil),
+            admission: Admission())
+        _ = try store.enqueueJob(job("running"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.claimNextJob(engine: "preview", at: Date())
         // "queued" was claimed first; put it back so each state is covered.
         try store.requeueJob(id: "queued", refundAttempt: true)
@@ -166,8 +178,8 @@ struct JobTests {
     @Test("running jobs are listed for recovery and can be queued again at their place")
     func recovery() throws {
         let store = try DataDirectory(root: directory).store
-        try store.enqueueJob(job("first"), input: JobInput(request: "{}", reference: nil))
-        try store.enqueueJob(job("second"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.enqueueJob(job("first"), input: JobInput(request: "{}", reference: nil), admission: Admission())
+        _ = try store.enqueueJob(job("second"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.claimNextJob(engine: "preview", at: Date())
         #expect(try store.runningJobs().map(\.id) == ["first"])
         try store.requeueJob(id: "first", refundAttempt: false)
@@ -179,11 +191,11 @@ struct JobTests {
     @Test("webhooks: recorded with the outcome, retried when they fail, signed with the key's secret")
     func webhooks() throws {
         let store = try DataDirectory(root: directory).store
-        let issued = try store.createKey(name: "hooks", secret: nil)
+        let issued = try store.createKey(name: "hooks", accountID: try account(store))
         #expect(issued.webhookSecret.hasPrefix("whsec_") && issued.webhookSecret.count == 6 + 64)
         var hooked = job("hooked", webhook: "https://example.com/hook")
         hooked.keyID = issued.key.id
-        try store.enqueueJob(hooked, input: JobInput(request: "{}", reference: nil))
+        _ = try store.enqueueJob(hooked, input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.claimNextJob(engine: "preview", at: Date())
         let body = Data("{\"status\":\"ERROR\"}".utf8)
         try store.finishJob(
@@ -204,7 +216,7 @@ struct JobTests {
     @Test("log lines come back in order")
     func logs() throws {
         let store = try DataDirectory(root: directory).store
-        try store.enqueueJob(job("logged"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.enqueueJob(job("logged"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         for message in ["one", "two", "three"] {
             try store.appendLog(
                 jobID: "logged", JobLogLine(at: Date(), level: "INFO", source: "engine", message: message))
@@ -215,7 +227,7 @@ struct JobTests {
     @Test("expired image records are deleted and reported")
     func expiry() throws {
         let store = try DataDirectory(root: directory).store
-        try store.enqueueJob(job("j"), input: JobInput(request: "{}", reference: nil))
+        _ = try store.enqueueJob(job("j"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.claimNextJob(engine: "preview", at: Date())
         let old = image(jobID: "j", expiresIn: -1)
         let fresh = image(jobID: "j")
@@ -228,7 +240,8 @@ struct JobTests {
 
     @Test("the database survives reopening")
     func reopen() throws {
-        try DataDirectory(root: directory).store.enqueueJob(job("kept"), input: JobInput(request: "{}", reference: nil))
+        _ = try DataDirectory(root: directory).store.enqueueJob(
+            job("kept"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         #expect(try DataDirectory(root: directory).store.job(id: "kept")?.status == .queued)
     }
 }

@@ -23,6 +23,10 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The upstream provider failed, or refused the operator's account: not the caller's
         /// fault, so the HTTP dialects answer 502 (or 503 when it is busy), never 401 or 402.
         case upstream
+        /// The thing asked for does not exist, or is not the caller's to see (HTTP 404).
+        case notFound
+        /// The key may not do this (HTTP 403): the admin API without the admin role.
+        case forbidden
     }
 
     public init(

@@ -121,6 +121,12 @@ public struct FalError: Error, Sendable, Hashable {
         case .upstream?:
             self.init(status: error.code == .rateLimited ? 503 : 502, message: error.message)
             return
+        case .notFound?:
+            self.init(status: 404, message: error.message)
+            return
+        case .forbidden?:
+            self.init(status: 403, message: error.message)
+            return
         default:
             break
         }

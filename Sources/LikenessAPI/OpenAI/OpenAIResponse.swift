@@ -41,15 +41,17 @@ public enum OpenAIImagesResponse {
 /// | catalogue code | HTTP | type |
 /// |---|---|---|
 /// | 2013 (unknown model) | 404 | `invalid_request_error`, code `model_not_found` |
+/// | any, not found (`Reason.notFound`) | 404 | `invalid_request_error`, code `not_found` |
+/// | any, forbidden (`Reason.forbidden`) | 403 | `permission_error`, code `forbidden` |
 /// | 2013 | 400 | `invalid_request_error`, `param` names the field |
 /// | 1004, 2049 | 401 | `authentication_error` |
-/// | 1008 | 402 | `insufficient_credits` |
+/// | 1008 | 402 | `insufficient_credits` (also the `code`) |
 /// | 1026, 1027 | 403 | `content_policy_violation` |
 /// | 1002, 1041, 2045, 2056 | 429 | `rate_limit_error`, with `Retry-After` |
 /// | 1001 | 504 | `server_error` |
 /// | 1000, 1024, 1033, others | 500 | `server_error` |
 ///
-/// `code` carries the MiniMax status code as a string.
+/// `code` carries the MiniMax status code as a string (`insufficient_credits` for 1008).
 public struct OpenAIError: Sendable, Hashable {
     public var status: Int
     public var type: String
@@ -74,6 +76,10 @@ public struct OpenAIError: Sendable, Hashable {
             self.init(
                 status: busy ? 503 : 502, type: "upstream_error", message: error.message,
                 code: busy ? "upstream_busy" : "upstream_error")
+        case (_, .notFound?):
+            self.init(status: 404, type: "invalid_request_error", message: error.message, code: "not_found")
+        case (_, .forbidden?):
+            self.init(status: 403, type: "permission_error", message: error.message, code: "forbidden")
         case (.invalidParameters, .unknownModel?):
             self.init(
                 status: 404, type: "invalid_request_error", message: error.message, param: "model",
@@ -84,7 +90,7 @@ public struct OpenAIError: Sendable, Hashable {
         case (.authenticationFailed, _), (.invalidAPIKey, _):
             self.init(status: 401, type: "authentication_error", message: error.message, code: code)
         case (.insufficientBalance, _):
-            self.init(status: 402, type: "insufficient_credits", message: error.message, code: code)
+            self.init(status: 402, type: "insufficient_credits", message: error.message, code: "insufficient_credits")
         case (.sensitivePrompt, _), (.sensitiveOutput, _):
             self.init(status: 403, type: "content_policy_violation", message: error.message, code: code)
         case (.rateLimited, _), (.connectionLimit, _), (.usageLimitExceeded, _):

@@ -53,6 +53,9 @@ public struct LikenessConfiguration: Sendable {
     /// `likeness.engines`, `likeness.engine.<name>.*`, `likeness.routes.<model>`, or just
     /// `MINIMAX_API_KEY`: the upstream engines. Nil: the preview engine serves.
     public var routing: RoutingSettings?
+    /// `likeness.prices.<model>`, `likeness.billing.*`, `likeness.limits.*`,
+    /// `likeness.idempotency.*`, `likeness.byok.*`: what requests cost and how many may run.
+    public var billing: BillingSettings
 
     public init(reader: ConfigReader) throws {
         let settings = reader.scoped(to: "likeness")
@@ -92,6 +95,7 @@ public struct LikenessConfiguration: Sendable {
         logLevel = settings.string(forKey: "logLevel").flatMap(Logger.Level.init(rawValue:)) ?? .info
         modelAliases = try ModelAliases.standard.adding(settings.stringArray(forKey: "modelAliases") ?? [])
         routing = try RoutingSettings.read(reader)
+        billing = try BillingSettings(reader: reader)
         switch (settings.string(forKey: "tls.certificate"), settings.string(forKey: "tls.privateKey")) {
         case (let certificate?, let privateKey?): tls = TLSFiles(certificate: certificate, privateKey: privateKey)
         case (nil, nil): tls = nil

@@ -42,7 +42,7 @@ extension GenerationService {
     /// the head then (another worker may have taken the one it waited for); with none, the
     /// capacity is given back.
     func runNextJob() async -> Bool {
-        let next: (id: String, model: String?)?
+        let next: QueueHead?
         do {
             next = try jobs.nextQueuedJob()
         } catch {
@@ -51,6 +51,7 @@ extension GenerationService {
             return false
         }
         guard let next else { return false }
+        let engine = engine(for: next)
         let reservation: CapacityReservation?
         do {
             reservation = try await engine.reserveCapacity(for: next.model.flatMap(ImageModel.init) ?? .image01)
@@ -62,7 +63,10 @@ extension GenerationService {
             // Without a reservation nothing was waited for, so the head just read is still the one
             // to try first; after a wait, the head is read again.
             var head = reservation == nil ? next : try jobs.nextQueuedJob()
-            while let current = head, current.model == next.model {
+            // The same model on the same engine: what the reserved capacity is good for.
+            while let current = head, current.model == next.model, current.byok == next.byok,
+                !next.byok || current.accountID == next.accountID
+            {
                 claimed = try jobs.claimJob(id: current.id, engine: engine.name, at: Date())
                 if claimed != nil { break }
                 head = try jobs.nextQueuedJob()
@@ -87,7 +91,7 @@ extension GenerationService {
         log(jobID: job.id, "Started (attempt \(job.attempts))", source: "queue")
 
         // Its own task, so that a cancel request stops this job and not the worker.
-        let task = Task { try await perform(claimed, reservation: reservation) }
+        let task = Task { try await perform(claimed, on: engine, reservation: reservation) }
         running.insert(jobID: job.id) { task.cancel() }
         let outcome = await withTaskCancellationHandler {
             await task.result
@@ -124,7 +128,19 @@ extension GenerationService {
     }
 
     /// Reference intake, engine, watermark. Throws `APIError` for failures the caller sees.
-    private func perform(_ claimed: ClaimedJob, reservation: CapacityReservation?) async throws -> Output {
+    /// The operator's engines, or for a BYOK job the engine on its account's own key.
+    private func engine(for head: QueueHead) -> any ImageEngine {
+        guard head.byok, let accountID = head.accountID else { return engine }
+        do throws(APIError) {
+            return try byok.engine(accountID: accountID)
+        } catch {
+            return UnavailableEngine(name: "minimax-byok", error: error)
+        }
+    }
+
+    private func perform(_ claimed: ClaimedJob, on engine: any ImageEngine, reservation: CapacityReservation?)
+        async throws -> Output
+    {
         let id = claimed.record.id
         let queued: QueuedRequest
         let request: GenerationRequest

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LikenessAPI
 import LikenessEngines
@@ -19,13 +20,19 @@ public struct GenerationResult: Sendable {
     public var blockedCount: Int
     /// Time inside the engine alone (no queueing, no storage), reported as `Server-Timing`.
     public var engineDuration: Duration
+    /// The job that made the images: the first request's, when an `Idempotency-Key` replayed it.
+    public var jobID: String
+    /// What the request was charged (`X-Likeness-Cost-USD`).
+    public var cost: MicroDollars
 }
 
 /// How a job was submitted, beyond its canonical request.
 struct Submission: Sendable {
-    var keyID: String?
+    var caller: Caller
     /// `minimax`, `openai` or `fal`.
     var dialect: String
+    /// `Idempotency-Key`: a retry with the same key and request gets the first request's job.
+    var idempotencyKey: String? = nil
     /// fal's app id, for fal jobs.
     var app: String? = nil
     var priority: JobPriority = .normal
@@ -59,13 +66,18 @@ public struct GenerationService: Sendable {
     /// Wakes the webhook dispatcher when a finished job recorded a webhook.
     let webhookSignal = WorkSignal(maximumPending: 1)
     let running = RunningJobs()
+    let billing: BillingSettings
+    /// Engines on customers' own MiniMax keys.
+    let byok: BYOKEngines
     let logger: Logger
 
     init(
         engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: FileBlobStore,
         fetcher: any ReferenceFetching, promptPolicy: PromptPolicy, imageLifetime: Duration, queue: QueueSettings,
-        workers: Int, imageLinks: ImageLinks, logger: Logger
+        workers: Int, imageLinks: ImageLinks, billing: BillingSettings, byok: BYOKEngines, logger: Logger
     ) {
+        self.billing = billing
+        self.byok = byok
         self.engine = engine
         self.jobs = jobs
         self.images = images
@@ -82,9 +94,11 @@ public struct GenerationService: Sendable {
     public var engineName: String { engine.name }
 
     /// Records a request refused before it had a canonical form (bad JSON, invalid fields).
-    public func recordRejected(id: String, keyID: String?, dialect: String, error: APIError) {
+    func recordRejected(id: String, caller: Caller, dialect: String, error: APIError) {
         var job = JobRecord(
-            id: id, keyID: keyID, dialect: dialect, model: nil, parameters: nil, createdAt: Date(), status: .failed)
+            id: id, keyID: caller.key.id, dialect: dialect, model: nil, parameters: nil, createdAt: Date(),
+            status: .failed)
+        job.accountID = caller.account.id
         job.failure = JobFailure(error)
         job.finishedAt = job.createdAt
         do {
@@ -94,20 +108,36 @@ public struct GenerationService: Sendable {
         }
     }
 
-    /// Queues a job, after the prompt policy and the queue's length allow it. A refusal is
-    /// recorded as a failed job and thrown.
-    @discardableResult
-    func submit(_ request: GenerationRequest, id: String, _ submission: Submission) throws(APIError) -> JobRecord {
+    /// Queues a job, after the prompt policy, the queue's length, the caller's concurrency limits
+    /// and balance allow it, reserving its price. A refusal is recorded as a failed job and
+    /// thrown. With an idempotency key already used for the same request, nothing is queued and
+    /// the first request's job comes back (`duplicate`).
+    func submit(_ request: GenerationRequest, id: String, _ submission: Submission) throws(APIError)
+        -> (job: JobRecord, duplicate: Bool)
+    {
+        let caller = submission.caller
         let seeds = request.imageSeeds()
         let queued = QueuedRequest(request, seeds: seeds)
         var job = JobRecord(
-            id: id, keyID: submission.keyID, dialect: submission.dialect, model: request.model.rawValue,
+            id: id, keyID: caller.key.id, dialect: submission.dialect, model: request.model.rawValue,
             parameters: try? queued.json, createdAt: Date())
         job.app = submission.app
         job.priority = submission.priority
         job.webhookURL = submission.webhookURL
         job.origin = submission.origin
         job.startDeadline = submission.startTimeout.map { job.createdAt.addingTimeInterval($0.seconds) }
+        job.accountID = caller.account.id
+        job.requestedCount = request.count
+        job.byok = caller.account.hasMiniMaxKey
+        job.price = job.byok || caller.account.billing == .unmetered ? .zero : billing.price(request.model)
+        job.reserved = job.price * request.count
+        let admission = Admission(
+            concurrentJobsPerKey: billing.limits(for: caller.key).concurrentJobs,
+            concurrentJobsPerAccount: billing.limits(for: caller.account).concurrentJobs,
+            idempotencyKey: submission.idempotencyKey,
+            fingerprint: submission.idempotencyKey.map { _ in Self.fingerprint(request, submission) },
+            idempotencyWindow: billing.idempotencyWindow)
+        let outcome: EnqueueOutcome
         do throws(APIError) {
             try promptPolicy.check(request.prompt)
             guard (try? jobs.queuedJobCount()) ?? 0 < queue.maximumQueuedJobs else {
@@ -115,10 +145,21 @@ public struct GenerationService: Sendable {
                     .rateLimited, "the queue is full (\(queue.maximumQueuedJobs) jobs waiting); retry later",
                     retryAfterSeconds: 5)
             }
+            do {
+                outcome = try jobs.enqueueJob(
+                    job, input: try QueuedRequest.input(for: request, seeds: seeds), admission: admission)
+            } catch let refusal as AdmissionRefusal {
+                throw APIError(refusal, request: request, price: job.price)
+            } catch {
+                logger.error("cannot queue job", metadata: ["job": "\(id)", "error": "\(error)"])
+                throw APIError(.systemError, "the request could not be recorded; nothing was generated")
+            }
         } catch {
+            guard error.code != .systemError else { throw error }
             job.status = .failed
             job.failure = JobFailure(error)
             job.finishedAt = job.createdAt
+            job.reserved = .zero
             do {
                 try jobs.insertJob(job)
             } catch let storeError {
@@ -126,30 +167,45 @@ public struct GenerationService: Sendable {
             }
             throw error
         }
-        do {
-            try jobs.enqueueJob(job, input: try QueuedRequest.input(for: request, seeds: seeds))
-        } catch {
-            logger.error("cannot queue job", metadata: ["job": "\(id)", "error": "\(error)"])
-            throw APIError(.systemError, "the request could not be recorded; nothing was generated")
+        if case .duplicate(let first) = outcome {
+            logger.debug("idempotent replay", metadata: ["job": "\(first.id)", "request": "\(id)"])
+            return (first, true)
         }
-        logger.debug("job queued", metadata: ["job": "\(id)", "dialect": "\(submission.dialect)"])
+        logger.debug(
+            "job queued",
+            metadata: [
+                "job": "\(id)", "dialect": "\(submission.dialect)", "account": "\(caller.account.id)",
+                "reserved_usd": "\(job.reserved.usd)",
+            ])
         workSignal.signal()
-        return job
+        return (job, false)
+    }
+
+    /// What makes two submissions the same request: dialect, app and every canonical field,
+    /// reference bytes included (seeds aside: they are drawn per submission).
+    static func fingerprint(_ request: GenerationRequest, _ submission: Submission) -> String {
+        var digest = SHA256()
+        digest.update(data: Data("\(submission.dialect)\n\(submission.app ?? "")\n".utf8))
+        digest.update(data: Data(((try? QueuedRequest(request, seeds: []).json) ?? "").utf8))
+        if case .inline(let bytes) = request.subjectReference?.source { digest.update(data: bytes) }
+        return digest.finalize().hexadecimal
     }
 
     /// Submits and waits: the synchronous routes of every dialect. A job that has not started
     /// within `queue.synchronousStartLimit` (the queue is long, or an upstream's pacing holds it)
-    /// is withdrawn and answered as a rate limit with an estimated `Retry-After`.
-    public func generate(_ request: GenerationRequest, id: String, keyID: String?, dialect: String)
+    /// is withdrawn and answered as a rate limit with an estimated `Retry-After`. A replay (same
+    /// `Idempotency-Key`) waits for the first request's job instead.
+    func generate(_ request: GenerationRequest, id: String, _ submission: Submission)
         async throws(APIError) -> GenerationResult
     {
-        try submit(request, id: id, Submission(keyID: keyID, dialect: dialect))
+        let (submitted, duplicate) = try submit(request, id: id, submission)
         let watchdog = Task { [self] in
+            guard !duplicate else { return }
             try await Task.sleep(for: queue.synchronousStartLimit)
             withdrawIfNotStarted(id: id, model: request.model)
         }
         defer { watchdog.cancel() }
-        let job = await waitUntilFinished(id: id)
+        let job = await waitUntilFinished(id: submitted.id)
         guard let job, job.status.isFinished else {
             throw APIError(.timeout, "the request was cancelled before it finished")
         }
@@ -201,7 +257,7 @@ public struct GenerationService: Sendable {
             return .success(
                 GenerationResult(
                     engine: job.engine ?? engine.name, images: .stored(stored), blockedCount: job.failedCount,
-                    engineDuration: duration))
+                    engineDuration: duration, jobID: job.id, cost: job.cost ?? .zero))
         case .base64:
             do {
                 let jpegs = try stored.map { image in
@@ -213,7 +269,7 @@ public struct GenerationService: Sendable {
                 return .success(
                     GenerationResult(
                         engine: job.engine ?? engine.name, images: .inline(jpegs), blockedCount: job.failedCount,
-                        engineDuration: duration))
+                        engineDuration: duration, jobID: job.id, cost: job.cost ?? .zero))
             } catch {
                 logger.error("cannot read results", metadata: ["job": "\(job.id)", "error": "\(error)"])
                 return .failure(APIError(.systemError, "the images could not be read"))
@@ -270,6 +326,30 @@ public struct GenerationService: Sendable {
             logger.warning("cannot record a job log line", metadata: ["job": "\(jobID)", "error": "\(error)"])
         }
         events.publish(.changed, jobID: jobID)
+    }
+}
+
+extension APIError {
+    /// A refusal at admission, in the catalogue: 1008 for credits, 1002 for concurrency.
+    init(_ refusal: AdmissionRefusal, request: GenerationRequest, price: MicroDollars) {
+        switch refusal {
+        case .insufficientCredits(let needed, let balance):
+            self.init(
+                .insufficientBalance,
+                "insufficient credits: this request reserves $\(needed.usd) (\(request.count) image"
+                    + "\(request.count == 1 ? "" : "s") at $\(price.usd)) and the balance is $\(balance.usd); "
+                    + "top up, or ask for fewer images")
+        case .tooManyJobs(let scope, let limit):
+            self.init(
+                .rateLimited,
+                "too many requests in progress: this \(scope.rawValue) may have \(limit) queued or running at once; "
+                    + "retry when one finishes", retryAfterSeconds: 2)
+        case .idempotencyKeyReused:
+            self.init(
+                .invalidParameters,
+                "invalid params, Idempotency-Key was already used for a different request; use a new key",
+                field: "Idempotency-Key")
+        }
     }
 }
 

@@ -2,14 +2,25 @@ import LikenessAPI
 import LikenessStore
 import Logging
 
-/// Checks `Authorization: Bearer <key>` against the key store.
+/// Who is calling: the key, and the account it belongs to.
+struct Caller: Sendable {
+    var key: APIKey
+    var account: Account
+
+    var isAdmin: Bool { key.role == .admin }
+}
+
+/// Checks `Authorization: Bearer <key>` against the key store and, for generation requests,
+/// the per-minute limits of the key and its account.
 struct Authenticator: Sendable {
     let keys: any APIKeyRepository
+    let limiter: RateLimiter
+    let billing: BillingSettings
     let logger: Logger
 
-    /// Missing or malformed header → 1004; unknown or revoked key → 2049. `schemes` are the
-    /// accepted authorization schemes, lowercase (fal's clients send `Key <key>`).
-    func authenticate(_ authorization: String?, schemes: Set<String> = ["bearer"]) throws(APIError) -> APIKey {
+    /// Missing or malformed header → 1004; unknown, revoked or expired key → 2049. `schemes` are
+    /// the accepted authorization schemes, lowercase (fal's clients send `Key <key>`).
+    func authenticate(_ authorization: String?, schemes: Set<String> = ["bearer"]) throws(APIError) -> Caller {
         guard let authorization else {
             throw APIError(.authenticationFailed, "authentication failed: the Authorization header is missing")
         }
@@ -27,9 +38,26 @@ struct Authenticator: Sendable {
             throw APIError(.systemError, "the API key could not be checked")
         }
         switch check {
-        case .valid(let key): return key
+        case .valid(let key, let account): return Caller(key: key, account: account)
         case .revoked: throw APIError(.invalidAPIKey, "invalid API key: this key has been revoked")
+        case .expired: throw APIError(.invalidAPIKey, "invalid API key: this key has expired")
         case .unknown: throw APIError(.invalidAPIKey, "invalid API key")
         }
+    }
+
+    /// Authenticates a generation request and counts it against the per-minute limits of the
+    /// key and of its account (1002 with `Retry-After` past either).
+    func admit(_ authorization: String?, schemes: Set<String> = ["bearer"]) throws(APIError) -> Caller {
+        let caller = try authenticate(authorization, schemes: schemes)
+        let decision = limiter.admit(
+            key: caller.key.id, keyRate: billing.limits(for: caller.key).requestsPerMinute,
+            account: caller.account.id, accountRate: billing.limits(for: caller.account).requestsPerMinute)
+        if case .refused(let scope, let rate, let retryAfter) = decision {
+            throw APIError(
+                .rateLimited,
+                "rate limit exceeded: this \(scope.rawValue) may send \(rate) requests a minute; retry after \(retryAfter) s",
+                retryAfterSeconds: retryAfter)
+        }
+        return caller
     }
 }

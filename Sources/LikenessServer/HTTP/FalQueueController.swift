@@ -14,7 +14,7 @@ import NIOCore
 ///   events until completion), `GET …/requests/{id}` (the result), `PUT …/requests/{id}/cancel`,
 ///   under `fal-ai/minimax` and under each full app id.
 ///
-/// A request is visible only to the key that submitted it; any other key gets 404.
+/// A request is visible only to the keys of the account that submitted it; any other key gets 404.
 struct FalQueueController {
     let service: GenerationService
     let authenticator: Authenticator
@@ -51,31 +51,34 @@ struct FalQueueController {
     private func submit(_ request: Request, app: FalApp) async -> Response {
         let id = Identifier.make()
         do throws(APIError) {
-            let key = try authenticator.authenticate(request.headers[.authorization], schemes: ["key", "bearer"])
+            let caller = try authenticator.admit(request.headers[.authorization], schemes: ["key", "bearer"])
             let submission: Submission
             let canonical: GenerationRequest
             do throws(APIError) {
-                submission = try Self.submission(of: request, app: app, keyID: key.id, origin: origin(of: request))
+                submission = try Self.submission(of: request, app: app, caller: caller, origin: origin(of: request))
                 canonical = try app.parse(json: try await support.readBody(request))
             } catch {
-                service.recordRejected(id: id, keyID: key.id, dialect: "fal", error: error)
+                service.recordRejected(id: id, caller: caller, dialect: "fal", error: error)
                 throw error
             }
-            try service.submit(canonical, id: id, submission)
+            // A replay (same Idempotency-Key) answers with the first request's id.
+            let (job, _) = try service.submit(canonical, id: id, submission)
             let body = FalQueue.submitted(
-                requestID: id, requestURL: requestURL(id, request: request),
-                queuePosition: service.queuePosition(id: id) ?? 0)
-            return response(.ok, body, id: id)
+                requestID: job.id, requestURL: requestURL(job.id, request: request),
+                queuePosition: service.queuePosition(id: job.id) ?? 0)
+            return response(.ok, body, job: job)
         } catch {
             return failure(error, id: id)
         }
     }
 
     /// The queue options a submit carries outside its body.
-    static func submission(of request: Request, app: FalApp, keyID: String, origin: String) throws(APIError)
+    static func submission(of request: Request, app: FalApp, caller: Caller, origin: String) throws(APIError)
         -> Submission
     {
-        var submission = Submission(keyID: keyID, dialect: "fal", app: app.rawValue, origin: origin)
+        var submission = Submission(
+            caller: caller, dialect: "fal", idempotencyKey: try GenerationEndpoint.idempotencyKey(request),
+            app: app.rawValue, origin: origin)
         if let webhook = request.uri.queryParameters.get("fal_webhook") {
             guard let url = URL(string: webhook), let scheme = url.scheme?.lowercased(),
                 scheme == "http" || scheme == "https", url.host(percentEncoded: false)?.isEmpty == false
@@ -108,9 +111,9 @@ struct FalQueueController {
     ) -> Response {
         let id = context.parameters.get("id") ?? ""
         do throws(APIError) {
-            let key = try authenticator.authenticate(request.headers[.authorization], schemes: ["key", "bearer"])
+            let caller = try authenticator.authenticate(request.headers[.authorization], schemes: ["key", "bearer"])
             guard Identifier.isValid(id), let job = try service.job(id: id), job.dialect == "fal",
-                job.keyID == key.id, app == FalQueue.requestsApp || app == job.app
+                job.accountID == caller.account.id, app == FalQueue.requestsApp || app == job.app
             else {
                 return response(.notFound, FalQueue.cancelStatus("NOT_FOUND"), id: id)
             }
@@ -124,7 +127,7 @@ struct FalQueueController {
         let withLogs = Self.wantsLogs(request)
         let (status, body) = statusBody(of: job, request: request, withLogs: withLogs)
         // fal answers 202 until the request completes; fal-client takes either.
-        return response(status.isCompleted ? .ok : .accepted, body, id: job.id)
+        return response(status.isCompleted ? .ok : .accepted, body, job: job)
     }
 
     private func statusBody(of job: JobRecord, request: Request, withLogs: Bool) -> (FalQueue.Status, Data) {
@@ -211,7 +214,7 @@ struct FalQueueController {
                     url: imageLinks.url(for: image, request: request), fileName: "\(image.id).jpg",
                     fileSize: image.byteCount, width: image.width, height: image.height)
             }
-            return response(.ok, FalResponse.jsonData(images: images), id: job.id)
+            return response(.ok, FalResponse.jsonData(images: images), job: job)
         case .failure(let error):
             return failure(error, id: job.id)
         }
@@ -250,9 +253,19 @@ struct FalQueueController {
         Response(status: status, headers: standardHeaders(id: id), body: .init(byteBuffer: ByteBuffer(data: body)))
     }
 
+    /// An answer about a job, with what it holds from the balance while it runs and what it
+    /// was charged once it has ended.
+    private func response(_ status: HTTPResponse.Status, _ body: Data, job: JobRecord) -> Response {
+        var headers = standardHeaders(id: job.id)
+        headers[.likenessCost] = (job.cost ?? .zero).usd
+        if !job.status.isFinished { headers[.likenessReserved] = job.reserved.usd }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
+    }
+
     private func failure(_ error: APIError, id: String) -> Response {
         let rendered = FalController.rendered(error)
         var headers = standardHeaders(id: id)
+        headers[.likenessCost] = MicroDollars.zero.usd
         headers.append(contentsOf: rendered.headers)
         return Response(
             status: rendered.status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: rendered.body)))

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import LikenessAPI
 
@@ -31,7 +32,11 @@ struct MiniMaxController {
                         }
                     return .init(status: .ok, body: body.jsonData())
                 },
-                failure: { error, id in .init(status: .ok, body: MiniMaxResponse.failure(id: id, error).jsonData()) })
+                failure: { error, id in
+                    var headers: HTTPFields = [:]
+                    if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
+                    return .init(status: .ok, body: MiniMaxResponse.failure(id: id, error).jsonData(), headers: headers)
+                })
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessAPI
 
 public enum JobStatus: String, Sendable, Hashable, Codable {
     case queued, running, succeeded, failed, cancelled
@@ -66,6 +67,21 @@ public struct JobRecord: Sendable, Hashable {
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// The account of the key that submitted it.
+    public var accountID: String?
+    /// Images asked for (`n`).
+    public var requestedCount: Int
+    /// Per delivered image; zero for BYOK and unmetered requests.
+    public var price: MicroDollars
+    /// Held from the account's balance while the job is unfinished: `requestedCount` × `price`.
+    public var reserved: MicroDollars
+    /// Served with the account's own MiniMax key.
+    public var byok: Bool
+    /// What it was charged, once it has ended and been settled.
+    public var cost: MicroDollars?
+    public var idempotencyKey: String?
+    /// A digest of the request, to tell a retry from a different request under the same key.
+    public var fingerprint: String?
 
     public init(
         id: String, keyID: String?, dialect: String, model: String?, parameters: String?, createdAt: Date,
@@ -84,6 +100,10 @@ public struct JobRecord: Sendable, Hashable {
         self.failedCount = 0
         self.resultImageIDs = []
         self.createdAt = createdAt
+        self.requestedCount = 0
+        self.price = .zero
+        self.reserved = .zero
+        self.byok = false
     }
 }
 
@@ -96,6 +116,21 @@ public struct JobInput: Sendable, Hashable {
     public init(request: String, reference: Data?) {
         self.request = request
         self.reference = reference
+    }
+}
+
+/// The job at the head of the queue: what a worker needs to pick its engine before claiming it.
+public struct QueueHead: Sendable, Hashable {
+    public var id: String
+    public var model: String?
+    public var accountID: String?
+    public var byok: Bool
+
+    public init(id: String, model: String?, accountID: String?, byok: Bool) {
+        self.id = id
+        self.model = model
+        self.accountID = accountID
+        self.byok = byok
     }
 }
 
@@ -145,12 +180,12 @@ public enum CancellationOutcome: Sendable, Hashable {
 public protocol JobRepository: Sendable {
     /// Records a request refused before it was queued (already `failed`).
     func insertJob(_ job: JobRecord) throws
-    /// Queues a job and its input together, behind every job already queued at its priority.
-    func enqueueJob(_ job: JobRecord, input: JobInput) throws
-    /// Takes the first queued job (priority, then FIFO), marks it running on `engine` and
-    /// counts the attempt. Nil when nothing is queued.
+    /// Queues a job and its input together, behind every job already queued at its priority,
+    /// after `admission`'s checks pass, reserving `job.reserved` from its account. All of it is
+    /// one transaction: a refusal (`AdmissionRefusal`) writes nothing.
+    func enqueueJob(_ job: JobRecord, input: JobInput, admission: Admission) throws -> EnqueueOutcome
     /// The job a worker would take next, by priority then first in, first out.
-    func nextQueuedJob() throws -> (id: String, model: String?)?
+    func nextQueuedJob() throws -> QueueHead?
     /// Marks a queued job running and returns it with its input; nil if it is no longer queued
     /// (another worker took it, or it was cancelled).
     func claimJob(id: String, engine: String, at: Date) throws -> ClaimedJob?

@@ -120,6 +120,16 @@ public final class SQLiteDatabase: Sendable {
             try connection.run(sql, parameters, collect: true)
         }
 
+        /// Several statements at once (a migration, whose triggers hold semicolons of their own).
+        public func executeScript(_ sql: String) throws {
+            var message: UnsafeMutablePointer<CChar>? = nil
+            guard sqlite3_exec(connection.handle, sql, nil, nil, &message) == SQLITE_OK else {
+                let text = message.map { String(cString: $0) } ?? "unknown error"
+                sqlite3_free(message)
+                throw StoreError("migration failed: \(text)")
+            }
+        }
+
         public var changes: Int { Int(sqlite3_changes(connection.handle)) }
     }
 }

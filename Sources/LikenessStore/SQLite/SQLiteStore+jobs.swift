@@ -1,10 +1,12 @@
 import Foundation
+import LikenessAPI
 
 extension SQLiteStore {
     static let jobColumns = """
         id, key_id, dialect, app, model, parameters, engine, status, priority, attempts, cancel_requested,
         status_code, status_message, error_field, error_reason, retry_after_seconds, image_count, failed_count,
-        result_image_ids, engine_seconds, webhook_url, origin, start_deadline, created_at, started_at, finished_at
+        result_image_ids, engine_seconds, webhook_url, origin, start_deadline, created_at, started_at, finished_at,
+        account_id, requested_count, price_micros, reserved_micros, byok, cost_micros, idempotency_key, fingerprint
         """
 
     static func job(_ row: SQLRow) -> JobRecord {
@@ -31,6 +33,14 @@ extension SQLiteStore {
         job.startDeadline = row.date(22)
         job.startedAt = row.date(24)
         job.finishedAt = row.date(25)
+        job.accountID = row.text(26)
+        job.requestedCount = Int(row.integer(27) ?? 0)
+        job.price = MicroDollars(row.integer(28) ?? 0)
+        job.reserved = MicroDollars(row.integer(29) ?? 0)
+        job.byok = row.integer(30) == 1
+        job.cost = row.integer(31).map(MicroDollars.init)
+        job.idempotencyKey = row.text(32)
+        job.fingerprint = row.text(33)
         return job
     }
 
@@ -43,8 +53,9 @@ extension SQLiteStore {
             """
             INSERT INTO jobs (id, key_id, dialect, app, model, parameters, status, priority, queue_seq, status_code,
             status_message, error_field, error_reason, retry_after_seconds, webhook_url, origin, start_deadline,
-            created_at, finished_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(queueSequence), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            created_at, finished_at, account_id, requested_count, price_micros, reserved_micros, byok, cost_micros,
+            settled_at, idempotency_key, fingerprint)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(queueSequence), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(job.id), SQLValue(job.keyID), .text(job.dialect), SQLValue(job.app), SQLValue(job.model),
@@ -52,6 +63,12 @@ extension SQLiteStore {
                 SQLValue(job.failure?.code), SQLValue(job.failure?.message), SQLValue(job.failure?.field),
                 SQLValue(job.failure?.reason), SQLValue(job.failure?.retryAfterSeconds), SQLValue(job.webhookURL),
                 SQLValue(job.origin), SQLValue(job.startDeadline), SQLValue(job.createdAt), SQLValue(job.finishedAt),
+                SQLValue(job.accountID), SQLValue(job.requestedCount), .integer(job.price.value),
+                .integer(job.reserved.value), SQLValue(job.byok ? 1 : 0),
+                job.cost.map { .integer($0.value) } ?? (job.status.isFinished ? .integer(0) : .null),
+                // A job recorded already finished (refused) holds nothing, so it is settled as it is written.
+                job.status.isFinished ? SQLValue(job.createdAt) : .null, SQLValue(job.idempotencyKey),
+                SQLValue(job.fingerprint),
             ])
     }
 
@@ -59,22 +76,75 @@ extension SQLiteStore {
         try database.transaction { transaction in try Self.insert(job, queueSequence: "0", into: transaction) }
     }
 
-    public func enqueueJob(_ job: JobRecord, input: JobInput) throws {
+    public func enqueueJob(_ job: JobRecord, input: JobInput, admission: Admission) throws -> EnqueueOutcome {
         var job = job
         job.status = .queued
-        try database.transaction { transaction in
+        job.cost = nil
+        return try database.transaction { transaction in
+            if let key = admission.idempotencyKey, let accountID = job.accountID {
+                let earlier = try transaction.query(
+                    "SELECT \(Self.jobColumns) FROM jobs WHERE account_id = ? AND idempotency_key = ?",
+                    [.text(accountID), .text(key)]
+                ).first.map(Self.job)
+                if let earlier {
+                    if earlier.createdAt.addingTimeInterval(admission.idempotencyWindow) > job.createdAt {
+                        guard earlier.fingerprint == admission.fingerprint else {
+                            throw AdmissionRefusal.idempotencyKeyReused
+                        }
+                        return .duplicate(earlier)
+                    }
+                    // Remembered long enough: the key is free for a new request.
+                    try transaction.execute("UPDATE jobs SET idempotency_key = NULL WHERE id = ?", [.text(earlier.id)])
+                }
+                job.idempotencyKey = key
+                job.fingerprint = admission.fingerprint
+            }
+            try Self.checkConcurrency(
+                column: "key_id", job.keyID, limit: admission.concurrentJobsPerKey, scope: .key, in: transaction)
+            try Self.checkConcurrency(
+                column: "account_id", job.accountID, limit: admission.concurrentJobsPerAccount, scope: .account,
+                in: transaction)
+            if job.reserved > .zero {
+                guard let accountID = job.accountID,
+                    try Self.appendLedger(
+                        accountID: accountID, .reservation, -job.reserved, requestID: job.id, note: nil,
+                        at: job.createdAt, in: transaction) != nil
+                else {
+                    let balance = try job.accountID.flatMap { accountID in
+                        try transaction.query("SELECT balance_micros FROM accounts WHERE id = ?", [.text(accountID)])
+                            .first?.integer(0)
+                    }
+                    throw AdmissionRefusal.insufficientCredits(
+                        needed: job.reserved, balance: MicroDollars(balance ?? 0))
+                }
+            }
             try Self.insert(
                 job, queueSequence: "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs)", into: transaction)
             try transaction.execute(
                 "INSERT INTO job_inputs (job_id, request, reference) VALUES (?, ?, ?)",
                 [.text(job.id), .text(input.request), input.reference.map(SQLValue.blob) ?? .null])
+            return .queued
         }
     }
 
-    public func nextQueuedJob() throws -> (id: String, model: String?)? {
+    private static func checkConcurrency(
+        column: String, _ owner: String?, limit: Int?, scope: LimitScope,
+        in transaction: SQLiteDatabase.TransactionContext
+    ) throws {
+        guard let owner, let limit, limit > 0 else { return }
+        let unfinished =
+            try transaction.query(
+                "SELECT COUNT(*) FROM jobs WHERE \(column) = ? AND status IN ('queued', 'running')", [.text(owner)]
+            ).first?.integer(0) ?? 0
+        if unfinished >= limit { throw AdmissionRefusal.tooManyJobs(scope: scope, limit: limit) }
+    }
+
+    public func nextQueuedJob() throws -> QueueHead? {
         try database.query(
-            "SELECT id, model FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1"
-        ).first.flatMap { row in row.text(0).map { ($0, row.text(1)) } }
+            "SELECT id, model, account_id, byok FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1"
+        ).first.flatMap { row in
+            row.text(0).map { QueueHead(id: $0, model: row.text(1), accountID: row.text(2), byok: row.integer(3) == 1) }
+        }
     }
 
     public func claimJob(id: String, engine: String, at date: Date) throws -> ClaimedJob? {
@@ -211,6 +281,7 @@ extension SQLiteStore {
         throws
     {
         try transaction.execute("DELETE FROM job_inputs WHERE job_id = ?", [.text(id)])
+        try settle(jobID: id, at: Date(), in: transaction)
         if let webhook {
             try transaction.execute(
                 "INSERT INTO webhook_deliveries (job_id, url, body, next_attempt_at) VALUES (?, ?, ?, ?)",

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// The SQLite implementation of every repository. One database file, `likeness.sqlite`.
-public final class SQLiteStore: APIKeyRepository, JobRepository, WebhookRepository, ImageRepository {
+public final class SQLiteStore: APIKeyRepository, AccountRepository, JobRepository, WebhookRepository, ImageRepository {
     let database: SQLiteDatabase
 
     public init(path: String) throws {
@@ -29,44 +29,71 @@ public final class SQLiteStore: APIKeyRepository, JobRepository, WebhookReposito
         SHA256.hash(data: Data(secret.utf8)).hexadecimal
     }
 
-    public func createKey(name: String, secret: String?) throws -> IssuedAPIKey {
+    public func createKey(
+        name: String, accountID: String, role: KeyRole = .user, secret: String? = nil, expiresAt: Date? = nil,
+        limits: UsageLimits = UsageLimits()
+    ) throws -> IssuedAPIKey {
         let secret = secret ?? Self.generateSecret()
         let key = APIKey(
-            id: "key_" + Identifier.make().prefix(12), name: name, displayPrefix: String(secret.prefix(7)) + "…",
-            createdAt: Date(), revokedAt: nil, lastUsedAt: nil)
+            id: "key_" + Identifier.make().prefix(12), name: name, accountID: accountID, role: role,
+            displayPrefix: String(secret.prefix(7)) + "…", createdAt: Date(), expiresAt: expiresAt, revokedAt: nil,
+            lastUsedAt: nil, limits: limits)
         let webhookSecret = "whsec_" + Self.randomBytes(32).hexadecimal
-        try database.execute(
-            """
-            INSERT INTO api_keys (id, name, secret_hash, display_prefix, created_at, webhook_secret)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .text(key.id), .text(name), .text(Self.hash(secret)), .text(key.displayPrefix), SQLValue(key.createdAt),
-                .text(webhookSecret),
-            ])
+        try database.transaction { transaction in
+            guard try transaction.query("SELECT 1 FROM accounts WHERE id = ?", [.text(accountID)]).first != nil else {
+                throw StoreError("no account with id \(accountID)")
+            }
+            try transaction.execute(
+                """
+                INSERT INTO api_keys (id, name, secret_hash, display_prefix, created_at, webhook_secret, account_id,
+                role, expires_at, requests_per_minute, concurrent_jobs)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(key.id), .text(name), .text(Self.hash(secret)), .text(key.displayPrefix),
+                    SQLValue(key.createdAt), .text(webhookSecret), .text(accountID), .text(role.rawValue),
+                    SQLValue(expiresAt), SQLValue(limits.requestsPerMinute), SQLValue(limits.concurrentJobs),
+                ])
+        }
         return IssuedAPIKey(key: key, secret: secret, webhookSecret: webhookSecret)
     }
+
+    static let keyColumns = """
+        k.id, k.name, k.account_id, k.role, k.display_prefix, k.created_at, k.expires_at, k.revoked_at,
+        k.last_used_at, k.requests_per_minute, k.concurrent_jobs
+        """
 
     public func checkKey(secret: String) throws -> KeyCheck {
         // Looked up by SHA-256: equal hashes are the only match, so no secret is ever compared.
         let rows = try database.query(
-            "SELECT id, name, display_prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE secret_hash = ?",
+            "SELECT \(Self.keyColumns), \(Self.accountColumns) FROM api_keys AS k JOIN accounts AS a "
+                + "ON a.id = k.account_id WHERE k.secret_hash = ?",
             [.text(Self.hash(secret))])
         guard let row = rows.first else { return .unknown }
         let key = Self.key(row)
-        if key.revokedAt != nil { return .revoked }
         let now = Date()
+        if key.revokedAt != nil { return .revoked }
+        if let expiry = key.expiresAt, expiry <= now { return .expired }
         // One write a minute per key at most, not one per request.
         if key.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
             try database.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", [SQLValue(now), .text(key.id)])
         }
-        return .valid(key)
+        return .valid(key, Self.account(row, from: 11))
     }
 
-    public func listKeys() throws -> [APIKey] {
-        try database.query(
-            "SELECT id, name, display_prefix, created_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at"
-        ).map(Self.key)
+    public func listKeys(accountID: String?) throws -> [APIKey] {
+        if let accountID {
+            return try database.query(
+                "SELECT \(Self.keyColumns) FROM api_keys AS k WHERE k.account_id = ? ORDER BY k.created_at",
+                [.text(accountID)]
+            ).map(Self.key)
+        }
+        return try database.query("SELECT \(Self.keyColumns) FROM api_keys AS k ORDER BY k.created_at").map(Self.key)
+    }
+
+    public func key(id: String) throws -> APIKey? {
+        try database.query("SELECT \(Self.keyColumns) FROM api_keys AS k WHERE k.id = ?", [.text(id)]).first.map(
+            Self.key)
     }
 
     public func revokeKey(id: String) throws -> Bool {
@@ -83,8 +110,12 @@ public final class SQLiteStore: APIKeyRepository, JobRepository, WebhookReposito
 
     private static func key(_ row: SQLRow) -> APIKey {
         APIKey(
-            id: row.text(0) ?? "", name: row.text(1) ?? "", displayPrefix: row.text(2) ?? "",
-            createdAt: row.date(3) ?? .distantPast, revokedAt: row.date(4), lastUsedAt: row.date(5))
+            id: row.text(0) ?? "", name: row.text(1) ?? "", accountID: row.text(2) ?? "",
+            role: KeyRole(rawValue: row.text(3) ?? "") ?? .user, displayPrefix: row.text(4) ?? "",
+            createdAt: row.date(5) ?? .distantPast, expiresAt: row.date(6), revokedAt: row.date(7),
+            lastUsedAt: row.date(8),
+            limits: UsageLimits(
+                requestsPerMinute: row.integer(9).map(Int.init), concurrentJobs: row.integer(10).map(Int.init)))
     }
 
     // MARK: Images

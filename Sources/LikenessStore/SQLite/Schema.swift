@@ -86,15 +86,72 @@ enum Schema {
         """
         ALTER TABLE images ADD COLUMN source_url TEXT
         """,
+        // v4: accounts own keys and a prepaid balance; the ledger explains every balance; jobs
+        // carry what they reserve and cost. Keys that already exist join one unmetered "house"
+        // account, and the oldest becomes its admin.
+        """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            billing TEXT NOT NULL,
+            balance_micros INTEGER NOT NULL DEFAULT 0 CHECK (balance_micros >= 0),
+            requests_per_minute INTEGER,
+            concurrent_jobs INTEGER,
+            minimax_key BLOB,
+            minimax_region TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE ledger (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            kind TEXT NOT NULL,
+            amount_micros INTEGER NOT NULL,
+            balance_after_micros INTEGER NOT NULL,
+            request_id TEXT,
+            note TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX ledger_by_account ON ledger(account_id, created_at);
+        CREATE INDEX ledger_by_request ON ledger(request_id);
+        CREATE TRIGGER ledger_rows_are_never_updated BEFORE UPDATE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+        CREATE TRIGGER ledger_rows_are_never_deleted BEFORE DELETE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+        ALTER TABLE api_keys ADD COLUMN account_id TEXT REFERENCES accounts(id);
+        ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'user';
+        ALTER TABLE api_keys ADD COLUMN expires_at REAL;
+        ALTER TABLE api_keys ADD COLUMN requests_per_minute INTEGER;
+        ALTER TABLE api_keys ADD COLUMN concurrent_jobs INTEGER;
+        ALTER TABLE jobs ADD COLUMN account_id TEXT;
+        ALTER TABLE jobs ADD COLUMN requested_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN price_micros INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN reserved_micros INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN cost_micros INTEGER;
+        ALTER TABLE jobs ADD COLUMN settled_at REAL;
+        ALTER TABLE jobs ADD COLUMN byok INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN idempotency_key TEXT;
+        ALTER TABLE jobs ADD COLUMN fingerprint TEXT;
+        CREATE INDEX jobs_by_account ON jobs(account_id, created_at);
+        CREATE INDEX jobs_by_account_status ON jobs(account_id, status);
+        CREATE INDEX jobs_by_key_status ON jobs(key_id, status);
+        CREATE UNIQUE INDEX jobs_by_idempotency_key ON jobs(account_id, idempotency_key)
+            WHERE idempotency_key IS NOT NULL;
+        INSERT INTO accounts (id, name, billing, requests_per_minute, concurrent_jobs, created_at)
+            SELECT 'acct_' || lower(hex(randomblob(6))), 'house', 'unmetered', 0, 0,
+            (SELECT MIN(created_at) FROM api_keys) WHERE EXISTS (SELECT 1 FROM api_keys);
+        UPDATE api_keys SET account_id = (SELECT id FROM accounts), requests_per_minute = 0, concurrent_jobs = 0;
+        UPDATE api_keys SET role = 'admin' WHERE id = (SELECT id FROM api_keys ORDER BY created_at, rowid LIMIT 1);
+        UPDATE jobs SET account_id = (SELECT account_id FROM api_keys WHERE api_keys.id = jobs.key_id),
+            requested_count = COALESCE(json_extract(parameters, '$.n'), 0), cost_micros = 0,
+            settled_at = finished_at;
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {
         let current = try database.query("PRAGMA user_version").first?.integer(0) ?? 0
         for (index, migration) in migrations.enumerated() where index >= current {
             try database.transaction { transaction in
-                for statement in migration.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
-                    try transaction.execute(String(statement))
-                }
+                try transaction.executeScript(migration)
                 try transaction.execute("PRAGMA user_version = \(index + 1)")
             }
         }

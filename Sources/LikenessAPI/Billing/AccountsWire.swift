@@ -1,0 +1,344 @@
+import Foundation
+
+// The JSON bodies of the account, usage and admin endpoints, shared by the server and by any
+// client that reads them. Keys are snake_case on the wire (`AccountsWire.encoder`); amounts are
+// decimal dollar strings (`MicroDollars`); times are ISO 8601.
+
+public enum AccountsWire {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+/// `GET /v1/balance`.
+public struct BalanceBody: Codable, Sendable, Hashable {
+    public var object = "balance"
+    public var accountId: String
+    /// `prepaid` or `unmetered`.
+    public var billing: String
+    /// What can be spent now: top-ups less fees, charges and the reservations of requests still
+    /// in progress.
+    public var balanceUsd: MicroDollars
+    /// Held for requests still in progress; whatever they do not deliver comes back.
+    public var reservedUsd: MicroDollars
+    public var currency = "USD"
+    /// Per-image prices by model; $0 while the account's own MiniMax key is attached.
+    public var pricesUsd: [String: MicroDollars]
+    public var byok: BYOKStatus
+
+    public init(
+        accountId: String, billing: String, balanceUsd: MicroDollars, reservedUsd: MicroDollars,
+        pricesUsd: [String: MicroDollars], byok: BYOKStatus
+    ) {
+        self.accountId = accountId
+        self.billing = billing
+        self.balanceUsd = balanceUsd
+        self.reservedUsd = reservedUsd
+        self.pricesUsd = pricesUsd
+        self.byok = byok
+    }
+}
+
+/// Whether an account's own MiniMax key is attached. The key itself is never returned.
+public struct BYOKStatus: Codable, Sendable, Hashable {
+    public var minimax: Bool
+    /// `global` or `cn`, when attached.
+    public var minimaxRegion: String?
+
+    public init(minimax: Bool, minimaxRegion: String?) {
+        self.minimax = minimax
+        self.minimaxRegion = minimaxRegion
+    }
+}
+
+/// One request in `GET /v1/usage`.
+public struct UsageRow: Codable, Sendable, Hashable {
+    public var requestId: String
+    public var createdAt: Date
+    public var keyId: String?
+    /// `minimax`, `openai` or `fal`.
+    public var dialect: String
+    public var model: String?
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    public var status: String
+    public var errorCode: Int?
+    public var imagesRequested: Int
+    public var imagesDelivered: Int
+    /// Withheld by content safety: never charged.
+    public var imagesBlocked: Int
+    public var priceUsd: MicroDollars
+    /// What was charged: delivered images × price, once the request has ended; $0 before.
+    public var costUsd: MicroDollars
+    /// Served with the account's own MiniMax key, at no charge here.
+    public var byok: Bool
+    public var engine: String?
+
+    public init(
+        requestId: String, createdAt: Date, keyId: String?, dialect: String, model: String?, status: String,
+        errorCode: Int?, imagesRequested: Int, imagesDelivered: Int, imagesBlocked: Int, priceUsd: MicroDollars,
+        costUsd: MicroDollars, byok: Bool, engine: String?
+    ) {
+        self.requestId = requestId
+        self.createdAt = createdAt
+        self.keyId = keyId
+        self.dialect = dialect
+        self.model = model
+        self.status = status
+        self.errorCode = errorCode
+        self.imagesRequested = imagesRequested
+        self.imagesDelivered = imagesDelivered
+        self.imagesBlocked = imagesBlocked
+        self.priceUsd = priceUsd
+        self.costUsd = costUsd
+        self.byok = byok
+        self.engine = engine
+    }
+
+    public static let csvHeader =
+        "request_id,created_at,key_id,dialect,model,status,error_code,images_requested,images_delivered,"
+        + "images_blocked,price_usd,cost_usd,byok,engine"
+
+    /// One CSV line (RFC 4180 quoting where a field needs it).
+    public var csvLine: String {
+        let fields: [String] = [
+            requestId, createdAt.formatted(.iso8601), keyId ?? "", dialect, model ?? "", status,
+            errorCode.map(String.init) ?? "", String(imagesRequested), String(imagesDelivered),
+            String(imagesBlocked), priceUsd.usd, costUsd.usd, byok ? "true" : "false", engine ?? "",
+        ]
+        return fields.map(Self.csvField).joined(separator: ",")
+    }
+
+    static func csvField(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// `GET /v1/usage`: the requests of a date range, and their totals.
+public struct UsageBody: Codable, Sendable, Hashable {
+    public var object = "usage"
+    public var accountId: String
+    public var from: Date
+    public var to: Date
+    public var totals: UsageTotals
+    public var data: [UsageRow]
+    /// More requests fall in the range than `data` holds (narrow the range, or use CSV).
+    public var hasMore: Bool
+
+    public init(accountId: String, from: Date, to: Date, totals: UsageTotals, data: [UsageRow], hasMore: Bool) {
+        self.accountId = accountId
+        self.from = from
+        self.to = to
+        self.totals = totals
+        self.data = data
+        self.hasMore = hasMore
+    }
+}
+
+public struct UsageTotals: Codable, Sendable, Hashable {
+    public var requests: Int
+    public var imagesDelivered: Int
+    public var costUsd: MicroDollars
+
+    public init(requests: Int, imagesDelivered: Int, costUsd: MicroDollars) {
+        self.requests = requests
+        self.imagesDelivered = imagesDelivered
+        self.costUsd = costUsd
+    }
+}
+
+/// An account, as the admin API shows it.
+public struct AccountBody: Codable, Sendable, Hashable {
+    public var object = "account"
+    public var id: String
+    public var name: String
+    public var billing: String
+    public var balanceUsd: MicroDollars
+    public var reservedUsd: MicroDollars
+    /// Nil: the server's default; 0: unlimited.
+    public var requestsPerMinute: Int?
+    public var concurrentJobs: Int?
+    public var byok: BYOKStatus
+    public var createdAt: Date
+
+    public init(
+        id: String, name: String, billing: String, balanceUsd: MicroDollars, reservedUsd: MicroDollars,
+        requestsPerMinute: Int?, concurrentJobs: Int?, byok: BYOKStatus, createdAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.billing = billing
+        self.balanceUsd = balanceUsd
+        self.reservedUsd = reservedUsd
+        self.requestsPerMinute = requestsPerMinute
+        self.concurrentJobs = concurrentJobs
+        self.byok = byok
+        self.createdAt = createdAt
+    }
+}
+
+/// An API key, as the admin API shows it. `secret` and `webhookSecret` only in the answer that
+/// creates it: the secret is stored as its SHA-256 and can never be shown again.
+public struct KeyBody: Codable, Sendable, Hashable {
+    public var object = "api_key"
+    public var id: String
+    public var name: String
+    public var accountId: String
+    /// `user` or `admin`.
+    public var role: String
+    public var prefix: String
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var revokedAt: Date?
+    public var lastUsedAt: Date?
+    public var requestsPerMinute: Int?
+    public var concurrentJobs: Int?
+    public var secret: String?
+    public var webhookSecret: String?
+
+    public init(
+        id: String, name: String, accountId: String, role: String, prefix: String, createdAt: Date,
+        expiresAt: Date?, revokedAt: Date?, lastUsedAt: Date?, requestsPerMinute: Int?, concurrentJobs: Int?,
+        secret: String? = nil, webhookSecret: String? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.accountId = accountId
+        self.role = role
+        self.prefix = prefix
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
+        self.requestsPerMinute = requestsPerMinute
+        self.concurrentJobs = concurrentJobs
+        self.secret = secret
+        self.webhookSecret = webhookSecret
+    }
+}
+
+/// One ledger row.
+public struct LedgerRow: Codable, Sendable, Hashable {
+    public var seq: Int64
+    /// `top_up`, `fee`, `adjustment`, `reservation`, `release` or `charge`.
+    public var kind: String
+    /// Its effect on the balance (negative: money out).
+    public var amountUsd: MicroDollars
+    public var balanceAfterUsd: MicroDollars
+    public var requestId: String?
+    public var note: String?
+    public var createdAt: Date
+
+    public init(
+        seq: Int64, kind: String, amountUsd: MicroDollars, balanceAfterUsd: MicroDollars, requestId: String?,
+        note: String?, createdAt: Date
+    ) {
+        self.seq = seq
+        self.kind = kind
+        self.amountUsd = amountUsd
+        self.balanceAfterUsd = balanceAfterUsd
+        self.requestId = requestId
+        self.note = note
+        self.createdAt = createdAt
+    }
+}
+
+/// A list answer of the admin API.
+public struct ListBody<Item: Codable & Sendable & Hashable>: Codable, Sendable, Hashable {
+    public var object = "list"
+    public var data: [Item]
+
+    public init(data: [Item]) {
+        self.data = data
+    }
+}
+
+// MARK: Requests
+
+/// `POST /v1/admin/accounts`.
+public struct CreateAccountBody: Codable, Sendable, Hashable {
+    public var name: String
+    /// `prepaid` (default) or `unmetered`.
+    public var billing: String?
+    public var requestsPerMinute: Int?
+    public var concurrentJobs: Int?
+
+    public init(name: String, billing: String? = nil, requestsPerMinute: Int? = nil, concurrentJobs: Int? = nil) {
+        self.name = name
+        self.billing = billing
+        self.requestsPerMinute = requestsPerMinute
+        self.concurrentJobs = concurrentJobs
+    }
+}
+
+/// `PATCH /v1/admin/accounts/{id}`: the limits to set (0: unlimited). Absent fields are kept.
+public struct UpdateLimitsBody: Codable, Sendable, Hashable {
+    public var requestsPerMinute: Int?
+    public var concurrentJobs: Int?
+
+    public init(requestsPerMinute: Int? = nil, concurrentJobs: Int? = nil) {
+        self.requestsPerMinute = requestsPerMinute
+        self.concurrentJobs = concurrentJobs
+    }
+}
+
+/// `POST /v1/admin/accounts/{id}/keys`.
+public struct CreateKeyBody: Codable, Sendable, Hashable {
+    public var name: String?
+    /// `user` (default) or `admin`.
+    public var role: String?
+    public var expiresAt: Date?
+    public var requestsPerMinute: Int?
+    public var concurrentJobs: Int?
+
+    public init(
+        name: String? = nil, role: String? = nil, expiresAt: Date? = nil, requestsPerMinute: Int? = nil,
+        concurrentJobs: Int? = nil
+    ) {
+        self.name = name
+        self.role = role
+        self.expiresAt = expiresAt
+        self.requestsPerMinute = requestsPerMinute
+        self.concurrentJobs = concurrentJobs
+    }
+}
+
+/// `POST /v1/admin/accounts/{id}/credits`: a payment received (`amount_usd`), credited less the
+/// platform fee unless `waive_fee`; or, with `kind: "adjustment"`, a correction either way with
+/// no fee.
+public struct CreditBody: Codable, Sendable, Hashable {
+    public var amountUsd: MicroDollars
+    public var kind: String?
+    public var waiveFee: Bool?
+    public var note: String?
+
+    public init(amountUsd: MicroDollars, kind: String? = nil, waiveFee: Bool? = nil, note: String? = nil) {
+        self.amountUsd = amountUsd
+        self.kind = kind
+        self.waiveFee = waiveFee
+        self.note = note
+    }
+}
+
+/// `PUT /v1/account/minimax-key`: the account's own MiniMax key.
+public struct MiniMaxKeyBody: Codable, Sendable, Hashable {
+    public var apiKey: String
+    /// `global` (default, api.minimax.io) or `cn` (api.minimaxi.com): a key works on its own region only.
+    public var region: String?
+
+    public init(apiKey: String, region: String? = nil) {
+        self.apiKey = apiKey
+        self.region = region
+    }
+}
