@@ -194,6 +194,27 @@ curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $
     -d '{"model":"image-01","prompt":"x"}' >"$work/reply.json"
 check "a key revoked with 'likeness keys revoke' is 2049 at once" 'r["base_resp"]["status_code"]==2049'
 
+# An operator's day: a prepaid account, a top-up with the 5% fee, a key, a charged request,
+# then the usage and the ledger from the command line and the balance over HTTP.
+account=$("$binary" accounts create "e2e customer" --data-dir "$work/data")
+"$binary" credits add "$account" 1.00 --note "e2e invoice" --data-dir "$work/data" >"$work/credits.txt"
+grep -q "balance	0.95" "$work/credits.txt" && { passed=$((passed + 1)); echo "ok   likeness credits add: \$1.00 less the 5% fee"; } \
+    || { failed=$((failed + 1)); echo "FAIL likeness credits add"; cat "$work/credits.txt"; }
+customer_key=$("$binary" keys create --account "$account" --name e2e-customer --data-dir "$work/data" | cut -f2)
+curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $customer_key" \
+    -D "$work/headers.txt" -d '{"model":"image-01","prompt":"billed","n":2}' >"$work/reply.json"
+check "a prepaid key's request succeeds" 'r["base_resp"]["status_code"]==0'
+grep -qi "^x-likeness-cost-usd: 0.02" "$work/headers.txt" && { passed=$((passed + 1)); echo "ok   X-Likeness-Cost-USD: 0.02"; } \
+    || { failed=$((failed + 1)); echo "FAIL X-Likeness-Cost-USD"; cat "$work/headers.txt"; }
+curl -s "http://127.0.0.1:$port/v1/balance" -H "Authorization: Bearer $customer_key" >"$work/reply.json"
+check "GET /v1/balance: 0.95 less 2 images" 'r["balance_usd"]=="0.93" and r["reserved_usd"]=="0.00"'
+"$binary" usage "$account" --data-dir "$work/data" 2>/dev/null >"$work/usage.csv"
+grep -q ",2,2,0,0.01,0.02,false," "$work/usage.csv" && { passed=$((passed + 1)); echo "ok   likeness usage: the request at \$0.02"; } \
+    || { failed=$((failed + 1)); echo "FAIL likeness usage"; cat "$work/usage.csv"; }
+"$binary" credits ledger "$account" --data-dir "$work/data" | cut -f3 | tail -n +2 | tr '\n' ' ' >"$work/ledger.txt"
+grep -q "top_up fee reservation release charge" "$work/ledger.txt" && { passed=$((passed + 1)); echo "ok   likeness credits ledger"; } \
+    || { failed=$((failed + 1)); echo "FAIL likeness credits ledger"; cat "$work/ledger.txt"; }
+
 if "$binary" serve --port "$(free_port)" --data-dir "$work/data" >"$work/second.log" 2>&1; then
     failed=$((failed + 1)); echo "FAIL a second server on the same data directory was allowed"
 else

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 import urllib.request
 
 import openai
@@ -155,3 +156,35 @@ def test_partially_blocked_images_are_reported(client):
     assert len(raw.parse().data) == 2
     with pytest.raises(openai.PermissionDeniedError):
         client.images.generate(model="MiniMax-Image-01", prompt="[blocked:2] two cats", n=2)
+
+
+def admin(server: str, method: str, path: str, body: dict) -> dict:
+    """The admin API, with the first key (the house account's admin)."""
+    request = urllib.request.Request(
+        server + path, method=method, data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_prepaid_customer_is_charged_then_refused_with_402(server):
+    account = admin(server, "POST", "/v1/admin/accounts", {"name": "sdk customer"})
+    admin(server, "POST", f"/v1/admin/accounts/{account['id']}/credits", {"amount_usd": "0.015", "waive_fee": True})
+    key = admin(server, "POST", f"/v1/admin/accounts/{account['id']}/keys", {"requests_per_minute": 3})["secret"]
+    customer = OpenAI(base_url=server + "/v1", api_key=key, max_retries=0)
+
+    retried = {"Idempotency-Key": "sdk-order-1"}
+    first = customer.images.with_raw_response.generate(model="MiniMax-Image-01", prompt="a cat", extra_headers=retried)
+    assert first.headers["x-likeness-cost-usd"] == "0.01"
+    again = customer.images.with_raw_response.generate(model="MiniMax-Image-01", prompt="a cat", extra_headers=retried)
+    assert again.parse().data[0].url == first.parse().data[0].url, "a retry returns the first response"
+
+    with pytest.raises(openai.APIStatusError) as caught:
+        customer.images.generate(model="MiniMax-Image-01", prompt="a dog")
+    assert caught.value.status_code == 402
+    assert caught.value.body["type"] == "insufficient_credits"
+
+    with pytest.raises(openai.RateLimitError) as caught:
+        customer.images.generate(model="MiniMax-Image-01", prompt="a fourth request this minute")
+    assert int(caught.value.response.headers["retry-after"]) >= 1

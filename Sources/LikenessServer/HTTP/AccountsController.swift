@@ -23,32 +23,38 @@ struct AccountsController: Sendable {
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/v1/balance") { request, _ in
             await answer { () throws(APIError) in
-                let caller = try authenticator.authenticate(request.headers[.authorization])
+                let caller = try caller(of: request)
                 return try json(try balance(of: caller.account))
             }
         }
         router.get("/v1/usage") { request, _ in
             await answer { () throws(APIError) in
-                let caller = try authenticator.authenticate(request.headers[.authorization])
+                let caller = try caller(of: request)
                 return try usage(of: caller.account.id, request: request)
             }
         }
         router.put("/v1/account/minimax-key") { request, _ in
             await answer { () throws(APIError) in
-                let caller = try authenticator.authenticate(request.headers[.authorization])
+                let caller = try caller(of: request)
                 let body = try await decode(MiniMaxKeyBody.self, from: request)
                 return try attachMiniMaxKey(body, to: caller.account.id)
             }
         }
         router.delete("/v1/account/minimax-key") { request, _ in
             await answer { () throws(APIError) in
-                let caller = try authenticator.authenticate(request.headers[.authorization])
+                let caller = try caller(of: request)
                 return try detachMiniMaxKey(from: caller.account.id)
             }
         }
     }
 
     // MARK: Shared with the admin API
+
+    /// The calling key: `Bearer`, or fal's `Key`, so that each dialect's clients can read their
+    /// balance with the header they already send.
+    func caller(of request: Request) throws(APIError) -> Caller {
+        try authenticator.authenticate(request.headers[.authorization], schemes: ["bearer", "key"])
+    }
 
     func balance(of account: Account) throws(APIError) -> BalanceBody {
         let reserved = try store { try accounts.reserved(accountID: account.id) }

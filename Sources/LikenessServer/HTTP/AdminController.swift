@@ -129,7 +129,7 @@ struct AdminController: Sendable {
     /// Runs `body` for an admin key; 401 without a valid key, 403 without the admin role.
     private func admin(_ request: Request, _ body: () async throws(APIError) -> Response) async -> Response {
         await accounts.answer { () async throws(APIError) in
-            let caller = try accounts.authenticator.authenticate(request.headers[.authorization])
+            let caller = try accounts.caller(of: request)
             guard caller.isAdmin else {
                 throw APIError(.invalidAPIKey, "this key may not use the admin API", reason: .forbidden)
             }
