@@ -43,6 +43,8 @@ struct LikenessBench {
         print("\nServer idle RSS: \(format(server.memory().current, 0)) MiB\n")
         print("## Server, n=1, 1:1 (1024x1024)\n")
         print(try await benchServer(server, scale: scale))
+        print("\n## Accounts: what billing adds, n=1, url, concurrency 1\n")
+        print(try await benchBilling(server, scale: scale))
         print("\n## 10 MB reference as a data URL\n")
         print(try await benchLargeReference(server, reference: try noiseReference(), scale: scale))
     }

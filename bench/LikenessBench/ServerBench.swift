@@ -85,13 +85,20 @@ func serverTiming(_ header: String) -> [String: Double] {
 
 /// Sends `total` identical requests, `concurrency` at a time, and times each one. `overhead` is
 /// the client-observed latency minus the engine time the server reports in `Server-Timing`.
-func drive(_ server: ServerProcess, body: Data, concurrency: Int, total: Int) async throws -> LoadResult {
+/// `key` defaults to the server's first key (the unmetered house account); with
+/// `idempotencyKeys` each request carries an `Idempotency-Key` of its own.
+func drive(
+    _ server: ServerProcess, body: Data, concurrency: Int, total: Int, key: String? = nil,
+    idempotencyKeys: Bool = false
+) async throws -> LoadResult {
     server.resetPeak()
-    let (port, key) = (server.port, server.key)
+    let (port, key) = (server.port, key ?? server.key)
+    let run = UUID().uuidString
     let started = ContinuousClock.now
-    let results = try await fanOut(concurrency: concurrency, total: total) { _ in
+    let results = try await fanOut(concurrency: concurrency, total: total) { index in
         let (response, reply, latency) = try await postJSON(
-            "http://127.0.0.1:\(port)/v1/image_generation", key: key, body: body)
+            "http://127.0.0.1:\(port)/v1/image_generation", key: key, body: body,
+            headers: idempotencyKeys ? [("Idempotency-Key", "\(run)-\(index)")] : [])
         guard String(buffer: reply).contains("\"status_code\":0") else {
             throw BenchError("request failed: \(String(buffer: reply).prefix(200))")
         }
@@ -132,11 +139,14 @@ func fanOut<Result: Sendable>(
 }
 
 /// POSTs a JSON body with a bearer key; returns the response, its body and the latency in ms.
-func postJSON(_ url: String, key: String, body: Data) async throws -> (HTTPClientResponse, ByteBuffer, Double) {
+func postJSON(_ url: String, key: String, body: Data, headers: [(String, String)] = []) async throws -> (
+    HTTPClientResponse, ByteBuffer, Double
+) {
     var request = HTTPClientRequest(url: url)
     request.method = .POST
     request.headers.add(name: "Authorization", value: "Bearer \(key)")
     request.headers.add(name: "Content-Type", value: "application/json")
+    request.headers.add(contentsOf: headers)
     request.body = .bytes(ByteBuffer(data: body))
     let sent = ContinuousClock.now
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
@@ -198,4 +208,51 @@ func benchLargeReference(_ server: ServerProcess, reference: Data, scale: Int) a
             ]))
     }
     return lines.joined(separator: "\n")
+}
+
+/// What accounts add to one request: the house key (unmetered: nothing reserved) against a
+/// prepaid key (a reservation in the submit transaction, a release and a charge in the
+/// completion transaction), and a prepaid key with an `Idempotency-Key` on every request.
+func benchBilling(_ server: ServerProcess, scale: Int) async throws -> String {
+    let prepaid = try await prepaidKey(server)
+    let body = try requestBody([
+        "model": "image-01", "prompt": "a lighthouse at dawn", "n": 1, "response_format": "url",
+    ])
+    var lines = [
+        "| key | requests | p50 ms | p99 ms | server added p50 ms | server added p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    let cases: [(String, String?, Bool)] = [
+        ("house (unmetered)", nil, false), ("prepaid", prepaid, false), ("prepaid + Idempotency-Key", prepaid, true),
+    ]
+    for (name, key, idempotent) in cases {
+        let result = try await drive(
+            server, body: body, concurrency: 1, total: 100 * scale, key: key, idempotencyKeys: idempotent)
+        lines.append(
+            row([
+                name, "\(result.requests)", format(result.latency.median), format(result.latency.percentile(0.99)),
+                format(result.serverOverhead.median, 2), format(result.serverOverhead.percentile(0.99), 2),
+            ]))
+    }
+    return lines.joined(separator: "\n")
+}
+
+/// Through the admin API: a prepaid account with ample credit and no limits, and a key for it.
+func prepaidKey(_ server: ServerProcess) async throws -> String {
+    let base = "http://127.0.0.1:\(server.port)/v1/admin/accounts"
+    func post(_ url: String, _ fields: [String: Any]) async throws -> [String: Any] {
+        let (response, reply, _) = try await postJSON(url, key: server.key, body: try requestBody(fields))
+        guard response.status == .ok,
+            let object = try JSONSerialization.jsonObject(with: Data(buffer: reply)) as? [String: Any]
+        else { throw BenchError("\(url) answered \(response.status): \(String(buffer: reply).prefix(200))") }
+        return object
+    }
+    let unlimited: [String: Any] = ["requests_per_minute": 0, "concurrent_jobs": 0]
+    let account = try await post(base, unlimited.merging(["name": "bench"]) { $1 })
+    guard let id = account["id"] as? String else { throw BenchError("no account id") }
+    _ = try await post(base + "/\(id)/credits", ["amount_usd": "1000000", "waive_fee": true])
+    guard let secret = try await post(base + "/\(id)/keys", unlimited)["secret"] as? String else {
+        throw BenchError("no key secret")
+    }
+    return secret
 }

@@ -127,7 +127,6 @@ extension GenerationService {
         var engineSeconds: Double
     }
 
-    /// Reference intake, engine, watermark. Throws `APIError` for failures the caller sees.
     /// The operator's engines, or for a BYOK job the engine on its account's own key.
     private func engine(for head: QueueHead) -> any ImageEngine {
         guard head.byok, let accountID = head.accountID else { return engine }
@@ -138,6 +137,7 @@ extension GenerationService {
         }
     }
 
+    /// Reference intake, engine, watermark. Throws `APIError` for failures the caller sees.
     private func perform(_ claimed: ClaimedJob, on engine: any ImageEngine, reservation: CapacityReservation?)
         async throws -> Output
     {

@@ -16,9 +16,10 @@ struct AccountsController: Sendable {
     let vault: CredentialVault
     let support: RequestSupport
 
-    /// Rows in one JSON usage answer, at most (CSV has no such limit below `csvRowLimit`).
+    /// Rows in one answer, at most: past them, JSON says `has_more` and CSV stops (narrow the
+    /// date range). The answer is built in memory, so this bounds it (about 20 MB of CSV).
     static let jsonRowLimit = 10_000
-    static let csvRowLimit = 1_000_000
+    static let csvRowLimit = 100_000
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/v1/balance") { request, _ in

@@ -137,7 +137,7 @@ struct AdminController: Sendable {
         }
     }
 
-    // MARK: Operations (the CLI does the same through `AccountOperations`)
+    // MARK: Operations
 
     private func createAccount(_ create: CreateAccountBody) throws(APIError) -> Account {
         let name = create.name.trimmingCharacters(in: .whitespacesAndNewlines)
