@@ -174,21 +174,20 @@ struct Usage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print an account's requests and what they cost, as CSV (the columns of GET /v1/usage).")
     @Argument(help: "The account's id.") var id: String
-    @Option(help: "First day, like 2026-11-01 (UTC; default: 30 days ago).") var from: String?
+    @Option(help: "First day, like 2026-11-01 (UTC), or an ISO 8601 time (default: 30 days ago).") var from: String?
     @Option(help: "Last day, included (default: today).") var to: String?
     @OptionGroup var data: DataDirectoryOption
 
     func run() async throws {
         let (store, _) = try await openStore(data)
         _ = try requireAccount(id, in: store)
-        let day = { (text: String) throws -> Date in
-            guard let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) else {
-                throw ValidationError("\(text) is not a date like 2026-11-01")
-            }
-            return date
+        let period: ReportPeriod
+        do {
+            period = try ReportPeriod.usage(from: from, to: to)
+        } catch {
+            throw ValidationError(error.message)
         }
-        let start = try from.map(day) ?? Date().addingTimeInterval(-30 * 86_400)
-        let end = try to.map(day).map { $0.addingTimeInterval(86_400) } ?? Date().addingTimeInterval(1)
+        let (start, end) = (period.from, period.to)
         print(UsageRow.csvHeader)
         for row in try store.usage(accountID: id, from: start, to: end, limit: .max) { print(row.csvLine) }
         let totals = try store.usageTotals(accountID: id, from: start, to: end)

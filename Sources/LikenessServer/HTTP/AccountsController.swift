@@ -79,14 +79,8 @@ struct AccountsController: Sendable {
     /// times; by default the last 30 days. `format=csv` (or `Accept: text/csv`) answers CSV.
     func usage(of accountID: String, request: Request) throws(APIError) -> Response {
         let query = request.uri.queryParameters
-        let now = Date()
-        let from =
-            try query.get("from").map { text throws(APIError) in try Self.date(text, field: "from") }
-            ?? now.addingTimeInterval(-30 * 86_400)
-        var to =
-            try query.get("to").map { text throws(APIError) in try Self.date(text, field: "to", endOfDay: true) }
-            ?? now.addingTimeInterval(1)
-        to = max(to, from)
+        let period = try ReportPeriod.usage(from: query.get("from"), to: query.get("to"))
+        let (from, to) = (period.from, period.to)
         let wantsCSV =
             query.get("format")?.lowercased() == "csv"
             || (request.headers[.accept]?.contains("text/csv") ?? false)
@@ -193,14 +187,6 @@ struct AccountsController: Sendable {
         } catch {
             throw APIError(.systemError, "the account store failed: \(error)")
         }
-    }
-
-    static func date(_ text: String, field: String, endOfDay: Bool = false) throws(APIError) -> Date {
-        if let day = try? Date(text + "T00:00:00Z", strategy: .iso8601) {
-            return endOfDay ? day.addingTimeInterval(86_400) : day
-        }
-        if let time = try? Date(text, strategy: .iso8601) { return time }
-        throw APIError.invalid(field, "must be a date (2026-11-01) or an ISO 8601 time (2026-11-01T12:00:00Z)")
     }
 
     static func field(of error: DecodingError) -> String? {

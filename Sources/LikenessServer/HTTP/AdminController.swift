@@ -70,16 +70,11 @@ struct AdminController: Sendable {
             await admin(request) { () throws(APIError) in
                 let account = try accounts.account(context.parameters.get("id") ?? "")
                 let query = request.uri.queryParameters
-                let from =
-                    try query.get("from").map { text throws(APIError) in
-                        try AccountsController.date(text, field: "from")
-                    } ?? .distantPast
-                let to =
-                    try query.get("to").map { text throws(APIError) in
-                        try AccountsController.date(text, field: "to", endOfDay: true)
-                    } ?? .distantFuture
+                let period = try ReportPeriod(
+                    from: query.get("from"), to: query.get("to"), defaultFrom: .distantPast, defaultTo: .distantFuture)
                 let entries = try accounts.store {
-                    try store.ledger(accountID: account.id, from: from, to: to, limit: AccountsController.csvRowLimit)
+                    try store.ledger(
+                        accountID: account.id, from: period.from, to: period.to, limit: AccountsController.csvRowLimit)
                 }
                 return try accounts.json(ListBody(data: entries.map(Self.row)))
             }
