@@ -3,16 +3,31 @@ import Foundation
 import LikenessAPI
 import LikenessServer
 import LikenessStore
+import Logging
 
-/// The data directory's store, opened for an operator command (works while the server runs).
-func openStore(_ data: DataDirectoryOption) async throws -> (SQLiteStore, LikenessConfiguration) {
+/// The accounts service over the data directory, for an operator command (works while the
+/// server runs). Commands go through it, so they refuse what the admin API refuses.
+func openAccounts(_ data: DataDirectoryOption) async throws -> (AccountsService, LikenessConfiguration) {
     let configuration = try await data.configuration()
-    return (try DataDirectory(root: URL(filePath: configuration.dataDirectory)).store, configuration)
+    let directory = try DataDirectory(root: URL(filePath: configuration.dataDirectory))
+    var logger = Logger(label: "likeness")
+    logger.logLevel = .warning
+    return (try AccountsService(dataDirectory: directory, configuration: configuration, logger: logger), configuration)
 }
 
-func requireAccount(_ id: String, in store: SQLiteStore) throws -> Account {
-    guard let account = try store.account(id: id) else { throw ValidationError("no account with id \(id)") }
-    return account
+/// Runs an operator command's work; a refusal prints the same message the admin API answers.
+func refusing<Value>(_ body: () throws(APIError) -> Value) throws -> Value {
+    do {
+        return try body()
+    } catch {
+        throw OperatorRefusal(message: error.message)
+    }
+}
+
+/// A refusal of the accounts service, printed as `Error: <message>`.
+struct OperatorRefusal: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 /// A dollar amount argument: `10`, `12.50`.
@@ -37,13 +52,12 @@ struct Accounts: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            guard let billing = AccountBilling(rawValue: billing) else {
-                throw ValidationError("--billing must be prepaid or unmetered")
+            let (accounts, _) = try await openAccounts(data)
+            let account = try refusing { () throws(APIError) in
+                try accounts.createAccount(
+                    name: name, billing: billing,
+                    limits: UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
             }
-            let (store, _) = try await openStore(data)
-            let account = try store.createAccount(
-                name: name, billing: billing,
-                limits: UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
             print(account.id)
         }
     }
@@ -53,10 +67,10 @@ struct Accounts: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let (store, _) = try await openStore(data)
+            let (accounts, _) = try await openAccounts(data)
             print("ID\tNAME\tBILLING\tBALANCE USD\tRESERVED USD\tBYOK")
-            for account in try store.listAccounts() {
-                let reserved = try store.reserved(accountID: account.id)
+            for account in try refusing({ () throws(APIError) in try accounts.listAccounts() }) {
+                let reserved = try refusing { () throws(APIError) in try accounts.reserved(account.id) }
                 print(
                     "\(account.id)\t\(account.name)\t\(account.billing.rawValue)\t\(account.balance.usd)\t"
                         + "\(reserved.usd)\t\(account.hasMiniMaxKey ? "minimax" : "-")")
@@ -70,21 +84,21 @@ struct Accounts: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let (store, configuration) = try await openStore(data)
-            let account = try requireAccount(id, in: store)
-            let limit = { (own: Int?, fallback: Int?) in
-                own.map { $0 == 0 ? "unlimited" : String($0) } ?? "\(fallback ?? 0) (server default)"
+            let (accounts, _) = try await openAccounts(data)
+            let (account, reserved, keys) = try refusing { () throws(APIError) in
+                let account = try accounts.account(id)
+                return (account, try accounts.reserved(id), try accounts.listKeys(accountID: id))
+            }
+            let effective = accounts.effectiveLimits(of: account)
+            let limit = { (own: Int?, effective: Int?) in
+                own.map { $0 == 0 ? "unlimited" : String($0) } ?? "\(effective ?? 0) (server default)"
             }
             print("id\t\(account.id)\nname\t\(account.name)\nbilling\t\(account.billing.rawValue)")
-            print("balance\t$\(account.balance.usd)\nreserved\t$\(try store.reserved(accountID: id).usd)")
-            print(
-                "requests a minute\t"
-                    + limit(account.limits.requestsPerMinute, configuration.billing.accountLimits.requestsPerMinute))
-            print(
-                "concurrent jobs\t"
-                    + limit(account.limits.concurrentJobs, configuration.billing.accountLimits.concurrentJobs))
+            print("balance\t$\(account.balance.usd)\nreserved\t$\(reserved.usd)")
+            print("requests a minute\t" + limit(account.limits.requestsPerMinute, effective.requestsPerMinute))
+            print("concurrent jobs\t" + limit(account.limits.concurrentJobs, effective.concurrentJobs))
             print("own MiniMax key\t\(account.miniMaxKeyRegion ?? "none")")
-            for key in try store.listKeys(accountID: id) {
+            for key in keys {
                 print(
                     "key\t\(key.id)\t\(key.name)\t\(key.role.rawValue)\t\(key.revokedAt == nil ? "active" : "revoked")")
             }
@@ -99,10 +113,11 @@ struct Accounts: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let (store, _) = try await openStore(data)
-            _ = try requireAccount(id, in: store)
-            _ = try store.updateLimits(
-                accountID: id, UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
+            let (accounts, _) = try await openAccounts(data)
+            _ = try refusing { () throws(APIError) in
+                try accounts.updateLimits(
+                    id, UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
+            }
             print("updated \(id)")
         }
     }
@@ -124,12 +139,11 @@ struct Credits: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let (store, configuration) = try await openStore(data)
-            _ = try requireAccount(id, in: store)
+            let (accounts, _) = try await openAccounts(data)
             let paid = try dollars(amount)
-            guard paid > .zero else { throw ValidationError("the amount must be more than 0") }
-            let fee = waiveFee ? .zero : configuration.billing.topUpFee(paid)
-            let entries = try store.topUp(accountID: id, paid: paid, fee: fee, note: note)
+            let entries = try refusing { () throws(APIError) in
+                try accounts.addCredit(paid, as: .topUp(waiveFee: waiveFee), to: id, note: note)
+            }
             for entry in entries { print("\(entry.kind.rawValue)\t\(entry.amount.usd)") }
             print("balance\t\(entries.last?.balanceAfter.usd ?? "?")")
         }
@@ -144,10 +158,12 @@ struct Credits: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let (store, _) = try await openStore(data)
-            _ = try requireAccount(id, in: store)
-            let entry = try store.adjust(accountID: id, by: try dollars(amount), note: note)
-            print("balance\t\(entry.balanceAfter.usd)")
+            let (accounts, _) = try await openAccounts(data)
+            let amount = try dollars(amount)
+            let entries = try refusing { () throws(APIError) in
+                try accounts.addCredit(amount, as: .adjustment, to: id, note: note)
+            }
+            print("balance\t\(entries.last?.balanceAfter.usd ?? "?")")
         }
     }
 
@@ -157,10 +173,14 @@ struct Credits: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let (store, _) = try await openStore(data)
-            _ = try requireAccount(id, in: store)
+            let (accounts, _) = try await openAccounts(data)
+            let entries = try refusing { () throws(APIError) in
+                try accounts.ledger(
+                    id, period: ReportPeriod(from: nil, to: nil, defaultFrom: .distantPast, defaultTo: .distantFuture),
+                    limit: .max)
+            }
             print("SEQ\tTIME\tKIND\tAMOUNT USD\tBALANCE USD\tREQUEST\tNOTE")
-            for entry in try store.ledger(accountID: id, from: .distantPast, to: .distantFuture, limit: .max) {
+            for entry in entries {
                 print(
                     "\(entry.sequence)\t\(entry.createdAt.formatted(.iso8601))\t\(entry.kind.rawValue)\t"
                         + "\(entry.amount.usd)\t\(entry.balanceAfter.usd)\t\(entry.requestID ?? "-")\t\(entry.note ?? "")"
@@ -179,18 +199,14 @@ struct Usage: AsyncParsableCommand {
     @OptionGroup var data: DataDirectoryOption
 
     func run() async throws {
-        let (store, _) = try await openStore(data)
-        _ = try requireAccount(id, in: store)
-        let period: ReportPeriod
-        do {
-            period = try ReportPeriod.usage(from: from, to: to)
-        } catch {
-            throw ValidationError(error.message)
+        let (accounts, _) = try await openAccounts(data)
+        let (rows, totals) = try refusing { () throws(APIError) in
+            let period = try ReportPeriod.usage(from: from, to: to)
+            _ = try accounts.account(id)
+            return (try accounts.usage(id, period: period, limit: .max), try accounts.usageTotals(id, period: period))
         }
-        let (start, end) = (period.from, period.to)
         print(UsageRow.csvHeader)
-        for row in try store.usage(accountID: id, from: start, to: end, limit: .max) { print(row.csvLine) }
-        let totals = try store.usageTotals(accountID: id, from: start, to: end)
+        for row in rows { print(row.csvLine) }
         FileHandle.standardError.write(
             Data(
                 "\(totals.requests) requests, \(totals.imagesDelivered) images delivered, $\(totals.costUsd.usd) charged\n"

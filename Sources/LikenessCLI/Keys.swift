@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LikenessAPI
 import LikenessServer
 import LikenessStore
 
@@ -22,17 +23,22 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            guard let role = KeyRole(rawValue: role) else { throw ValidationError("--role must be user or admin") }
-            let (store, _) = try await openStore(data)
-            guard let accountID = try account ?? store.listAccounts().first?.id else {
-                throw ValidationError(
-                    "there is no account yet: start the server once, or run `likeness accounts create`")
+            let (accounts, _) = try await openAccounts(data)
+            let issued = try refusing { () throws(APIError) in
+                // The house account, the first one, when none is named.
+                var accountID = account
+                if accountID == nil { accountID = try accounts.listAccounts().first?.id }
+                guard let accountID else {
+                    throw APIError(
+                        .invalidParameters,
+                        "there is no account yet: start the server once, or run `likeness accounts create`")
+                }
+                let now = Date()
+                return try accounts.createKey(
+                    accountID: accountID, name: name, role: role,
+                    expiresAt: expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) },
+                    limits: UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs), now: now)
             }
-            _ = try requireAccount(accountID, in: store)
-            let issued = try store.createKey(
-                name: name, accountID: accountID, role: role, secret: nil,
-                expiresAt: expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) },
-                limits: UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
             print("\(issued.key.id)\t\(issued.secret)\t\(issued.webhookSecret)")
         }
     }
@@ -43,9 +49,10 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let (store, _) = try await openStore(data)
+            let (accounts, _) = try await openAccounts(data)
+            let keys = try refusing { () throws(APIError) in try accounts.listKeys(accountID: account) }
             print("ID\tNAME\tACCOUNT\tROLE\tPREFIX\tCREATED\tLAST USED\tSTATUS")
-            for key in try store.listKeys(accountID: account) {
+            for key in keys {
                 let status =
                     key.revokedAt.map { "revoked \($0.formatted(.iso8601))" }
                     ?? key.expiresAt.map { $0 <= Date() ? "expired" : "active until \($0.formatted(.iso8601))" }
@@ -65,10 +72,8 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let (store, _) = try await openStore(data)
-            guard try store.revokeKey(id: id) else {
-                throw ValidationError("no active key with id \(id)")
-            }
+            let (accounts, _) = try await openAccounts(data)
+            _ = try refusing { () throws(APIError) in try accounts.revokeKey(id) }
             print("revoked \(id)")
         }
     }
@@ -81,11 +86,8 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
-            let (store, _) = try await openStore(data)
-            guard let secret = try store.webhookSigningSecret(keyID: id) else {
-                throw ValidationError("no key with id \(id)")
-            }
-            print(secret)
+            let (accounts, _) = try await openAccounts(data)
+            print(try refusing { () throws(APIError) in try accounts.webhookSecret(keyID: id) })
         }
     }
 }

@@ -154,8 +154,11 @@ public final class RasterImage {
             case ">": escaped += "&gt;"
             case "\"": escaped += "&quot;"
             case "'": escaped += "&#39;"
-            // Control characters are invalid in Pango markup; a prompt may carry them.
-            case _ where character.value < 0x20 && character != "\n": escaped += " "
+            // Control characters and noncharacters are invalid in Pango markup; a prompt may carry them.
+            case _
+            where (character.value < 0x20 && character != "\n") || (0x7F...0x9F).contains(character.value)
+                || character.properties.isNoncharacterCodePoint:
+                escaped += " "
             default: escaped.unicodeScalars.append(character)
             }
         }

@@ -34,8 +34,9 @@ public func prepareDataDirectory(_ configuration: LikenessConfiguration, lockFor
 
 /// Builds the Likeness application: every route, on one data directory and one engine.
 ///
-/// Before it serves, it recovers from an unclean stop: jobs left running are queued again (or
-/// failed, past `queue.maxAttempts`), and partial or unreferenced image files are removed.
+/// Before it serves (`beforeServerStarts`), it recovers from an unclean stop: jobs left running
+/// are queued again (or failed, past `queue.maxAttempts`), the books are reconciled, and partial
+/// or unreferenced image files are removed; the queue's workers wait until that is done.
 /// `engine` replaces the configured engines (tests pass their own); without it, the routes of
 /// `configuration.routing` serve, or the preview engine when there are none.
 public func buildApplication(
@@ -76,48 +77,58 @@ public func buildApplication(
         engine: engine, jobs: store, images: store, blobs: dataDirectory.blobs,
         fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch),
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
-        queue: configuration.queue, workers: configuration.maximumConcurrentJobs, imageLinks: imageLinks,
-        billing: configuration.billing, byok: byok, logger: logger)
+        queue: configuration.queue, workers: configuration.maximumConcurrentJobs,
+        webhooks: FalWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok, logger: logger)
+    let accounts = AccountsService(
+        accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
+        logger: logger)
 
-    let recovered = try service.recoverInterruptedJobs()
-    let books = try store.reconcileAccounts()
-    if !books.isClean {
-        logger.error(
-            "reconciled the ledger at startup",
-            metadata: [
-                "settled_jobs": "\(books.settledJobs.joined(separator: ","))",
-                "corrected_accounts": "\(books.correctedAccounts.joined(separator: ","))",
-            ])
-    }
-    let removedFiles = dataDirectory.blobs.sweep(keeping: try store.imageIDs())
-    if recovered.requeued + recovered.failed + removedFiles > 0 {
-        logger.notice(
-            "recovered from an unclean stop",
-            metadata: [
-                "requeued_jobs": "\(recovered.requeued)", "failed_jobs": "\(recovered.failed)",
-                "removed_files": "\(removedFiles)",
-            ])
-    }
-
-    let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes)
+    let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes, engineName: engine.name)
     let authenticator = Authenticator(
         keys: store, limiter: RateLimiter(), billing: configuration.billing, logger: logger)
-    let router = Router()
+    let router = Router(context: LikenessRequestContext.self)
     router.middlewares.add(LogRequestsMiddleware(.debug))
-    router.middlewares.add(NotFoundMiddleware(support: support, engine: engine.name))
-    let endpoint = GenerationEndpoint(service: service, authenticator: authenticator, support: support)
-    MiniMaxController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: router)
+    router.middlewares.add(NotFoundMiddleware(support: support))
+    let endpoint = GenerationEndpoint(service: service, support: support)
+
+    /// A group whose routes need a key (in `schemes`), with refusals in `dialect`'s shape.
+    func authenticated(_ dialect: any DialectRendering, schemes: Set<String> = ["bearer"]) -> RouterGroup<
+        LikenessRequestContext
+    > {
+        router.group().add(
+            middleware: AuthenticationMiddleware(
+                authenticator: authenticator, schemes: schemes, dialect: dialect, support: support))
+    }
+    /// Generation routes are also counted against the caller's requests a minute.
+    func rateLimited(_ group: RouterGroup<LikenessRequestContext>, _ dialect: any DialectRendering) -> RouterGroup<
+        LikenessRequestContext
+    > {
+        group.group().add(
+            middleware: RateLimitMiddleware(authenticator: authenticator, dialect: dialect, support: support))
+    }
+
+    let minimax = MiniMaxDialect()
+    MiniMaxController(endpoint: endpoint, imageLinks: imageLinks)
+        .addRoutes(to: rateLimited(authenticated(minimax), minimax))
+    let openAI = OpenAIDialect()
     OpenAIImagesController(endpoint: endpoint, imageLinks: imageLinks, aliases: configuration.modelAliases)
-        .addRoutes(to: router)
-    FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: router)
-    FalQueueController(service: service, authenticator: authenticator, support: support, imageLinks: imageLinks)
-        .addRoutes(to: router)
+        .addRoutes(to: rateLimited(authenticated(openAI), openAI))
+    let fal = FalDialect()
+    let falGroup = authenticated(fal, schemes: FalDialect.schemes)
+    FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: rateLimited(falGroup, fal))
+    FalQueueController(endpoint: endpoint, imageLinks: imageLinks)
+        .addRoutes(to: falGroup, submissions: rateLimited(falGroup, fal))
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer).addRoutes(to: router)
-    let accounts = AccountsController(
-        accounts: store, keys: store, authenticator: authenticator, billing: configuration.billing,
-        vault: CredentialVault(serverSecret: secret), support: support)
-    accounts.addRoutes(to: router)
-    AdminController(accounts: accounts).addRoutes(to: router)
+    let callerAccounts = AccountsController(accounts: accounts, support: support)
+    // Each dialect's clients read their balance with the header they already send.
+    callerAccounts.addRoutes(to: authenticated(openAI, schemes: ["bearer", "key"]))
+    AdminController(caller: callerAccounts).addRoutes(
+        to: router.group("/v1/admin")
+            .add(
+                middleware: AuthenticationMiddleware(
+                    authenticator: authenticator, schemes: ["bearer", "key"], dialect: openAI, support: support)
+            )
+            .add(middleware: AdminOnlyMiddleware(dialect: openAI, support: support)))
     let routes = configuration.routing.map { routing in
         Dictionary(uniqueKeysWithValues: routing.routes.map { ($0.key.rawValue, $0.value) })
     }
@@ -130,7 +141,7 @@ public func buildApplication(
     let workers = JobWorkers(service: service, count: configuration.maximumConcurrentJobs)
     let webhooks = WebhookDispatcher(
         deliveries: store, settings: configuration.webhooks, signal: service.webhookSignal, logger: logger)
-    return Application(
+    var application = Application(
         router: router,
         server: try serverBuilder(configuration.tls),
         configuration: .init(
@@ -139,6 +150,38 @@ public func buildApplication(
         // their running jobs back in the queue (stopped first, it would fail those jobs).
         services: [HTTPClientService(client: client), janitor, workers, webhooks],
         logger: logger)
+    application.beforeServerStarts { [logger] in
+        try recoverFromUncleanStop(service: service, store: store, blobs: dataDirectory.blobs, logger: logger)
+        service.startup.open()
+    }
+    return application
+}
+
+/// Puts back what a previous process left behind: jobs it was running (queued again, or failed
+/// past `queue.maxAttempts`, which settles them), books that disagree with their ledger, and
+/// image files no record refers to. Queued jobs keep their reservations and simply wait.
+func recoverFromUncleanStop(service: GenerationService, store: SQLiteStore, blobs: FileBlobStore, logger: Logger)
+    throws
+{
+    let recovered = try service.recoverInterruptedJobs()
+    let books = try store.reconcileAccounts()
+    if !books.isClean {
+        logger.error(
+            "reconciled the ledger at startup",
+            metadata: [
+                "settled_jobs": "\(books.settledJobs.joined(separator: ","))",
+                "corrected_accounts": "\(books.correctedAccounts.joined(separator: ","))",
+            ])
+    }
+    let removedFiles = blobs.sweep(keeping: try store.imageIDs())
+    if recovered.requeued + recovered.failed + removedFiles > 0 {
+        logger.notice(
+            "recovered from an unclean stop",
+            metadata: [
+                "requeued_jobs": "\(recovered.requeued)", "failed_jobs": "\(recovered.failed)",
+                "removed_files": "\(removedFiles)",
+            ])
+    }
 }
 
 /// Plain HTTP/1.1, or HTTPS with the configured identity.

@@ -29,7 +29,7 @@ extension SimulatorContext {
                 let parts = try parser.feed(body.readableBytesView)
                 try parser.finish()
                 guard parts.contains(where: { $0.isFile && ($0.name == "image" || $0.name == "image[]") }) else {
-                    throw APIError.invalid("image", "is required")
+                    throw APIError.missing("image")
                 }
                 func field(_ name: String) -> String? {
                     parts.first { $0.name == name }.map { String(decoding: $0.body, as: UTF8.self) }

@@ -38,7 +38,7 @@ public struct DataDirectory: Sendable {
         guard descriptor >= 0 else { throw StoreError("cannot open \(path): errno \(errno)") }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
-            throw StoreError("another Likeness server is already serving \(root.path)")
+            throw StoreError(.refused, "another Likeness server is already serving \(root.path)")
         }
         // Deliberately never closed: the lock lasts as long as the process.
     }

@@ -49,7 +49,7 @@ struct FalDialectTests {
 
     @Test("validation is 422 with detail[{loc, msg, type}]; other codes map to statuses")
     func errors() throws {
-        let missing = FalError(APIError.invalid("image_url", "is required"))
+        let missing = FalError(APIError.missing("image_url"))
         #expect(missing.status == 422)
         let object = try JSONSerialization.jsonObject(with: missing.body) as! [String: [[String: Any]]]
         #expect(object["detail"]?.first?["loc"] as? [String] == ["body", "image_url"])

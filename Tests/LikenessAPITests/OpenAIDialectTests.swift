@@ -146,7 +146,7 @@ struct OpenAITranslationTests {
         #expect(flat.style == LiveStyle(type: .comic, weight: 0.5))
         #expect(try openAI(["model": "image-01", "prompt": "x", "style": ["style_type": "水彩"]]).style == nil)
         #expect(
-            openAIError(["model": "image-01-live", "prompt": "x", "style_type": "anime"])?.field == "style.style_type")
+            openAIError(["model": "image-01-live", "prompt": "x", "style_type": "anime"])?.field == "style_type")
     }
 
     @Test("edit forms: text fields are typed, the image becomes the reference")

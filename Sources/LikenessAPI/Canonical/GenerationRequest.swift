@@ -1,3 +1,5 @@
+import Foundation
+
 /// The canonical generation request: MiniMax-native semantics, validated, every default
 /// applied. Every dialect translates into this; engines, billing and storage only see this.
 public struct GenerationRequest: Sendable, Hashable {
@@ -52,6 +54,11 @@ public struct GenerationRequest: Sendable, Hashable {
         (0..<count).map { index in
             if let seed { UInt64(bitPattern: seed) &+ UInt64(index) } else { generator.next() }
         }
+    }
+
+    /// The reference photo's bytes, when they came inline rather than as a URL to fetch.
+    public var inlineReference: Data? {
+        if case .inline(let bytes) = subjectReference?.source { bytes } else { nil }
     }
 
     public func imageSeeds() -> [UInt64] {

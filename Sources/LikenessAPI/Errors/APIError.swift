@@ -12,6 +12,14 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     public var reason: Reason?
     /// For rate limits: when to try again, sent as `Retry-After`.
     public var retryAfterSeconds: Int?
+    /// For invalid parameters: whether the field was missing or present and wrong (fal answers
+    /// `missing` and `value_error` apart).
+    public var violation: Violation?
+
+    public enum Violation: String, Sendable, Hashable {
+        case missing
+        case invalid
+    }
 
     public enum Reason: String, Sendable, Hashable {
         case unknownModel
@@ -42,7 +50,17 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(code.rawValue) \(message)" }
 
+    /// `field` broke `rule`: "invalid params, <field> <rule>".
     public static func invalid(_ field: String, _ rule: String) -> APIError {
-        APIError(.invalidParameters, "invalid params, \(field) \(rule)", field: field)
+        var error = APIError(.invalidParameters, "invalid params, \(field) \(rule)", field: field)
+        error.violation = .invalid
+        return error
+    }
+
+    /// A required `field` was not given: "invalid params, <field> is required".
+    public static func missing(_ field: String, _ what: String = "") -> APIError {
+        var error = APIError(.invalidParameters, "invalid params, \(field) is required\(what)", field: field)
+        error.violation = .missing
+        return error
     }
 }

@@ -1,16 +1,16 @@
 import Foundation
 
 /// fal.ai's MiniMax apps, `fal-ai/minimax/image-01` and `fal-ai/minimax/image-01/subject-reference`.
-/// Like the OpenAI adapter it only translates: fal's fields become MiniMax-native ones, and
-/// `MiniMaxRequest` applies every rule.
+/// It only translates: fal's fields become a `GenerationDraft`, validated by the rules every
+/// dialect shares, with errors naming fal's fields.
 public enum FalApp: String, Sendable, CaseIterable {
     case textToImage = "fal-ai/minimax/image-01"
     case subjectReference = "fal-ai/minimax/image-01/subject-reference"
 
-    /// fal's field names for the native fields whose names differ, for error locations.
-    static let falNames = [
-        "n": "num_images", "subject_reference[0].image_file": "image_url", "subject_reference": "image_url",
-    ]
+    /// fal's names for the canonical fields whose names differ from MiniMax's.
+    static let spelling = FieldSpelling.minimax.renaming([
+        .count: "num_images", .subjectReference: "image_url", .referenceImage: "image_url",
+    ])
 
     /// A JSON body for this app: `prompt`, `aspect_ratio`, `num_images`, `prompt_optimizer`, and
     /// for subject-reference the required `image_url` (http(s) or data URL). Unknown fields are
@@ -18,37 +18,16 @@ public enum FalApp: String, Sendable, CaseIterable {
     public func parse(json body: consuming Data) throws(APIError) -> GenerationRequest {
         let object = try JSONValue.parseObject(body)
         _ = consume body
-        var native: [String: JSONValue] = [
-            "model": .string(ImageModel.image01.rawValue), "response_format": .string("url"),
-        ]
-        native["prompt"] = object["prompt"]
-        native["aspect_ratio"] = object["aspect_ratio"]
-        native["n"] = object["num_images"]
-        native["prompt_optimizer"] = object["prompt_optimizer"]
+        let fields = FieldReader(object)
+        var draft = GenerationDraft(model: .image01, responseFormat: .url)
+        draft.prompt = try fields.string("prompt")
+        draft.aspectRatio = try fields.string("aspect_ratio")
+        draft.count = try fields.integer("num_images")
+        draft.promptOptimizer = try fields.bool("prompt_optimizer")
         if self == .subjectReference {
-            guard let imageURL = try FieldReader(object).string("image_url"), !imageURL.isEmpty else {
-                throw APIError.invalid("image_url", "is required")
-            }
-            native["subject_reference"] = .array([
-                .object(["type": .string("character"), "image_file": .string(imageURL)])
-            ])
+            draft.references = [.init(type: "character", image: try fields.string("image_url").map { .text($0) })]
         }
-        do {
-            return try MiniMaxRequest.parse(FieldReader(native))
-        } catch {
-            throw Self.renamed(error)
-        }
-    }
-
-    /// Errors name fal's fields, not MiniMax's.
-    static func renamed(_ error: APIError) -> APIError {
-        guard let field = error.field, let falName = falNames[field] else { return error }
-        var renamed = error
-        renamed.field = falName
-        // Messages read "invalid params, <field> <rule>": only that field name is replaced.
-        renamed.message = error.message.replacingOccurrences(
-            of: "invalid params, \(field) ", with: "invalid params, \(falName) ")
-        return renamed
+        return try GenerationRequest(validating: draft, spelling: Self.spelling)
     }
 }
 
@@ -134,7 +113,7 @@ public struct FalError: Error, Sendable, Hashable {
         case .invalidParameters, .sensitivePrompt, .sensitiveOutput:
             let type =
                 error.code == .invalidParameters
-                ? (error.message.hasSuffix("is required") ? "missing" : "value_error") : "content_policy_violation"
+                ? (error.violation == .missing ? "missing" : "value_error") : "content_policy_violation"
             var writer = JSONWriter()
             writer.raw("{\"detail\":[{\"loc\":[\"body\"")
             if let field = error.field {

@@ -1,9 +1,9 @@
 import Foundation
 
 /// The OpenAI-compatible image dialect (`/v1/images/generations` and `/v1/images/edits`), as
-/// gateways such as amux and AIgateway expose image-01. The adapter only translates: it rewrites
-/// the OpenAI body into MiniMax-native fields and lets `MiniMaxRequest` apply every rule, so the
-/// two dialects cannot drift apart.
+/// gateways such as amux and AIgateway expose image-01. It only translates: the OpenAI body
+/// becomes a `GenerationDraft`, and `GenerationRequest(validating:)` applies the rules every
+/// dialect shares, naming fields as this caller spelled them.
 ///
 /// What it maps: `model` through the aliases; `size` (see `OpenAISize`); `response_format`
 /// `url`/`b64_json`/`base64`; `subject_reference` at the top level (which is also where the
@@ -17,7 +17,32 @@ public enum OpenAIImageRequest {
     public static func parse(json body: consuming Data, aliases: ModelAliases) throws(APIError) -> GenerationRequest {
         let object = try JSONValue.parseObject(body)
         _ = consume body
-        return try MiniMaxRequest.parse(FieldReader(try translate(object, aliases: aliases)))
+        let (draft, spelling) = try draft(FieldReader(object), aliases: aliases)
+        return try GenerationRequest(validating: draft, spelling: spelling)
+    }
+
+    /// A `/v1/images/edits` form as its parts: text fields, and exactly one `image` (or
+    /// `image[]`) part, the subject reference. OpenAI's `mask` has no meaning for image-01.
+    public static func parse(parts: [MultipartPart], aliases: ModelAliases) throws(APIError) -> GenerationRequest {
+        if parts.contains(where: { $0.name == "mask" }) {
+            throw APIError(
+                .invalidParameters,
+                "invalid params, mask is not supported: image-01 takes a character reference, not an edit mask",
+                field: "mask", reason: .unsupported)
+        }
+        let isImage = { (part: MultipartPart) in part.name == "image" || part.name == "image[]" }
+        let images = parts.filter(isImage)
+        guard images.count <= 1 else {
+            throw APIError.invalid("image", "only one reference image is supported (got \(images.count))")
+        }
+        guard let image = images.first, !image.body.isEmpty else {
+            throw APIError.missing("image", ": the subject reference photo")
+        }
+        var form: [String: String] = [:]
+        for part in parts where !part.isFile && !isImage(part) && form[part.name] == nil {
+            form[part.name] = String(decoding: part.body, as: UTF8.self)
+        }
+        return try parse(form: form, reference: image.body, aliases: aliases)
     }
 
     /// A `/v1/images/edits` form: its text fields and the one reference image, if any.
@@ -25,13 +50,13 @@ public enum OpenAIImageRequest {
         -> GenerationRequest
     {
         var fields: [String: JSONValue] = [:]
-        for (name, text) in form {
+        for (name, text) in form where name != "subject_reference" {  // the image part is the reference
             fields[name] = try typedFormValue(name: name, text: text)
         }
-        fields["subject_reference"] = nil  // the image part is the reference
-        var request = try MiniMaxRequest.parse(FieldReader(try translate(fields, aliases: aliases)))
-        request.subjectReference = reference.map { SubjectReference(source: .inline($0)) }
-        return request
+        var (draft, spelling) = try draft(FieldReader(fields), aliases: aliases)
+        draft.references = reference.map { [GenerationDraft.Reference(type: "character", image: .bytes($0))] }
+        spelling = spelling.renaming([.subjectReference: "image", .referenceImage: "image"])
+        return try GenerationRequest(validating: draft, spelling: spelling)
     }
 
     static let integerFields: Set<String> = ["n", "seed", "width", "height"]
@@ -59,78 +84,72 @@ public enum OpenAIImageRequest {
         return .string(text)
     }
 
-    /// OpenAI-shaped fields → MiniMax-native fields.
-    static func translate(_ object: [String: JSONValue], aliases: ModelAliases) throws(APIError) -> [String: JSONValue]
-    {
-        let fields = FieldReader(object)
-        var native: [String: JSONValue] = [:]
-
-        let model: ImageModel
+    /// OpenAI-shaped fields → the canonical draft, and how this body spelled the fields it used.
+    static func draft(_ fields: FieldReader, aliases: ModelAliases) throws(APIError) -> (
+        GenerationDraft, FieldSpelling
+    ) {
+        var spelling = FieldSpelling.minimax
+        var draft = GenerationDraft()
         if let name = try fields.string("model") {
             guard let known = aliases.model(named: name) else {
                 throw APIError(
                     .invalidParameters, "The model `\(name)` does not exist or you do not have access to it.",
                     field: "model", reason: .unknownModel)
             }
-            model = known
-        } else {
-            model = .image01
+            draft.model = known
         }
-        native["model"] = .string(model.rawValue)
-
-        for name in ["prompt", "n", "seed", "prompt_optimizer", "aigc_watermark"] {
-            native[name] = object[name]
-        }
+        draft.prompt = try fields.string("prompt")
+        draft.count = try fields.integer("n")
+        draft.seed = try fields.integer("seed")
+        draft.promptOptimizer = try fields.bool("prompt_optimizer")
+        draft.aigcWatermark = try fields.bool("aigc_watermark")
 
         if let format = try fields.string("response_format") {
             switch format {
-            case "url": native["response_format"] = .string("url")
-            case "b64_json", "base64": native["response_format"] = .string("base64")
+            case "url": draft.responseFormat = .url
+            case "b64_json", "base64": draft.responseFormat = .base64
             default: throw APIError.invalid("response_format", "must be url, b64_json or base64")
             }
         }
 
         // aspect_ratio wins over width/height, which win over size.
         if fields.contains("aspect_ratio") {
-            native["aspect_ratio"] = object["aspect_ratio"]
+            draft.aspectRatio = try fields.string("aspect_ratio")
         } else if fields.contains("width") || fields.contains("height") {
-            native["width"] = object["width"]
-            native["height"] = object["height"]
+            draft.width = try fields.integer("width")
+            draft.height = try fields.integer("height")
         } else if let size = try fields.string("size") {
             switch try OpenAISize.resolve(size) {
-            case .aspectRatio(let ratio)?: native["aspect_ratio"] = .string(ratio.rawValue)
+            case .aspectRatio(let ratio)?: draft.aspectRatio = ratio.rawValue
             case .custom(let pixels)?:
-                native["width"] = .integer(Int64(pixels.width))
-                native["height"] = .integer(Int64(pixels.height))
+                draft.width = Int64(pixels.width)
+                draft.height = Int64(pixels.height)
+                spelling = spelling.renaming([.width: "size", .height: "size"])
             case nil: break
             }
         }
 
-        if let references = try fields.array("subject_reference") {
-            native["subject_reference"] = .array(references.map(flattenImageFile))
-        }
+        draft.references = try GenerationDraft.subjectReferences(in: fields, imageFile: imageFile)
 
-        if model == .image01Live {
-            if case .object? = object["style"] {
-                native["style"] = object["style"]
+        // DALL-E's string `style` (vivid, natural) and any style on image-01 change nothing upstream.
+        if draft.model == .image01Live {
+            if case .object(let style)? = fields.object["style"] {
+                let reader = FieldReader(style, path: "style.")
+                draft.style = .init(type: try reader.string("style_type"), weight: try reader.number("style_weight"))
             } else if fields.contains("style_type") {
-                var style: [String: JSONValue] = ["style_type": object["style_type"] ?? .null]
-                style["style_weight"] = object["style_weight"]
-                native["style"] = .object(style)
+                draft.style = .init(type: try fields.string("style_type"), weight: try fields.number("style_weight"))
+                spelling = spelling.renaming([.styleType: "style_type", .styleWeight: "style_weight"])
             }
         }
-        return native
+        return (draft, spelling)
     }
 
     /// `image_file` may be an array (amux accepts that): its first non-empty string is used.
-    static func flattenImageFile(_ element: JSONValue) -> JSONValue {
-        guard case .object(var object) = element, case .array(let candidates)? = object["image_file"] else {
-            return element
+    static func imageFile(_ element: FieldReader) throws(APIError) -> String? {
+        guard case .array(let candidates)? = element.object["image_file"] else {
+            return try element.string("image_file")
         }
-        object["image_file"] =
-            candidates.first {
-                if case .string(let text) = $0 { !text.isEmpty } else { false }
-            } ?? .null
-        return .object(object)
+        for case .string(let text) in candidates where !text.isEmpty { return text }
+        return nil
     }
 }

@@ -47,7 +47,7 @@ extension GenerationService {
             next = try jobs.nextQueuedJob()
         } catch {
             logger.error("cannot read the queue", metadata: ["error": "\(error)"])
-            try? await Task.sleep(for: .seconds(1))
+            try? await Task.sleep(for: .seconds(1))  // a pause before reading again; cancellation ends it
             return false
         }
         guard let next else { return false }
@@ -74,7 +74,7 @@ extension GenerationService {
         } catch {
             reservation?.giveBack()
             logger.error("cannot claim a job", metadata: ["error": "\(error)"])
-            try? await Task.sleep(for: .seconds(1))
+            try? await Task.sleep(for: .seconds(1))  // a pause before trying again; cancellation ends it
             return false
         }
         guard let claimed else {
@@ -106,12 +106,17 @@ extension GenerationService {
         case .failure(let error as APIError):
             finish(job, as: .failed, error)
         case .failure(is CancellationError):
-            if (try? jobs.job(id: job.id))?.cancelRequested == true {
-                finish(job, as: .cancelled, APIError(JobFailure.cancelled))
-            } else {
-                // The server is stopping: the job runs again after the restart, at its place.
-                try? jobs.requeueJob(id: job.id, refundAttempt: true)
-                logger.notice("job put back in the queue for the next start", metadata: ["job": "\(job.id)"])
+            do {
+                if try jobs.job(id: job.id)?.cancelRequested == true {
+                    finish(job, as: .cancelled, APIError(JobFailure.cancelled))
+                } else {
+                    // The server is stopping: the job runs again after the restart, at its place.
+                    try jobs.requeueJob(id: job.id, refundAttempt: true)
+                    logger.notice("job put back in the queue for the next start", metadata: ["job": "\(job.id)"])
+                }
+            } catch {
+                // Left running: the next start's recovery queues it again, counting this attempt.
+                logger.error("cannot settle a stopped job", metadata: ["job": "\(job.id)", "error": "\(error)"])
             }
         case .failure(let error):
             logger.error("job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
@@ -203,7 +208,7 @@ extension GenerationService {
                 if image.remoteURL == nil { try blobs.write(image.jpeg, id: record.id) }
                 stored.append(record)
             }
-            let webhook = webhook(for: job, output: .success(stored))
+            let webhook = webhook(for: job, outcome: .success(stored))
             let recorded = try jobs.completeJob(
                 id: job.id, images: stored, blockedCount: output.blockedCount, engine: output.engine,
                 engineSeconds: output.engineSeconds, webhook: webhook, at: now)
@@ -233,7 +238,7 @@ extension GenerationService {
     /// Records a failed or cancelled job with its webhook, and tells whoever waits.
     func finish(_ job: JobRecord, as status: JobStatus, _ error: APIError) {
         do {
-            let webhook = webhook(for: job, output: .failure(error))
+            let webhook = webhook(for: job, outcome: .failure(error))
             let recorded = try jobs.finishJob(
                 id: job.id, status: status, failure: JobFailure(error), webhook: webhook, at: Date())
             if recorded && webhook != nil { webhookSignal.signal() }
@@ -251,24 +256,15 @@ extension GenerationService {
         events.publish(.finished, jobID: job.id)
     }
 
-    /// The fal webhook for a finished job, when it asked for one.
-    func webhook(for job: JobRecord, output: Result<[StoredImage], APIError>) -> WebhookDelivery? {
+    /// The webhook of a finished job, when it asked for one, rendered in its dialect.
+    func webhook(for job: JobRecord, outcome: Result<[StoredImage], APIError>) -> WebhookDelivery? {
         guard let url = job.webhookURL else { return nil }
-        let origin = job.origin ?? imageLinks.publicURL ?? ""
-        let body = FalQueue.webhook(
-            requestID: job.id,
-            output: output.map { images in
-                images.map { image in
-                    FalImage(
-                        url: imageLinks.url(for: image, origin: origin), fileName: "\(image.id).jpg",
-                        fileSize: image.byteCount, width: image.width, height: image.height)
-                }
-            }.mapError(FalError.init))
-        return WebhookDelivery(url: url, body: body)
+        return WebhookDelivery(url: url, body: webhooks.body(for: job, outcome: outcome))
     }
 
     /// Runs workers until cancelled (graceful shutdown): each takes the next job, or waits for one.
     func work() async {
+        await startup.wait()
         while !Task.isCancelled {
             if await runNextJob() { continue }
             await workSignal.wait()

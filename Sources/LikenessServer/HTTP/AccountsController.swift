@@ -7,71 +7,56 @@ import NIOCore
 
 /// The caller's own account: `GET /v1/balance`, `GET /v1/usage` (JSON or CSV, by date range),
 /// and `PUT|DELETE /v1/account/minimax-key` (bring your own MiniMax key). Errors are in
-/// OpenAI's shape. Every answer is about the calling key's account only.
+/// OpenAI's shape. Every answer is about the calling key's account only; the rules are
+/// `AccountsService`'s.
 struct AccountsController: Sendable {
-    let accounts: any AccountRepository
-    let keys: any APIKeyRepository
-    let authenticator: Authenticator
-    let billing: BillingSettings
-    let vault: CredentialVault
+    let accounts: AccountsService
     let support: RequestSupport
+    let dialect = OpenAIDialect()
 
     /// Rows in one answer, at most: past them, JSON says `has_more` and CSV stops (narrow the
     /// date range). The answer is built in memory, so this bounds it (about 20 MB of CSV).
     static let jsonRowLimit = 10_000
     static let csvRowLimit = 100_000
 
-    func addRoutes(to router: Router<some RequestContext>) {
-        router.get("/v1/balance") { request, _ in
-            await answer { () throws(APIError) in
-                let caller = try caller(of: request)
-                return try json(try balance(of: caller.account))
+    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
+        router.get("/v1/balance") { _, context in
+            await answer(context) { () throws(APIError) in
+                try json(try balance(of: try context.requireCaller().account))
             }
         }
-        router.get("/v1/usage") { request, _ in
-            await answer { () throws(APIError) in
-                let caller = try caller(of: request)
-                return try usage(of: caller.account.id, request: request)
+        router.get("/v1/usage") { request, context in
+            await answer(context) { () throws(APIError) in
+                try usage(of: try context.requireCaller().account.id, request: request)
             }
         }
-        router.put("/v1/account/minimax-key") { request, _ in
-            await answer { () throws(APIError) in
-                let caller = try caller(of: request)
+        router.put("/v1/account/minimax-key") { request, context in
+            await answer(context) { () async throws(APIError) in
                 let body = try await decode(MiniMaxKeyBody.self, from: request)
-                return try attachMiniMaxKey(body, to: caller.account.id)
+                let account = try accounts.attachMiniMaxKey(
+                    body.apiKey, region: body.region, to: try context.requireCaller().account.id)
+                return try json(try balance(of: account))
             }
         }
-        router.delete("/v1/account/minimax-key") { request, _ in
-            await answer { () throws(APIError) in
-                let caller = try caller(of: request)
-                return try detachMiniMaxKey(from: caller.account.id)
+        router.delete("/v1/account/minimax-key") { _, context in
+            await answer(context) { () throws(APIError) in
+                try json(try balance(of: try accounts.detachMiniMaxKey(from: try context.requireCaller().account.id)))
             }
         }
     }
 
     // MARK: Shared with the admin API
 
-    /// The calling key: `Bearer`, or fal's `Key`, so that each dialect's clients can read their
-    /// balance with the header they already send.
-    func caller(of request: Request) throws(APIError) -> Caller {
-        try authenticator.authenticate(request.headers[.authorization], schemes: ["bearer", "key"])
-    }
-
     func balance(of account: Account) throws(APIError) -> BalanceBody {
-        let reserved = try store { try accounts.reserved(accountID: account.id) }
-        let prices = Dictionary(
-            uniqueKeysWithValues: ImageModel.allCases.map { model in
-                (
-                    model.rawValue,
-                    account.hasMiniMaxKey || account.billing == .unmetered ? MicroDollars.zero : billing.price(model)
-                )
-            })
-        return BalanceBody(
+        BalanceBody(
             accountId: account.id, billing: account.billing.rawValue, balanceUsd: account.balance,
-            reservedUsd: reserved, pricesUsd: prices, byok: byokStatus(account))
+            reservedUsd: try accounts.reserved(account.id),
+            pricesUsd: Dictionary(
+                uniqueKeysWithValues: accounts.prices(for: account).map { ($0.key.rawValue, $0.value) }),
+            byok: Self.byokStatus(account))
     }
 
-    func byokStatus(_ account: Account) -> BYOKStatus {
+    static func byokStatus(_ account: Account) -> BYOKStatus {
         BYOKStatus(minimax: account.hasMiniMaxKey, minimaxRegion: account.miniMaxKeyRegion)
     }
 
@@ -80,14 +65,11 @@ struct AccountsController: Sendable {
     func usage(of accountID: String, request: Request) throws(APIError) -> Response {
         let query = request.uri.queryParameters
         let period = try ReportPeriod.usage(from: query.get("from"), to: query.get("to"))
-        let (from, to) = (period.from, period.to)
         let wantsCSV =
             query.get("format")?.lowercased() == "csv"
             || (request.headers[.accept]?.contains("text/csv") ?? false)
         if wantsCSV {
-            let rows = try store {
-                try accounts.usage(accountID: accountID, from: from, to: to, limit: Self.csvRowLimit)
-            }
+            let rows = try accounts.usage(accountID, period: period, limit: Self.csvRowLimit)
             var text = UsageRow.csvHeader + "\r\n"
             for row in rows { text += row.csvLine + "\r\n" }
             return Response(
@@ -99,43 +81,12 @@ struct AccountsController: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let limit = min(max(1, query.get("limit").flatMap { Int($0) } ?? 1000), Self.jsonRowLimit)
-        let rows = try store { try accounts.usage(accountID: accountID, from: from, to: to, limit: limit + 1) }
-        let totals = try store { try accounts.usageTotals(accountID: accountID, from: from, to: to) }
+        let rows = try accounts.usage(accountID, period: period, limit: limit + 1)
         return try json(
             UsageBody(
-                accountId: accountID, from: from, to: to, totals: totals, data: Array(rows.prefix(limit)),
+                accountId: accountID, from: period.from, to: period.to,
+                totals: try accounts.usageTotals(accountID, period: period), data: Array(rows.prefix(limit)),
                 hasMore: rows.count > limit))
-    }
-
-    func attachMiniMaxKey(_ body: MiniMaxKeyBody, to accountID: String) throws(APIError) -> Response {
-        let key = body.apiKey.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (8...4096).contains(key.utf8.count), !key.contains(where: \.isWhitespace) else {
-            throw APIError.invalid("api_key", "must be a MiniMax API key")
-        }
-        let region = body.region ?? "global"
-        guard region == "global" || region == "cn" else { throw APIError.invalid("region", "must be global or cn") }
-        let sealed: Data
-        do {
-            sealed = try vault.seal(key, accountID: accountID)
-        } catch {
-            throw APIError(.systemError, "the key could not be sealed")
-        }
-        guard try store({ try accounts.setMiniMaxKey(accountID: accountID, sealed: sealed, region: region) }) else {
-            throw AdminController.notFound("no account with id \(accountID)")
-        }
-        return try json(try balance(of: try account(accountID)))
-    }
-
-    func detachMiniMaxKey(from accountID: String) throws(APIError) -> Response {
-        _ = try store { try accounts.setMiniMaxKey(accountID: accountID, sealed: nil, region: nil) }
-        return try json(try balance(of: try account(accountID)))
-    }
-
-    func account(_ id: String) throws(APIError) -> Account {
-        guard let account = try store({ try accounts.account(id: id) }) else {
-            throw AdminController.notFound("no account with id \(id)")
-        }
-        return account
     }
 
     // MARK: Plumbing
@@ -163,30 +114,16 @@ struct AccountsController: Sendable {
         }
     }
 
-    /// Runs `body` and renders an `APIError` in OpenAI's shape.
-    func answer(_ body: () async throws(APIError) -> Response) async -> Response {
+    /// Runs `body` and renders an `APIError` in OpenAI's shape. Nothing here may be cached.
+    func answer(_ context: LikenessRequestContext, _ body: () async throws(APIError) -> Response) async -> Response {
+        var response: Response
         do {
-            var response = try await body()
-            response.headers[.cacheControl] = "no-store"
-            return response
+            response = try await body()
         } catch {
-            let rendered = OpenAIImagesController.rendered(OpenAIError(error))
-            var headers = rendered.headers
-            headers[.contentType] = "application/json"
-            return Response(
-                status: rendered.status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: rendered.body)))
+            response = support.response(dialect.failure(error, id: context.requestID), context: context)
         }
-    }
-
-    /// A store call, its failure reported as a system error.
-    func store<Value>(_ body: () throws -> Value) throws(APIError) -> Value {
-        do {
-            return try body()
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw APIError(.systemError, "the account store failed: \(error)")
-        }
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     static func field(of error: DecodingError) -> String? {

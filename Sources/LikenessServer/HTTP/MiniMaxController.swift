@@ -3,20 +3,31 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 
+/// The MiniMax-native dialect's answers. Errors answer as MiniMax does: HTTP 200 with a non-zero
+/// `base_resp.status_code`, because MiniMax's clients read `base_resp` first and some treat any
+/// non-200 as a transport failure.
+struct MiniMaxDialect: DialectRendering {
+    let name = "minimax"
+
+    func failure(_ error: APIError, id: String) -> Rendered {
+        var headers: HTTPFields = [:]
+        if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
+        return Rendered(status: .ok, body: MiniMaxResponse.failure(id: id, error).jsonData(), headers: headers)
+    }
+}
+
 /// `POST /v1/image_generation`, the MiniMax-native dialect.
-///
-/// Errors answer as MiniMax does: HTTP 200 with a non-zero `base_resp.status_code`, because
-/// MiniMax's clients read `base_resp` first and some treat any non-200 as a transport failure.
 struct MiniMaxController {
     let endpoint: GenerationEndpoint
     let imageLinks: ImageLinks
+    let dialect = MiniMaxDialect()
 
-    func addRoutes(to router: Router<some RequestContext>) {
-        router.post("/v1/image_generation") { request, _ in
-            await endpoint.run(
-                request, dialect: "minimax",
+    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
+        router.post("/v1/image_generation") { request, context in
+            await endpoint.respond(
+                request, context: context, dialect: dialect,
                 parse: { () async throws(APIError) in
-                    try MiniMaxRequest.parse(try await endpoint.support.readBody(request))
+                    Intake(request: try MiniMaxRequest.parse(try await endpoint.support.readBody(request)))
                 },
                 success: { result, id in
                     let body: MiniMaxResponse =
@@ -30,12 +41,7 @@ struct MiniMaxController {
                                 id: id, imageBase64: images.map { $0.base64EncodedString() },
                                 failedCount: result.blockedCount)
                         }
-                    return .init(status: .ok, body: body.jsonData())
-                },
-                failure: { error, id in
-                    var headers: HTTPFields = [:]
-                    if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
-                    return .init(status: .ok, body: MiniMaxResponse.failure(id: id, error).jsonData(), headers: headers)
+                    return Rendered(status: .ok, body: body.jsonData())
                 })
         }
     }

@@ -101,3 +101,45 @@ final class WorkSignal: Sendable {
         }
     }
 }
+
+/// Closed until `open()`, then open for good: the queue's workers wait at it until startup
+/// recovery has put back the jobs a previous process left running (a worker claiming first would
+/// have its fresh claim taken for a leftover).
+final class StartupGate: Sendable {
+    private struct State {
+        var isOpen = false
+        var waiting: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextToken: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiting = [:] }
+            return state.waiting.values
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Returns once the gate is open, or at once when the task is cancelled.
+    func wait() async {
+        let token = state.withLock { state in
+            state.nextToken += 1
+            return state.nextToken
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.isOpen || Task.isCancelled { return true }
+                    state.waiting[token] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiting.removeValue(forKey: token) }?.resume()
+        }
+    }
+}

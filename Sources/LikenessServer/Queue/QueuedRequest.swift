@@ -46,9 +46,7 @@ struct QueuedRequest: Codable, Hashable {
 
     /// The job input: this JSON, and the inline reference bytes if there are any.
     static func input(for request: GenerationRequest, seeds: [UInt64]) throws -> JobInput {
-        var reference: Data? = nil
-        if case .inline(let bytes) = request.subjectReference?.source { reference = bytes }
-        return JobInput(request: try QueuedRequest(request, seeds: seeds).json, reference: reference)
+        JobInput(request: try QueuedRequest(request, seeds: seeds).json, reference: request.inlineReference)
     }
 
     init(decoding input: JobInput) throws {
@@ -58,6 +56,9 @@ struct QueuedRequest: Codable, Hashable {
     }
 
     func generationRequest(reference: Data?) throws -> GenerationRequest {
+        guard seeds.count == n, GenerationRequest.countRange.contains(n) else {
+            throw JobInputError("the job has \(seeds.count) seeds for \(n) images")
+        }
         var subject: SubjectReference? = nil
         switch subjectReference {
         case nil: break
@@ -84,7 +85,8 @@ struct QueuedRequest: Codable, Hashable {
     }
 }
 
-/// A job input that cannot be turned back into a request (written by an incompatible version).
+/// A job input that cannot be turned back into a request (written by an incompatible version,
+/// or damaged): that job fails alone.
 struct JobInputError: Error, CustomStringConvertible {
     var description: String
 

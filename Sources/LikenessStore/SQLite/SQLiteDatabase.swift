@@ -2,12 +2,33 @@ import CSQLite
 import Foundation
 import Synchronization
 
+/// A store failure, by kind, so that callers can tell a refusal they should explain from a
+/// failure they should report.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// The store refused the change by its own rules (a balance below zero, a constraint).
+        case refused
+        /// A row the operation needs does not exist.
+        case notFound
+        /// A stored row cannot be read back as what it should be.
+        case corrupt
+        /// The database is locked by another writer for longer than the busy timeout.
+        case busy
+        /// Anything else: I/O, a full disk, a statement that cannot run.
+        case failed
+    }
+
+    public var kind: Kind
     public var message: String
-    public var description: String { message }
+    public var description: String { "\(kind.rawValue): \(message)" }
+
+    init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
 
     init(_ message: String) {
-        self.message = message
+        self.init(.failed, message)
     }
 }
 
@@ -190,7 +211,14 @@ private final class Connection {
             let step = sqlite3_step(statement)
             if step == SQLITE_DONE { break }
             guard step == SQLITE_ROW else {
-                throw StoreError("\(sql) failed: \(String(cString: sqlite3_errmsg(handle)))")
+                let kind: StoreError.Kind =
+                    switch step & 0xFF {
+                    case SQLITE_BUSY, SQLITE_LOCKED: .busy
+                    case SQLITE_CONSTRAINT: .refused
+                    case SQLITE_CORRUPT, SQLITE_NOTADB: .corrupt
+                    default: .failed
+                    }
+                throw StoreError(kind, "\(sql) failed: \(String(cString: sqlite3_errmsg(handle)))")
             }
             if collect { rows.append(Self.row(statement)) }
         }

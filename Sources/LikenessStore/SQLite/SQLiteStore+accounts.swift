@@ -67,13 +67,13 @@ extension SQLiteStore {
     }
 
     public func topUp(accountID: String, paid: MicroDollars, fee: MicroDollars, note: String?) throws -> [LedgerEntry] {
-        guard paid > .zero, fee >= .zero, fee <= paid else { throw StoreError("a top-up must be positive") }
+        guard paid > .zero, fee >= .zero, fee <= paid else { throw StoreError(.refused, "a top-up must be positive") }
         return try database.transaction { transaction in
             let now = Date()
             guard
                 let payment = try Self.appendLedger(
                     accountID: accountID, .topUp, paid, requestID: nil, note: note, at: now, in: transaction)
-            else { throw StoreError("no account with id \(accountID)") }
+            else { throw StoreError(.notFound, "no account with id \(accountID)") }
             guard fee > .zero else { return [payment] }
             guard
                 let charge = try Self.appendLedger(
@@ -86,12 +86,12 @@ extension SQLiteStore {
     public func adjust(accountID: String, by amount: MicroDollars, note: String?) throws -> LedgerEntry {
         try database.transaction { transaction in
             guard try transaction.query("SELECT 1 FROM accounts WHERE id = ?", [.text(accountID)]).first != nil else {
-                throw StoreError("no account with id \(accountID)")
+                throw StoreError(.notFound, "no account with id \(accountID)")
             }
             guard
                 let entry = try Self.appendLedger(
                     accountID: accountID, .adjustment, amount, requestID: nil, note: note, at: Date(), in: transaction)
-            else { throw StoreError("the adjustment would take the balance below zero") }
+            else { throw StoreError(.refused, "the adjustment would take the balance below zero") }
             return entry
         }
     }

@@ -160,7 +160,7 @@ extension SQLiteStore {
                 .first.map(Self.job)
             let input = try transaction.query("SELECT request, reference FROM job_inputs WHERE job_id = ?", [.text(id)])
                 .first
-            guard let record, let input else { throw StoreError("job \(id) is queued without its input") }
+            guard let record, let input else { throw StoreError(.corrupt, "job \(id) is queued without its input") }
             return ClaimedJob(
                 record: record, input: JobInput(request: input.text(0) ?? "", reference: input.blob(1)))
         }

@@ -41,7 +41,7 @@ public final class SQLiteStore: APIKeyRepository, AccountRepository, JobReposito
         let webhookSecret = "whsec_" + Self.randomBytes(32).hexadecimal
         try database.transaction { transaction in
             guard try transaction.query("SELECT 1 FROM accounts WHERE id = ?", [.text(accountID)]).first != nil else {
-                throw StoreError("no account with id \(accountID)")
+                throw StoreError(.notFound, "no account with id \(accountID)")
             }
             try transaction.execute(
                 """

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
+import LikenessStore
 import NIOCore
 import NIOFoundationCompat
 
@@ -9,6 +10,8 @@ import NIOFoundationCompat
 /// label responses with the job id, the engine and its timings.
 struct RequestSupport: Sendable {
     let maximumBodyBytes: Int
+    /// The engine that serves when no job says otherwise (`X-Likeness-Engine`).
+    let engineName: String
 
     var tooLarge: APIError {
         APIError(.invalidParameters, "invalid params, the request body is larger than \(maximumBodyBytes) bytes")
@@ -41,6 +44,27 @@ struct RequestSupport: Sendable {
         }
     }
 
+    /// `rendered` with the standard headers, labelled with the request's id.
+    func response(_ rendered: Rendered, context: LikenessRequestContext) -> Response {
+        response(rendered, id: context.requestID)
+    }
+
+    func response(_ rendered: Rendered, id: String, engine: String? = nil) -> Response {
+        var headers: HTTPFields = [
+            .contentType: "application/json", .traceID: id, .likenessEngine: engine ?? engineName,
+        ]
+        headers.append(contentsOf: rendered.headers)
+        return Response(
+            status: rendered.status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: rendered.body)))
+    }
+
+    /// What a job holds from the balance while it runs, and what it was charged once it ended.
+    func billingHeaders(of job: JobRecord) -> HTTPFields {
+        var headers: HTTPFields = [.likenessCost: (job.cost ?? .zero).usd]
+        if !job.status.isFinished { headers[.likenessReserved] = job.reserved.usd }
+        return headers
+    }
+
     /// `Trace-Id`, `X-Likeness-Engine`, and for a finished generation `Server-Timing` and, when
     /// content safety withheld some images, `X-Likeness-Blocked-Images`.
     func headers(id: String, engine: String, result: GenerationResult?, received: ContinuousClock.Instant) -> HTTPFields
@@ -57,6 +81,11 @@ struct RequestSupport: Sendable {
 }
 
 extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    /// What the request was charged, in US dollars.
+    static let likenessCost = HTTPField.Name("X-Likeness-Cost-USD")!
+    /// What a queued request holds from the balance until it ends.
+    static let likenessReserved = HTTPField.Name("X-Likeness-Reserved-USD")!
     static let traceID = HTTPField.Name("Trace-Id")!
     static let likenessEngine = HTTPField.Name("X-Likeness-Engine")!
     static let serverTiming = HTTPField.Name("Server-Timing")!

@@ -10,7 +10,7 @@ struct Caller: Sendable {
     var isAdmin: Bool { key.role == .admin }
 }
 
-/// Checks `Authorization: Bearer <key>` against the key store and, for generation requests,
+/// Checks `Authorization: <scheme> <key>` against the key store and, for generation requests,
 /// the per-minute limits of the key and its account.
 struct Authenticator: Sendable {
     let keys: any APIKeyRepository
@@ -20,7 +20,7 @@ struct Authenticator: Sendable {
 
     /// Missing or malformed header → 1004; unknown, revoked or expired key → 2049. `schemes` are
     /// the accepted authorization schemes, lowercase (fal's clients send `Key <key>`).
-    func authenticate(_ authorization: String?, schemes: Set<String> = ["bearer"]) throws(APIError) -> Caller {
+    func authenticate(_ authorization: String?, schemes: Set<String>) throws(APIError) -> Caller {
         guard let authorization else {
             throw APIError(.authenticationFailed, "authentication failed: the Authorization header is missing")
         }
@@ -45,10 +45,9 @@ struct Authenticator: Sendable {
         }
     }
 
-    /// Authenticates a generation request and counts it against the per-minute limits of the
-    /// key and of its account (1002 with `Retry-After` past either).
-    func admit(_ authorization: String?, schemes: Set<String> = ["bearer"]) throws(APIError) -> Caller {
-        let caller = try authenticate(authorization, schemes: schemes)
+    /// Counts a generation request against the per-minute limits of the caller's key and of its
+    /// account (1002 with `Retry-After` past either).
+    func admit(_ caller: Caller) throws(APIError) {
         let decision = limiter.admit(
             key: caller.key.id, keyRate: billing.limits(for: caller.key).requestsPerMinute,
             account: caller.account.id, accountRate: billing.limits(for: caller.account).requestsPerMinute)
@@ -58,6 +57,5 @@ struct Authenticator: Sendable {
                 "rate limit exceeded: this \(scope.rawValue) may send \(rate) requests a minute; retry after \(retryAfter) s",
                 retryAfterSeconds: retryAfter)
         }
-        return caller
     }
 }

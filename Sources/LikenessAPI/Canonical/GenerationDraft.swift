@@ -1,0 +1,240 @@
+import Foundation
+
+/// The canonical request's fields as a dialect read them off its wire, before any rule applies.
+///
+/// A dialect fills a draft from its own body (wire types are its business: a string where a number
+/// belongs is its error), and `GenerationRequest(validating:spelling:)` applies every rule of the
+/// contract once, for all dialects, naming each field the way the caller spelled it.
+public struct GenerationDraft: Sendable, Hashable {
+    /// Model names are a dialect's vocabulary (aliases, defaults), so it resolves them.
+    public var model: ImageModel
+    public var prompt: String?
+    public var aspectRatio: String?
+    public var width: Int64?
+    public var height: Int64?
+    public var count: Int64?
+    public var seed: Int64?
+    public var responseFormat: ResponseFormat
+    public var promptOptimizer: Bool?
+    public var aigcWatermark: Bool?
+    /// Every element the caller sent; nil or empty means no reference.
+    public var references: [Reference]?
+    public var style: Style?
+
+    public struct Reference: Sendable, Hashable {
+        public var type: String?
+        public var image: Image?
+
+        public init(type: String?, image: Image?) {
+            self.type = type
+            self.image = image
+        }
+    }
+
+    /// The reference photo as it came: a `data:` or http(s) URL, or the bytes of an uploaded file.
+    public enum Image: Sendable, Hashable {
+        case text(String)
+        case bytes(Data)
+    }
+
+    public struct Style: Sendable, Hashable {
+        public var type: String?
+        public var weight: Double?
+
+        public init(type: String?, weight: Double?) {
+            self.type = type
+            self.weight = weight
+        }
+    }
+
+    public init(model: ImageModel = .image01, responseFormat: ResponseFormat = .url) {
+        self.model = model
+        self.responseFormat = responseFormat
+    }
+
+    /// `subject_reference`, the array of `{"type", "image_file"}` objects that MiniMax defined and
+    /// the OpenAI-compatible gateways took over. `imageFile` reads an element's image (the
+    /// dialects differ in what they accept there). Only the first element is read: the contract
+    /// allows one, and says so before looking at the others.
+    public static func subjectReferences(
+        in fields: FieldReader, imageFile: (FieldReader) throws(APIError) -> String?
+    ) throws(APIError) -> [Reference]? {
+        guard let elements = try fields.array("subject_reference"), !elements.isEmpty else { return nil }
+        // More than one breaks the contract's rule whatever they hold; validation says so.
+        guard elements.count == 1 else { return Array(repeating: .init(type: nil, image: nil), count: elements.count) }
+        guard case .object(let object) = elements[0] else {
+            throw APIError.invalid("subject_reference[0]", "must be an object")
+        }
+        let reader = FieldReader(object, path: "subject_reference[0].")
+        return [.init(type: try reader.string("type"), image: try imageFile(reader).map(GenerationDraft.Image.text))]
+    }
+}
+
+/// The canonical request's fields, for naming them in errors.
+public enum RequestField: Sendable, Hashable, CaseIterable {
+    case model, prompt, aspectRatio, width, height, count, seed, responseFormat, promptOptimizer, aigcWatermark
+    case subjectReference, referenceType, referenceImage
+    case style, styleType, styleWeight
+}
+
+/// How one dialect spells each canonical field, so that an error names what the caller sent:
+/// MiniMax's `n` is fal's `num_images`; its `subject_reference[0].image_file` is fal's `image_url`
+/// and the edits form's `image` part.
+public struct FieldSpelling: Sendable, Hashable {
+    private var names: [RequestField: String]
+
+    public init(_ names: [RequestField: String]) {
+        self.names = names
+    }
+
+    public subscript(field: RequestField) -> String {
+        names[field] ?? Self.minimax.names[field] ?? "\(field)"
+    }
+
+    /// This spelling with some fields named otherwise.
+    public func renaming(_ overrides: [RequestField: String]) -> FieldSpelling {
+        FieldSpelling(names.merging(overrides) { _, new in new })
+    }
+
+    /// MiniMax's own names, which the other dialects mostly share.
+    public static let minimax = FieldSpelling([
+        .model: "model", .prompt: "prompt", .aspectRatio: "aspect_ratio", .width: "width", .height: "height",
+        .count: "n", .seed: "seed", .responseFormat: "response_format", .promptOptimizer: "prompt_optimizer",
+        .aigcWatermark: "aigc_watermark", .subjectReference: "subject_reference",
+        .referenceType: "subject_reference[0].type", .referenceImage: "subject_reference[0].image_file",
+        .style: "style", .styleType: "style.style_type", .styleWeight: "style.style_weight",
+    ])
+}
+
+extension GenerationRequest {
+    /// Applies every rule of the image-01 contract to `draft`: the one validation all dialects share.
+    /// Errors are 2013 with the field in `spelling` and the rule it broke.
+    public init(validating draft: GenerationDraft, spelling: FieldSpelling) throws(APIError) {
+        let model = draft.model
+        let prompt = try Self.validPrompt(draft.prompt, name: spelling[.prompt])
+
+        var aspectRatio: AspectRatio? = nil
+        var size: PixelSize? = nil
+        if let ratioText = draft.aspectRatio {
+            guard let ratio = AspectRatio(rawValue: ratioText) else {
+                throw APIError.invalid(
+                    spelling[.aspectRatio],
+                    "must be one of \(AspectRatio.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard ratio.isSupported(by: model) else {
+                throw APIError.invalid(spelling[.aspectRatio], "21:9 is not supported by \(model.rawValue)")
+            }
+            // Documented: aspect_ratio wins and width/height are ignored entirely.
+            aspectRatio = ratio
+        } else if draft.width != nil || draft.height != nil {
+            size = try Self.validCustomSize(draft, spelling: spelling)
+        } else {
+            aspectRatio = .square
+        }
+
+        let count = draft.count ?? 1
+        guard Self.countRange.contains(Int(clamping: count)) else {
+            throw APIError.invalid(spelling[.count], "must be an integer in 1...9")
+        }
+
+        self.init(
+            model: model, prompt: prompt, aspectRatio: aspectRatio, size: size, count: Int(count), seed: draft.seed,
+            responseFormat: draft.responseFormat, promptOptimizer: draft.promptOptimizer ?? false,
+            aigcWatermark: draft.aigcWatermark ?? false,
+            subjectReference: try Self.validReference(draft.references, spelling: spelling),
+            style: try Self.validStyle(draft.style, model: model, spelling: spelling))
+    }
+
+    static func validPrompt(_ prompt: String?, name: String) throws(APIError) -> String {
+        guard let prompt else { throw APIError.missing(name) }
+        // Counted in Unicode scalars, as MiniMax's own (Python) limit counts characters.
+        let length = prompt.unicodeScalars.count
+        guard promptLengthRange.contains(length), !prompt.allSatisfy(\.isWhitespace) else {
+            throw APIError.invalid(name, "must be 1 to 1500 characters and not blank (got \(length))")
+        }
+        // A prompt of control, format or other invisible characters describes nothing, and no
+        // engine can caption it.
+        guard prompt.unicodeScalars.contains(where: \.isVisible) else {
+            throw APIError.invalid(name, "must contain at least one visible character")
+        }
+        return prompt
+    }
+
+    static func validCustomSize(_ draft: GenerationDraft, spelling: FieldSpelling) throws(APIError) -> PixelSize {
+        let (widthName, heightName) = (spelling[.width], spelling[.height])
+        guard draft.model == .image01 else {
+            throw APIError.invalid(
+                widthName,
+                widthName == heightName
+                    ? "must be one of the aspect ratios: custom sizes are only supported by image-01"
+                    : "and \(heightName) are only supported by image-01")
+        }
+        guard let width = draft.width, let height = draft.height else {
+            throw APIError.invalid(
+                draft.width != nil ? heightName : widthName, "must be set together with the other")
+        }
+        for (name, side) in [(widthName, width), (heightName, height)] {
+            guard PixelSize.customSideRange.contains(Int(clamping: side)),
+                side % Int64(PixelSize.customSideMultiple) == 0
+            else {
+                throw APIError.invalid(name, "must be in 512...2048 and a multiple of 8 (got \(side))")
+            }
+        }
+        return PixelSize(width: Int(width), height: Int(height))
+    }
+
+    static func validReference(_ references: [GenerationDraft.Reference]?, spelling: FieldSpelling) throws(APIError)
+        -> SubjectReference?
+    {
+        guard let references, let reference = references.first else { return nil }
+        guard references.count == 1 else {
+            throw APIError.invalid(
+                spelling[.subjectReference], "supports only one element (got \(references.count))")
+        }
+        guard let type = reference.type else { throw APIError.missing(spelling[.referenceType]) }
+        guard type == "character" else { throw APIError.invalid(spelling[.referenceType], "must be character") }
+        switch reference.image {
+        case .text(let text)? where !text.isEmpty:
+            return SubjectReference(source: try ReferenceSource.parse(text, field: spelling[.referenceImage]))
+        case .bytes(let bytes)? where !bytes.isEmpty:
+            return SubjectReference(source: .inline(bytes))
+        default:
+            throw APIError.missing(spelling[.referenceImage])
+        }
+    }
+
+    static func validStyle(_ style: GenerationDraft.Style?, model: ImageModel, spelling: FieldSpelling)
+        throws(APIError) -> LiveStyle?
+    {
+        guard let style else { return nil }
+        guard model == .image01Live else {
+            throw APIError.invalid(spelling[.style], "is only supported by image-01-live")
+        }
+        guard let typeText = style.type else { throw APIError.missing(spelling[.styleType]) }
+        guard let type = LiveStyleType(rawValue: typeText) else {
+            throw APIError.invalid(
+                spelling[.styleType],
+                "must be one of \(LiveStyleType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let weight = style.weight ?? LiveStyle.defaultWeight
+        guard weight > 0, weight <= 1 else { throw APIError.invalid(spelling[.styleWeight], "must be in (0, 1]") }
+        return LiveStyle(type: type, weight: weight)
+    }
+}
+
+extension Unicode.Scalar {
+    /// Whether the scalar draws something: not a space, control, format, separator, noncharacter,
+    /// default-ignorable or unassigned code point.
+    public var isVisible: Bool {
+        let properties = self.properties
+        if properties.isWhitespace || properties.isDefaultIgnorableCodePoint || properties.isNoncharacterCodePoint {
+            return false
+        }
+        switch properties.generalCategory {
+        case .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned:
+            return false
+        default:
+            return true
+        }
+    }
+}

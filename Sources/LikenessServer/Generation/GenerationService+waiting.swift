@@ -1,0 +1,154 @@
+import Foundation
+import LikenessAPI
+import LikenessStore
+
+/// The caller's side of a job: waiting for it, reading it, and cancelling it.
+extension GenerationService {
+    /// Submits and waits: the synchronous routes of every dialect. A job that has not started
+    /// within `queue.synchronousStartLimit` (the queue is long, or an upstream's pacing holds it)
+    /// is withdrawn and answered as a rate limit with an estimated `Retry-After`. A replay (same
+    /// `Idempotency-Key`) waits for the first request's job instead.
+    func generate(_ request: GenerationRequest, id: String, _ submission: Submission)
+        async throws(APIError) -> GenerationResult
+    {
+        let (submitted, duplicate) = try submit(request, id: id, submission)
+        let watchdog = Task { [self] in
+            guard !duplicate else { return }
+            try await Task.sleep(for: queue.synchronousStartLimit)
+            withdrawIfNotStarted(id: id, model: request.model)
+        }
+        defer { watchdog.cancel() }
+        guard let job = try await waitUntilFinished(id: submitted.id), job.status.isFinished else {
+            throw APIError(.timeout, "the request was cancelled before it finished")
+        }
+        return try result(of: job, format: request.responseFormat).get()
+    }
+
+    /// Fails a synchronous job that is still queued, telling its caller when to come back.
+    private func withdrawIfNotStarted(id: String, model: ImageModel) {
+        do throws(APIError) {
+            let ahead = try queuePosition(id: id) ?? 0
+            let interval = engine.startInterval(for: model)?.seconds ?? queue.synchronousStartLimit.seconds
+            let retryAfter = max(1, Int((Double(ahead + 1) * interval).rounded(.up)))
+            let error = APIError(
+                .rateLimited,
+                "the request did not start within \(String(format: "%g", queue.synchronousStartLimit.seconds)) s: "
+                    + "\(ahead) requests are ahead of it in the queue; retry after \(retryAfter) s",
+                retryAfterSeconds: retryAfter)
+            let withdrawn = try store("withdraw a job") {
+                try jobs.failQueuedJob(id: id, failure: JobFailure(error), at: Date())
+            }
+            guard withdrawn else { return }
+        } catch {
+            return  // logged by `store`; the job runs when its turn comes, and its caller still waits
+        }
+        log(jobID: id, "Withdrawn: not started within the synchronous wait limit", level: "WARNING", source: "queue")
+        events.publish(.finished, jobID: id)
+    }
+
+    /// The job once it has finished, or as it stands when the waiting task is cancelled.
+    func waitUntilFinished(id: String) async throws(APIError) -> JobRecord? {
+        // Subscribed before the first read, so a finish between the two is not missed.
+        let notices = events.subscribe(to: id)
+        guard let current = try job(id: id), !current.status.isFinished else { return try job(id: id) }
+        for await notice in notices {
+            guard case .finished = notice else { continue }
+            break
+        }
+        return try job(id: id)
+    }
+
+    /// A finished job's outcome: its images (read back for `base64`), or its error.
+    func result(of job: JobRecord, format: ResponseFormat = .url) -> Result<GenerationResult, APIError> {
+        guard job.status == .succeeded else {
+            return .failure(job.failure.map(APIError.init) ?? APIError(.unknownError, "the job has not finished"))
+        }
+        var stored: [StoredImage] = []
+        do throws(APIError) {
+            for id in job.resultImageIDs {
+                let image = try store("read a result image") { try images.image(id: id) }
+                if let image, image.expiresAt > Date() { stored.append(image) }
+            }
+        } catch {
+            return .failure(error)
+        }
+        guard stored.count == job.resultImageIDs.count else {
+            return .failure(APIError(.invalidParameters, "the result has expired", reason: .expired))
+        }
+        let duration = Duration.milliseconds(Int64((job.engineSeconds ?? 0) * 1000))
+        let output: GenerationResult.Images
+        switch format {
+        case .url:
+            output = .stored(stored)
+        case .base64:
+            do {
+                output = .inline(
+                    try stored.map { image in
+                        guard let jpeg = try blobs.read(id: image.id, expectedSize: image.byteCount) else {
+                            throw JobInputError("image \(image.id) is missing or incomplete")
+                        }
+                        return jpeg
+                    })
+            } catch {
+                logger.error("cannot read results", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                return .failure(APIError(.systemError, "the images could not be read"))
+            }
+        }
+        return .success(
+            GenerationResult(
+                engine: job.engine ?? engine.name, images: output, blockedCount: job.failedCount,
+                engineDuration: duration, jobID: job.id, cost: job.cost ?? .zero))
+    }
+
+    /// Cancels a queued job (it never runs) or asks a running one's engine to stop.
+    func cancel(_ job: JobRecord) throws(APIError) -> CancellationOutcome {
+        let id = job.id
+        let webhook = webhook(for: job, outcome: .failure(APIError(JobFailure.cancelled)))
+        let outcome = try store("cancel a job") { try jobs.requestCancellation(id: id, webhook: webhook, at: Date()) }
+        switch outcome {
+        case .cancelled:
+            log(jobID: id, "Cancelled by the caller before it started", source: "queue")
+            events.publish(.finished, jobID: id)
+            if webhook != nil { webhookSignal.signal() }
+        case .requested:
+            log(jobID: id, "Cancellation requested; asking the engine to stop", source: "queue")
+            running.cancel(jobID: id)
+        case .alreadyFinished, .notFound:
+            break
+        }
+        return outcome
+    }
+
+    func job(id: String) throws(APIError) -> JobRecord? {
+        try store("read a job") { try jobs.job(id: id) }
+    }
+
+    /// The job `id` if `caller` may see it: a job is visible only to the keys of the account that
+    /// submitted it, through the dialect it was submitted in (and, given `app`, that app).
+    func visibleJob(id: String, to caller: Caller, dialect: String, app: String? = nil) throws(APIError) -> JobRecord? {
+        guard Identifier.isValid(id), let job = try job(id: id), job.dialect == dialect,
+            job.accountID == caller.account.id, app == nil || app == job.app
+        else { return nil }
+        return job
+    }
+
+    func logs(jobID: String) throws(APIError) -> [JobLogLine] {
+        try store("read a job's log") { try jobs.logs(jobID: jobID) }
+    }
+
+    /// Requests ahead of a queued job; nil once it is no longer queued.
+    func queuePosition(id: String) throws(APIError) -> Int? {
+        try store("read a queue position") { try jobs.queuePosition(id: id) }
+    }
+
+    /// Appends a status log line and tells whoever watches the job. A line that cannot be written
+    /// is logged and skipped: it never fails the job.
+    func log(jobID: String, _ message: String, level: String = "INFO", source: String) {
+        do {
+            try jobs.appendLog(jobID: jobID, JobLogLine(at: Date(), level: level, source: source, message: message))
+        } catch {
+            logger.warning("cannot record a job log line", metadata: ["job": "\(jobID)", "error": "\(error)"])
+        }
+        events.publish(.changed, jobID: jobID)
+    }
+}

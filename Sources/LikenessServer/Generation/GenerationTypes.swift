@@ -1,0 +1,96 @@
+import Foundation
+import LikenessAPI
+import LikenessStore
+
+/// What a finished generation hands back to a dialect's route.
+public struct GenerationResult: Sendable {
+    public enum Images: Sendable {
+        /// Stored images, to be served under signed URLs.
+        case stored([StoredImage])
+        /// JPEG bytes, for `base64` responses.
+        case inline([Data])
+    }
+
+    public var engine: String
+    public var images: Images
+    public var blockedCount: Int
+    /// Time inside the engine alone (no queueing, no storage), reported as `Server-Timing`.
+    public var engineDuration: Duration
+    /// The job that made the images: the first request's, when an `Idempotency-Key` replayed it.
+    public var jobID: String
+    /// What the request was charged (`X-Likeness-Cost-USD`).
+    public var cost: MicroDollars
+}
+
+/// How a job is queued beyond its canonical request: the options of fal's queue.
+struct QueueOptions: Sendable {
+    /// fal's app id, for fal jobs.
+    var app: String? = nil
+    var priority: JobPriority = .normal
+    var webhookURL: String? = nil
+    /// `scheme://host` of this server as the caller addressed it (for links in webhooks).
+    var origin: String? = nil
+    /// Fail the job if it has not started within this time (fal's `X-Fal-Request-Timeout`).
+    var startTimeout: Duration? = nil
+}
+
+/// How a job was submitted, beyond its canonical request.
+struct Submission: Sendable {
+    var caller: Caller
+    /// The dialect it arrived in (`minimax`, `openai`, `fal`): recorded, and part of what makes
+    /// two requests the same for `Idempotency-Key`.
+    var dialect: String
+    /// `Idempotency-Key`: a retry with the same key and request gets the first request's job.
+    var idempotencyKey: String? = nil
+    var options = QueueOptions()
+}
+
+/// Renders the webhook body of a finished job, in the dialect of the route that asked for one.
+/// The service records it with the job's completion and knows nothing of its shape.
+protocol WebhookRendering: Sendable {
+    func body(for job: JobRecord, outcome: Result<[StoredImage], APIError>) -> Data
+}
+
+extension APIError {
+    /// A refusal at admission, in the catalogue: 1008 for credits, 1002 for concurrency.
+    init(_ refusal: AdmissionRefusal, request: GenerationRequest, price: MicroDollars) {
+        switch refusal {
+        case .insufficientCredits(let needed, let balance):
+            self.init(
+                .insufficientBalance,
+                "insufficient credits: this request reserves $\(needed.usd) (\(request.count) image"
+                    + "\(request.count == 1 ? "" : "s") at $\(price.usd)) and the balance is $\(balance.usd); "
+                    + "top up, or ask for fewer images")
+        case .tooManyJobs(let scope, let limit):
+            self.init(
+                .rateLimited,
+                "too many requests in progress: this \(scope.rawValue) may have \(limit) queued or running at once; "
+                    + "retry when one finishes", retryAfterSeconds: 2)
+        case .idempotencyKeyReused:
+            self.init(
+                .invalidParameters,
+                "invalid params, Idempotency-Key was already used for a different request; use a new key",
+                field: "Idempotency-Key")
+        }
+    }
+}
+
+extension JobFailure {
+    init(_ error: APIError) {
+        self.init(
+            code: error.code.rawValue, message: error.message, field: error.field, reason: error.reason?.rawValue,
+            retryAfterSeconds: error.retryAfterSeconds)
+    }
+}
+
+extension APIError {
+    init(_ failure: JobFailure) {
+        self.init(
+            StatusCode(rawValue: failure.code) ?? .unknownError, failure.message, field: failure.field,
+            reason: failure.reason.flatMap(Reason.init(rawValue:)), retryAfterSeconds: failure.retryAfterSeconds)
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

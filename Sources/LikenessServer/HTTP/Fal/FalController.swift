@@ -1,0 +1,33 @@
+import Foundation
+import Hummingbird
+import LikenessAPI
+
+/// fal.ai's synchronous endpoints, under the `/fal` prefix so that `fal-client` works with
+/// `FAL_RUN_HOST=<host:port>/fal`: `POST /fal/fal-ai/minimax/image-01` and
+/// `POST /fal/fal-ai/minimax/image-01/subject-reference` answer with the output JSON directly.
+/// The queue is `FalQueueController`.
+struct FalController {
+    let endpoint: GenerationEndpoint
+    let imageLinks: ImageLinks
+    let dialect = FalDialect()
+
+    static let prefix = "/fal"
+
+    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
+        for app in FalApp.allCases {
+            router.post(RouterPath(Self.prefix + "/" + app.rawValue)) { request, context in
+                await endpoint.respond(
+                    request, context: context, dialect: dialect,
+                    parse: { () async throws(APIError) in
+                        Intake(request: try app.parse(json: try await endpoint.support.readBody(request)))
+                    },
+                    success: { result, _ throws(APIError) in
+                        Rendered(
+                            status: .ok,
+                            body: try FalDialect.output(
+                                result, links: imageLinks, origin: imageLinks.origin(of: request)))
+                    })
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LikenessAPI
+import LikenessStore
+
+/// fal's answers, in one place: errors (`FalError`, with `Retry-After` when busy), images, and
+/// the webhook body of a finished queue request.
+struct FalDialect: DialectRendering {
+    let name = "fal"
+    /// fal's clients send `Authorization: Key <key>`; Bearer works too.
+    static let schemes: Set<String> = ["key", "bearer"]
+
+    func failure(_ error: APIError, id: String) -> Rendered {
+        Self.rendered(error)
+    }
+
+    static func rendered(_ error: APIError) -> Rendered {
+        let failure = FalError(error)
+        var headers: HTTPFields = [:]
+        if failure.status == 429 || failure.status == 503 {
+            headers[.retryAfter] = String(error.retryAfterSeconds ?? 1)
+        }
+        return Rendered(status: HTTPResponse.Status(code: failure.status), body: failure.body, headers: headers)
+    }
+
+    /// A result's images as fal describes them, linked from `origin`.
+    static func images(_ stored: [StoredImage], links: ImageLinks, origin: String) -> [FalImage] {
+        stored.map { image in
+            FalImage(
+                url: links.url(for: image, origin: origin), fileName: "\(image.id).jpg", fileSize: image.byteCount,
+                width: image.width, height: image.height)
+        }
+    }
+
+    /// A job's state as fal's queue reports it; `position` is asked only for a queued job.
+    static func status(of job: JobRecord, position: () throws(APIError) -> Int) throws(APIError) -> FalQueue.Status {
+        switch job.status {
+        case .queued: return .inQueue(position: try position())
+        case .running: return .inProgress
+        case .succeeded: return .completed(inferenceSeconds: job.engineSeconds, error: nil, errorType: nil)
+        case .failed, .cancelled:
+            let failure = job.failure.map(APIError.init)
+            return .completed(
+                inferenceSeconds: job.engineSeconds, error: failure?.message, errorType: failure.map(errorType))
+        }
+    }
+
+    /// A short machine-readable kind for a failed request's status.
+    static func errorType(_ error: APIError) -> String {
+        if error.reason == .cancelled { return "request_cancelled" }
+        switch error.code {
+        case .invalidParameters: return "validation_error"
+        case .sensitivePrompt, .sensitiveOutput: return "content_policy_violation"
+        case .timeout: return "request_timeout"
+        case .rateLimited, .connectionLimit, .usageLimitExceeded: return "rate_limited"
+        default: return "internal_error"
+        }
+    }
+
+    /// The output body of a finished generation: `{"images": [...]}`.
+    static func output(_ result: GenerationResult, links: ImageLinks, origin: String) throws(APIError) -> Data {
+        guard case .stored(let stored) = result.images else {
+            throw APIError(.internalError, "fal results are always stored images")
+        }
+        return FalResponse.jsonData(images: images(stored, links: links, origin: origin))
+    }
+}
+
+/// fal's webhook body for a finished queue request, linking images from the origin the request
+/// was submitted to.
+struct FalWebhookRendering: WebhookRendering {
+    let links: ImageLinks
+
+    func body(for job: JobRecord, outcome: Result<[StoredImage], APIError>) -> Data {
+        let origin = job.origin ?? links.publicURL ?? ""
+        return FalQueue.webhook(
+            requestID: job.id,
+            output: outcome.map { FalDialect.images($0, links: links, origin: origin) }.mapError(FalError.init))
+    }
+}

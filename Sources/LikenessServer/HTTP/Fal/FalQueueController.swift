@@ -1,0 +1,227 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LikenessAPI
+import LikenessStore
+import NIOCore
+
+/// fal's queue API under `/fal/queue`, so that `fal-client` works with
+/// `FAL_QUEUE_RUN_HOST=<host:port>/fal/queue`:
+///
+/// - `POST /fal/queue/{app}` submits (`?fal_webhook=<url>`, `X-Fal-Queue-Priority: normal|low`,
+///   `X-Fal-Request-Timeout: <seconds to start>`);
+/// - `GET …/requests/{id}/status` (`?logs=1`), `GET …/requests/{id}/status/stream` (server-sent
+///   events until completion), `GET …/requests/{id}` (the result), `PUT …/requests/{id}/cancel`,
+///   under `fal-ai/minimax` and under each full app id.
+///
+/// A request is visible only to the keys of the account that submitted it; any other key gets 404.
+struct FalQueueController {
+    let endpoint: GenerationEndpoint
+    let imageLinks: ImageLinks
+    let dialect = FalDialect()
+
+    static let prefix = "/fal/queue"
+
+    var service: GenerationService { endpoint.service }
+    var support: RequestSupport { endpoint.support }
+
+    /// `submissions` is the rate-limited group the submit routes go in; the others only read.
+    func addRoutes(
+        to router: some RouterMethods<LikenessRequestContext>,
+        submissions: some RouterMethods<LikenessRequestContext>
+    ) {
+        for app in FalApp.allCases {
+            submissions.post(RouterPath(Self.prefix + "/" + app.rawValue)) { request, context in
+                await submit(request, context: context, app: app)
+            }
+        }
+        for app in [FalQueue.requestsApp] + FalApp.allCases.map(\.rawValue) {
+            let base = Self.prefix + "/" + app + "/requests/{id}"
+            router.get(RouterPath(base + "/status")) { request, context in
+                respond(context, app: app) { job throws(APIError) in try status(of: job, request: request) }
+            }
+            router.get(RouterPath(base + "/status/stream")) { request, context in
+                respond(context, app: app) { job in statusStream(of: job, request: request) }
+            }
+            router.get(RouterPath(base)) { request, context in
+                respond(context, app: app) { job in result(of: job, request: request) }
+            }
+            router.put(RouterPath(base + "/cancel")) { _, context in
+                respond(context, app: app) { job throws(APIError) in try cancel(job) }
+            }
+        }
+    }
+
+    // MARK: Submit
+
+    private func submit(_ request: Request, context: LikenessRequestContext, app: FalApp) async -> Response {
+        await endpoint.enqueue(
+            request, context: context, dialect: dialect,
+            parse: { () async throws(APIError) in
+                let options = try Self.options(of: request, app: app, origin: imageLinks.origin(of: request))
+                return Intake(request: try app.parse(json: try await support.readBody(request)), options: options)
+            },
+            success: { job, position in
+                Rendered(
+                    status: .ok,
+                    body: FalQueue.submitted(
+                        requestID: job.id, requestURL: requestURL(job.id, request: request), queuePosition: position))
+            })
+    }
+
+    /// The queue options a submit carries outside its body.
+    static func options(of request: Request, app: FalApp, origin: String) throws(APIError) -> QueueOptions {
+        var options = QueueOptions(app: app.rawValue, origin: origin)
+        if let webhook = request.uri.queryParameters.get("fal_webhook") {
+            guard let url = URL(string: webhook), let scheme = url.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", url.host(percentEncoded: false)?.isEmpty == false
+            else {
+                throw APIError.invalid("fal_webhook", "must be an http or https URL")
+            }
+            options.webhookURL = webhook
+        }
+        switch request.headers[.falQueuePriority]?.lowercased() {
+        case nil, "normal": options.priority = .normal
+        case "low": options.priority = .low
+        case let other?: throw APIError.invalid("X-Fal-Queue-Priority", "must be normal or low (got \(other))")
+        }
+        if let timeout = request.headers[.falRequestTimeout] {
+            guard let seconds = Double(timeout), seconds > 0, seconds.isFinite else {
+                throw APIError.invalid("X-Fal-Request-Timeout", "must be a positive number of seconds")
+            }
+            options.startTimeout = .milliseconds(Int64(min(seconds, 86_400) * 1000))
+        }
+        return options
+    }
+
+    // MARK: Requests
+
+    /// Finds the caller's job under `app` and renders `body`'s answer; fal-shaped errors otherwise.
+    private func respond(
+        _ context: LikenessRequestContext, app: String, _ body: (JobRecord) throws(APIError) -> Response
+    ) -> Response {
+        do throws(APIError) {
+            let id = try context.parameter("id")
+            guard
+                let job = try service.visibleJob(
+                    id: id, to: try context.requireCaller(), dialect: dialect.name,
+                    app: app == FalQueue.requestsApp ? nil : app)
+            else {
+                return response(.notFound, FalQueue.cancelStatus("NOT_FOUND"), id: id)
+            }
+            return try body(job)
+        } catch {
+            return support.response(dialect.failure(error, id: context.requestID), context: context)
+        }
+    }
+
+    private func status(of job: JobRecord, request: Request) throws(APIError) -> Response {
+        let (status, body) = try statusBody(of: job, request: request, withLogs: Self.wantsLogs(request))
+        // fal answers 202 until the request completes; fal-client takes either.
+        return response(status.isCompleted ? .ok : .accepted, body, job: job)
+    }
+
+    private func statusBody(of job: JobRecord, request: Request, withLogs: Bool) throws(APIError) -> (
+        FalQueue.Status, Data
+    ) {
+        let status = try FalDialect.status(of: job) { () throws(APIError) in try service.queuePosition(id: job.id) ?? 0
+        }
+        let logs =
+            withLogs
+            ? try service.logs(jobID: job.id).map { line in
+                FalQueue.LogLine(message: line.message, level: line.level, source: line.source, timestamp: line.at)
+            } : nil
+        return (
+            status,
+            FalQueue.status(status, requestID: job.id, requestURL: requestURL(job.id, request: request), logs: logs)
+        )
+    }
+
+    /// Server-sent events: the status now, then again whenever it changes, until it completes.
+    private func statusStream(of job: JobRecord, request: Request) -> Response {
+        let withLogs = Self.wantsLogs(request)
+        let body = ResponseBody { [service] writer in
+            let changed = WorkSignal(maximumPending: 1)
+            let notices = service.events.subscribe(to: job.id)
+            let relay = Task {
+                for await _ in notices { changed.signal() }
+                changed.signal()
+            }
+            defer { relay.cancel() }
+            var last = Data()
+            while true {
+                guard let current = try service.job(id: job.id) else { break }
+                let (status, data) = try statusBody(of: current, request: request, withLogs: withLogs)
+                if data != last {
+                    var event = ByteBuffer(string: "data: ")
+                    event.writeBytes(data)
+                    event.writeString("\n\n")
+                    try await writer.write(event)
+                    last = data
+                }
+                if status.isCompleted { break }
+                // Notices cover this job's own changes; the timeout catches queue moves ahead of it.
+                await changed.wait(atMost: .seconds(1))
+            }
+            try await writer.finish(nil)
+        }
+        var response = support.response(Rendered(status: .ok, body: Data()), id: job.id)
+        response.headers[.contentType] = "text/event-stream"
+        response.headers[.cacheControl] = "no-cache"
+        response.body = body
+        return response
+    }
+
+    private func result(of job: JobRecord, request: Request) -> Response {
+        guard job.status.isFinished else {
+            return response(.badRequest, FalQueue.detail("the request is still in progress"), id: job.id)
+        }
+        do throws(APIError) {
+            let output = try FalDialect.output(
+                try service.result(of: job).get(), links: imageLinks, origin: imageLinks.origin(of: request))
+            return response(.ok, output, job: job)
+        } catch {
+            var failure = dialect.failure(error, id: job.id)
+            failure.headers.append(contentsOf: support.billingHeaders(of: job))
+            return support.response(failure, id: job.id)
+        }
+    }
+
+    private func cancel(_ job: JobRecord) throws(APIError) -> Response {
+        switch try service.cancel(job) {
+        case .cancelled, .requested:
+            return response(.accepted, FalQueue.cancelStatus("CANCELLATION_REQUESTED"), id: job.id)
+        case .alreadyFinished:
+            return response(.badRequest, FalQueue.cancelStatus("ALREADY_COMPLETED"), id: job.id)
+        case .notFound:
+            return response(.notFound, FalQueue.cancelStatus("NOT_FOUND"), id: job.id)
+        }
+    }
+
+    // MARK: Rendering
+
+    /// `logs=1` or `logs=true` asks for the log lines.
+    static func wantsLogs(_ request: Request) -> Bool {
+        ["1", "true"].contains(request.uri.queryParameters.get("logs")?.lowercased() ?? "")
+    }
+
+    /// Where a request is polled, fetched and cancelled: the short app id, as fal's clients expect.
+    private func requestURL(_ id: String, request: Request) -> String {
+        imageLinks.origin(of: request) + Self.prefix + "/" + FalQueue.requestsApp + "/requests/" + id
+    }
+
+    private func response(_ status: HTTPResponse.Status, _ body: Data, id: String) -> Response {
+        support.response(Rendered(status: status, body: body), id: id)
+    }
+
+    /// An answer about a job, with what it holds from the balance while it runs and what it
+    /// was charged once it has ended.
+    private func response(_ status: HTTPResponse.Status, _ body: Data, job: JobRecord) -> Response {
+        support.response(Rendered(status: status, body: body, headers: support.billingHeaders(of: job)), id: job.id)
+    }
+}
+
+extension HTTPField.Name {
+    static let falQueuePriority = HTTPField.Name("X-Fal-Queue-Priority")!
+    static let falRequestTimeout = HTTPField.Name("X-Fal-Request-Timeout")!
+}

@@ -1,0 +1,88 @@
+import HTTPTypes
+import Hummingbird
+import LikenessAPI
+import NIOCore
+
+/// Authenticates every route of its group (`Authorization: <scheme> <key>`) and puts the caller
+/// in the context; a refusal is answered in the group's dialect.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = LikenessRequestContext
+    let authenticator: Authenticator
+    /// Accepted schemes, lowercase (fal's clients send `Key <key>`).
+    let schemes: Set<String>
+    let dialect: any DialectRendering
+    let support: RequestSupport
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        var context = context
+        do {
+            context.caller = try authenticator.authenticate(request.headers[.authorization], schemes: schemes)
+        } catch {
+            return support.response(dialect.failure(error, id: context.requestID), context: context)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Counts each request of its group against the per-minute limits of the caller's key and account
+/// (the generation routes: reads are not limited). Behind `AuthenticationMiddleware`.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = LikenessRequestContext
+    let authenticator: Authenticator
+    let dialect: any DialectRendering
+    let support: RequestSupport
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        do {
+            try authenticator.admit(try context.requireCaller())
+        } catch {
+            return support.response(dialect.failure(error, id: context.requestID), context: context)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Lets only keys with the admin role through (403 otherwise). Behind `AuthenticationMiddleware`.
+struct AdminOnlyMiddleware: RouterMiddleware {
+    typealias Context = LikenessRequestContext
+    let dialect: any DialectRendering
+    let support: RequestSupport
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        do throws(APIError) {
+            guard try context.requireCaller().isAdmin else {
+                throw APIError(.invalidAPIKey, "this key may not use the admin API", reason: .forbidden)
+            }
+        } catch {
+            return support.response(dialect.failure(error, id: context.requestID), context: context)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Unknown routes answer 404 in OpenAI's error shape (OpenAI SDKs raise `NotFoundError` on it);
+/// image file URLs keep their plain 404.
+struct NotFoundMiddleware: RouterMiddleware {
+    typealias Context = LikenessRequestContext
+    let support: RequestSupport
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && !request.uri.path.hasPrefix("/v1/files/") {
+            let notFound = OpenAIDialect.rendered(
+                OpenAIError(
+                    status: 404, type: "invalid_request_error",
+                    message: "Unknown request URL: \(request.method) \(request.uri.path)", code: "not_found"))
+            return support.response(notFound, context: context)
+        }
+    }
+}
