@@ -148,7 +148,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "LikenessAPITests", dependencies: ["LikenessAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LikenessAPITests", dependencies: ["LikenessAPI", "LikenessEngines", "LikenessTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "LikenessImagingTests", dependencies: ["LikenessImaging", "LikenessTestSupport"],
             swiftSettings: swiftSettings),
@@ -161,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "LikenessServerTests",
             dependencies: [
-                "LikenessServer", "LikenessImaging", "LikenessTestSupport", "LikenessSimulators",
+                "LikenessServer", "LikenessImaging", "LikenessEngines", "LikenessTestSupport", "LikenessSimulators",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,4 +1,6 @@
 import Foundation
+import LikenessEngines
+import LikenessTestSupport
 import Testing
 
 @testable import LikenessAPI
@@ -11,26 +13,10 @@ struct HostileInputTests {
         #"{"model":"image-01","prompt":"a lighthouse","aspect_ratio":"16:9","n":2,"seed":5,"response_format":"base64","subject_reference":[{"type":"character","image_file":"data:image/jpeg;base64,/9j/4AAQ"}]}"#
             .utf8)
 
-    static func mutations(of seed: Data, count: Int, generator: inout some RandomNumberGenerator) -> [Data] {
-        (0..<count).map { _ in
-            var bytes = [UInt8](seed)
-            for _ in 0..<Int.random(in: 1...8, using: &generator) {
-                let index = Int.random(in: 0..<bytes.count, using: &generator)
-                switch Int.random(in: 0..<3, using: &generator) {
-                case 0: bytes[index] = UInt8.random(in: 0...255, using: &generator)
-                case 1: bytes.remove(at: index)
-                default: bytes.insert(UInt8.random(in: 0...255, using: &generator), at: index)
-                }
-                if bytes.isEmpty { bytes = [0x7B] }
-            }
-            return Data(bytes)
-        }
-    }
-
     @Test("mutated JSON bodies give a request or a 2013, in both dialects")
     func mutatedJSON() {
-        var generator = SeededGenerator(seed: 2013)
-        for body in Self.mutations(of: Self.validBody, count: 2000, generator: &generator) {
+        var generator = SplitMix64(seed: 2013)
+        for body in HostileBodies.byteMutations(of: Self.validBody, count: 2000, using: &generator) {
             do {
                 _ = try MiniMaxRequest.parse(body)
             } catch {
@@ -40,6 +26,31 @@ struct HostileInputTests {
                 _ = try OpenAIImageRequest.parse(json: body, aliases: .standard)
             } catch {
                 #expect(error.code == .invalidParameters)
+            }
+        }
+    }
+
+    @Test("mutated fields give a request or a 2013 in every dialect, and what validates has a visible prompt")
+    func mutatedFields() throws {
+        var generator = SplitMix64(seed: 4711)
+        let object = try JSONSerialization.jsonObject(with: Self.validBody) as! [String: Any]
+        for _ in 0..<2000 {
+            let body = try JSONSerialization.data(
+                withJSONObject: HostileBodies.fieldMutation(of: object, using: &generator))
+            for dialect in 0..<3 {
+                do throws(APIError) {
+                    let request =
+                        switch dialect {
+                        case 0: try MiniMaxRequest.parse(body)
+                        case 1: try OpenAIImageRequest.parse(json: body, aliases: .standard)
+                        default: try FalApp.subjectReference.parse(json: body)
+                        }
+                    let visible = request.prompt.unicodeScalars.contains(where: \.isVisible)
+                    #expect(visible)
+                    #expect(GenerationRequest.countRange.contains(request.count))
+                } catch {
+                    #expect(error.code == .invalidParameters && error.field != nil)
+                }
             }
         }
     }
@@ -54,12 +65,12 @@ struct HostileInputTests {
 
     @Test("random bytes through the multipart parser end in parts or a 2013")
     func randomMultipart() {
-        var generator = SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let boundary = "b0undary"
         let valid = Data(
             "--\(boundary)\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhello\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\n\r\n\u{1}\u{2}\u{3}\r\n--\(boundary)--\r\n"
                 .utf8)
-        for body in Self.mutations(of: valid, count: 2000, generator: &generator) {
+        for body in HostileBodies.byteMutations(of: valid, count: 2000, using: &generator) {
             var parser = MultipartParser(boundary: boundary)
             do {
                 var start = 0
@@ -77,7 +88,7 @@ struct HostileInputTests {
 
     @Test("random data URLs decode or give a 2013")
     func randomDataURLs() {
-        var generator = SeededGenerator(seed: 99)
+        var generator = SplitMix64(seed: 99)
         let alphabet = Array("ABCDEFabcdef0123456789+/=\r\n !-_".utf8)
         for _ in 0..<2000 {
             let payload = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
@@ -90,22 +101,5 @@ struct HostileInputTests {
                 #expect(error.code == .invalidParameters)
             }
         }
-    }
-}
-
-/// A deterministic generator for reproducible hostile inputs.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
