@@ -459,3 +459,24 @@ struct FalWebhookTests {
         }
     }
 }
+
+@Suite("Store failures")
+struct StoreFailureTests {
+    @Test("a store that fails answers a system error in the caller's dialect, never an empty answer")
+    func failingStoreIsNotEmpty() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            let fal = FalQueueClient(client: client, key: harness.key)
+            let id = try await fal.submitted(["prompt": "a lighthouse"])
+            try await fal.waitForStatus(id, until: status("COMPLETED"))
+            // A second connection breaks the table the status's logs come from.
+            let sabotage = try SQLiteDatabase(path: harness.directory.root.appending(path: "likeness.sqlite").path)
+            try sabotage.execute("ALTER TABLE job_logs RENAME TO job_logs_gone")
+            let reply = try await fal.status(id, logs: true)
+            #expect(reply.status == .internalServerError)
+            #expect((reply.object["detail"] as? String)?.contains("job store failed") == true)
+            // Without logs the status still answers: the failure stays with what failed.
+            #expect(try await fal.status(id).status == .ok)
+        }
+    }
+}

@@ -118,6 +118,31 @@ struct StartupTests {
         #expect(!FileManager.default.fileExists(atPath: partial.path))
     }
 
+    @Test(
+        "a queued job whose input cannot be read back fails alone with 1033; the next request is served",
+        arguments: [
+            #"{"not": "a queued request"}"#,
+            // One seed for two images: a row no version of Likeness writes.
+            #"{"aigc_watermark":false,"height":1024,"model":"image-01","n":2,"prompt":"x","prompt_optimizer":false,"response_format":"url","seeds":[1],"width":1024}"#,
+        ])
+    func damagedInput(request: String) async throws {
+        let harness = try Harness()
+        let store = harness.directory.store
+        let id = Identifier.make()
+        _ = try store.enqueueJob(
+            JobRecord(id: id, keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()),
+            input: JobInput(request: request, reference: nil), admission: Admission())
+        try await harness.test { client in
+            try await waitUntilFinished(id, in: store)
+            try await client.generate(["model": "image-01", "prompt": "after the damaged one"], key: harness.key) {
+                _, reply in
+                #expect(reply.base_resp.status_code == 0)
+            }
+        }
+        let job = try #require(try store.job(id: id))
+        #expect(job.status == .failed && job.failure?.code == 1033)
+    }
+
     @Test("a job interrupted queue.maxAttempts times fails with 1033 instead of running again")
     func attemptsBounded() async throws {
         let harness = try Harness { $0.queue.maximumAttempts = 2 }
