@@ -1,9 +1,11 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-// Strict concurrency and Swift 6 mode everywhere; these upcoming features keep imports honest.
+// Swift 6 mode (strict concurrency) everywhere, with `any` spelled out, and members visible only
+// from modules a file imports itself, so each file's imports say what it depends on.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(

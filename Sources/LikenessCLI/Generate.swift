@@ -4,6 +4,7 @@ import Foundation
 import LikenessAPI
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 
 struct Generate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

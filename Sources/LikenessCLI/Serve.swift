@@ -3,6 +3,7 @@ import Configuration
 import Foundation
 import Hummingbird
 import LikenessServer
+import LikenessStore
 import Logging
 
 #if os(Linux)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 extension SimulatorContext {
     /// fal's queue API for the two image-01 apps: submit answers at once, the request is in

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 extension SimulatorContext {
     /// `POST /v1/image_generation` as MiniMax answers it: every failure is HTTP 200 with a

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 extension SimulatorContext {
     /// The OpenAI images API as image servers implement it. Lenient about `model` (any name is

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 /// The providers a simulator can stand in for.
 public enum SimulatedProvider: String, Sendable, CaseIterable {

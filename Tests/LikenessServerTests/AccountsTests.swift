@@ -9,6 +9,7 @@ import LikenessStore
 import LikenessTestSupport
 import NIOCore
 import NIOFoundationCompat
+import Synchronization
 import Testing
 
 @testable import LikenessServer

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LikenessImaging
+import LikenessStore
 import NIOCore
 import NIOFoundationCompat
 import Testing

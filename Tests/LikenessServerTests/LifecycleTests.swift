@@ -1,5 +1,7 @@
 import Configuration
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import LikenessAPI
 import LikenessStore
 import Logging

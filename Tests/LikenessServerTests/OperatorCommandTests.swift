@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import LikenessAPI
+import LikenessStore
 import NIOCore
 import NIOFoundationCompat
 import Testing

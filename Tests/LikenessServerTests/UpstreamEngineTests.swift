@@ -7,6 +7,7 @@ import LikenessAPI
 import LikenessEngines
 import LikenessImaging
 import LikenessSimulators
+import LikenessStore
 import NIOCore
 import NIOFoundationCompat
 import Testing

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Order statistics over samples in milliseconds.
 struct Samples {
     private(set) var values: [Double] = []

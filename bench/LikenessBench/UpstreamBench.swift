@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 
 /// One way to reach the upstream simulator: straight, or through a gateway process.
 struct GatewayPath {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An amount of US dollars in integer millionths: every price, balance and ledger row.
 ///
 /// Integers, so that sums are exact: a million $0.01 charges add up to $10,000.00, not to

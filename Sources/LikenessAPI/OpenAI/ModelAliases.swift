@@ -1,3 +1,5 @@
+import Foundation
+
 /// Public model names and the MiniMax model each one means.
 public struct ModelAliases: Sendable, Hashable {
     public private(set) var names: [String: ImageModel]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// OpenAI's `size` (`"1792x1024"`) in MiniMax terms.
 public enum OpenAISize {
     public enum Resolved: Sendable, Hashable {

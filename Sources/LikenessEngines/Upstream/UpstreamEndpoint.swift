@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LikenessAPI
 
 /// Where an upstream engine sends its requests, and how it treats the images it gets back.
 public struct UpstreamEndpoint: Sendable {

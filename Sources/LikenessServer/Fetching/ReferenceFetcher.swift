@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import LikenessAPI
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// Fetches the bytes behind a reference URL a caller gave.

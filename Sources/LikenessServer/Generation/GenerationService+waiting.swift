@@ -1,6 +1,8 @@
 import Foundation
 import LikenessAPI
+import LikenessEngines
 import LikenessStore
+import Logging
 
 /// The caller's side of a job: waiting for it, reading it, and cancelling it.
 extension GenerationService {

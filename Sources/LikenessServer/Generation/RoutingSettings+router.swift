@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import LikenessEngines
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 extension RoutingSettings {

@@ -4,6 +4,7 @@ import Hummingbird
 import LikenessAPI
 import LikenessStore
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 /// The caller's own account: `GET /v1/balance`, `GET /v1/usage` (JSON or CSV, by date range),
 /// and `PUT|DELETE /v1/account/minimax-key` (bring your own MiniMax key). Errors are in

@@ -4,6 +4,7 @@ import Foundation
 import LikenessStore
 import Logging
 import NIOCore
+import NIOHTTP1
 import ServiceLifecycle
 
 /// Delivers the webhooks recorded with finished jobs: a POST of the JSON body, signed with the

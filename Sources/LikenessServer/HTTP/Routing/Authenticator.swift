@@ -1,3 +1,4 @@
+import Foundation
 import LikenessAPI
 import LikenessStore
 import Logging

@@ -4,6 +4,7 @@ import Hummingbird
 import LikenessAPI
 import LikenessStore
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 /// What a dialect's parse step yields: the canonical request, and how to queue it.
 struct Intake: Sendable {
