@@ -9,8 +9,12 @@ scripts/bootstrap.sh
 echo "== swift format lint"
 swift format lint --strict --recursive Sources Tests bench Package.swift
 
+echo "== layers (docs/ARCHITECTURE.md)"
+scripts/check-layers.sh
+
 echo "== swift build"
-swift build --build-tests
+# Every module a target imports must be one it declares (Package.swift).
+swift build --build-tests --explicit-target-dependency-import-check error
 
 echo "== swift test"
 # Every thread's full stack if a test process crashes: a rare crash inside glib under concurrent

@@ -208,7 +208,7 @@ extension GenerationService {
                 if image.remoteURL == nil { try blobs.write(image.jpeg, id: record.id) }
                 stored.append(record)
             }
-            let webhook = webhook(for: job, outcome: .success(stored))
+            let webhook = webhook(for: job, outcome: .success(stored.map(ResultImage.init)))
             let recorded = try jobs.completeJob(
                 id: job.id, images: stored, blockedCount: output.blockedCount, engine: output.engine,
                 engineSeconds: output.engineSeconds, webhook: webhook, at: now)
@@ -257,9 +257,9 @@ extension GenerationService {
     }
 
     /// The webhook of a finished job, when it asked for one, rendered in its dialect.
-    func webhook(for job: JobRecord, outcome: Result<[StoredImage], APIError>) -> WebhookDelivery? {
+    func webhook(for job: JobRecord, outcome: Result<[ResultImage], APIError>) -> WebhookDelivery? {
         guard let url = job.webhookURL else { return nil }
-        return WebhookDelivery(url: url, body: webhooks.body(for: job, outcome: outcome))
+        return WebhookDelivery(url: url, body: webhooks.body(jobID: job.id, origin: job.origin, outcome: outcome))
     }
 
     /// Runs workers until cancelled (graceful shutdown): each takes the next job, or waits for one.

@@ -26,6 +26,11 @@ extension GenerationService {
         return try result(of: job, format: request.responseFormat).get()
     }
 
+    /// Submits and answers at once: fal's queue. A replay answers with the first request's job.
+    func enqueue(_ request: GenerationRequest, id: String, _ submission: Submission) throws(APIError) -> JobSnapshot {
+        JobSnapshot(record: try submit(request, id: id, submission).job)
+    }
+
     /// Fails a synchronous job that is still queued, telling its caller when to come back.
     private func withdrawIfNotStarted(id: String, model: ImageModel) {
         do throws(APIError) {
@@ -61,6 +66,10 @@ extension GenerationService {
     }
 
     /// A finished job's outcome: its images (read back for `base64`), or its error.
+    func result(of job: JobSnapshot) -> Result<GenerationResult, APIError> {
+        result(of: job.record)
+    }
+
     func result(of job: JobRecord, format: ResponseFormat = .url) -> Result<GenerationResult, APIError> {
         guard job.status == .succeeded else {
             return .failure(job.failure.map(APIError.init) ?? APIError(.unknownError, "the job has not finished"))
@@ -81,7 +90,7 @@ extension GenerationService {
         let output: GenerationResult.Images
         switch format {
         case .url:
-            output = .stored(stored)
+            output = .stored(stored.map(ResultImage.init))
         case .base64:
             do {
                 output = .inline(
@@ -103,7 +112,8 @@ extension GenerationService {
     }
 
     /// Cancels a queued job (it never runs) or asks a running one's engine to stop.
-    func cancel(_ job: JobRecord) throws(APIError) -> CancellationOutcome {
+    func cancel(_ snapshot: JobSnapshot) throws(APIError) -> Cancellation {
+        let job = snapshot.record
         let id = job.id
         let webhook = webhook(for: job, outcome: .failure(APIError(JobFailure.cancelled)))
         let outcome = try store("cancel a job") { try jobs.requestCancellation(id: id, webhook: webhook, at: Date()) }
@@ -118,7 +128,17 @@ extension GenerationService {
         case .alreadyFinished, .notFound:
             break
         }
-        return outcome
+        return switch outcome {
+        case .cancelled, .requested: .requested
+        case .alreadyFinished: .alreadyFinished
+        case .notFound: .notFound
+        }
+    }
+
+    /// What a cancel did: asked for (a queued job is cancelled at once, a running one is asked to
+    /// stop), too late, or there was no such job.
+    enum Cancellation: Sendable {
+        case requested, alreadyFinished, notFound
     }
 
     func job(id: String) throws(APIError) -> JobRecord? {
@@ -127,15 +147,24 @@ extension GenerationService {
 
     /// The job `id` if `caller` may see it: a job is visible only to the keys of the account that
     /// submitted it, through the dialect it was submitted in (and, given `app`, that app).
-    func visibleJob(id: String, to caller: Caller, dialect: String, app: String? = nil) throws(APIError) -> JobRecord? {
+    func visibleJob(id: String, to caller: Caller, dialect: String, app: String? = nil) throws(APIError)
+        -> JobSnapshot?
+    {
         guard Identifier.isValid(id), let job = try job(id: id), job.dialect == dialect,
             job.accountID == caller.account.id, app == nil || app == job.app
         else { return nil }
-        return job
+        return JobSnapshot(record: job)
     }
 
-    func logs(jobID: String) throws(APIError) -> [JobLogLine] {
-        try store("read a job's log") { try jobs.logs(jobID: jobID) }
+    /// The job as it stands now.
+    func snapshot(id: String) throws(APIError) -> JobSnapshot? {
+        try job(id: id).map(JobSnapshot.init)
+    }
+
+    func logs(jobID: String) throws(APIError) -> [JobLogEntry] {
+        try store("read a job's log") { try jobs.logs(jobID: jobID) }.map { line in
+            JobLogEntry(at: line.at, level: line.level, source: line.source, message: line.message)
+        }
     }
 
     /// Requests ahead of a queued job; nil once it is no longer queued.

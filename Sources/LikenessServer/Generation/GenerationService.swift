@@ -88,7 +88,11 @@ public struct GenerationService: Sendable {
             parameters: try Self.encoded(queued), createdAt: Date())
         let options = submission.options
         job.app = options.app
-        job.priority = options.priority
+        job.priority =
+            switch options.priority {
+            case .normal: .normal
+            case .low: .low
+            }
         job.webhookURL = options.webhookURL
         job.origin = options.origin
         job.startDeadline = options.startTimeout.map { job.createdAt.addingTimeInterval($0.seconds) }

@@ -6,7 +6,7 @@ import LikenessStore
 public struct GenerationResult: Sendable {
     public enum Images: Sendable {
         /// Stored images, to be served under signed URLs.
-        case stored([StoredImage])
+        case stored([ResultImage])
         /// JPEG bytes, for `base64` responses.
         case inline([Data])
     }
@@ -22,16 +22,80 @@ public struct GenerationResult: Sendable {
     public var cost: MicroDollars
 }
 
+/// One image of a result, as routes link to it and describe it.
+public struct ResultImage: Sendable, Hashable {
+    public var id: String
+    public var byteCount: Int
+    public var width: Int
+    public var height: Int
+    public var expiresAt: Date
+    /// The provider's own URL of a passed-through image; nil when Likeness serves it.
+    public var sourceURL: String?
+
+    init(_ image: StoredImage) {
+        id = image.id
+        byteCount = image.byteCount
+        width = image.width
+        height = image.height
+        expiresAt = image.expiresAt
+        sourceURL = image.sourceURL
+    }
+}
+
+/// A job as the routes see it: where it stands, how it ended, and what it holds or cost. Routes
+/// hand it back to the service to cancel it or read its result.
+struct JobSnapshot: Sendable {
+    enum State: Sendable {
+        case queued, running, succeeded, failed, cancelled
+    }
+
+    let record: JobRecord
+
+    var id: String { record.id }
+    var isFinished: Bool { record.status.isFinished }
+    var state: State {
+        switch record.status {
+        case .queued: .queued
+        case .running: .running
+        case .succeeded: .succeeded
+        case .failed: .failed
+        case .cancelled: .cancelled
+        }
+    }
+    /// Time inside the engine, once it ran.
+    var engineSeconds: Double? { record.engineSeconds }
+    var failure: APIError? { record.failure.map(APIError.init) }
+    /// What it was charged, once it ended.
+    var cost: MicroDollars { record.cost ?? .zero }
+    /// What it holds from the balance while it has not ended.
+    var reserved: MicroDollars { record.reserved }
+}
+
 /// How a job is queued beyond its canonical request: the options of fal's queue.
 struct QueueOptions: Sendable {
     /// fal's app id, for fal jobs.
     var app: String? = nil
-    var priority: JobPriority = .normal
+    var priority: Priority = .normal
     var webhookURL: String? = nil
     /// `scheme://host` of this server as the caller addressed it (for links in webhooks).
     var origin: String? = nil
     /// Fail the job if it has not started within this time (fal's `X-Fal-Request-Timeout`).
     var startTimeout: Duration? = nil
+}
+
+/// Queued jobs start by priority, then in the order they came.
+enum Priority: Sendable {
+    case normal, low
+}
+
+/// One line of a job's progress log.
+struct JobLogEntry: Sendable, Hashable {
+    var at: Date
+    /// `INFO`, `WARNING` or `ERROR`.
+    var level: String
+    /// What wrote it: `queue`, `engine`.
+    var source: String
+    var message: String
 }
 
 /// How a job was submitted, beyond its canonical request.
@@ -48,7 +112,8 @@ struct Submission: Sendable {
 /// Renders the webhook body of a finished job, in the dialect of the route that asked for one.
 /// The service records it with the job's completion and knows nothing of its shape.
 protocol WebhookRendering: Sendable {
-    func body(for job: JobRecord, outcome: Result<[StoredImage], APIError>) -> Data
+    /// `origin` is this server as the request that asked for the webhook addressed it.
+    func body(jobID: String, origin: String?, outcome: Result<[ResultImage], APIError>) -> Data
 }
 
 extension APIError {

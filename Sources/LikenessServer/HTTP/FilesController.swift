@@ -16,12 +16,12 @@ struct ImageLinks: Sendable {
         publicURL ?? "\(scheme)://\(request.head.authority ?? "127.0.0.1")"
     }
 
-    func url(for image: StoredImage, request: Request) -> String {
+    func url(for image: ResultImage, request: Request) -> String {
         url(for: image, origin: origin(of: request))
     }
 
     /// The signed URL of a stored image, or the provider's own URL of a passed-through one.
-    func url(for image: StoredImage, origin: String) -> String {
+    func url(for image: ResultImage, origin: String) -> String {
         image.sourceURL ?? origin + signer.path(for: image.id, expiresAt: image.expiresAt)
     }
 }

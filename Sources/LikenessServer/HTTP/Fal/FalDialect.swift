@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
-import LikenessStore
 
 /// fal's answers, in one place: errors (`FalError`, with `Retry-After` when busy), images, and
 /// the webhook body of a finished queue request.
@@ -25,7 +24,7 @@ struct FalDialect: DialectRendering {
     }
 
     /// A result's images as fal describes them, linked from `origin`.
-    static func images(_ stored: [StoredImage], links: ImageLinks, origin: String) -> [FalImage] {
+    static func images(_ stored: [ResultImage], links: ImageLinks, origin: String) -> [FalImage] {
         stored.map { image in
             FalImage(
                 url: links.url(for: image, origin: origin), fileName: "\(image.id).jpg", fileSize: image.byteCount,
@@ -34,13 +33,13 @@ struct FalDialect: DialectRendering {
     }
 
     /// A job's state as fal's queue reports it; `position` is asked only for a queued job.
-    static func status(of job: JobRecord, position: () throws(APIError) -> Int) throws(APIError) -> FalQueue.Status {
-        switch job.status {
+    static func status(of job: JobSnapshot, position: () throws(APIError) -> Int) throws(APIError) -> FalQueue.Status {
+        switch job.state {
         case .queued: return .inQueue(position: try position())
         case .running: return .inProgress
         case .succeeded: return .completed(inferenceSeconds: job.engineSeconds, error: nil, errorType: nil)
         case .failed, .cancelled:
-            let failure = job.failure.map(APIError.init)
+            let failure = job.failure
             return .completed(
                 inferenceSeconds: job.engineSeconds, error: failure?.message, errorType: failure.map(errorType))
         }
@@ -72,10 +71,10 @@ struct FalDialect: DialectRendering {
 struct FalWebhookRendering: WebhookRendering {
     let links: ImageLinks
 
-    func body(for job: JobRecord, outcome: Result<[StoredImage], APIError>) -> Data {
-        let origin = job.origin ?? links.publicURL ?? ""
+    func body(jobID: String, origin: String?, outcome: Result<[ResultImage], APIError>) -> Data {
+        let origin = origin ?? links.publicURL ?? ""
         return FalQueue.webhook(
-            requestID: job.id,
+            requestID: jobID,
             output: outcome.map { FalDialect.images($0, links: links, origin: origin) }.mapError(FalError.init))
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
-import LikenessStore
 import NIOCore
 
 /// fal's queue API under `/fal/queue`, so that `fal-client` works with
@@ -98,7 +97,7 @@ struct FalQueueController {
 
     /// Finds the caller's job under `app` and renders `body`'s answer; fal-shaped errors otherwise.
     private func respond(
-        _ context: LikenessRequestContext, app: String, _ body: (JobRecord) throws(APIError) -> Response
+        _ context: LikenessRequestContext, app: String, _ body: (JobSnapshot) throws(APIError) -> Response
     ) -> Response {
         do throws(APIError) {
             let id = try context.parameter("id")
@@ -115,13 +114,13 @@ struct FalQueueController {
         }
     }
 
-    private func status(of job: JobRecord, request: Request) throws(APIError) -> Response {
+    private func status(of job: JobSnapshot, request: Request) throws(APIError) -> Response {
         let (status, body) = try statusBody(of: job, request: request, withLogs: Self.wantsLogs(request))
         // fal answers 202 until the request completes; fal-client takes either.
         return response(status.isCompleted ? .ok : .accepted, body, job: job)
     }
 
-    private func statusBody(of job: JobRecord, request: Request, withLogs: Bool) throws(APIError) -> (
+    private func statusBody(of job: JobSnapshot, request: Request, withLogs: Bool) throws(APIError) -> (
         FalQueue.Status, Data
     ) {
         let status = try FalDialect.status(of: job) { () throws(APIError) in try service.queuePosition(id: job.id) ?? 0
@@ -138,7 +137,7 @@ struct FalQueueController {
     }
 
     /// Server-sent events: the status now, then again whenever it changes, until it completes.
-    private func statusStream(of job: JobRecord, request: Request) -> Response {
+    private func statusStream(of job: JobSnapshot, request: Request) -> Response {
         let withLogs = Self.wantsLogs(request)
         let body = ResponseBody { [service] writer in
             let changed = WorkSignal(maximumPending: 1)
@@ -150,7 +149,7 @@ struct FalQueueController {
             defer { relay.cancel() }
             var last = Data()
             while true {
-                guard let current = try service.job(id: job.id) else { break }
+                guard let current = try service.snapshot(id: job.id) else { break }
                 let (status, data) = try statusBody(of: current, request: request, withLogs: withLogs)
                 if data != last {
                     var event = ByteBuffer(string: "data: ")
@@ -172,8 +171,8 @@ struct FalQueueController {
         return response
     }
 
-    private func result(of job: JobRecord, request: Request) -> Response {
-        guard job.status.isFinished else {
+    private func result(of job: JobSnapshot, request: Request) -> Response {
+        guard job.isFinished else {
             return response(.badRequest, FalQueue.detail("the request is still in progress"), id: job.id)
         }
         do throws(APIError) {
@@ -187,9 +186,9 @@ struct FalQueueController {
         }
     }
 
-    private func cancel(_ job: JobRecord) throws(APIError) -> Response {
+    private func cancel(_ job: JobSnapshot) throws(APIError) -> Response {
         switch try service.cancel(job) {
-        case .cancelled, .requested:
+        case .requested:
             return response(.accepted, FalQueue.cancelStatus("CANCELLATION_REQUESTED"), id: job.id)
         case .alreadyFinished:
             return response(.badRequest, FalQueue.cancelStatus("ALREADY_COMPLETED"), id: job.id)
@@ -216,7 +215,7 @@ struct FalQueueController {
 
     /// An answer about a job, with what it holds from the balance while it runs and what it
     /// was charged once it has ended.
-    private func response(_ status: HTTPResponse.Status, _ body: Data, job: JobRecord) -> Response {
+    private func response(_ status: HTTPResponse.Status, _ body: Data, job: JobSnapshot) -> Response {
         support.response(Rendered(status: status, body: body, headers: support.billingHeaders(of: job)), id: job.id)
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
-import LikenessStore
 import NIOCore
 import NIOFoundationEssentialsCompat
 
@@ -40,11 +39,11 @@ struct GenerationEndpoint: Sendable {
     func enqueue(
         _ request: Request, context: LikenessRequestContext, dialect: any DialectRendering,
         parse: () async throws(APIError) -> Intake,
-        success: (JobRecord, _ position: Int) throws(APIError) -> Rendered
+        success: (JobSnapshot, _ position: Int) throws(APIError) -> Rendered
     ) async -> Response {
         await run(request, context: context, dialect: dialect, parse: parse) {
             intake, id, submission throws(APIError) in
-            let (job, _) = try service.submit(intake.request, id: id, submission)
+            let job = try service.enqueue(intake.request, id: id, submission)
             return Outcome(
                 id: job.id, result: nil, billing: support.billingHeaders(of: job),
                 rendered: try success(job, try service.queuePosition(id: job.id) ?? 0))

@@ -59,9 +59,9 @@ struct RequestSupport: Sendable {
     }
 
     /// What a job holds from the balance while it runs, and what it was charged once it ended.
-    func billingHeaders(of job: JobRecord) -> HTTPFields {
-        var headers: HTTPFields = [.likenessCost: (job.cost ?? .zero).usd]
-        if !job.status.isFinished { headers[.likenessReserved] = job.reserved.usd }
+    func billingHeaders(of job: JobSnapshot) -> HTTPFields {
+        var headers: HTTPFields = [.likenessCost: job.cost.usd]
+        if !job.isFinished { headers[.likenessReserved] = job.reserved.usd }
         return headers
     }
 

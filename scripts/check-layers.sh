@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Fails when code reaches a layer it must not (docs/ARCHITECTURE.md): each target imports only the
+# layers below it, dialect controllers see no store types, the core service knows no dialect, and
+# the CLI reaches the state only through the service layer or HTTP.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+# forbid WHERE PATTERN WHY: no line of a Swift file under WHERE may match PATTERN (Perl syntax).
+forbid() {
+    local matches
+    matches=$(grep -rnP --include='*.swift' "$2" $1 || true)
+    if [[ -n "$matches" ]]; then
+        echo "layer violation: $3"
+        echo "$matches" | sed 's/^/    /'
+        status=1
+    fi
+}
+
+forbid Sources/LikenessAPI '^(@testable )?import (?!Foundation$)' \
+    "LikenessAPI (wire dialects, the canonical request) imports Foundation only"
+forbid Sources/LikenessImaging '^(@testable )?import Likeness' "imaging depends on no other Likeness layer"
+forbid Sources/LikenessEngines '^(@testable )?import (LikenessStore|LikenessServer|Hummingbird)' \
+    "engines never see the store or HTTP"
+forbid Sources/LikenessStore '^(@testable )?import (LikenessEngines|LikenessImaging|LikenessServer|Hummingbird|AsyncHTTPClient|NIO)' \
+    "storage depends on the canonical types only"
+forbid Sources/LikenessServer '^(@testable )?import (LikenessCLI|LikenessSimulators|LikenessTestSupport)' \
+    "the server library does not depend on commands, simulators or test support"
+forbid "Sources/LikenessServer/HTTP/MiniMaxController.swift Sources/LikenessServer/HTTP/OpenAIImagesController.swift Sources/LikenessServer/HTTP/Fal Sources/LikenessServer/HTTP/Routing/GenerationEndpoint.swift" \
+    '^(@testable )?import LikenessStore' "dialect controllers translate; they see no store type"
+forbid "Sources/LikenessServer/Generation Sources/LikenessServer/Queue Sources/LikenessServer/Accounts" \
+    '\b(MiniMaxRequest|MiniMaxResponse|OpenAIImageRequest|OpenAIImagesResponse|OpenAIError|OpenAISize|FalApp|FalQueue|FalImage|FalError|FalResponse|DialectRendering)\b|^import Hummingbird' \
+    "the core service knows no dialect and no HTTP"
+forbid Sources/LikenessCLI '\bSQLiteStore\b|\.store\b|^import CSQLite' \
+    "operator commands reach the state through AccountsService or HTTP, never the store"
+
+if ((status == 0)); then echo "layers: every import points down"; fi
+exit $status
