@@ -90,33 +90,50 @@ public struct SQLRow: Sendable {
     }
 }
 
-/// One SQLite connection in WAL mode behind a mutex.
+/// SQLite in WAL mode: one writer connection and a few read-only ones, each behind its mutex.
 ///
-/// Statements here are short and local (microseconds to a millisecond), so callers run them
-/// inline rather than hopping to a thread pool; WAL lets the file be read while a write commits.
+/// Reads (`query`) never wait for the writer: WAL lets them read the last committed state while a
+/// write is in progress here or in another process (the `likeness` commands), so a writer waiting
+/// on the file lock holds up only other writes. Calls block their thread for as long as SQLite
+/// takes; the server makes them from threads of its own, never from Swift's cooperative pool.
 public final class SQLiteDatabase: Sendable {
-    private let connection: Mutex<Connection>
+    private let writer: LockedConnection
+    private let readers: [LockedConnection]
+    private let nextReader = Atomic<UInt>(0)
 
-    public init(path: String) throws {
-        connection = Mutex(try Connection(path: path))
-        try execute("PRAGMA journal_mode = WAL")
+    /// How long a write waits for another process's write to finish before failing as busy.
+    public static let busyTimeoutMilliseconds = 5000
+
+    public init(path: String, readers readerCount: Int = 2) throws {
+        let writer = try Connection(path: path)
+        try writer.run("PRAGMA journal_mode = WAL", [], collect: false)
         // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last one.
-        try execute("PRAGMA synchronous = NORMAL")
-        try execute("PRAGMA foreign_keys = ON")
-        try execute("PRAGMA busy_timeout = 5000")
+        try writer.run("PRAGMA synchronous = NORMAL", [], collect: false)
+        try writer.run("PRAGMA foreign_keys = ON", [], collect: false)
+        try writer.run("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)", [], collect: false)
+        self.writer = LockedConnection(writer)
+        readers = try (0..<max(1, readerCount)).map { _ in
+            let reader = try Connection(path: path)
+            try reader.run("PRAGMA query_only = ON", [], collect: false)
+            try reader.run("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)", [], collect: false)
+            return LockedConnection(reader)
+        }
     }
 
+    /// A statement that writes, on the writer connection.
     public func execute(_ sql: String, _ parameters: [SQLValue] = []) throws {
-        _ = try connection.withLock { try $0.run(sql, parameters, collect: false) }
+        _ = try writer.mutex.withLock { try $0.run(sql, parameters, collect: false) }
     }
 
+    /// A statement that only reads, on a read connection.
     public func query(_ sql: String, _ parameters: [SQLValue] = []) throws -> [SQLRow] {
-        try connection.withLock { try $0.run(sql, parameters, collect: true) }
+        let index = Int(nextReader.wrappingAdd(1, ordering: .relaxed).newValue % UInt(readers.count))
+        return try readers[index].mutex.withLock { try $0.run(sql, parameters, collect: true) }
     }
 
     /// Runs `body` in one transaction, committed when it returns and rolled back when it throws.
     public func transaction<T>(_ body: (TransactionContext) throws -> T) throws -> T {
-        try connection.withLock { connection in
+        try writer.mutex.withLock { connection in
             try connection.run("BEGIN IMMEDIATE", [], collect: false)
             do {
                 let result = try body(TransactionContext(connection: connection))
@@ -152,6 +169,15 @@ public final class SQLiteDatabase: Sendable {
         }
 
         public var changes: Int { Int(sqlite3_changes(connection.handle)) }
+    }
+}
+
+/// A connection and the mutex that gives one thread at a time its use.
+private final class LockedConnection: Sendable {
+    let mutex: Mutex<Connection>
+
+    init(_ connection: sending Connection) {
+        mutex = Mutex(connection)
     }
 }
 
