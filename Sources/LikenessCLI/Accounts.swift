@@ -16,9 +16,9 @@ func openAccounts(_ data: DataDirectoryOption) async throws -> (AccountsService,
 }
 
 /// Runs an operator command's work; a refusal prints the same message the admin API answers.
-func refusing<Value>(_ body: () throws(APIError) -> Value) throws -> Value {
+func refusing<Value>(_ body: () async throws(APIError) -> Value) async throws -> Value {
     do {
-        return try body()
+        return try await body()
     } catch {
         throw OperatorRefusal(message: error.message)
     }
@@ -53,8 +53,8 @@ struct Accounts: AsyncParsableCommand {
 
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
-            let account = try refusing { () throws(APIError) in
-                try accounts.createAccount(
+            let account = try await refusing { () async throws(APIError) in
+                try await accounts.createAccount(
                     name: name, billing: billing,
                     limits: UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
             }
@@ -69,8 +69,9 @@ struct Accounts: AsyncParsableCommand {
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
             print("ID\tNAME\tBILLING\tBALANCE USD\tRESERVED USD\tBYOK")
-            for account in try refusing({ () throws(APIError) in try accounts.listAccounts() }) {
-                let reserved = try refusing { () throws(APIError) in try accounts.reserved(account.id) }
+            for account in try await refusing({ () async throws(APIError) in try await accounts.listAccounts() }) {
+                let reserved = try await refusing { () async throws(APIError) in try await accounts.reserved(account.id)
+                }
                 print(
                     "\(account.id)\t\(account.name)\t\(account.billing.rawValue)\t\(account.balance.usd)\t"
                         + "\(reserved.usd)\t\(account.hasMiniMaxKey ? "minimax" : "-")")
@@ -85,9 +86,9 @@ struct Accounts: AsyncParsableCommand {
 
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
-            let (account, reserved, keys) = try refusing { () throws(APIError) in
-                let account = try accounts.account(id)
-                return (account, try accounts.reserved(id), try accounts.listKeys(accountID: id))
+            let (account, reserved, keys) = try await refusing { () async throws(APIError) in
+                let account = try await accounts.account(id)
+                return (account, try await accounts.reserved(id), try await accounts.listKeys(accountID: id))
             }
             let effective = accounts.effectiveLimits(of: account)
             let limit = { (own: Int?, effective: Int?) in
@@ -114,8 +115,8 @@ struct Accounts: AsyncParsableCommand {
 
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
-            _ = try refusing { () throws(APIError) in
-                try accounts.updateLimits(
+            _ = try await refusing { () async throws(APIError) in
+                try await accounts.updateLimits(
                     id, UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
             }
             print("updated \(id)")
@@ -141,8 +142,8 @@ struct Credits: AsyncParsableCommand {
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
             let paid = try dollars(amount)
-            let entries = try refusing { () throws(APIError) in
-                try accounts.addCredit(paid, as: .topUp(waiveFee: waiveFee), to: id, note: note)
+            let entries = try await refusing { () async throws(APIError) in
+                try await accounts.addCredit(paid, as: .topUp(waiveFee: waiveFee), to: id, note: note)
             }
             for entry in entries { print("\(entry.kind.rawValue)\t\(entry.amount.usd)") }
             print("balance\t\(entries.last?.balanceAfter.usd ?? "?")")
@@ -160,8 +161,8 @@ struct Credits: AsyncParsableCommand {
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
             let amount = try dollars(amount)
-            let entries = try refusing { () throws(APIError) in
-                try accounts.addCredit(amount, as: .adjustment, to: id, note: note)
+            let entries = try await refusing { () async throws(APIError) in
+                try await accounts.addCredit(amount, as: .adjustment, to: id, note: note)
             }
             print("balance\t\(entries.last?.balanceAfter.usd ?? "?")")
         }
@@ -174,8 +175,8 @@ struct Credits: AsyncParsableCommand {
 
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
-            let entries = try refusing { () throws(APIError) in
-                try accounts.ledger(
+            let entries = try await refusing { () async throws(APIError) in
+                try await accounts.ledger(
                     id, period: ReportPeriod(from: nil, to: nil, defaultFrom: .distantPast, defaultTo: .distantFuture),
                     limit: .max)
             }
@@ -200,10 +201,13 @@ struct Usage: AsyncParsableCommand {
 
     func run() async throws {
         let (accounts, _) = try await openAccounts(data)
-        let (rows, totals) = try refusing { () throws(APIError) in
+        let (rows, totals) = try await refusing { () async throws(APIError) in
             let period = try ReportPeriod.usage(from: from, to: to)
-            _ = try accounts.account(id)
-            return (try accounts.usage(id, period: period, limit: .max), try accounts.usageTotals(id, period: period))
+            _ = try await accounts.account(id)
+            return (
+                try await accounts.usage(id, period: period, limit: .max),
+                try await accounts.usageTotals(id, period: period)
+            )
         }
         print(UsageRow.csvHeader)
         for row in rows { print(row.csvLine) }

@@ -24,17 +24,17 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
-            let issued = try refusing { () throws(APIError) in
+            let issued = try await refusing { () async throws(APIError) in
                 // The house account, the first one, when none is named.
                 var accountID = account
-                if accountID == nil { accountID = try accounts.listAccounts().first?.id }
+                if accountID == nil { accountID = try await accounts.listAccounts().first?.id }
                 guard let accountID else {
                     throw APIError(
                         .invalidParameters,
                         "there is no account yet: start the server once, or run `likeness accounts create`")
                 }
                 let now = Date()
-                return try accounts.createKey(
+                return try await accounts.createKey(
                     accountID: accountID, name: name, role: role,
                     expiresAt: expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) },
                     limits: UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs), now: now)
@@ -50,7 +50,8 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
-            let keys = try refusing { () throws(APIError) in try accounts.listKeys(accountID: account) }
+            let keys = try await refusing { () async throws(APIError) in try await accounts.listKeys(accountID: account)
+            }
             print("ID\tNAME\tACCOUNT\tROLE\tPREFIX\tCREATED\tLAST USED\tSTATUS")
             for key in keys {
                 let status =
@@ -73,7 +74,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
-            _ = try refusing { () throws(APIError) in try accounts.revokeKey(id) }
+            _ = try await refusing { () async throws(APIError) in try await accounts.revokeKey(id) }
             print("revoked \(id)")
         }
     }
@@ -87,7 +88,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
-            print(try refusing { () throws(APIError) in try accounts.webhookSecret(keyID: id) })
+            print(try await refusing { () async throws(APIError) in try await accounts.webhookSecret(keyID: id) })
         }
     }
 }

@@ -68,9 +68,11 @@ public func buildApplication(
     let store = dataDirectory.store
     let secret = try dataDirectory.signingSecret()
     let signer = URLSigner(secret: secret)
+    // Every store call runs on these threads, never on the cooperative pool.
+    let storeCalls = StoreCalls(threads: StoreThreads(), logger: logger)
     let byok = BYOKEngines(
         accounts: store, vault: CredentialVault(serverSecret: secret), client: client,
-        settings: configuration.billing, logger: logger)
+        settings: configuration.billing, store: storeCalls)
     let imageLinks = ImageLinks(
         signer: signer, publicURL: configuration.publicURL, scheme: configuration.tls == nil ? "http" : "https")
     let service = GenerationService(
@@ -78,14 +80,15 @@ public func buildApplication(
         fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch),
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
         queue: configuration.queue, workers: configuration.maximumConcurrentJobs,
-        webhooks: FalWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok, logger: logger)
+        webhooks: FalWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok,
+        store: storeCalls, logger: logger)
     let accounts = AccountsService(
         accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
-        logger: logger)
+        store: storeCalls)
 
     let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes, engineName: engine.name)
     let authenticator = Authenticator(
-        keys: store, limiter: RateLimiter(), billing: configuration.billing, logger: logger)
+        keys: store, limiter: RateLimiter(), billing: configuration.billing, store: storeCalls)
     let router = Router(context: LikenessRequestContext.self)
     router.middlewares.add(LogRequestsMiddleware(.debug))
     router.middlewares.add(NotFoundMiddleware(support: support))
@@ -118,7 +121,7 @@ public func buildApplication(
     FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: rateLimited(falGroup, fal))
     FalQueueController(endpoint: endpoint, imageLinks: imageLinks)
         .addRoutes(to: falGroup, submissions: rateLimited(falGroup, fal))
-    FilesController(images: store, blobs: dataDirectory.blobs, signer: signer).addRoutes(to: router)
+    FilesController(images: store, blobs: dataDirectory.blobs, signer: signer, store: storeCalls).addRoutes(to: router)
     let callerAccounts = AccountsController(accounts: accounts, support: support)
     // Each dialect's clients read their balance with the header they already send.
     callerAccounts.addRoutes(to: authenticated(openAI, schemes: ["bearer", "key"]))
@@ -137,10 +140,10 @@ public func buildApplication(
     }
 
     let janitor = ImageJanitor(
-        images: store, blobs: dataDirectory.blobs, interval: configuration.janitorInterval, logger: logger)
+        images: store, blobs: dataDirectory.blobs, interval: configuration.janitorInterval, store: storeCalls)
     let workers = JobWorkers(service: service, count: configuration.maximumConcurrentJobs)
     let webhooks = WebhookDispatcher(
-        deliveries: store, settings: configuration.webhooks, signal: service.webhookSignal, logger: logger)
+        deliveries: store, settings: configuration.webhooks, signal: service.webhookSignal, store: storeCalls)
     var application = Application(
         router: router,
         server: try serverBuilder(configuration.tls),
@@ -151,7 +154,7 @@ public func buildApplication(
         services: [HTTPClientService(client: client), janitor, workers, webhooks],
         logger: logger)
     application.beforeServerStarts { [logger] in
-        try recoverFromUncleanStop(service: service, store: store, blobs: dataDirectory.blobs, logger: logger)
+        try await recoverFromUncleanStop(service: service, store: store, blobs: dataDirectory.blobs, logger: logger)
         service.startup.open()
     }
     return application
@@ -161,9 +164,9 @@ public func buildApplication(
 /// past `queue.maxAttempts`, which settles them), books that disagree with their ledger, and
 /// image files no record refers to. Queued jobs keep their reservations and simply wait.
 func recoverFromUncleanStop(service: GenerationService, store: SQLiteStore, blobs: FileBlobStore, logger: Logger)
-    throws
+    async throws
 {
-    let recovered = try service.recoverInterruptedJobs()
+    let recovered = try await service.recoverInterruptedJobs()
     let books = try store.reconcileAccounts()
     if !books.isClean {
         logger.error(

@@ -474,7 +474,7 @@ struct StoreFailureTests {
             try sabotage.execute("ALTER TABLE job_logs RENAME TO job_logs_gone")
             let reply = try await fal.status(id, logs: true)
             #expect(reply.status == .internalServerError)
-            #expect((reply.object["detail"] as? String)?.contains("job store failed") == true)
+            #expect((reply.object["detail"] as? String)?.contains("store failed") == true)
             // Without logs the status still answers: the failure stays with what failed.
             #expect(try await fal.status(id).status == .ok)
         }

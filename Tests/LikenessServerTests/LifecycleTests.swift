@@ -43,9 +43,9 @@ struct ImageURLTests {
             #expect(try harness.directory.blobs.read(id: id) != nil)
             let janitor = ImageJanitor(
                 images: harness.directory.store, blobs: harness.directory.blobs, interval: .seconds(60),
-                logger: Logger(label: "test"))
-            #expect(janitor.sweep(at: Date()) == 0)
-            #expect(janitor.sweep(at: Date().addingTimeInterval(86_401)) == 1)
+                store: StoreCalls(threads: StoreThreads(), logger: Logger(label: "test")))
+            #expect(await janitor.sweep(at: Date()) == 0)
+            #expect(await janitor.sweep(at: Date().addingTimeInterval(86_401)) == 1)
             #expect(try harness.directory.blobs.read(id: id) == nil)
             #expect(try harness.directory.store.image(id: id) == nil)
         }

@@ -14,52 +14,60 @@ public struct AccountsService: Sendable {
     let webhookSecrets: any WebhookRepository
     public let billing: BillingSettings
     let vault: CredentialVault
-    let logger: Logger
+    let store: StoreCalls
 
-    public init(
+    init(
         accounts: any AccountRepository, keys: any APIKeyRepository, webhookSecrets: any WebhookRepository,
-        billing: BillingSettings, serverSecret: Data, logger: Logger
+        billing: BillingSettings, serverSecret: Data, store: StoreCalls
     ) {
         self.accounts = accounts
         self.keys = keys
         self.webhookSecrets = webhookSecrets
         self.billing = billing
         self.vault = CredentialVault(serverSecret: serverSecret)
-        self.logger = logger
+        self.store = store
     }
 
     // MARK: Accounts
 
-    public func createAccount(name: String, billing: String?, limits: UsageLimits) throws(APIError) -> Account {
+    public func createAccount(name: String, billing: String?, limits: UsageLimits) async throws(APIError) -> Account {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(name.count) else { throw APIError.invalid("name", "must be 1 to 200 characters") }
         guard let billing = AccountBilling(rawValue: billing ?? AccountBilling.prepaid.rawValue) else {
             throw APIError.invalid("billing", "must be prepaid or unmetered")
         }
         try Self.check(limits)
-        return try store { try accounts.createAccount(name: name, billing: billing, limits: limits) }
+        return try await store.write("create an account") { [accounts] in
+            try accounts.createAccount(name: name, billing: billing, limits: limits)
+        }
     }
 
-    public func account(_ id: String) throws(APIError) -> Account {
-        guard let account = try store({ try accounts.account(id: id) }) else {
+    public func account(_ id: String) async throws(APIError) -> Account {
+        guard let account = try await store.read("read an account", { [accounts] in try accounts.account(id: id) })
+        else {
             throw Self.notFound("no account with id \(id)")
         }
         return account
     }
 
-    public func listAccounts() throws(APIError) -> [Account] {
-        try store { try accounts.listAccounts() }
+    public func listAccounts() async throws(APIError) -> [Account] {
+        try await store.read("list the accounts") { [accounts] in try accounts.listAccounts() }
     }
 
     /// What the account's unfinished requests hold from its balance.
-    public func reserved(_ accountID: String) throws(APIError) -> MicroDollars {
-        try store { try accounts.reserved(accountID: accountID) }
+    public func reserved(_ accountID: String) async throws(APIError) -> MicroDollars {
+        try await store.read("read an account's reservations") { [accounts] in
+            try accounts.reserved(accountID: accountID)
+        }
     }
 
     /// Sets an account's own limits (nil: the server's default; 0: unlimited).
-    public func updateLimits(_ accountID: String, _ limits: UsageLimits) throws(APIError) -> Account {
+    public func updateLimits(_ accountID: String, _ limits: UsageLimits) async throws(APIError) -> Account {
         try Self.check(limits)
-        guard let account = try store({ try accounts.updateLimits(accountID: accountID, limits) }) else {
+        guard
+            let account = try await store.write(
+                "set an account's limits", { [accounts] in try accounts.updateLimits(accountID: accountID, limits) })
+        else {
             throw Self.notFound("no account with id \(accountID)")
         }
         return account
@@ -87,37 +95,49 @@ public struct AccountsService: Sendable {
 
     /// Records a payment or a correction and returns the ledger rows it wrote.
     public func addCredit(_ amount: MicroDollars, as credit: Credit, to accountID: String, note: String?)
-        throws(APIError) -> [LedgerEntry]
+        async throws(APIError) -> [LedgerEntry]
     {
-        let account = try account(accountID)
+        let account = try await account(accountID)
         switch credit {
         case .topUp(let waiveFee):
             guard amount > .zero else { throw APIError.invalid("amount_usd", "must be more than 0") }
             let fee = waiveFee ? .zero : billing.topUpFee(amount)
-            return try store { try accounts.topUp(accountID: account.id, paid: amount, fee: fee, note: note) }
+            return try await store.write("record a top-up") { [accounts] in
+                try accounts.topUp(accountID: account.id, paid: amount, fee: fee, note: note)
+            }
         case .adjustment:
             guard amount != .zero else { throw APIError.invalid("amount_usd", "must not be 0") }
             do {
-                return [try accounts.adjust(accountID: account.id, by: amount, note: note)]
+                return [
+                    try await store.writeRaw { [accounts] in
+                        try accounts.adjust(accountID: account.id, by: amount, note: note)
+                    }
+                ]
             } catch let error as StoreError where error.kind == .refused {
                 throw APIError.invalid("amount_usd", error.message)
             } catch {
-                throw storeFailure(error)
+                throw store.failure("record an adjustment", error)
             }
         }
     }
 
-    public func ledger(_ accountID: String, period: ReportPeriod, limit: Int) throws(APIError) -> [LedgerEntry] {
-        let account = try account(accountID)
-        return try store { try accounts.ledger(accountID: account.id, from: period.from, to: period.to, limit: limit) }
+    public func ledger(_ accountID: String, period: ReportPeriod, limit: Int) async throws(APIError) -> [LedgerEntry] {
+        let account = try await account(accountID)
+        return try await store.read("read a ledger") { [accounts] in
+            try accounts.ledger(accountID: account.id, from: period.from, to: period.to, limit: limit)
+        }
     }
 
-    public func usage(_ accountID: String, period: ReportPeriod, limit: Int) throws(APIError) -> [UsageRow] {
-        try store { try accounts.usage(accountID: accountID, from: period.from, to: period.to, limit: limit) }
+    public func usage(_ accountID: String, period: ReportPeriod, limit: Int) async throws(APIError) -> [UsageRow] {
+        try await store.read("read usage") { [accounts] in
+            try accounts.usage(accountID: accountID, from: period.from, to: period.to, limit: limit)
+        }
     }
 
-    public func usageTotals(_ accountID: String, period: ReportPeriod) throws(APIError) -> UsageTotals {
-        try store { try accounts.usageTotals(accountID: accountID, from: period.from, to: period.to) }
+    public func usageTotals(_ accountID: String, period: ReportPeriod) async throws(APIError) -> UsageTotals {
+        try await store.read("read usage totals") { [accounts] in
+            try accounts.usageTotals(accountID: accountID, from: period.from, to: period.to)
+        }
     }
 
     // MARK: Keys
@@ -126,8 +146,8 @@ public struct AccountsService: Sendable {
     /// the future. The secret is in the answer and nowhere else.
     public func createKey(
         accountID: String, name: String?, role: String?, expiresAt: Date?, limits: UsageLimits, now: Date = Date()
-    ) throws(APIError) -> IssuedAPIKey {
-        let account = try account(accountID)
+    ) async throws(APIError) -> IssuedAPIKey {
+        let account = try await account(accountID)
         guard let role = KeyRole(rawValue: role ?? KeyRole.user.rawValue) else {
             throw APIError.invalid("role", "must be user or admin")
         }
@@ -135,28 +155,33 @@ public struct AccountsService: Sendable {
         guard (1...200).contains(name.count) else { throw APIError.invalid("name", "must be 1 to 200 characters") }
         if let expiresAt, expiresAt <= now { throw APIError.invalid("expires_at", "must be in the future") }
         try Self.check(limits)
-        return try store {
+        return try await store.write("create a key") { [keys] in
             try keys.createKey(
                 name: name, accountID: account.id, role: role, secret: nil, expiresAt: expiresAt, limits: limits)
         }
     }
 
-    public func listKeys(accountID: String?) throws(APIError) -> [APIKey] {
-        if let accountID { _ = try account(accountID) }
-        return try store { try keys.listKeys(accountID: accountID) }
+    public func listKeys(accountID: String?) async throws(APIError) -> [APIKey] {
+        if let accountID { _ = try await account(accountID) }
+        return try await store.read("list keys") { [keys] in try keys.listKeys(accountID: accountID) }
     }
 
     /// Revokes an active key: its requests fail with 2049 from now on.
-    public func revokeKey(_ id: String) throws(APIError) -> APIKey {
-        guard try store({ try keys.revokeKey(id: id) }), let key = try store({ try keys.key(id: id) }) else {
+    public func revokeKey(_ id: String) async throws(APIError) -> APIKey {
+        guard try await store.write("revoke a key", { [keys] in try keys.revokeKey(id: id) }),
+            let key = try await store.read("read a key", { [keys] in try keys.key(id: id) })
+        else {
             throw Self.notFound("no active key with id \(id)")
         }
         return key
     }
 
     /// The secret that signs the webhooks of a key's jobs.
-    public func webhookSecret(keyID: String) throws(APIError) -> String {
-        guard let secret = try store({ try webhookSecrets.webhookSigningSecret(keyID: keyID) }) else {
+    public func webhookSecret(keyID: String) async throws(APIError) -> String {
+        guard
+            let secret = try await store.read(
+                "read a webhook secret", { [webhookSecrets] in try webhookSecrets.webhookSigningSecret(keyID: keyID) })
+        else {
             throw Self.notFound("no key with id \(keyID)")
         }
         return secret
@@ -166,7 +191,9 @@ public struct AccountsService: Sendable {
 
     /// Seals and attaches the account's own MiniMax key (`region` global or cn); its requests
     /// then go to MiniMax on that key and cost nothing here.
-    public func attachMiniMaxKey(_ apiKey: String, region: String?, to accountID: String) throws(APIError) -> Account {
+    public func attachMiniMaxKey(_ apiKey: String, region: String?, to accountID: String) async throws(APIError)
+        -> Account
+    {
         let key = apiKey.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (8...4096).contains(key.utf8.count), !key.contains(where: \.isWhitespace) else {
             throw APIError.invalid("api_key", "must be a MiniMax API key")
@@ -179,15 +206,20 @@ public struct AccountsService: Sendable {
         } catch {
             throw APIError(.systemError, "the key could not be sealed")
         }
-        guard try store({ try accounts.setMiniMaxKey(accountID: accountID, sealed: sealed, region: region) }) else {
+        let attached = try await store.write("attach a MiniMax key") { [accounts] in
+            try accounts.setMiniMaxKey(accountID: accountID, sealed: sealed, region: region)
+        }
+        guard attached else {
             throw Self.notFound("no account with id \(accountID)")
         }
-        return try account(accountID)
+        return try await account(accountID)
     }
 
-    public func detachMiniMaxKey(from accountID: String) throws(APIError) -> Account {
-        _ = try store { try accounts.setMiniMaxKey(accountID: accountID, sealed: nil, region: nil) }
-        return try account(accountID)
+    public func detachMiniMaxKey(from accountID: String) async throws(APIError) -> Account {
+        _ = try await store.write("detach a MiniMax key") { [accounts] in
+            try accounts.setMiniMaxKey(accountID: accountID, sealed: nil, region: nil)
+        }
+        return try await account(accountID)
     }
 
     // MARK: Rules
@@ -203,21 +235,6 @@ public struct AccountsService: Sendable {
 
     static func notFound(_ message: String) -> APIError {
         APIError(.invalidParameters, message, reason: .notFound)
-    }
-
-    /// A store call: a failure is logged and answered as a system error (1033), never as a
-    /// wrong answer.
-    func store<Value>(_ body: () throws -> Value) throws(APIError) -> Value {
-        do {
-            return try body()
-        } catch {
-            throw storeFailure(error)
-        }
-    }
-
-    private func storeFailure(_ error: any Error) -> APIError {
-        logger.error("account store failure", metadata: ["error": "\(error)"])
-        return APIError(.systemError, "the account store failed")
     }
 }
 
@@ -236,6 +253,6 @@ extension AccountsService {
         let store = dataDirectory.store
         self.init(
             accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing,
-            serverSecret: try dataDirectory.signingSecret(), logger: logger)
+            serverSecret: try dataDirectory.signingSecret(), store: StoreCalls(threads: StoreThreads(), logger: logger))
     }
 }

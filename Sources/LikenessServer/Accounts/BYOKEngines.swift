@@ -15,29 +15,27 @@ final class BYOKEngines: Sendable {
     private let vault: CredentialVault
     private let client: HTTPClient
     private let settings: BillingSettings
-    private let logger: Logger
+    private let store: StoreCalls
+    private var logger: Logger { store.logger }
     /// By account: a digest of the key and base URL it was built for, and the engine.
     private let engines = Mutex<[String: (digest: String, engine: EngineRouter)]>([:])
 
     init(
         accounts: any AccountRepository, vault: CredentialVault, client: HTTPClient, settings: BillingSettings,
-        logger: Logger
+        store: StoreCalls
     ) {
         self.accounts = accounts
         self.vault = vault
         self.client = client
         self.settings = settings
-        self.logger = logger
+        self.store = store
     }
 
     /// The engine for the account's key now; a failure (the key was removed after the job was
     /// queued, or cannot be opened) is the caller's to see.
-    func engine(accountID: String) throws(APIError) -> EngineRouter {
-        let stored: (sealed: Data, region: String)?
-        do {
-            stored = try accounts.sealedMiniMaxKey(accountID: accountID)
-        } catch {
-            throw APIError(.systemError, "the account's MiniMax key could not be read")
+    func engine(accountID: String) async throws(APIError) -> EngineRouter {
+        let stored = try await store.read("read an account's MiniMax key") { [accounts] in
+            try accounts.sealedMiniMaxKey(accountID: accountID).map { SealedKey(sealed: $0.sealed, region: $0.region) }
         }
         guard let stored else {
             throw APIError(
@@ -82,4 +80,10 @@ struct UnavailableEngine: ImageEngine {
     {
         throw error
     }
+}
+
+/// An account's own key as stored: sealed, with its region.
+private struct SealedKey: Sendable {
+    var sealed: Data
+    var region: String
 }

@@ -10,21 +10,23 @@ import Synchronization
 extension GenerationService {
     /// Settles the jobs a previous process left running, before any worker starts: each runs
     /// again unless it was being cancelled or has used up `queue.maximumAttempts`.
-    func recoverInterruptedJobs() throws -> (requeued: Int, failed: Int) {
+    func recoverInterruptedJobs() async throws(APIError) -> (requeued: Int, failed: Int) {
         var requeued = 0
         var failed = 0
-        for job in try jobs.runningJobs() {
+        for job in try await store.read("read the running jobs", { [jobs] in try jobs.runningJobs() }) {
             if job.cancelRequested {
-                finish(job, as: .cancelled, APIError(JobFailure.cancelled))
+                await finish(job, as: .cancelled, APIError(JobFailure.cancelled))
                 failed += 1
             } else if job.attempts >= queue.maximumAttempts {
-                finish(
+                await finish(
                     job, as: .failed,
                     APIError(.systemError, "interrupted by server restarts \(job.attempts) times; not retried again"))
                 failed += 1
             } else {
-                try jobs.requeueJob(id: job.id, refundAttempt: false)
-                log(
+                try await store.write("queue a job again") { [jobs] in
+                    try jobs.requeueJob(id: job.id, refundAttempt: false)
+                }
+                await log(
                     jobID: job.id,
                     "Queued again after the server stopped unexpectedly (attempt \(job.attempts) of \(queue.maximumAttempts))",
                     level: "WARNING", source: "queue")
@@ -44,14 +46,13 @@ extension GenerationService {
     func runNextJob() async -> Bool {
         let next: QueueHead?
         do {
-            next = try jobs.nextQueuedJob()
+            next = try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
         } catch {
-            logger.error("cannot read the queue", metadata: ["error": "\(error)"])
             try? await Task.sleep(for: .seconds(1))  // a pause before reading again; cancellation ends it
             return false
         }
         guard let next else { return false }
-        let engine = engine(for: next)
+        let engine = await engine(for: next)
         let reservation: CapacityReservation?
         do {
             reservation = try await engine.reserveCapacity(for: next.model.flatMap(ImageModel.init) ?? .image01)
@@ -59,21 +60,25 @@ extension GenerationService {
             return false  // cancelled: the server is stopping
         }
         var claimed: ClaimedJob? = nil
-        do {
+        do throws(APIError) {
             // Without a reservation nothing was waited for, so the head just read is still the one
             // to try first; after a wait, the head is read again.
-            var head = reservation == nil ? next : try jobs.nextQueuedJob()
+            var head =
+                reservation == nil
+                ? Optional(next) : try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
             // The same model on the same engine: what the reserved capacity is good for.
             while let current = head, current.model == next.model, current.byok == next.byok,
                 !next.byok || current.accountID == next.accountID
             {
-                claimed = try jobs.claimJob(id: current.id, engine: engine.name, at: Date())
+                let engineName = engine.name
+                claimed = try await store.write("claim a job") { [jobs] in
+                    try jobs.claimJob(id: current.id, engine: engineName, at: Date())
+                }
                 if claimed != nil { break }
-                head = try jobs.nextQueuedJob()
+                head = try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
             }
         } catch {
             reservation?.giveBack()
-            logger.error("cannot claim a job", metadata: ["error": "\(error)"])
             try? await Task.sleep(for: .seconds(1))  // a pause before trying again; cancellation ends it
             return false
         }
@@ -85,10 +90,11 @@ extension GenerationService {
         defer { reservation?.giveBack() }
         let job = claimed.record
         if let deadline = job.startDeadline, deadline < Date() {
-            finish(job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
+            await finish(
+                job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
             return true
         }
-        log(jobID: job.id, "Started (attempt \(job.attempts))", source: "queue")
+        await log(jobID: job.id, "Started (attempt \(job.attempts))", source: "queue")
 
         // Its own task, so that a cancel request stops this job and not the worker.
         let task = Task { try await perform(claimed, on: engine, reservation: reservation) }
@@ -102,25 +108,26 @@ extension GenerationService {
 
         switch outcome {
         case .success(let output):
-            complete(job, output)
+            await complete(job, output)
         case .failure(let error as APIError):
-            finish(job, as: .failed, error)
+            await finish(job, as: .failed, error)
         case .failure(is CancellationError):
-            do {
-                if try jobs.job(id: job.id)?.cancelRequested == true {
-                    finish(job, as: .cancelled, APIError(JobFailure.cancelled))
+            do throws(APIError) {
+                if try await self.job(id: job.id)?.cancelRequested == true {
+                    await finish(job, as: .cancelled, APIError(JobFailure.cancelled))
                 } else {
                     // The server is stopping: the job runs again after the restart, at its place.
-                    try jobs.requeueJob(id: job.id, refundAttempt: true)
+                    try await store.write("put a job back in the queue") { [jobs] in
+                        try jobs.requeueJob(id: job.id, refundAttempt: true)
+                    }
                     logger.notice("job put back in the queue for the next start", metadata: ["job": "\(job.id)"])
                 }
             } catch {
-                // Left running: the next start's recovery queues it again, counting this attempt.
-                logger.error("cannot settle a stopped job", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                // Left running (logged): the next start's recovery queues it again, counting this attempt.
             }
         case .failure(let error):
             logger.error("job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
-            finish(job, as: .failed, APIError(.internalError, "the image engine failed"))
+            await finish(job, as: .failed, APIError(.internalError, "the image engine failed"))
         }
         return true
     }
@@ -133,10 +140,10 @@ extension GenerationService {
     }
 
     /// The operator's engines, or for a BYOK job the engine on its account's own key.
-    private func engine(for head: QueueHead) -> any ImageEngine {
+    private func engine(for head: QueueHead) async -> any ImageEngine {
         guard head.byok, let accountID = head.accountID else { return engine }
         do throws(APIError) {
-            return try byok.engine(accountID: accountID)
+            return try await byok.engine(accountID: accountID)
         } catch {
             return UnavailableEngine(name: "minimax-byok", error: error)
         }
@@ -158,17 +165,17 @@ extension GenerationService {
         }
         var reference: Data? = nil
         if let subject = request.subjectReference {
-            log(jobID: id, "Loading the subject reference", source: "queue")
+            await log(jobID: id, "Loading the subject reference", source: "queue")
             reference = try await intake.load(subject)
         }
-        log(
+        await log(
             jobID: id, "Generating \(request.count) image\(request.count == 1 ? "" : "s") at \(request.size)",
             source: "engine")
         let engineJob = EngineJob(
             id: id, request: request, seeds: queued.seeds, referenceImage: reference, reservation: reservation)
         let started = ContinuousClock.now
         var output = try await engine.generate(engineJob) { progress in
-            log(jobID: id, progress.message, source: "engine")
+            logLater(jobID: id, progress.message, source: "engine")
         }
         let engineSeconds = started.duration(to: .now).seconds
         guard !output.images.isEmpty else {
@@ -195,7 +202,7 @@ extension GenerationService {
 
     /// Files first, then the job's completion with its image records and webhook in one
     /// transaction: a URL exists only for a complete file, and a result is recorded once.
-    private func complete(_ job: JobRecord, _ output: Output) {
+    private func complete(_ job: JobRecord, _ output: Output) async {
         let now = Date()
         let expiry = now.addingTimeInterval(imageLifetime.seconds)
         var stored: [StoredImage] = []
@@ -209,9 +216,12 @@ extension GenerationService {
                 stored.append(record)
             }
             let webhook = webhook(for: job, outcome: .success(stored.map(ResultImage.init)))
-            let recorded = try jobs.completeJob(
-                id: job.id, images: stored, blockedCount: output.blockedCount, engine: output.engine,
-                engineSeconds: output.engineSeconds, webhook: webhook, at: now)
+            let images = stored
+            let recorded = try await store.writeRaw { [jobs] in
+                try jobs.completeJob(
+                    id: job.id, images: images, blockedCount: output.blockedCount, engine: output.engine,
+                    engineSeconds: output.engineSeconds, webhook: webhook, at: now)
+            }
             guard recorded else {
                 // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
                 for image in stored { blobs.delete(id: image.id) }
@@ -221,10 +231,10 @@ extension GenerationService {
         } catch {
             logger.error("cannot store results", metadata: ["job": "\(job.id)", "error": "\(error)"])
             for image in stored { blobs.delete(id: image.id) }
-            finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
+            await finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
             return
         }
-        log(jobID: job.id, "Stored \(stored.count) image\(stored.count == 1 ? "" : "s")", source: "queue")
+        await log(jobID: job.id, "Stored \(stored.count) image\(stored.count == 1 ? "" : "s")", source: "queue")
         logger.info(
             "generation finished",
             metadata: [
@@ -236,19 +246,17 @@ extension GenerationService {
     }
 
     /// Records a failed or cancelled job with its webhook, and tells whoever waits.
-    func finish(_ job: JobRecord, as status: JobStatus, _ error: APIError) {
-        do {
-            let webhook = webhook(for: job, outcome: .failure(error))
-            let recorded = try jobs.finishJob(
-                id: job.id, status: status, failure: JobFailure(error), webhook: webhook, at: Date())
-            if recorded && webhook != nil { webhookSignal.signal() }
-        } catch let storeError {
-            logger.error("cannot record job failure", metadata: ["job": "\(job.id)", "error": "\(storeError)"])
+    func finish(_ job: JobRecord, as status: JobStatus, _ error: APIError) async {
+        let webhook = webhook(for: job, outcome: .failure(error))
+        // A failure to record it is logged; the job stays as it was, and recovery settles it.
+        let recorded = try? await store.write("record how a job ended") { [jobs] in
+            try jobs.finishJob(id: job.id, status: status, failure: JobFailure(error), webhook: webhook, at: Date())
         }
+        if recorded == true && webhook != nil { webhookSignal.signal() }
         if status == .cancelled {
-            log(jobID: job.id, "Cancelled", source: "queue")
+            await log(jobID: job.id, "Cancelled", source: "queue")
         } else {
-            log(jobID: job.id, "Failed: \(error.message)", level: "ERROR", source: "queue")
+            await log(jobID: job.id, "Failed: \(error.message)", level: "ERROR", source: "queue")
         }
         logger.notice(
             "generation \(status.rawValue)",

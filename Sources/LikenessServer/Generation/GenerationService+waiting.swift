@@ -13,28 +13,30 @@ extension GenerationService {
     func generate(_ request: GenerationRequest, id: String, _ submission: Submission)
         async throws(APIError) -> GenerationResult
     {
-        let (submitted, duplicate) = try submit(request, id: id, submission)
+        let (submitted, duplicate) = try await submit(request, id: id, submission)
         let watchdog = Task { [self] in
             guard !duplicate else { return }
             try await Task.sleep(for: queue.synchronousStartLimit)
-            withdrawIfNotStarted(id: id, model: request.model)
+            await withdrawIfNotStarted(id: id, model: request.model)
         }
         defer { watchdog.cancel() }
         guard let job = try await waitUntilFinished(id: submitted.id), job.status.isFinished else {
             throw APIError(.timeout, "the request was cancelled before it finished")
         }
-        return try result(of: job, format: request.responseFormat).get()
+        return try await result(of: job, format: request.responseFormat).get()
     }
 
     /// Submits and answers at once: fal's queue. A replay answers with the first request's job.
-    func enqueue(_ request: GenerationRequest, id: String, _ submission: Submission) throws(APIError) -> JobSnapshot {
-        JobSnapshot(record: try submit(request, id: id, submission).job)
+    func enqueue(_ request: GenerationRequest, id: String, _ submission: Submission) async throws(APIError)
+        -> JobSnapshot
+    {
+        JobSnapshot(record: try await submit(request, id: id, submission).job)
     }
 
     /// Fails a synchronous job that is still queued, telling its caller when to come back.
-    private func withdrawIfNotStarted(id: String, model: ImageModel) {
+    private func withdrawIfNotStarted(id: String, model: ImageModel) async {
         do throws(APIError) {
-            let ahead = try queuePosition(id: id) ?? 0
+            let ahead = try await queuePosition(id: id) ?? 0
             let interval = engine.startInterval(for: model)?.seconds ?? queue.synchronousStartLimit.seconds
             let retryAfter = max(1, Int((Double(ahead + 1) * interval).rounded(.up)))
             let error = APIError(
@@ -42,14 +44,15 @@ extension GenerationService {
                 "the request did not start within \(String(format: "%g", queue.synchronousStartLimit.seconds)) s: "
                     + "\(ahead) requests are ahead of it in the queue; retry after \(retryAfter) s",
                 retryAfterSeconds: retryAfter)
-            let withdrawn = try store("withdraw a job") {
+            let withdrawn = try await store.write("withdraw a job") { [jobs] in
                 try jobs.failQueuedJob(id: id, failure: JobFailure(error), at: Date())
             }
             guard withdrawn else { return }
         } catch {
             return  // logged by `store`; the job runs when its turn comes, and its caller still waits
         }
-        log(jobID: id, "Withdrawn: not started within the synchronous wait limit", level: "WARNING", source: "queue")
+        await log(
+            jobID: id, "Withdrawn: not started within the synchronous wait limit", level: "WARNING", source: "queue")
         events.publish(.finished, jobID: id)
     }
 
@@ -57,27 +60,27 @@ extension GenerationService {
     func waitUntilFinished(id: String) async throws(APIError) -> JobRecord? {
         // Subscribed before the first read, so a finish between the two is not missed.
         let notices = events.subscribe(to: id)
-        guard let current = try job(id: id), !current.status.isFinished else { return try job(id: id) }
+        guard let current = try await job(id: id), !current.status.isFinished else { return try await job(id: id) }
         for await notice in notices {
             guard case .finished = notice else { continue }
             break
         }
-        return try job(id: id)
+        return try await job(id: id)
     }
 
     /// A finished job's outcome: its images (read back for `base64`), or its error.
-    func result(of job: JobSnapshot) -> Result<GenerationResult, APIError> {
-        result(of: job.record)
+    func result(of job: JobSnapshot) async -> Result<GenerationResult, APIError> {
+        await result(of: job.record)
     }
 
-    func result(of job: JobRecord, format: ResponseFormat = .url) -> Result<GenerationResult, APIError> {
+    func result(of job: JobRecord, format: ResponseFormat = .url) async -> Result<GenerationResult, APIError> {
         guard job.status == .succeeded else {
             return .failure(job.failure.map(APIError.init) ?? APIError(.unknownError, "the job has not finished"))
         }
         var stored: [StoredImage] = []
         do throws(APIError) {
             for id in job.resultImageIDs {
-                let image = try store("read a result image") { try images.image(id: id) }
+                let image = try await store.read("read a result image") { [images] in try images.image(id: id) }
                 if let image, image.expiresAt > Date() { stored.append(image) }
             }
         } catch {
@@ -92,17 +95,19 @@ extension GenerationService {
         case .url:
             output = .stored(stored.map(ResultImage.init))
         case .base64:
-            do {
+            do throws(APIError) {
+                let found = stored
                 output = .inline(
-                    try stored.map { image in
-                        guard let jpeg = try blobs.read(id: image.id, expectedSize: image.byteCount) else {
-                            throw JobInputError("image \(image.id) is missing or incomplete")
+                    try await store.read("read the result images") { [blobs] in
+                        try found.map { image in
+                            guard let jpeg = try blobs.read(id: image.id, expectedSize: image.byteCount) else {
+                                throw JobInputError("image \(image.id) is missing or incomplete")
+                            }
+                            return jpeg
                         }
-                        return jpeg
                     })
             } catch {
-                logger.error("cannot read results", metadata: ["job": "\(job.id)", "error": "\(error)"])
-                return .failure(APIError(.systemError, "the images could not be read"))
+                return .failure(error)
             }
         }
         return .success(
@@ -112,18 +117,20 @@ extension GenerationService {
     }
 
     /// Cancels a queued job (it never runs) or asks a running one's engine to stop.
-    func cancel(_ snapshot: JobSnapshot) throws(APIError) -> Cancellation {
+    func cancel(_ snapshot: JobSnapshot) async throws(APIError) -> Cancellation {
         let job = snapshot.record
         let id = job.id
         let webhook = webhook(for: job, outcome: .failure(APIError(JobFailure.cancelled)))
-        let outcome = try store("cancel a job") { try jobs.requestCancellation(id: id, webhook: webhook, at: Date()) }
+        let outcome = try await store.write("cancel a job") { [jobs] in
+            try jobs.requestCancellation(id: id, webhook: webhook, at: Date())
+        }
         switch outcome {
         case .cancelled:
-            log(jobID: id, "Cancelled by the caller before it started", source: "queue")
+            await log(jobID: id, "Cancelled by the caller before it started", source: "queue")
             events.publish(.finished, jobID: id)
             if webhook != nil { webhookSignal.signal() }
         case .requested:
-            log(jobID: id, "Cancellation requested; asking the engine to stop", source: "queue")
+            await log(jobID: id, "Cancellation requested; asking the engine to stop", source: "queue")
             running.cancel(jobID: id)
         case .alreadyFinished, .notFound:
             break
@@ -141,45 +148,51 @@ extension GenerationService {
         case requested, alreadyFinished, notFound
     }
 
-    func job(id: String) throws(APIError) -> JobRecord? {
-        try store("read a job") { try jobs.job(id: id) }
+    func job(id: String) async throws(APIError) -> JobRecord? {
+        try await store.read("read a job") { [jobs] in try jobs.job(id: id) }
     }
 
     /// The job `id` if `caller` may see it: a job is visible only to the keys of the account that
     /// submitted it, through the dialect it was submitted in (and, given `app`, that app).
-    func visibleJob(id: String, to caller: Caller, dialect: String, app: String? = nil) throws(APIError)
+    func visibleJob(id: String, to caller: Caller, dialect: String, app: String? = nil) async throws(APIError)
         -> JobSnapshot?
     {
-        guard Identifier.isValid(id), let job = try job(id: id), job.dialect == dialect,
+        guard Identifier.isValid(id), let job = try await job(id: id), job.dialect == dialect,
             job.accountID == caller.account.id, app == nil || app == job.app
         else { return nil }
         return JobSnapshot(record: job)
     }
 
     /// The job as it stands now.
-    func snapshot(id: String) throws(APIError) -> JobSnapshot? {
-        try job(id: id).map(JobSnapshot.init)
+    func snapshot(id: String) async throws(APIError) -> JobSnapshot? {
+        try await job(id: id).map(JobSnapshot.init)
     }
 
-    func logs(jobID: String) throws(APIError) -> [JobLogEntry] {
-        try store("read a job's log") { try jobs.logs(jobID: jobID) }.map { line in
+    func logs(jobID: String) async throws(APIError) -> [JobLogEntry] {
+        try await store.read("read a job's log") { [jobs] in try jobs.logs(jobID: jobID) }.map { line in
             JobLogEntry(at: line.at, level: line.level, source: line.source, message: line.message)
         }
     }
 
     /// Requests ahead of a queued job; nil once it is no longer queued.
-    func queuePosition(id: String) throws(APIError) -> Int? {
-        try store("read a queue position") { try jobs.queuePosition(id: id) }
+    func queuePosition(id: String) async throws(APIError) -> Int? {
+        try await store.read("read a queue position") { [jobs] in try jobs.queuePosition(id: id) }
     }
 
     /// Appends a status log line and tells whoever watches the job. A line that cannot be written
     /// is logged and skipped: it never fails the job.
-    func log(jobID: String, _ message: String, level: String = "INFO", source: String) {
-        do {
-            try jobs.appendLog(jobID: jobID, JobLogLine(at: Date(), level: level, source: source, message: message))
-        } catch {
-            logger.warning("cannot record a job log line", metadata: ["job": "\(jobID)", "error": "\(error)"])
-        }
+    func log(jobID: String, _ message: String, level: String = "INFO", source: String) async {
+        let line = JobLogLine(at: Date(), level: level, source: source, message: message)
+        _ = try? await store.write("record a job log line") { [jobs] in try jobs.appendLog(jobID: jobID, line) }
         events.publish(.changed, jobID: jobID)
+    }
+
+    /// `log`, for synchronous callers (an engine's progress): written in order after the writes
+    /// asked for before it, and announced once written.
+    func logLater(jobID: String, _ message: String, source: String) {
+        let line = JobLogLine(at: Date(), level: "INFO", source: source, message: message)
+        store.writeLater("record a job log line", { [jobs] in try jobs.appendLog(jobID: jobID, line) }) {
+            [events] in events.publish(.changed, jobID: jobID)
+        }
     }
 }

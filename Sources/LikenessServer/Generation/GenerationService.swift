@@ -34,12 +34,14 @@ public struct GenerationService: Sendable {
     let billing: BillingSettings
     /// Engines on customers' own MiniMax keys.
     let byok: BYOKEngines
+    let store: StoreCalls
     let logger: Logger
 
     init(
         engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: FileBlobStore,
         fetcher: any ReferenceFetching, promptPolicy: PromptPolicy, imageLifetime: Duration, queue: QueueSettings,
-        workers: Int, webhooks: any WebhookRendering, billing: BillingSettings, byok: BYOKEngines, logger: Logger
+        workers: Int, webhooks: any WebhookRendering, billing: BillingSettings, byok: BYOKEngines, store: StoreCalls,
+        logger: Logger
     ) {
         self.billing = billing
         self.byok = byok
@@ -53,31 +55,29 @@ public struct GenerationService: Sendable {
         self.queue = queue
         self.webhooks = webhooks
         self.workSignal = WorkSignal(maximumPending: workers)
+        self.store = store
         self.logger = logger
     }
 
     public var engineName: String { engine.name }
 
     /// Records a request refused before it had a canonical form (bad JSON, invalid fields).
-    func recordRejected(id: String, caller: Caller, dialect: String, error: APIError) {
+    func recordRejected(id: String, caller: Caller, dialect: String, error: APIError) async {
         var job = JobRecord(
             id: id, keyID: caller.key.id, dialect: dialect, model: nil, parameters: nil, createdAt: Date(),
             status: .failed)
         job.accountID = caller.account.id
         job.failure = JobFailure(error)
         job.finishedAt = job.createdAt
-        do {
-            try jobs.insertJob(job)
-        } catch {
-            logger.error("cannot record rejected request", metadata: ["job": "\(id)", "error": "\(error)"])
-        }
+        // Recorded for the caller's usage; the answer is the refusal either way.
+        _ = try? await store.write("record a refused request") { [jobs, job] in try jobs.insertJob(job) }
     }
 
     /// Queues a job, after the prompt policy, the queue's length, the caller's concurrency limits
     /// and balance allow it, reserving its price. A refusal is recorded as a failed job and
     /// thrown. With an idempotency key already used for the same request, nothing is queued and
     /// the first request's job comes back (`duplicate`).
-    func submit(_ request: GenerationRequest, id: String, _ submission: Submission) throws(APIError)
+    func submit(_ request: GenerationRequest, id: String, _ submission: Submission) async throws(APIError)
         -> (job: JobRecord, duplicate: Bool)
     {
         let caller = submission.caller
@@ -111,14 +111,17 @@ public struct GenerationService: Sendable {
         let outcome: EnqueueOutcome
         do throws(APIError) {
             try promptPolicy.check(request.prompt)
-            guard try store("count the queue", { try jobs.queuedJobCount() }) < queue.maximumQueuedJobs else {
+            let queued = try await store.read("count the queue") { [jobs] in try jobs.queuedJobCount() }
+            guard queued < queue.maximumQueuedJobs else {
                 throw APIError(
                     .rateLimited, "the queue is full (\(queue.maximumQueuedJobs) jobs waiting); retry later",
                     retryAfterSeconds: 5)
             }
             do {
-                outcome = try jobs.enqueueJob(
-                    job, input: try QueuedRequest.input(for: request, seeds: seeds), admission: admission)
+                let input = try QueuedRequest.input(for: request, seeds: seeds)
+                outcome = try await store.writeRaw { [jobs, job] in
+                    try jobs.enqueueJob(job, input: input, admission: admission)
+                }
             } catch let refusal as AdmissionRefusal {
                 throw APIError(refusal, request: request, price: job.price)
             } catch {
@@ -131,11 +134,8 @@ public struct GenerationService: Sendable {
             job.failure = JobFailure(error)
             job.finishedAt = job.createdAt
             job.reserved = .zero
-            do {
-                try jobs.insertJob(job)
-            } catch let storeError {
-                logger.error("cannot record refused job", metadata: ["job": "\(id)", "error": "\(storeError)"])
-            }
+            // Recorded for the caller's usage; the answer is the refusal either way.
+            _ = try? await store.write("record a refused job") { [jobs, job] in try jobs.insertJob(job) }
             throw error
         }
         if case .duplicate(let first) = outcome {
@@ -168,17 +168,6 @@ public struct GenerationService: Sendable {
             return try queued.json
         } catch {
             throw APIError(.internalError, "the request could not be encoded: \(error)")
-        }
-    }
-
-    /// A store call on a request's path: a failure is logged and answered as a system error
-    /// (1033), never read as an empty or finished answer.
-    func store<Value>(_ what: String, _ body: () throws -> Value) throws(APIError) -> Value {
-        do {
-            return try body()
-        } catch {
-            logger.error("store failure", metadata: ["operation": "\(what)", "error": "\(error)"])
-            throw APIError(.systemError, "the job store failed to \(what)")
         }
     }
 }

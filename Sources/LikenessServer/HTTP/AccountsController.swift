@@ -22,36 +22,38 @@ struct AccountsController: Sendable {
 
     func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
         router.get("/v1/balance") { _, context in
-            await answer(context) { () throws(APIError) in
-                try json(try balance(of: try context.requireCaller().account))
+            await answer(context) { () async throws(APIError) in
+                try json(try await balance(of: try context.requireCaller().account))
             }
         }
         router.get("/v1/usage") { request, context in
-            await answer(context) { () throws(APIError) in
-                try usage(of: try context.requireCaller().account.id, request: request)
+            await answer(context) { () async throws(APIError) in
+                try await usage(of: try context.requireCaller().account.id, request: request)
             }
         }
         router.put("/v1/account/minimax-key") { request, context in
             await answer(context) { () async throws(APIError) in
                 let body = try await decode(MiniMaxKeyBody.self, from: request)
-                let account = try accounts.attachMiniMaxKey(
+                let account = try await accounts.attachMiniMaxKey(
                     body.apiKey, region: body.region, to: try context.requireCaller().account.id)
-                return try json(try balance(of: account))
+                return try json(try await balance(of: account))
             }
         }
         router.delete("/v1/account/minimax-key") { _, context in
-            await answer(context) { () throws(APIError) in
-                try json(try balance(of: try accounts.detachMiniMaxKey(from: try context.requireCaller().account.id)))
+            await answer(context) { () async throws(APIError) in
+                try json(
+                    try await balance(
+                        of: try await accounts.detachMiniMaxKey(from: try context.requireCaller().account.id)))
             }
         }
     }
 
     // MARK: Shared with the admin API
 
-    func balance(of account: Account) throws(APIError) -> BalanceBody {
+    func balance(of account: Account) async throws(APIError) -> BalanceBody {
         BalanceBody(
             accountId: account.id, billing: account.billing.rawValue, balanceUsd: account.balance,
-            reservedUsd: try accounts.reserved(account.id),
+            reservedUsd: try await accounts.reserved(account.id),
             pricesUsd: Dictionary(
                 uniqueKeysWithValues: accounts.prices(for: account).map { ($0.key.rawValue, $0.value) }),
             byok: Self.byokStatus(account))
@@ -63,14 +65,14 @@ struct AccountsController: Sendable {
 
     /// `from` and `to` are dates (`2026-11-01`, whole UTC days, `to` included) or ISO 8601
     /// times; by default the last 30 days. `format=csv` (or `Accept: text/csv`) answers CSV.
-    func usage(of accountID: String, request: Request) throws(APIError) -> Response {
+    func usage(of accountID: String, request: Request) async throws(APIError) -> Response {
         let query = request.uri.queryParameters
         let period = try ReportPeriod.usage(from: query.get("from"), to: query.get("to"))
         let wantsCSV =
             query.get("format")?.lowercased() == "csv"
             || (request.headers[.accept]?.contains("text/csv") ?? false)
         if wantsCSV {
-            let rows = try accounts.usage(accountID, period: period, limit: Self.csvRowLimit)
+            let rows = try await accounts.usage(accountID, period: period, limit: Self.csvRowLimit)
             var text = UsageRow.csvHeader + "\r\n"
             for row in rows { text += row.csvLine + "\r\n" }
             return Response(
@@ -82,11 +84,11 @@ struct AccountsController: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let limit = min(max(1, query.get("limit").flatMap { Int($0) } ?? 1000), Self.jsonRowLimit)
-        let rows = try accounts.usage(accountID, period: period, limit: limit + 1)
+        let rows = try await accounts.usage(accountID, period: period, limit: limit + 1)
         return try json(
             UsageBody(
                 accountId: accountID, from: period.from, to: period.to,
-                totals: try accounts.usageTotals(accountID, period: period), data: Array(rows.prefix(limit)),
+                totals: try await accounts.usageTotals(accountID, period: period), data: Array(rows.prefix(limit)),
                 hasMore: rows.count > limit))
     }
 

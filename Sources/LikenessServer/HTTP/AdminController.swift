@@ -29,33 +29,34 @@ struct AdminController: Sendable {
     /// `router` is the group under `/v1/admin`, behind authentication and the admin check.
     func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
         router.get("accounts") { _, context in
-            await caller.answer(context) { () throws(APIError) in
-                try caller.json(
-                    ListBody(data: try service.listAccounts().map { account throws(APIError) in try body(account) }))
+            await caller.answer(context) { () async throws(APIError) in
+                var bodies: [AccountBody] = []
+                for account in try await service.listAccounts() { bodies.append(try await body(account)) }
+                return try caller.json(ListBody(data: bodies))
             }
         }
         router.post("accounts") { request, context in
             await caller.answer(context) { () async throws(APIError) in
                 let create = try await caller.decode(CreateAccountBody.self, from: request)
-                let account = try service.createAccount(
+                let account = try await service.createAccount(
                     name: create.name, billing: create.billing,
                     limits: UsageLimits(
                         requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
-                return try caller.json(try body(account))
+                return try caller.json(try await body(account))
             }
         }
         router.get("accounts/{id}") { _, context in
-            await caller.answer(context) { () throws(APIError) in
-                try caller.json(try body(try service.account(try context.parameter("id"))))
+            await caller.answer(context) { () async throws(APIError) in
+                try caller.json(try await body(try await service.account(try context.parameter("id"))))
             }
         }
         router.patch("accounts/{id}") { request, context in
             await caller.answer(context) { () async throws(APIError) in
                 let update = try await caller.decode(UpdateLimitsBody.self, from: request)
-                let account = try service.updateLimits(
+                let account = try await service.updateLimits(
                     try context.parameter("id"),
                     UsageLimits(requestsPerMinute: update.requestsPerMinute, concurrentJobs: update.concurrentJobs))
-                return try caller.json(try body(account))
+                return try caller.json(try await body(account))
             }
         }
         router.post("accounts/{id}/credits") { request, context in
@@ -67,29 +68,29 @@ struct AdminController: Sendable {
                 case "adjustment": kind = .adjustment
                 default: throw APIError.invalid("kind", "must be top_up or adjustment")
                 }
-                let entries = try service.addCredit(
+                let entries = try await service.addCredit(
                     credit.amountUsd, as: kind, to: try context.parameter("id"), note: credit.note)
                 return try caller.json(ListBody(data: entries.map(Self.row)))
             }
         }
         router.get("accounts/{id}/ledger") { request, context in
-            await caller.answer(context) { () throws(APIError) in
+            await caller.answer(context) { () async throws(APIError) in
                 let query = request.uri.queryParameters
                 let period = try ReportPeriod(
                     from: query.get("from"), to: query.get("to"), defaultFrom: .distantPast, defaultTo: .distantFuture)
-                let entries = try service.ledger(
+                let entries = try await service.ledger(
                     try context.parameter("id"), period: period, limit: AccountsController.csvRowLimit)
                 return try caller.json(ListBody(data: entries.map(Self.row)))
             }
         }
         router.get("accounts/{id}/usage") { request, context in
-            await caller.answer(context) { () throws(APIError) in
-                try caller.usage(of: try service.account(try context.parameter("id")).id, request: request)
+            await caller.answer(context) { () async throws(APIError) in
+                try await caller.usage(of: try await service.account(try context.parameter("id")).id, request: request)
             }
         }
         router.get("accounts/{id}/keys") { _, context in
-            await caller.answer(context) { () throws(APIError) in
-                let keys = try service.listKeys(accountID: try context.parameter("id"))
+            await caller.answer(context) { () async throws(APIError) in
+                let keys = try await service.listKeys(accountID: try context.parameter("id"))
                 return try caller.json(ListBody(data: keys.map { Self.body($0) }))
             }
         }
@@ -97,7 +98,7 @@ struct AdminController: Sendable {
             await caller.answer(context) { () async throws(APIError) in
                 let accountID = try context.parameter("id")
                 let create = try await caller.decode(CreateKeyBody.self, from: request)
-                let issued = try service.createKey(
+                let issued = try await service.createKey(
                     accountID: accountID, name: create.name, role: create.role, expiresAt: create.expiresAt,
                     limits: UsageLimits(
                         requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
@@ -108,32 +109,33 @@ struct AdminController: Sendable {
             }
         }
         router.delete("keys/{id}") { _, context in
-            await caller.answer(context) { () throws(APIError) in
-                try caller.json(Self.body(try service.revokeKey(try context.parameter("id"))))
+            await caller.answer(context) { () async throws(APIError) in
+                try caller.json(Self.body(try await service.revokeKey(try context.parameter("id"))))
             }
         }
         router.put("accounts/{id}/minimax-key") { request, context in
             await caller.answer(context) { () async throws(APIError) in
                 let key = try await caller.decode(MiniMaxKeyBody.self, from: request)
-                let account = try service.attachMiniMaxKey(
+                let account = try await service.attachMiniMaxKey(
                     key.apiKey, region: key.region, to: try context.parameter("id"))
-                return try caller.json(try caller.balance(of: account))
+                return try caller.json(try await caller.balance(of: account))
             }
         }
         router.delete("accounts/{id}/minimax-key") { _, context in
-            await caller.answer(context) { () throws(APIError) in
-                let account = try service.account(try context.parameter("id"))
-                return try caller.json(try caller.balance(of: try service.detachMiniMaxKey(from: account.id)))
+            await caller.answer(context) { () async throws(APIError) in
+                let account = try await service.account(try context.parameter("id"))
+                return try caller.json(
+                    try await caller.balance(of: try await service.detachMiniMaxKey(from: account.id)))
             }
         }
     }
 
     // MARK: Rendering
 
-    private func body(_ account: Account) throws(APIError) -> AccountBody {
+    private func body(_ account: Account) async throws(APIError) -> AccountBody {
         AccountBody(
             id: account.id, name: account.name, billing: account.billing.rawValue, balanceUsd: account.balance,
-            reservedUsd: try service.reserved(account.id), requestsPerMinute: account.limits.requestsPerMinute,
+            reservedUsd: try await service.reserved(account.id), requestsPerMinute: account.limits.requestsPerMinute,
             concurrentJobs: account.limits.concurrentJobs, byok: AccountsController.byokStatus(account),
             createdAt: account.createdAt)
     }

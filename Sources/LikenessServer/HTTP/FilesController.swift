@@ -32,14 +32,15 @@ struct FilesController {
     let images: any ImageRepository
     let blobs: FileBlobStore
     let signer: URLSigner
+    let store: StoreCalls
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/v1/files/{file}") { request, context in
-            try serve(request, context: context)
+            try await serve(request, context: context)
         }
     }
 
-    func serve(_ request: Request, context: some RequestContext) throws -> Response {
+    func serve(_ request: Request, context: some RequestContext) async throws -> Response {
         let notFound = HTTPError(.notFound, message: "no such image, or its URL has expired")
         guard let file = context.parameters.get("file"), file.hasSuffix(".jpg"),
             case let id = String(file.dropLast(4)), Identifier.isValid(id),
@@ -47,11 +48,13 @@ struct FilesController {
             let signature = request.uri.queryParameters.get("signature"),
             signer.isValid(imageID: id, expires: expires, signature: signature)
         else { throw notFound }
-        guard let record = try images.image(id: id), record.expiresAt > Date(),
-            let bytes = try blobs.read(id: id, expectedSize: record.byteCount)
-        else {
-            throw notFound
+        let found = try await store.read("read an image") { [images, blobs] in
+            guard let record = try images.image(id: id), record.expiresAt > Date(),
+                let bytes = try blobs.read(id: id, expectedSize: record.byteCount)
+            else { return nil as (StoredImage, Data)? }
+            return (record, bytes)
         }
+        guard let (record, bytes) = found else { throw notFound }
         let remaining = max(0, Int(record.expiresAt.timeIntervalSinceNow))
         return Response(
             status: .ok,

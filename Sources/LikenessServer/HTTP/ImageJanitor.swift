@@ -8,27 +8,29 @@ struct ImageJanitor: Service {
     let images: any ImageRepository
     let blobs: FileBlobStore
     let interval: Duration
-    let logger: Logger
+    let store: StoreCalls
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                sweep(at: Date())
+                await sweep(at: Date())
                 try? await Task.sleep(for: interval)
             }
         }
     }
 
     @discardableResult
-    func sweep(at date: Date) -> Int {
+    func sweep(at date: Date) async -> Int {
         do {
-            let expired = try images.deleteExpiredImages(at: date)
-            for id in expired { blobs.delete(id: id) }
-            if !expired.isEmpty { logger.info("deleted expired images", metadata: ["count": "\(expired.count)"]) }
+            let expired = try await store.write("delete expired images") { [images, blobs] in
+                let expired = try images.deleteExpiredImages(at: date)
+                for id in expired { blobs.delete(id: id) }
+                return expired
+            }
+            if !expired.isEmpty { store.logger.info("deleted expired images", metadata: ["count": "\(expired.count)"]) }
             return expired.count
         } catch {
-            logger.error("janitor sweep failed", metadata: ["error": "\(error)"])
-            return 0
+            return 0  // logged; the next sweep tries again
         }
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import LikenessAPI
 import LikenessStore
 import Logging
 import NIOCore
@@ -20,32 +21,40 @@ struct WebhookDispatcher: Service {
     /// Signalled when a job finishes with a webhook, so that it goes out at once.
     let signal: WorkSignal
     let logger: Logger
+    let store: StoreCalls
 
-    init(deliveries: any WebhookRepository, settings: WebhookSettings, signal: WorkSignal, logger: Logger) {
+    init(deliveries: any WebhookRepository, settings: WebhookSettings, signal: WorkSignal, store: StoreCalls) {
         self.deliveries = deliveries
         self.settings = settings
         self.connector = GuardedConnector(allowPrivateNetworks: settings.allowPrivateNetworks)
         self.signal = signal
-        self.logger = logger
+        self.logger = store.logger
+        self.store = store
     }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await deliverDue()
-                let next = (try? deliveries.nextWebhookDue()).map { max(0, $0.timeIntervalSinceNow) } ?? 60
+                let next = await nextDue().map { max(0, $0.timeIntervalSinceNow) } ?? 60
                 await signal.wait(atMost: .milliseconds(Int64(min(next, 60) * 1000)))
             }
         }
     }
 
+    /// When the next delivery falls due; nil when none waits (or the store failed, logged).
+    private func nextDue() async -> Date? {
+        try? await store.read("read the next webhook due") { [deliveries] in try deliveries.nextWebhookDue() }
+    }
+
     func deliverDue() async {
         let due: [PendingWebhook]
         do {
-            due = try deliveries.dueWebhooks(at: Date(), limit: 16)
+            due = try await store.read("read the webhooks due") { [deliveries] in
+                try deliveries.dueWebhooks(at: Date(), limit: 16)
+            }
         } catch {
-            logger.error("cannot read webhook deliveries", metadata: ["error": "\(error)"])
-            return
+            return  // logged; the next round tries again
         }
         await withDiscardingTaskGroup { group in
             for webhook in due {
@@ -62,25 +71,33 @@ struct WebhookDispatcher: Service {
         do {
             let status = try await post(webhook, attempt: attempt)
             if (200..<300).contains(status) {
-                try deliveries.markWebhookDelivered(jobID: webhook.jobID, at: Date())
+                try await store.write("mark a webhook delivered") { [deliveries] in
+                    try deliveries.markWebhookDelivered(jobID: webhook.jobID, at: Date())
+                }
                 logger.info("webhook delivered", metadata: ["status": "\(status)"])
                 return
             }
-            try recordFailure(webhook, attempt: attempt, "answered HTTP \(status)", logger: logger)
+            try await recordFailure(webhook, attempt: attempt, "answered HTTP \(status)", logger: logger)
         } catch let error as OutboundRefusal {
             // A refused address will not become acceptable: no retries.
-            try? deliveries.recordWebhookFailure(jobID: webhook.jobID, error: error.message, nextAttempt: nil)
+            _ = try? await store.write("record a refused webhook") { [deliveries] in
+                try deliveries.recordWebhookFailure(jobID: webhook.jobID, error: error.message, nextAttempt: nil)
+            }
             logger.warning("webhook refused", metadata: ["reason": "\(error.message)"])
         } catch {
-            try? recordFailure(webhook, attempt: attempt, "\(error)", logger: logger)
+            try? await recordFailure(webhook, attempt: attempt, "\(error)", logger: logger)
         }
     }
 
-    private func recordFailure(_ webhook: PendingWebhook, attempt: Int, _ reason: String, logger: Logger) throws {
+    private func recordFailure(_ webhook: PendingWebhook, attempt: Int, _ reason: String, logger: Logger)
+        async throws(APIError)
+    {
         let next =
             attempt < settings.maximumAttempts
             ? Date().addingTimeInterval(settings.backoff(afterFailures: attempt).seconds) : nil
-        try deliveries.recordWebhookFailure(jobID: webhook.jobID, error: reason, nextAttempt: next)
+        try await store.write("record a webhook failure") { [deliveries] in
+            try deliveries.recordWebhookFailure(jobID: webhook.jobID, error: reason, nextAttempt: next)
+        }
         logger.notice(
             next == nil ? "webhook given up" : "webhook failed; will retry",
             metadata: ["reason": "\(reason)", "retry_at": "\(next.map { "\($0)" } ?? "never")"])

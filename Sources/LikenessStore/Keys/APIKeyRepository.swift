@@ -43,11 +43,23 @@ public protocol APIKeyRepository: Sendable {
     func createKey(
         name: String, accountID: String, role: KeyRole, secret: String?, expiresAt: Date?, limits: UsageLimits
     ) throws -> IssuedAPIKey
+    /// Looks the key up, and records its use (at most once a minute).
     func checkKey(secret: String) throws -> KeyCheck
+    /// Looks the key up and writes nothing: the check on a request's path, whose use is then
+    /// recorded apart (`recordKeyUse`) so that a busy writer never holds up authentication.
+    func lookUpKey(secret: String) throws -> KeyCheck
+    func recordKeyUse(id: String, at date: Date) throws
     /// Every key, or one account's.
     func listKeys(accountID: String?) throws -> [APIKey]
     func key(id: String) throws -> APIKey?
     /// Returns false when no such key exists or it was already revoked.
     func revokeKey(id: String) throws -> Bool
     func keyCount() throws -> Int
+}
+
+extension APIKey {
+    /// Whether a use now is news: one write a minute per key at most, not one per request.
+    public func isUseWorthRecording(at date: Date) -> Bool {
+        lastUsedAt.map { date.timeIntervalSince($0) > 60 } ?? true
+    }
 }

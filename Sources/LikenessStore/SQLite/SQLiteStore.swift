@@ -64,6 +64,14 @@ public final class SQLiteStore: APIKeyRepository, AccountRepository, JobReposito
         """
 
     public func checkKey(secret: String) throws -> KeyCheck {
+        let check = try lookUpKey(secret: secret)
+        if case .valid(let key, _) = check, key.isUseWorthRecording(at: Date()) {
+            try recordKeyUse(id: key.id, at: Date())
+        }
+        return check
+    }
+
+    public func lookUpKey(secret: String) throws -> KeyCheck {
         // Looked up by SHA-256: equal hashes are the only match, so no secret is ever compared.
         let rows = try database.query(
             "SELECT \(Self.keyColumns), \(Self.accountColumns) FROM api_keys AS k JOIN accounts AS a "
@@ -71,14 +79,13 @@ public final class SQLiteStore: APIKeyRepository, AccountRepository, JobReposito
             [.text(Self.hash(secret))])
         guard let row = rows.first else { return .unknown }
         let key = Self.key(row)
-        let now = Date()
         if key.revokedAt != nil { return .revoked }
-        if let expiry = key.expiresAt, expiry <= now { return .expired }
-        // One write a minute per key at most, not one per request.
-        if key.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            try database.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", [SQLValue(now), .text(key.id)])
-        }
+        if let expiry = key.expiresAt, expiry <= Date() { return .expired }
         return .valid(key, Self.account(row, from: 11))
+    }
+
+    public func recordKeyUse(id: String, at date: Date) throws {
+        try database.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", [SQLValue(date), .text(id)])
     }
 
     public func listKeys(accountID: String?) throws -> [APIKey] {

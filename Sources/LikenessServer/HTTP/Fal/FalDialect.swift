@@ -32,10 +32,10 @@ struct FalDialect: DialectRendering {
         }
     }
 
-    /// A job's state as fal's queue reports it; `position` is asked only for a queued job.
-    static func status(of job: JobSnapshot, position: () throws(APIError) -> Int) throws(APIError) -> FalQueue.Status {
+    /// A job's state as fal's queue reports it; `position` (requests ahead) counts for a queued job.
+    static func status(of job: JobSnapshot, position: Int) -> FalQueue.Status {
         switch job.state {
-        case .queued: return .inQueue(position: try position())
+        case .queued: return .inQueue(position: position)
         case .running: return .inProgress
         case .succeeded: return .completed(inferenceSeconds: job.engineSeconds, error: nil, errorType: nil)
         case .failed, .cancelled:

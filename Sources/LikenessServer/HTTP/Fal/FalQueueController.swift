@@ -37,16 +37,16 @@ struct FalQueueController {
         for app in [FalQueue.requestsApp] + FalApp.allCases.map(\.rawValue) {
             let base = Self.prefix + "/" + app + "/requests/{id}"
             router.get(RouterPath(base + "/status")) { request, context in
-                respond(context, app: app) { job throws(APIError) in try status(of: job, request: request) }
+                await respond(context, app: app) { job throws(APIError) in try await status(of: job, request: request) }
             }
             router.get(RouterPath(base + "/status/stream")) { request, context in
-                respond(context, app: app) { job in statusStream(of: job, request: request) }
+                await respond(context, app: app) { job in statusStream(of: job, request: request) }
             }
             router.get(RouterPath(base)) { request, context in
-                respond(context, app: app) { job in result(of: job, request: request) }
+                await respond(context, app: app) { job in await result(of: job, request: request) }
             }
             router.put(RouterPath(base + "/cancel")) { _, context in
-                respond(context, app: app) { job throws(APIError) in try cancel(job) }
+                await respond(context, app: app) { job throws(APIError) in try await cancel(job) }
             }
         }
     }
@@ -97,37 +97,37 @@ struct FalQueueController {
 
     /// Finds the caller's job under `app` and renders `body`'s answer; fal-shaped errors otherwise.
     private func respond(
-        _ context: LikenessRequestContext, app: String, _ body: (JobSnapshot) throws(APIError) -> Response
-    ) -> Response {
+        _ context: LikenessRequestContext, app: String, _ body: (JobSnapshot) async throws(APIError) -> Response
+    ) async -> Response {
         do throws(APIError) {
             let id = try context.parameter("id")
             guard
-                let job = try service.visibleJob(
+                let job = try await service.visibleJob(
                     id: id, to: try context.requireCaller(), dialect: dialect.name,
                     app: app == FalQueue.requestsApp ? nil : app)
             else {
                 return response(.notFound, FalQueue.cancelStatus("NOT_FOUND"), id: id)
             }
-            return try body(job)
+            return try await body(job)
         } catch {
             return support.response(dialect.failure(error, id: context.requestID), context: context)
         }
     }
 
-    private func status(of job: JobSnapshot, request: Request) throws(APIError) -> Response {
-        let (status, body) = try statusBody(of: job, request: request, withLogs: Self.wantsLogs(request))
+    private func status(of job: JobSnapshot, request: Request) async throws(APIError) -> Response {
+        let (status, body) = try await statusBody(of: job, request: request, withLogs: Self.wantsLogs(request))
         // fal answers 202 until the request completes; fal-client takes either.
         return response(status.isCompleted ? .ok : .accepted, body, job: job)
     }
 
-    private func statusBody(of job: JobSnapshot, request: Request, withLogs: Bool) throws(APIError) -> (
+    private func statusBody(of job: JobSnapshot, request: Request, withLogs: Bool) async throws(APIError) -> (
         FalQueue.Status, Data
     ) {
-        let status = try FalDialect.status(of: job) { () throws(APIError) in try service.queuePosition(id: job.id) ?? 0
-        }
+        let position = job.state == .queued ? try await service.queuePosition(id: job.id) ?? 0 : 0
+        let status = FalDialect.status(of: job, position: position)
         let logs =
             withLogs
-            ? try service.logs(jobID: job.id).map { line in
+            ? try await service.logs(jobID: job.id).map { line in
                 FalQueue.LogLine(message: line.message, level: line.level, source: line.source, timestamp: line.at)
             } : nil
         return (
@@ -149,8 +149,8 @@ struct FalQueueController {
             defer { relay.cancel() }
             var last = Data()
             while true {
-                guard let current = try service.snapshot(id: job.id) else { break }
-                let (status, data) = try statusBody(of: current, request: request, withLogs: withLogs)
+                guard let current = try await service.snapshot(id: job.id) else { break }
+                let (status, data) = try await statusBody(of: current, request: request, withLogs: withLogs)
                 if data != last {
                     var event = ByteBuffer(string: "data: ")
                     event.writeBytes(data)
@@ -171,13 +171,13 @@ struct FalQueueController {
         return response
     }
 
-    private func result(of job: JobSnapshot, request: Request) -> Response {
+    private func result(of job: JobSnapshot, request: Request) async -> Response {
         guard job.isFinished else {
             return response(.badRequest, FalQueue.detail("the request is still in progress"), id: job.id)
         }
         do throws(APIError) {
             let output = try FalDialect.output(
-                try service.result(of: job).get(), links: imageLinks, origin: imageLinks.origin(of: request))
+                try await service.result(of: job).get(), links: imageLinks, origin: imageLinks.origin(of: request))
             return response(.ok, output, job: job)
         } catch {
             var failure = dialect.failure(error, id: job.id)
@@ -186,8 +186,8 @@ struct FalQueueController {
         }
     }
 
-    private func cancel(_ job: JobSnapshot) throws(APIError) -> Response {
-        switch try service.cancel(job) {
+    private func cancel(_ job: JobSnapshot) async throws(APIError) -> Response {
+        switch try await service.cancel(job) {
         case .requested:
             return response(.accepted, FalQueue.cancelStatus("CANCELLATION_REQUESTED"), id: job.id)
         case .alreadyFinished:

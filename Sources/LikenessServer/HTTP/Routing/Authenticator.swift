@@ -17,11 +17,11 @@ struct Authenticator: Sendable {
     let keys: any APIKeyRepository
     let limiter: RateLimiter
     let billing: BillingSettings
-    let logger: Logger
+    let store: StoreCalls
 
     /// Missing or malformed header → 1004; unknown, revoked or expired key → 2049. `schemes` are
     /// the accepted authorization schemes, lowercase (fal's clients send `Key <key>`).
-    func authenticate(_ authorization: String?, schemes: Set<String>) throws(APIError) -> Caller {
+    func authenticate(_ authorization: String?, schemes: Set<String>) async throws(APIError) -> Caller {
         guard let authorization else {
             throw APIError(.authenticationFailed, "authentication failed: the Authorization header is missing")
         }
@@ -31,12 +31,9 @@ struct Authenticator: Sendable {
             throw APIError(.authenticationFailed, "authentication failed: use Authorization: \(expected) <API key>")
         }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
-        let check: KeyCheck
-        do {
-            check = try keys.checkKey(secret: secret)
-        } catch {
-            logger.error("key lookup failed", metadata: ["error": "\(error)"])
-            throw APIError(.systemError, "the API key could not be checked")
+        let check = try await store.read("check an API key") { [keys] in try keys.lookUpKey(secret: secret) }
+        if case .valid(let key, _) = check, key.isUseWorthRecording(at: Date()) {
+            store.writeLater("record a key's use", { [keys] in try keys.recordKeyUse(id: key.id, at: Date()) }) {}
         }
         switch check {
         case .valid(let key, let account): return Caller(key: key, account: account)

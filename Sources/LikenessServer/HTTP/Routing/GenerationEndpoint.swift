@@ -43,10 +43,10 @@ struct GenerationEndpoint: Sendable {
     ) async -> Response {
         await run(request, context: context, dialect: dialect, parse: parse) {
             intake, id, submission throws(APIError) in
-            let job = try service.enqueue(intake.request, id: id, submission)
+            let job = try await service.enqueue(intake.request, id: id, submission)
             return Outcome(
                 id: job.id, result: nil, billing: support.billingHeaders(of: job),
-                rendered: try success(job, try service.queuePosition(id: job.id) ?? 0))
+                rendered: try success(job, try await service.queuePosition(id: job.id) ?? 0))
         }
     }
 
@@ -71,7 +71,7 @@ struct GenerationEndpoint: Sendable {
                 idempotencyKey = try Self.idempotencyKey(request)
                 intake = try await parse()
             } catch {
-                service.recordRejected(id: context.requestID, caller: caller, dialect: dialect.name, error: error)
+                await service.recordRejected(id: context.requestID, caller: caller, dialect: dialect.name, error: error)
                 throw error
             }
             let submission = Submission(

@@ -18,7 +18,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     {
         var context = context
         do {
-            context.caller = try authenticator.authenticate(request.headers[.authorization], schemes: schemes)
+            context.caller = try await authenticator.authenticate(request.headers[.authorization], schemes: schemes)
         } catch {
             return support.response(dialect.failure(error, id: context.requestID), context: context)
         }

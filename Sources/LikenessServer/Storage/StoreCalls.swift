@@ -1,0 +1,95 @@
+import LikenessAPI
+import Logging
+import NIOPosix
+
+/// Where the server's store calls run: on threads of their own, never on Swift's cooperative
+/// pool, because a store call blocks its thread (SQLite waits up to its busy timeout for another
+/// process's write). Reads and writes have separate pools: writes serialise on the store's one
+/// writer anyway, and a write stuck behind another process's lock then holds up only writes.
+///
+/// Each call's failure is logged and answered as a system error (1033), never read as an empty
+/// or finished answer.
+struct StoreCalls: Sendable {
+    let threads: StoreThreads
+    let logger: Logger
+
+    /// A read: `what` names it in the log when it fails.
+    func read<Value: Sendable>(_ what: String, _ body: @escaping @Sendable () throws -> Value) async throws(APIError)
+        -> Value
+    {
+        try await call(what, on: threads.reads, body)
+    }
+
+    /// A write, or a read that must see the writes asked for before it.
+    func write<Value: Sendable>(_ what: String, _ body: @escaping @Sendable () throws -> Value) async throws(APIError)
+        -> Value
+    {
+        try await call(what, on: threads.writes, body)
+    }
+
+    /// A write whose own errors the caller tells apart (a refusal is not a failure).
+    func writeRaw<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await Self.run(on: threads.writes, body)
+    }
+
+    /// A write that nobody waits for, done in order after the writes asked for before it; `then`
+    /// runs once it is done. For progress lines reported by synchronous callbacks.
+    func writeLater(_ what: String, _ body: @escaping @Sendable () throws -> Void, then: @escaping @Sendable () -> Void)
+    {
+        threads.writes.submit { [logger] state in
+            guard case .active = state else { return }
+            do {
+                try body()
+            } catch {
+                logger.warning("store failure", metadata: ["operation": "\(what)", "error": "\(error)"])
+            }
+            then()
+        }
+    }
+
+    private func call<Value: Sendable>(
+        _ what: String, on threads: NIOThreadPool, _ body: @escaping @Sendable () throws -> Value
+    ) async throws(APIError) -> Value {
+        do {
+            return try await Self.run(on: threads, body)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw failure(what, error)
+        }
+    }
+
+    /// A store failure, logged, as the system error (1033) a caller sees.
+    func failure(_ what: String, _ error: any Error) -> APIError {
+        logger.error("store failure", metadata: ["operation": "\(what)", "error": "\(error)"])
+        return APIError(.systemError, "the store failed to \(what)")
+    }
+
+    /// A call, once asked, runs to its end even if the caller is cancelled (a stopping worker, a
+    /// client gone): a settlement must not be dropped half-way.
+    private static func run<Value: Sendable>(on threads: NIOThreadPool, _ body: @escaping @Sendable () throws -> Value)
+        async throws -> Value
+    {
+        try await Task { try await threads.runIfActive(body) }.value
+    }
+}
+
+/// The threads one store's calls run on: as many for reads as it has read connections, and one
+/// for writes, which run in the order they were asked for. Shut down when the last user lets go.
+final class StoreThreads: Sendable {
+    let reads: NIOThreadPool
+    let writes: NIOThreadPool
+
+    init(readers: Int = 2) {
+        reads = NIOThreadPool(numberOfThreads: readers)
+        writes = NIOThreadPool(numberOfThreads: 1)
+        reads.start()
+        writes.start()
+    }
+
+    deinit {
+        // Work still queued is dropped: only progress lines can be, since every other call is awaited.
+        reads.shutdownGracefully { _ in }
+        writes.shutdownGracefully { _ in }
+    }
+}
