@@ -191,8 +191,8 @@ extension GenerationService {
     /// asked for before it, and announced once written.
     func logLater(jobID: String, _ message: String, source: String) {
         let line = JobLogLine(at: Date(), level: "INFO", source: source, message: message)
-        store.writeLater("record a job log line", { [jobs] in try jobs.appendLog(jobID: jobID, line) }) {
-            [events] in events.publish(.changed, jobID: jobID)
-        }
+        store.writeLater(
+            "record a job log line", { [jobs] in try jobs.appendLog(jobID: jobID, line) },
+            then: { [events] in events.publish(.changed, jobID: jobID) })
     }
 }

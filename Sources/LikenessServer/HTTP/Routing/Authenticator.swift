@@ -33,7 +33,7 @@ struct Authenticator: Sendable {
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
         let check = try await store.read("check an API key") { [keys] in try keys.lookUpKey(secret: secret) }
         if case .valid(let key, _) = check, key.isUseWorthRecording(at: Date()) {
-            store.writeLater("record a key's use", { [keys] in try keys.recordKeyUse(id: key.id, at: Date()) }) {}
+            store.writeLater("record a key's use", { [keys] in try keys.recordKeyUse(id: key.id, at: Date()) })
         }
         switch check {
         case .valid(let key, let account): return Caller(key: key, account: account)
