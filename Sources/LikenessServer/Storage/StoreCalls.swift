@@ -34,8 +34,9 @@ struct StoreCalls: Sendable {
 
     /// A write that nobody waits for, done in order after the writes asked for before it; `then`
     /// runs once it is done. For progress lines reported by synchronous callbacks.
-    func writeLater(_ what: String, _ body: @escaping @Sendable () throws -> Void, then: @escaping @Sendable () -> Void)
-    {
+    func writeLater(
+        _ what: String, _ body: @escaping @Sendable () throws -> Void, then: @escaping @Sendable () -> Void = {}
+    ) {
         threads.writes.submit { [logger] state in
             guard case .active = state else { return }
             do {
