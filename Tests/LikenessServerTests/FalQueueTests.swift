@@ -480,3 +480,34 @@ struct StoreFailureTests {
         }
     }
 }
+
+@Suite("Another process writing")
+struct LockedDatabaseTests {
+    @Test("while another process holds the write lock, reads answer and a generation waits for it, then succeeds")
+    func heldWriteLock() async throws {
+        let harness = try Harness()
+        let customer = try harness.customer(credit: MicroDollars(1_000_000))
+        try await harness.test { client in
+            // What `likeness credits add` does, held open: a write transaction from another connection.
+            let operatorCommand = try SQLiteDatabase(
+                path: harness.directory.root.appending(path: "likeness.sqlite").path)
+            try operatorCommand.execute("BEGIN IMMEDIATE")
+            let generation = Task {
+                try await client.execute(
+                    uri: "/v1/image_generation", method: .post,
+                    headers: [.authorization: "Bearer \(customer.key)", .contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"model": "image-01", "prompt": "after the lock"}"#)
+                ) { response in
+                    try JSONDecoder().decode(NativeReply.self, from: Data(buffer: response.body)).base_resp.status_code
+                }
+            }
+            // A key's first use is recorded by a write; the balance is read all the same.
+            let balance = try await client.execute(
+                uri: "/v1/balance", method: .get, headers: [.authorization: "Bearer \(customer.key)"]
+            ) { response in response.status }
+            #expect(balance == .ok)
+            try operatorCommand.execute("COMMIT")
+            #expect(try await generation.value == 0)
+        }
+    }
+}
