@@ -158,10 +158,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LikenessEnginesTests",
-            dependencies: ["LikenessEngines", "LikenessImaging"],
+            dependencies: ["LikenessEngines", "LikenessImaging", "LikenessTestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LikenessStoreTests", dependencies: ["LikenessStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LikenessStoreTests", dependencies: ["LikenessStore", "LikenessTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "LikenessServerTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import LikenessAPI
+import LikenessTestSupport
 import Testing
 
 @testable import LikenessEngines
@@ -27,8 +28,7 @@ struct PacingTests {
         let pacer = UpstreamPacer(limits: .init(maximumConcurrent: 1))
         let first = try await pacer.acquire()
         let second = Task { try await pacer.acquire() }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while pacer.waitingCount == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await eventually(timeout: .seconds(10)) { pacer.waitingCount > 0 }
         #expect(pacer.waitingCount == 1)
         first.release()
         _ = try await second.value
@@ -40,8 +40,7 @@ struct PacingTests {
         let pacer = UpstreamPacer(limits: .init(maximumConcurrent: 1))
         let first = try await pacer.acquire()
         let waiter = Task { try await pacer.acquire() }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while pacer.waitingCount == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await eventually(timeout: .seconds(10)) { pacer.waitingCount > 0 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { _ = try await waiter.value }
         first.release()

@@ -92,16 +92,13 @@ struct FalQueueClient {
     func waitForStatus(_ id: String, logs: Bool = false, until condition: ([String: Any]) -> Bool) async throws
         -> [String: Any]
     {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            let reply = try await status(id, logs: logs)
-            if condition(reply.object) { return reply.object }
-            guard ContinuousClock.now < deadline else {
-                Issue.record("status of \(id) never matched; last: \(reply.object)")
-                return reply.object
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        var last: [String: Any] = [:]
+        let matched = try await eventually {
+            last = try await status(id, logs: logs).object
+            return condition(last)
         }
+        if !matched { Issue.record("status of \(id) never matched; last: \(last)") }
+        return last
     }
 }
 
@@ -365,14 +362,7 @@ func withWebhookReceiver<Value: Sendable>(
 }
 
 func waitFor(_ description: String, _ condition: () throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(30)
-    while try !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out waiting for \(description)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
+    if try await !eventually(condition) { Issue.record("timed out waiting for \(description)") }
 }
 
 @Suite("fal webhooks")

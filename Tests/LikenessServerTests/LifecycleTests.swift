@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import LikenessAPI
 import LikenessStore
+import LikenessTestSupport
 import Logging
 import NIOCore
 import Testing
@@ -191,7 +192,7 @@ struct StartupTests {
 
     @Test("a phrases file replaces the list")
     func phrasesFile() throws {
-        let file = FileManager.default.temporaryDirectory.appending(path: "phrases-\(Identifier.make()).txt")
+        let file = temporaryDirectory("likeness-phrases").appending(path: "phrases.txt")
         try "first phrase\nsecond\n".write(to: file, atomically: true, encoding: .utf8)
         let configuration = try LikenessConfiguration(
             reader: ConfigReader(

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import LikenessAPI
 import LikenessEngines
+import LikenessTestSupport
 import SystemPackage
 import Testing
 
@@ -64,8 +65,7 @@ struct RoutingSettingsTests {
 
     @Test("a JSON settings file, as --config reads it: engines, a key file and per-model routes")
     func jsonFile() async throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "likeness-routing-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = temporaryDirectory("likeness-routing")
         defer { try? FileManager.default.removeItem(at: directory) }
         let keyFile = directory.appending(path: "fal-key")
         try Data("fal-secret\n".utf8).write(to: keyFile)

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LikenessStore
+import LikenessTestSupport
 import NIOCore
 import NIOFoundationCompat
 import Testing
@@ -12,8 +13,7 @@ import Testing
 
 /// A self-signed certificate for localhost, made with the openssl command.
 func selfSignedIdentity() throws -> TLSFiles {
-    let directory = FileManager.default.temporaryDirectory.appending(path: "likeness-tls-\(Identifier.make())")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = temporaryDirectory("likeness-tls")
     let certificate = directory.appending(path: "cert.pem").path
     let privateKey = directory.appending(path: "key.pem").path
     let openssl = Process()

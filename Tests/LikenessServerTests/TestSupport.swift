@@ -7,6 +7,7 @@ import LikenessAPI
 import LikenessEngines
 import LikenessImaging
 import LikenessStore
+import LikenessTestSupport
 import NIOCore
 import NIOFoundationCompat
 import Synchronization
@@ -21,7 +22,7 @@ struct Harness {
     let key: String
 
     init(_ configure: (inout LikenessConfiguration) -> Void = { _ in }) throws {
-        let root = FileManager.default.temporaryDirectory.appending(path: "likeness-server-\(Identifier.make())")
+        let root = temporaryDirectory("likeness-server")
         var configuration = try LikenessConfiguration(
             reader: ConfigReader(
                 provider: InMemoryProvider(values: ["likeness.dataDir": .init(.string(root.path), isSecret: false)])))
@@ -127,16 +128,10 @@ extension TestClientProtocol {
     }
 }
 
-/// Polls the store until the job has finished (a worker runs it in the background).
+/// Waits until the job has finished (a worker runs it in the background).
 func waitUntilFinished(_ id: String, in store: SQLiteStore, timeout: Duration = .seconds(30)) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try store.job(id: id)?.status.isFinished != true {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("job \(id) did not finish within \(timeout)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
+    let finished = try await eventually(timeout: timeout) { try store.job(id: id)?.status.isFinished == true }
+    if !finished { Issue.record("job \(id) did not finish within \(timeout)") }
 }
 
 func jpegReference(width: Int = 400, height: Int = 500, colour: RGB = RGB(255, 0, 255)) throws -> Data {

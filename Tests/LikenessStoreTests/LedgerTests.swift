@@ -1,5 +1,6 @@
 import Foundation
 import LikenessAPI
+import LikenessTestSupport
 import Testing
 
 @testable import LikenessStore

@@ -1,14 +1,8 @@
 import Foundation
+import LikenessTestSupport
 import Testing
 
 @testable import LikenessStore
-
-func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appending(
-        path: "likeness-tests-\(Identifier.make())", directoryHint: .isDirectory)
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 /// A new prepaid account's id.
 func account(_ store: SQLiteStore, name: String = "test") throws -> String {
