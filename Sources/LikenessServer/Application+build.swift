@@ -44,6 +44,7 @@ public func buildApplication(
     dataDirectory: DataDirectory,
     engine givenEngine: (any ImageEngine)? = nil,
     fetcher: (any ReferenceFetching)? = nil,
+    clock: WallClock = .system,
     logger: Logger? = nil
 ) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "likeness")
@@ -81,7 +82,7 @@ public func buildApplication(
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
         queue: configuration.queue, workers: configuration.maximumConcurrentJobs,
         webhooks: FalWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok,
-        store: storeCalls, logger: logger)
+        store: storeCalls, clock: clock, logger: logger)
     let accounts = AccountsService(
         accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
         store: storeCalls)
@@ -121,7 +122,8 @@ public func buildApplication(
     FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: rateLimited(falGroup, fal))
     FalQueueController(endpoint: endpoint, imageLinks: imageLinks)
         .addRoutes(to: falGroup, submissions: rateLimited(falGroup, fal))
-    FilesController(images: store, blobs: dataDirectory.blobs, signer: signer, store: storeCalls).addRoutes(to: router)
+    FilesController(images: store, blobs: dataDirectory.blobs, signer: signer, store: storeCalls, clock: clock)
+        .addRoutes(to: router)
     let callerAccounts = AccountsController(accounts: accounts, support: support)
     // Each dialect's clients read their balance with the header they already send.
     callerAccounts.addRoutes(to: authenticated(openAI, schemes: ["bearer", "key"]))

@@ -274,12 +274,13 @@ struct FalQueueTests {
     func startTimeout() async throws {
         let harness = try Harness { $0.maximumConcurrentJobs = 1 }
         let engine = GatedEngine()
-        try await harness.test(engine: engine) { client in
+        let clock = ManualClock()
+        try await harness.test(engine: engine, clock: clock.wallClock) { client in
             let fal = FalQueueClient(client: client, key: harness.key)
             let first = try await fal.submitted(["prompt": "hold the worker"])
             try await fal.waitForStatus(first, until: status("IN_PROGRESS"))
             let late = try await fal.submitted(["prompt": "late"], headers: [.falRequestTimeout: "0.05"])
-            try await Task.sleep(for: .milliseconds(100))
+            clock.advance(by: 0.1)
             engine.open()
             let completed = try await fal.waitForStatus(late, until: status("COMPLETED"))
             #expect(completed["error_type"] as? String == "request_timeout")

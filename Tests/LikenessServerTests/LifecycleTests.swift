@@ -16,7 +16,8 @@ struct ImageURLTests {
     @Test("a tampered URL is 404; an expired one is 404 even before the janitor runs")
     func signedAndExpiring() async throws {
         let harness = try Harness { $0.imageURLLifetime = .seconds(2) }
-        try await harness.test { client in
+        let clock = ManualClock()
+        try await harness.test(clock: clock.wallClock) { client in
             nonisolated(unsafe) var url = ""
             try await client.generate(["model": "image-01", "prompt": "x"], key: harness.key) { _, reply in
                 url = try #require(reply.data?.image_urls?.first)
@@ -26,7 +27,7 @@ struct ImageURLTests {
             #expect(try await client.download(tampered).status == .notFound)
             let wrongID = url.replacingOccurrences(of: "/files/", with: "/files/0")
             #expect(try await client.download(wrongID).status == .notFound)
-            try await Task.sleep(for: .seconds(3))
+            clock.advance(by: 3)
             #expect(try await client.download(url).status == .notFound)
         }
     }

@@ -37,11 +37,24 @@ struct Harness {
     /// `engine` nil: the engines of `configuration.routing` serve.
     func test<Value: Sendable>(
         engine: (any ImageEngine)? = PreviewEngine(), fetcher: (any ReferenceFetching)? = nil,
-        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
+        clock: WallClock = .system, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
         let application = try buildApplication(
-            configuration: configuration, dataDirectory: directory, engine: engine, fetcher: fetcher)
+            configuration: configuration, dataDirectory: directory, engine: engine, fetcher: fetcher, clock: clock)
         return try await application.test(.router, body)
+    }
+}
+
+/// A clock that stands still until a test moves it.
+final class ManualClock: Sendable {
+    private let current = Mutex(Date())
+
+    var wallClock: WallClock { WallClock { self.now } }
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
     }
 }
 

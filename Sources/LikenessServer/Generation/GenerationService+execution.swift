@@ -89,7 +89,7 @@ extension GenerationService {
         // Whatever the job did not use (it failed before reaching the engine) goes back.
         defer { reservation?.giveBack() }
         let job = claimed.record
-        if let deadline = job.startDeadline, deadline < Date() {
+        if let deadline = job.startDeadline, deadline < clock.now() {
             await finish(
                 job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
             return true
@@ -203,7 +203,7 @@ extension GenerationService {
     /// Files first, then the job's completion with its image records and webhook in one
     /// transaction: a URL exists only for a complete file, and a result is recorded once.
     private func complete(_ job: JobRecord, _ output: Output) async {
-        let now = Date()
+        let now = clock.now()
         let expiry = now.addingTimeInterval(imageLifetime.seconds)
         var stored: [StoredImage] = []
         do {

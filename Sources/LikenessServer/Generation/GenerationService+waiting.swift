@@ -81,7 +81,7 @@ extension GenerationService {
         do throws(APIError) {
             for id in job.resultImageIDs {
                 let image = try await store.read("read a result image") { [images] in try images.image(id: id) }
-                if let image, image.expiresAt > Date() { stored.append(image) }
+                if let image, image.expiresAt > clock.now() { stored.append(image) }
             }
         } catch {
             return .failure(error)

@@ -35,13 +35,14 @@ public struct GenerationService: Sendable {
     /// Engines on customers' own MiniMax keys.
     let byok: BYOKEngines
     let store: StoreCalls
+    let clock: WallClock
     let logger: Logger
 
     init(
         engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: FileBlobStore,
         fetcher: any ReferenceFetching, promptPolicy: PromptPolicy, imageLifetime: Duration, queue: QueueSettings,
         workers: Int, webhooks: any WebhookRendering, billing: BillingSettings, byok: BYOKEngines, store: StoreCalls,
-        logger: Logger
+        clock: WallClock, logger: Logger
     ) {
         self.billing = billing
         self.byok = byok
@@ -56,6 +57,7 @@ public struct GenerationService: Sendable {
         self.webhooks = webhooks
         self.workSignal = WorkSignal(maximumPending: workers)
         self.store = store
+        self.clock = clock
         self.logger = logger
     }
 
@@ -64,7 +66,7 @@ public struct GenerationService: Sendable {
     /// Records a request refused before it had a canonical form (bad JSON, invalid fields).
     func recordRejected(id: String, caller: Caller, dialect: String, error: APIError) async {
         var job = JobRecord(
-            id: id, keyID: caller.key.id, dialect: dialect, model: nil, parameters: nil, createdAt: Date(),
+            id: id, keyID: caller.key.id, dialect: dialect, model: nil, parameters: nil, createdAt: clock.now(),
             status: .failed)
         job.accountID = caller.account.id
         job.failure = JobFailure(error)
@@ -85,7 +87,7 @@ public struct GenerationService: Sendable {
         let queued = QueuedRequest(request, seeds: seeds)
         var job = JobRecord(
             id: id, keyID: caller.key.id, dialect: submission.dialect, model: request.model.rawValue,
-            parameters: try Self.encoded(queued), createdAt: Date())
+            parameters: try Self.encoded(queued), createdAt: clock.now())
         let options = submission.options
         job.app = options.app
         job.priority =

@@ -33,6 +33,7 @@ struct FilesController {
     let blobs: FileBlobStore
     let signer: URLSigner
     let store: StoreCalls
+    let clock: WallClock
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/v1/files/{file}") { request, context in
@@ -46,16 +47,17 @@ struct FilesController {
             case let id = String(file.dropLast(4)), Identifier.isValid(id),
             let expires = request.uri.queryParameters.get("expires").flatMap({ Int64($0) }),
             let signature = request.uri.queryParameters.get("signature"),
-            signer.isValid(imageID: id, expires: expires, signature: signature)
+            signer.isValid(imageID: id, expires: expires, signature: signature, now: clock.now())
         else { throw notFound }
+        let now = clock.now()
         let found = try await store.read("read an image") { [images, blobs] in
-            guard let record = try images.image(id: id), record.expiresAt > Date(),
+            guard let record = try images.image(id: id), record.expiresAt > now,
                 let bytes = try blobs.read(id: id, expectedSize: record.byteCount)
             else { return nil as (StoredImage, Data)? }
             return (record, bytes)
         }
         guard let (record, bytes) = found else { throw notFound }
-        let remaining = max(0, Int(record.expiresAt.timeIntervalSinceNow))
+        let remaining = max(0, Int(record.expiresAt.timeIntervalSince(now)))
         return Response(
             status: .ok,
             headers: [.contentType: record.contentType, .cacheControl: "private, max-age=\(remaining)"],
