@@ -307,7 +307,8 @@ struct UpstreamEngineTests {
     @Test("the concurrency cap of an upstream account holds however many workers there are")
     func concurrencyCap() async throws {
         var slow = Upstream(.minimax)
-        slow.settings.latency = .milliseconds(150)
+        // Long enough that jobs overlap even on a loaded machine.
+        slow.settings.latency = .milliseconds(500)
         let upstream = slow
         try await upstream.run { base in
             let harness = try harness(
