@@ -51,43 +51,63 @@ extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Exp
     public init(_ date: Date?) { self = date.map { .real($0.timeIntervalSince1970) } ?? .null }
 }
 
-/// One result row, read by column index.
+/// One result row, read by column name (or index).
 public struct SQLRow: Sendable {
     public var values: [SQLValue]
+    /// Column names to indexes, shared by every row of one result.
+    var columns: [String: Int] = [:]
 
-    public func text(_ index: Int) -> String? {
-        if case .text(let value) = values[index] { return value }
+    public init(values: [SQLValue], columns: [String: Int] = [:]) {
+        self.values = values
+        self.columns = columns
+    }
+
+    /// The value of the named column; `.null` for a name the query did not select.
+    public subscript(_ column: String) -> SQLValue {
+        columns[column].map { values[$0] } ?? .null
+    }
+
+    public func text(_ index: Int) -> String? { values[index].text }
+    public func integer(_ index: Int) -> Int64? { values[index].integer }
+    public func real(_ index: Int) -> Double? { values[index].real }
+    public func blob(_ index: Int) -> Data? { values[index].blob }
+    public func date(_ index: Int) -> Date? { values[index].date }
+
+    public func text(_ column: String) -> String? { self[column].text }
+    public func integer(_ column: String) -> Int64? { self[column].integer }
+    public func real(_ column: String) -> Double? { self[column].real }
+    public func blob(_ column: String) -> Data? { self[column].blob }
+    public func date(_ column: String) -> Date? { self[column].date }
+}
+
+extension SQLValue {
+    public var text: String? {
+        if case .text(let value) = self { return value }
         return nil
     }
 
-    public func integer(_ index: Int) -> Int64? {
-        switch values[index] {
+    public var integer: Int64? {
+        switch self {
         case .integer(let value): value
-        case .real(let value): Int64(value)
+        case .real(let value): Int64(exactly: value.rounded(.towardZero))
         default: nil
         }
     }
 
-    public func real(_ index: Int) -> Double? {
-        switch values[index] {
+    public var real: Double? {
+        switch self {
         case .real(let value): value
         case .integer(let value): Double(value)
         default: nil
         }
     }
 
-    public func blob(_ index: Int) -> Data? {
-        if case .blob(let value) = values[index] { return value }
+    public var blob: Data? {
+        if case .blob(let value) = self { return value }
         return nil
     }
 
-    public func date(_ index: Int) -> Date? {
-        switch values[index] {
-        case .real(let value): Date(timeIntervalSince1970: value)
-        case .integer(let value): Date(timeIntervalSince1970: Double(value))
-        default: nil
-        }
-    }
+    public var date: Date? { real.map { Date(timeIntervalSince1970: $0) } }
 }
 
 /// SQLite in WAL mode: one writer connection and a few read-only ones, each behind its mutex.
@@ -233,6 +253,12 @@ private final class Connection {
             guard code == SQLITE_OK else { throw StoreError("cannot bind parameter \(index) of \(sql)") }
         }
         var rows: [SQLRow] = []
+        var columns: [String: Int] = [:]
+        if collect {
+            for column in 0..<sqlite3_column_count(statement) {
+                columns[String(cString: sqlite3_column_name(statement, column))] = Int(column)
+            }
+        }
         while true {
             let step = sqlite3_step(statement)
             if step == SQLITE_DONE { break }
@@ -246,12 +272,12 @@ private final class Connection {
                     }
                 throw StoreError(kind, "\(sql) failed: \(String(cString: sqlite3_errmsg(handle)))")
             }
-            if collect { rows.append(Self.row(statement)) }
+            if collect { rows.append(Self.row(statement, columns: columns)) }
         }
         return rows
     }
 
-    private static func row(_ statement: OpaquePointer) -> SQLRow {
+    private static func row(_ statement: OpaquePointer, columns: [String: Int]) -> SQLRow {
         SQLRow(
             values: (0..<sqlite3_column_count(statement)).map { column in
                 switch sqlite3_column_type(statement, column) {
@@ -265,6 +291,6 @@ private final class Connection {
                             count: Int(sqlite3_column_bytes(statement, column))))
                 default: .null
                 }
-            })
+            }, columns: columns)
     }
 }

@@ -1,49 +1,8 @@
 import Foundation
 import LikenessAPI
 
+/// The queue's transitions: each one guarded transaction, settling the job's money with it.
 extension SQLiteStore {
-    static let jobColumns = """
-        id, key_id, dialect, app, model, parameters, engine, status, priority, attempts, cancel_requested,
-        status_code, status_message, error_field, error_reason, retry_after_seconds, image_count, failed_count,
-        result_image_ids, engine_seconds, webhook_url, origin, start_deadline, created_at, started_at, finished_at,
-        account_id, requested_count, price_micros, reserved_micros, byok, cost_micros, idempotency_key, fingerprint
-        """
-
-    static func job(_ row: SQLRow) -> JobRecord {
-        var job = JobRecord(
-            id: row.text(0) ?? "", keyID: row.text(1), dialect: row.text(2) ?? "", model: row.text(4),
-            parameters: row.text(5), createdAt: row.date(23) ?? .distantPast,
-            status: JobStatus(rawValue: row.text(7) ?? "") ?? .failed)
-        job.app = row.text(3)
-        job.engine = row.text(6)
-        job.priority = JobPriority(rawValue: Int(row.integer(8) ?? 0)) ?? .normal
-        job.attempts = Int(row.integer(9) ?? 0)
-        job.cancelRequested = row.integer(10) == 1
-        if let code = row.integer(11), code != 0 {
-            job.failure = JobFailure(
-                code: Int(code), message: row.text(12) ?? "", field: row.text(13), reason: row.text(14),
-                retryAfterSeconds: row.integer(15).map(Int.init))
-        }
-        job.imageCount = Int(row.integer(16) ?? 0)
-        job.failedCount = Int(row.integer(17) ?? 0)
-        job.resultImageIDs = (try? JSONDecoder().decode([String].self, from: Data((row.text(18) ?? "[]").utf8))) ?? []
-        job.engineSeconds = row.real(19)
-        job.webhookURL = row.text(20)
-        job.origin = row.text(21)
-        job.startDeadline = row.date(22)
-        job.startedAt = row.date(24)
-        job.finishedAt = row.date(25)
-        job.accountID = row.text(26)
-        job.requestedCount = Int(row.integer(27) ?? 0)
-        job.price = MicroDollars(row.integer(28) ?? 0)
-        job.reserved = MicroDollars(row.integer(29) ?? 0)
-        job.byok = row.integer(30) == 1
-        job.cost = row.integer(31).map(MicroDollars.init)
-        job.idempotencyKey = row.text(32)
-        job.fingerprint = row.text(33)
-        return job
-    }
-
     private static func insert(
         _ job: JobRecord, queueSequence: String, into transaction: SQLiteDatabase.TransactionContext
     )
@@ -139,14 +98,6 @@ extension SQLiteStore {
         if unfinished >= limit { throw AdmissionRefusal.tooManyJobs(scope: scope, limit: limit) }
     }
 
-    public func nextQueuedJob() throws -> QueueHead? {
-        try database.query(
-            "SELECT id, model, account_id, byok FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1"
-        ).first.flatMap { row in
-            row.text(0).map { QueueHead(id: $0, model: row.text(1), accountID: row.text(2), byok: row.integer(3) == 1) }
-        }
-    }
-
     public func claimJob(id: String, engine: String, at date: Date) throws -> ClaimedJob? {
         try database.transaction { transaction in
             try transaction.execute(
@@ -164,21 +115,6 @@ extension SQLiteStore {
             return ClaimedJob(
                 record: record, input: JobInput(request: input.text(0) ?? "", reference: input.blob(1)))
         }
-    }
-
-    public func queuePosition(id: String) throws -> Int? {
-        let rows = try database.query(
-            """
-            SELECT (
-                SELECT COUNT(*) FROM jobs AS ahead WHERE ahead.status = 'queued' AND (ahead.priority < this.priority
-                OR (ahead.priority = this.priority AND ahead.queue_seq < this.queue_seq))
-            ) FROM jobs AS this WHERE this.id = ? AND this.status = 'queued'
-            """, [.text(id)])
-        return rows.first?.integer(0).map(Int.init)
-    }
-
-    public func queuedJobCount() throws -> Int {
-        Int(try database.query("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").first?.integer(0) ?? 0)
     }
 
     public func requestCancellation(id: String, webhook: WebhookDelivery?, at date: Date) throws
@@ -297,33 +233,6 @@ extension SQLiteStore {
             """, [SQLValue(refundAttempt ? 1 : 0), .text(id)])
     }
 
-    public func runningJobs() throws -> [JobRecord] {
-        try database.query("SELECT \(Self.jobColumns) FROM jobs WHERE status = 'running' ORDER BY queue_seq").map(
-            Self.job)
-    }
-
-    public func job(id: String) throws -> JobRecord? {
-        try database.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
-    }
-
-    public func appendLog(jobID: String, _ line: JobLogLine) throws {
-        try database.execute(
-            "INSERT INTO job_logs (job_id, at, level, source, message) VALUES (?, ?, ?, ?, ?)",
-            [.text(jobID), SQLValue(line.at), .text(line.level), .text(line.source), .text(line.message)])
-    }
-
-    public func logs(jobID: String) throws -> [JobLogLine] {
-        try database.query(
-            "SELECT at, level, source, message FROM job_logs WHERE job_id = ? ORDER BY rowid",
-            [
-                .text(jobID)
-            ]
-        ).map { row in
-            JobLogLine(
-                at: row.date(0) ?? .distantPast, level: row.text(1) ?? "INFO", source: row.text(2) ?? "",
-                message: row.text(3) ?? "")
-        }
-    }
 }
 
 extension JobFailure {

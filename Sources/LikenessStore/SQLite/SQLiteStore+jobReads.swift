@@ -1,0 +1,101 @@
+import Foundation
+import LikenessAPI
+
+/// The queue's reads, and how a job row is read back.
+extension SQLiteStore {
+    static let jobColumns = """
+        id, key_id, dialect, app, model, parameters, engine, status, priority, attempts, cancel_requested,
+        status_code, status_message, error_field, error_reason, retry_after_seconds, image_count, failed_count,
+        result_image_ids, engine_seconds, webhook_url, origin, start_deadline, created_at, started_at, finished_at,
+        account_id, requested_count, price_micros, reserved_micros, byok, cost_micros, idempotency_key, fingerprint
+        """
+
+    static func job(_ row: SQLRow) -> JobRecord {
+        var job = JobRecord(
+            id: row.text("id") ?? "", keyID: row.text("key_id"), dialect: row.text("dialect") ?? "",
+            model: row.text("model"), parameters: row.text("parameters"),
+            createdAt: row.date("created_at") ?? .distantPast,
+            status: JobStatus(rawValue: row.text("status") ?? "") ?? .failed)
+        job.app = row.text("app")
+        job.engine = row.text("engine")
+        job.priority = JobPriority(rawValue: Int(row.integer("priority") ?? 0)) ?? .normal
+        job.attempts = Int(row.integer("attempts") ?? 0)
+        job.cancelRequested = row.integer("cancel_requested") == 1
+        if let code = row.integer("status_code"), code != 0 {
+            job.failure = JobFailure(
+                code: Int(code), message: row.text("status_message") ?? "", field: row.text("error_field"),
+                reason: row.text("error_reason"), retryAfterSeconds: row.integer("retry_after_seconds").map(Int.init))
+        }
+        job.imageCount = Int(row.integer("image_count") ?? 0)
+        job.failedCount = Int(row.integer("failed_count") ?? 0)
+        // A list this store wrote; anything else reads as no images (the job then has no result).
+        job.resultImageIDs =
+            (try? JSONDecoder().decode([String].self, from: Data((row.text("result_image_ids") ?? "[]").utf8))) ?? []
+        job.engineSeconds = row.real("engine_seconds")
+        job.webhookURL = row.text("webhook_url")
+        job.origin = row.text("origin")
+        job.startDeadline = row.date("start_deadline")
+        job.startedAt = row.date("started_at")
+        job.finishedAt = row.date("finished_at")
+        job.accountID = row.text("account_id")
+        job.requestedCount = Int(row.integer("requested_count") ?? 0)
+        job.price = MicroDollars(row.integer("price_micros") ?? 0)
+        job.reserved = MicroDollars(row.integer("reserved_micros") ?? 0)
+        job.byok = row.integer("byok") == 1
+        job.cost = row.integer("cost_micros").map(MicroDollars.init)
+        job.idempotencyKey = row.text("idempotency_key")
+        job.fingerprint = row.text("fingerprint")
+        return job
+    }
+
+    public func nextQueuedJob() throws -> QueueHead? {
+        try database.query(
+            "SELECT id, model, account_id, byok FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1"
+        ).first.flatMap { row in
+            row.text(0).map { QueueHead(id: $0, model: row.text(1), accountID: row.text(2), byok: row.integer(3) == 1) }
+        }
+    }
+
+    public func queuePosition(id: String) throws -> Int? {
+        let rows = try database.query(
+            """
+            SELECT (
+                SELECT COUNT(*) FROM jobs AS ahead WHERE ahead.status = 'queued' AND (ahead.priority < this.priority
+                OR (ahead.priority = this.priority AND ahead.queue_seq < this.queue_seq))
+            ) FROM jobs AS this WHERE this.id = ? AND this.status = 'queued'
+            """, [.text(id)])
+        return rows.first?.integer(0).map(Int.init)
+    }
+
+    public func queuedJobCount() throws -> Int {
+        Int(try database.query("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").first?.integer(0) ?? 0)
+    }
+
+    public func runningJobs() throws -> [JobRecord] {
+        try database.query("SELECT \(Self.jobColumns) FROM jobs WHERE status = 'running' ORDER BY queue_seq").map(
+            Self.job)
+    }
+
+    public func job(id: String) throws -> JobRecord? {
+        try database.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
+    }
+
+    public func appendLog(jobID: String, _ line: JobLogLine) throws {
+        try database.execute(
+            "INSERT INTO job_logs (job_id, at, level, source, message) VALUES (?, ?, ?, ?, ?)",
+            [.text(jobID), SQLValue(line.at), .text(line.level), .text(line.source), .text(line.message)])
+    }
+
+    public func logs(jobID: String) throws -> [JobLogLine] {
+        try database.query(
+            "SELECT at, level, source, message FROM job_logs WHERE job_id = ? ORDER BY rowid",
+            [
+                .text(jobID)
+            ]
+        ).map { row in
+            JobLogLine(
+                at: row.date(0) ?? .distantPast, level: row.text(1) ?? "INFO", source: row.text(2) ?? "",
+                message: row.text(3) ?? "")
+        }
+    }
+}
