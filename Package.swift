@@ -124,7 +124,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Fixtures shared by the test targets: crafted hostile inputs (and, later, upstream simulators).
+        // Fixtures shared by the test targets: crafted hostile images, mutated request bodies, an
+        // instant engine and a fault-injecting one, polling and temporary-folder helpers.
         .target(
             name: "LikenessTestSupport", dependencies: ["LikenessImaging", "LikenessEngines", "LikenessAPI"],
             swiftSettings: swiftSettings),
