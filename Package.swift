@@ -159,7 +159,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LikenessEnginesTests",
-            dependencies: ["LikenessEngines", "LikenessImaging", "LikenessTestSupport"],
+            dependencies: [
+                "LikenessEngines", "LikenessImaging", "LikenessTestSupport", "LikenessSimulators", "LikenessAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
