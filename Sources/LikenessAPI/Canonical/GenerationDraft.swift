@@ -52,6 +52,16 @@ public struct GenerationDraft: Sendable, Hashable {
         self.responseFormat = responseFormat
     }
 
+    /// The fields MiniMax named and the OpenAI-compatible gateways kept under the same names:
+    /// `prompt`, `n`, `seed`, `prompt_optimizer`, `aigc_watermark`.
+    public mutating func readSharedFields(_ fields: FieldReader) throws(APIError) {
+        prompt = try fields.string("prompt")
+        count = try fields.integer("n")
+        seed = try fields.integer("seed")
+        promptOptimizer = try fields.bool("prompt_optimizer")
+        aigcWatermark = try fields.bool("aigc_watermark")
+    }
+
     /// `subject_reference`, the array of `{"type", "image_file"}` objects that MiniMax defined and
     /// the OpenAI-compatible gateways took over. `imageFile` reads an element's image (the
     /// dialects differ in what they accept there). Only the first element is read: the contract

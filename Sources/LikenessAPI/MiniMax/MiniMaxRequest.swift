@@ -24,14 +24,10 @@ public enum MiniMaxRequest {
             }
             draft.responseFormat = known
         }
-        draft.prompt = try fields.string("prompt")
+        try draft.readSharedFields(fields)
         draft.aspectRatio = try fields.string("aspect_ratio")
         draft.width = try fields.integer("width")
         draft.height = try fields.integer("height")
-        draft.count = try fields.integer("n")
-        draft.seed = try fields.integer("seed")
-        draft.promptOptimizer = try fields.bool("prompt_optimizer")
-        draft.aigcWatermark = try fields.bool("aigc_watermark")
         draft.references = try GenerationDraft.subjectReferences(in: fields) { element throws(APIError) in
             try element.string("image_file")
         }

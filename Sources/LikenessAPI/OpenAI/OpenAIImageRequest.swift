@@ -98,11 +98,7 @@ public enum OpenAIImageRequest {
             }
             draft.model = known
         }
-        draft.prompt = try fields.string("prompt")
-        draft.count = try fields.integer("n")
-        draft.seed = try fields.integer("seed")
-        draft.promptOptimizer = try fields.bool("prompt_optimizer")
-        draft.aigcWatermark = try fields.bool("aigc_watermark")
+        try draft.readSharedFields(fields)
 
         if let format = try fields.string("response_format") {
             switch format {

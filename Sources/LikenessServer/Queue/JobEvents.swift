@@ -61,10 +61,20 @@ final class WorkSignal: Sendable {
     func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let token = state.waiting.keys.min() { return state.waiting.removeValue(forKey: token) }
-            state.pending = min(state.pending + 1, maximumPending)
+            state.pending = min(state.pending, maximumPending - 1) + 1
             return nil
         }
         waiter?.resume()
+    }
+
+    /// Wakes every waiter, and lets the next `maximumPending` waits return at once.
+    func signalAll() {
+        let waiters = state.withLock { state in
+            state.pending = maximumPending
+            defer { state.waiting = [:] }
+            return Array(state.waiting.values)
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Returns at the next signal, or at once when one is pending or the task is cancelled.
@@ -106,40 +116,18 @@ final class WorkSignal: Sendable {
 /// recovery has put back the jobs a previous process left running (a worker claiming first would
 /// have its fresh claim taken for a leftover).
 final class StartupGate: Sendable {
-    private struct State {
-        var isOpen = false
-        var waiting: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var nextToken: UInt64 = 0
-    }
-
-    private let state = Mutex(State())
+    private let isOpen = Atomic<Bool>(false)
+    private let opened = WorkSignal(maximumPending: .max)
 
     func open() {
-        let waiting = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiting = [:] }
-            return state.waiting.values
-        }
-        for continuation in waiting { continuation.resume() }
+        isOpen.store(true, ordering: .releasing)
+        opened.signalAll()
     }
 
     /// Returns once the gate is open, or at once when the task is cancelled.
     func wait() async {
-        let token = state.withLock { state in
-            state.nextToken += 1
-            return state.nextToken
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
-                    if state.isOpen || Task.isCancelled { return true }
-                    state.waiting[token] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiting.removeValue(forKey: token) }?.resume()
+        while !isOpen.load(ordering: .acquiring) && !Task.isCancelled {
+            await opened.wait()
         }
     }
 }

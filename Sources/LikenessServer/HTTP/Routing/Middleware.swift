@@ -16,13 +16,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        var context = context
-        do {
+        try await support.admit(request, context, dialect: dialect, next: next) { context throws(APIError) in
             context.caller = try await authenticator.authenticate(request.headers[.authorization], schemes: schemes)
-        } catch {
-            return support.response(dialect.failure(error, id: context.requestID), context: context)
         }
-        return try await next(request, context)
     }
 }
 
@@ -37,12 +33,9 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        do {
+        try await support.admit(request, context, dialect: dialect, next: next) { context throws(APIError) in
             try authenticator.admit(try context.requireCaller())
-        } catch {
-            return support.response(dialect.failure(error, id: context.requestID), context: context)
         }
-        return try await next(request, context)
     }
 }
 
@@ -55,12 +48,27 @@ struct AdminOnlyMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        do throws(APIError) {
+        try await support.admit(request, context, dialect: dialect, next: next) { context throws(APIError) in
             guard try context.requireCaller().isAdmin else {
                 throw APIError(.invalidAPIKey, "this key may not use the admin API", reason: .forbidden)
             }
+        }
+    }
+}
+
+extension RequestSupport {
+    /// A middleware's check: `check` may refuse (answered in `dialect`'s shape, the route never
+    /// runs) or add to the context the route then gets.
+    func admit(
+        _ request: Request, _ context: LikenessRequestContext, dialect: any DialectRendering,
+        next: (Request, LikenessRequestContext) async throws -> Response,
+        check: (inout LikenessRequestContext) async throws(APIError) -> Void
+    ) async throws -> Response {
+        var context = context
+        do {
+            try await check(&context)
         } catch {
-            return support.response(dialect.failure(error, id: context.requestID), context: context)
+            return response(dialect.failure(error, id: context.requestID), context: context)
         }
         return try await next(request, context)
     }
