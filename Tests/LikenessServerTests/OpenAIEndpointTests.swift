@@ -33,12 +33,9 @@ extension TestClientProtocol {
         _ path: String, json fields: [String: Any], key: String?,
         check: @escaping (TestResponse, OpenAIReply) throws -> Void
     ) async throws {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let key { headers[.authorization] = "Bearer \(key)" }
-        let body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: fields))
-        try await execute(uri: path, method: .post, headers: headers, body: body) { response in
-            try check(response, try JSONDecoder().decode(OpenAIReply.self, from: Data(buffer: response.body)))
-        }
+        let response = try await post(
+            path, body: try JSONSerialization.data(withJSONObject: fields), authorization: key.map { "Bearer \($0)" })
+        try check(response, try JSONDecoder().decode(OpenAIReply.self, from: Data(buffer: response.body)))
     }
 
     func edit(

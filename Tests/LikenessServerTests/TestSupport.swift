@@ -123,14 +123,21 @@ extension TestClientProtocol {
         raw body: Data, key: String?, authorization: String? = nil,
         check: @escaping (TestResponse, NativeReply) throws -> Void
     ) async throws {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let key { headers[.authorization] = "Bearer \(key)" }
+        let response = try await post(
+            "/v1/image_generation", body: body, authorization: authorization ?? key.map { "Bearer \($0)" })
+        #expect(response.status == .ok)
+        try check(response, try JSONDecoder().decode(NativeReply.self, from: Data(buffer: response.body)))
+    }
+
+    /// POSTs a body (JSON unless `contentType` says otherwise): the one POST helper of these tests.
+    func post(
+        _ path: String, body: Data, authorization: String?, contentType: String = "application/json",
+        headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: contentType]
         if let authorization { headers[.authorization] = authorization }
-        try await execute(uri: "/v1/image_generation", method: .post, headers: headers, body: ByteBuffer(data: body)) {
-            response in
-            #expect(response.status == .ok)
-            try check(response, try JSONDecoder().decode(NativeReply.self, from: Data(buffer: response.body)))
-        }
+        headers.append(contentsOf: extra)
+        return try await execute(uri: path, method: .post, headers: headers, body: ByteBuffer(data: body)) { $0 }
     }
 
     /// GETs an image URL the server handed out (host ignored: the router test has none).

@@ -62,14 +62,11 @@ func engineKeys(_ name: String, kind: String, baseURL: String, extra: [String: S
 extension TestClientProtocol {
     /// POSTs an OpenAI-compatible generation and returns the status, headers and JSON body.
     func openAIGenerate(_ fields: [String: Any], key: String) async throws -> (TestResponse, [String: Any]) {
-        let body = try JSONSerialization.data(withJSONObject: fields)
-        return try await execute(
-            uri: "/v1/images/generations", method: .post,
-            headers: [.authorization: "Bearer \(key)", .contentType: "application/json"], body: ByteBuffer(data: body)
-        ) { response in
-            let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-            return (response, object ?? [:])
-        }
+        let response = try await post(
+            "/v1/images/generations", body: try JSONSerialization.data(withJSONObject: fields),
+            authorization: "Bearer \(key)")
+        let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+        return (response, object ?? [:])
     }
 }
 
