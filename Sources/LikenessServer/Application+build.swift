@@ -103,6 +103,14 @@ public func buildApplication(
             middleware: AuthenticationMiddleware(
                 authenticator: authenticator, schemes: schemes, dialect: dialect, support: support))
     }
+    /// A dialect's generation routes: authenticated, and every answer labelled with its cost.
+    func generation(_ dialect: any DialectRendering, schemes: Set<String> = ["bearer"]) -> RouterGroup<
+        LikenessRequestContext
+    > {
+        router.group().add(middleware: CostHeaderMiddleware()).add(
+            middleware: AuthenticationMiddleware(
+                authenticator: authenticator, schemes: schemes, dialect: dialect, support: support))
+    }
     /// Generation routes are also counted against the caller's requests a minute.
     func rateLimited(_ group: RouterGroup<LikenessRequestContext>, _ dialect: any DialectRendering) -> RouterGroup<
         LikenessRequestContext
@@ -113,12 +121,12 @@ public func buildApplication(
 
     let minimax = MiniMaxDialect()
     MiniMaxController(endpoint: endpoint, imageLinks: imageLinks)
-        .addRoutes(to: rateLimited(authenticated(minimax), minimax))
+        .addRoutes(to: rateLimited(generation(minimax), minimax))
     let openAI = OpenAIDialect()
     OpenAIImagesController(endpoint: endpoint, imageLinks: imageLinks, aliases: configuration.modelAliases)
-        .addRoutes(to: rateLimited(authenticated(openAI), openAI))
+        .addRoutes(to: rateLimited(generation(openAI), openAI))
     let fal = FalDialect()
-    let falGroup = authenticated(fal, schemes: FalDialect.schemes)
+    let falGroup = generation(fal, schemes: FalDialect.schemes)
     FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: rateLimited(falGroup, fal))
     FalQueueController(endpoint: endpoint, imageLinks: imageLinks)
         .addRoutes(to: falGroup, submissions: rateLimited(falGroup, fal))

@@ -239,3 +239,27 @@ struct HostileRequestTests {
         #expect(try ImageHeader(probing: output.images[0].jpeg).width == 512)
     }
 }
+
+@Suite("Refusals before any work")
+struct EarlyRefusalTests {
+    @Test(
+        "a bad key on every generation route: refused in the route's dialect, labelled, charged nothing",
+        arguments: [
+            ("/v1/image_generation", "Bearer", 200), ("/v1/images/generations", "Bearer", 401),
+            ("/fal/fal-ai/minimax/image-01", "Key", 401), ("/fal/queue/fal-ai/minimax/image-01", "Key", 401),
+        ])
+    func badKey(path: String, scheme: String, status: Int) async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            let response = try await client.post(
+                path, body: Data(#"{"model": "image-01", "prompt": "x"}"#.utf8),
+                authorization: "\(scheme) lk_not-a-key")
+            #expect(Int(response.status.code) == status)
+            #expect(response.headers[HTTPField.Name("X-Likeness-Cost-USD")!] == "0.00")
+            #expect(response.headers[HTTPField.Name("Trace-Id")!]?.count == 32)
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+            let code = (body?["base_resp"] as? [String: Any])?["status_code"] as? Int
+            #expect(code == 2049 || body?["error"] != nil || body?["detail"] != nil)
+        }
+    }
+}

@@ -74,6 +74,20 @@ extension RequestSupport {
     }
 }
 
+/// Every answer of a generation route says what the request was charged: nothing, unless the
+/// route said otherwise (a refusal by authentication or a rate limit charges nothing).
+struct CostHeaderMiddleware: RouterMiddleware {
+    typealias Context = LikenessRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        var response = try await next(request, context)
+        if response.headers[.likenessCost] == nil { response.headers[.likenessCost] = MicroDollars.zero.usd }
+        return response
+    }
+}
+
 /// Unknown routes answer 404 in OpenAI's error shape (OpenAI SDKs raise `NotFoundError` on it);
 /// image file URLs keep their plain 404.
 struct NotFoundMiddleware: RouterMiddleware {
