@@ -12,8 +12,10 @@ import Logging
 /// worker: reference intake → engine → AIGC marker → image files, then job completion and its
 /// webhook in one transaction.
 ///
-/// Synchronous routes submit and wait; fal's queue routes submit and poll. Dialect adapters only
-/// translate into `GenerationRequest` and out of `GenerationResult` or the job record.
+/// Synchronous routes submit and wait; fal's queue routes submit and poll. Dialects only
+/// translate into `GenerationRequest` and out of `GenerationResult` or `JobSnapshot`; the service
+/// knows none of them (a webhook's body comes from its `WebhookRendering`). Every store call runs
+/// through `StoreCalls`, off the cooperative pool.
 public struct GenerationService: Sendable {
     let engine: any ImageEngine
     let jobs: any JobRepository
