@@ -144,6 +144,8 @@ struct SizeTests {
     func ratioWins() throws {
         let request = try parse(with(["aspect_ratio": "9:16", "width": 3, "height": 5000]))
         #expect(request.size == PixelSize(width: 720, height: 1280))
+        let mistyped = try parse(with(["aspect_ratio": "9:16", "width": "wide", "height": [1]]))
+        #expect(mistyped.size == PixelSize(width: 720, height: 1280))
     }
 }
 

@@ -26,8 +26,11 @@ public enum MiniMaxRequest {
         }
         try draft.readSharedFields(fields)
         draft.aspectRatio = try fields.string("aspect_ratio")
-        draft.width = try fields.integer("width")
-        draft.height = try fields.integer("height")
+        // Documented: with aspect_ratio, width and height are ignored entirely, whatever they hold.
+        if draft.aspectRatio == nil {
+            draft.width = try fields.integer("width")
+            draft.height = try fields.integer("height")
+        }
         draft.references = try GenerationDraft.subjectReferences(in: fields) { element throws(APIError) in
             try element.string("image_file")
         }
