@@ -70,6 +70,9 @@ extension TestClientProtocol {
     }
 }
 
+/// The upstream engines inside the server: how the dialects answer their failures, and what the
+/// queue's workers, pacing, passthrough and shutdown do with them. The engines alone, fault by
+/// fault, are tested at their own layer (`LikenessEnginesTests/UpstreamEnginesTests`).
 @Suite("upstream engines against their simulators")
 struct UpstreamEngineTests {
     /// A harness whose only route is `keys`.
@@ -136,88 +139,6 @@ struct UpstreamEngineTests {
         }
     }
 
-    @Test(
-        "an OpenAI-compatible upstream takes the reference as its route says",
-        arguments: ["edits", "subject-reference"])
-    func openAICompatible(transport: String) async throws {
-        let upstream = Upstream(.openai)
-        try await upstream.run { base in
-            let harness = try harness(
-                engineKeys("up", kind: "openai", baseURL: base, extra: ["likeness.engine.up.reference": transport]))
-            try await harness.test(engine: nil) { client in
-                let fields: [String: Any] = [
-                    "model": "image-01", "prompt": "a portrait", "aspect_ratio": "3:4", "n": 1,
-                    "subject_reference": [["type": "character", "image_file": dataURL(try jpegReference())]],
-                ]
-                try await client.generate(fields, key: harness.key) { _, reply in
-                    #expect(reply.base_resp.status_code == 0)
-                    #expect(reply.data?.image_urls?.count == 1)
-                }
-            }
-            let path = try #require(upstream.state.received.first?.path)
-            #expect(path == (transport == "edits" ? "/v1/images/edits" : "/v1/images/generations"))
-        }
-    }
-
-    /// Every transient fault against every simulator; an OpenAI-compatible upstream answers base64
-    /// here, so it has no result URL to expire.
-    static let transientCases: [(SimulatedProvider, SimulatedFault)] = SimulatedProvider.allCases.flatMap {
-        provider in
-        [
-            SimulatedFault.httpStatus(503, retryAfterSeconds: nil), .code(1002), .code(1024), .malformedJSON,
-            .truncatedBody, .connectionReset, .expiredResultURLs,
-        ].filter { provider != .openai || $0 != .expiredResultURLs }.map { (provider, $0) }
-    }
-
-    @Test("a transient fault is retried and the caller gets the images", arguments: transientCases)
-    func transientFaults(provider: SimulatedProvider, fault: SimulatedFault) async throws {
-        let upstream = Upstream(provider)
-        upstream.state.inject(fault)
-        try await upstream.run { base in
-            let harness = try harness(engineKeys("up", kind: provider.rawValue, baseURL: base))
-            try await harness.test(engine: nil) { client in
-                try await client.generate(["model": "image-01", "prompt": "a lighthouse"], key: harness.key) {
-                    _, reply in
-                    #expect(reply.base_resp.status_code == 0)
-                    #expect(reply.data?.image_urls?.count == 1)
-                }
-            }
-            #expect(upstream.state.received.count == 2)
-        }
-    }
-
-    @Test("latency is only waited out: one request, the images")
-    func latency() async throws {
-        let upstream = Upstream(.minimax)
-        upstream.state.inject(.latency(milliseconds: 300))
-        try await upstream.run { base in
-            let harness = try harness(engineKeys("up", kind: "minimax", baseURL: base))
-            try await harness.test(engine: nil) { client in
-                try await client.generate(["model": "image-01", "prompt": "a lighthouse"], key: harness.key) {
-                    _, reply in #expect(reply.base_resp.status_code == 0)
-                }
-            }
-            #expect(upstream.state.received.count == 1)
-        }
-    }
-
-    @Test("a burst of 429s with Retry-After is waited out before the next attempt")
-    func retryAfter() async throws {
-        let upstream = Upstream(.openai)
-        upstream.state.inject(.httpStatus(429, retryAfterSeconds: 1), count: 2)
-        try await upstream.run { base in
-            let harness = try harness(engineKeys("up", kind: "openai", baseURL: base))
-            try await harness.test(engine: nil) { client in
-                let (response, _) = try await client.openAIGenerate(
-                    ["model": "image-01", "prompt": "a lighthouse"], key: harness.key)
-                #expect(response.status == .ok)
-            }
-            let times = upstream.state.received.map(\.at)
-            #expect(times.count == 3)
-            for (earlier, later) in zip(times, times.dropFirst()) { #expect(later - earlier >= .milliseconds(950)) }
-        }
-    }
-
     @Test("the caller's own faults pass through at once and are never retried", arguments: [2013, 1026])
     func callerFaults(code: Int) async throws {
         let upstream = Upstream(.minimax)
@@ -264,40 +185,6 @@ struct UpstreamEngineTests {
                     #expect((error["message"] as? String)?.contains("1004") == true)
                 }
             }
-        }
-    }
-
-    @Test("when retries are spent the caller gets a clear upstream error, once, after a bounded number of tries")
-    func retriesSpent() async throws {
-        let upstream = Upstream(.minimax)
-        upstream.state.inject(.httpStatus(500, retryAfterSeconds: nil), count: 10)
-        try await upstream.run { base in
-            let harness = try harness(
-                engineKeys("up", kind: "minimax", baseURL: base, extra: ["likeness.engine.up.retry.maxAttempts": "3"]))
-            try await harness.test(engine: nil) { client in
-                try await client.generate(["model": "image-01", "prompt": "a lighthouse"], key: harness.key) {
-                    _, reply in
-                    #expect(reply.base_resp.status_code == StatusCode.systemError.rawValue)
-                    #expect(reply.base_resp.status_msg.contains("HTTP 500"))
-                }
-            }
-            #expect(upstream.state.received.count == 3)
-        }
-    }
-
-    @Test("fal status polls that fail are retried in place: the request is submitted once")
-    func falPollsDoNotResubmit() async throws {
-        let upstream = Upstream(.fal)
-        upstream.state.inject(.failingPolls(count: 3))
-        try await upstream.run { base in
-            let harness = try harness(engineKeys("up", kind: "fal", baseURL: base))
-            try await harness.test(engine: nil) { client in
-                try await client.generate(["model": "image-01", "prompt": "a lighthouse"], key: harness.key) {
-                    _, reply in #expect(reply.base_resp.status_code == 0)
-                }
-            }
-            #expect(upstream.state.received.count == 1)
-            #expect(upstream.state.statusPolls >= 4)
         }
     }
 
