@@ -94,7 +94,9 @@ extension GenerationService {
                 job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
             return true
         }
-        await log(jobID: job.id, "Started (attempt \(job.attempts))", source: "queue")
+        // Progress lines are written in order but not waited for: nothing between the pacer's
+        // grant and the upstream request may wait on the store more than it must.
+        logLater(jobID: job.id, "Started (attempt \(job.attempts))", source: "queue")
 
         // Its own task, so that a cancel request stops this job and not the worker.
         let task = Task { try await perform(claimed, on: engine, reservation: reservation) }
@@ -165,10 +167,10 @@ extension GenerationService {
         }
         var reference: Data? = nil
         if let subject = request.subjectReference {
-            await log(jobID: id, "Loading the subject reference", source: "queue")
+            logLater(jobID: id, "Loading the subject reference", source: "queue")
             reference = try await intake.load(subject)
         }
-        await log(
+        logLater(
             jobID: id, "Generating \(request.count) image\(request.count == 1 ? "" : "s") at \(request.size)",
             source: "engine")
         let engineJob = EngineJob(

@@ -187,8 +187,8 @@ extension GenerationService {
         events.publish(.changed, jobID: jobID)
     }
 
-    /// `log`, for synchronous callers (an engine's progress): written in order after the writes
-    /// asked for before it, and announced once written.
+    /// `log` without waiting: written in order after the writes asked for before it, and announced
+    /// once written. For progress lines, and for synchronous callers (an engine's progress).
     func logLater(jobID: String, _ message: String, source: String) {
         let line = JobLogLine(at: Date(), level: "INFO", source: source, message: message)
         store.writeLater(
