@@ -95,19 +95,15 @@ public func buildApplication(
     router.middlewares.add(NotFoundMiddleware(support: support))
     let endpoint = GenerationEndpoint(service: service, support: support)
 
-    /// A group whose routes need a key (in `schemes`), with refusals in `dialect`'s shape.
-    func authenticated(_ dialect: any DialectRendering, schemes: Set<String> = ["bearer"]) -> RouterGroup<
-        LikenessRequestContext
-    > {
-        router.group().add(
-            middleware: AuthenticationMiddleware(
-                authenticator: authenticator, schemes: schemes, dialect: dialect, support: support))
-    }
-    /// A dialect's generation routes: authenticated, and every answer labelled with its cost.
-    func generation(_ dialect: any DialectRendering, schemes: Set<String> = ["bearer"]) -> RouterGroup<
-        LikenessRequestContext
-    > {
-        router.group().add(middleware: CostHeaderMiddleware()).add(
+    /// A group (under `path`) whose routes need a key (in `schemes`), with refusals in `dialect`'s
+    /// shape. A dialect's generation routes also label every answer with its cost.
+    func authenticated(
+        under path: RouterPath = "", _ dialect: any DialectRendering, schemes: Set<String> = ["bearer"],
+        generation: Bool = false
+    ) -> RouterGroup<LikenessRequestContext> {
+        let group = router.group(path)
+        if generation { group.add(middleware: CostHeaderMiddleware()) }
+        return group.add(
             middleware: AuthenticationMiddleware(
                 authenticator: authenticator, schemes: schemes, dialect: dialect, support: support))
     }
@@ -121,12 +117,12 @@ public func buildApplication(
 
     let minimax = MiniMaxDialect()
     MiniMaxController(endpoint: endpoint, imageLinks: imageLinks)
-        .addRoutes(to: rateLimited(generation(minimax), minimax))
+        .addRoutes(to: rateLimited(authenticated(minimax, generation: true), minimax))
     let openAI = OpenAIDialect()
     OpenAIImagesController(endpoint: endpoint, imageLinks: imageLinks, aliases: configuration.modelAliases)
-        .addRoutes(to: rateLimited(generation(openAI), openAI))
+        .addRoutes(to: rateLimited(authenticated(openAI, generation: true), openAI))
     let fal = FalDialect()
-    let falGroup = generation(fal, schemes: FalDialect.schemes)
+    let falGroup = authenticated(fal, schemes: FalDialect.schemes, generation: true)
     FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: rateLimited(falGroup, fal))
     FalQueueController(endpoint: endpoint, imageLinks: imageLinks)
         .addRoutes(to: falGroup, submissions: rateLimited(falGroup, fal))
@@ -136,11 +132,7 @@ public func buildApplication(
     // Each dialect's clients read their balance with the header they already send.
     callerAccounts.addRoutes(to: authenticated(openAI, schemes: ["bearer", "key"]))
     AdminController(caller: callerAccounts).addRoutes(
-        to: router.group("/v1/admin")
-            .add(
-                middleware: AuthenticationMiddleware(
-                    authenticator: authenticator, schemes: ["bearer", "key"], dialect: openAI, support: support)
-            )
+        to: authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"])
             .add(middleware: AdminOnlyMiddleware(dialect: openAI, support: support)))
     let routes = configuration.routing.map { routing in
         Dictionary(uniqueKeysWithValues: routing.routes.map { ($0.key.rawValue, $0.value) })
