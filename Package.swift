@@ -14,7 +14,7 @@ let package = Package(
     products: [
         .executable(name: "likeness", targets: ["LikenessCLI"]),
         .executable(name: "LikenessBench", targets: ["LikenessBench"]),
-        .library(name: "LikenessAPI", targets: ["LikenessAPI"]),
+        .library(name: "LikenessAPI", targets: ["LikenessAPI", "LikenessCore"]),
     ],
     dependencies: [
         // Traits off unless used: each default trait pulls in more to build.
@@ -33,8 +33,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
-        // Wire dialects, the canonical request and its validation. Foundation only.
-        .target(name: "LikenessAPI", swiftSettings: swiftSettings),
+        // The canonical request and its one validation, the error catalogue, money, the prompt
+        // policy, JSON reading and writing. Foundation only; it knows no dialect.
+        .target(name: "LikenessCore", swiftSettings: swiftSettings),
+        // The wire dialects (MiniMax, OpenAI-compatible, fal, and the same from the client side):
+        // each translates its bodies into the canonical request and renders answers in its shape.
+        .target(name: "LikenessAPI", dependencies: ["LikenessCore"], swiftSettings: swiftSettings),
 
         // libvips through a header of static inline wrappers (Swift cannot call C variadics).
         .systemLibrary(
@@ -50,7 +54,7 @@ let package = Package(
         .target(
             name: "LikenessEngines",
             dependencies: [
-                "LikenessAPI", "LikenessImaging",
+                "LikenessAPI", "LikenessCore", "LikenessImaging",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -68,7 +72,7 @@ let package = Package(
         .target(
             name: "LikenessStore",
             dependencies: [
-                "LikenessAPI", "CSQLite",
+                "LikenessCore", "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,7 +82,7 @@ let package = Package(
         .target(
             name: "LikenessServer",
             dependencies: [
-                "LikenessAPI", "LikenessImaging", "LikenessEngines", "LikenessStore",
+                "LikenessAPI", "LikenessCore", "LikenessImaging", "LikenessEngines", "LikenessStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -102,7 +106,7 @@ let package = Package(
             name: "LikenessCLI",
             dependencies: [
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
-                "LikenessServer", "LikenessAPI", "LikenessStore", "LikenessSimulators",
+                "LikenessServer", "LikenessAPI", "LikenessCore", "LikenessStore", "LikenessSimulators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -116,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "LikenessBench",
             dependencies: [
-                "LikenessEngines", "LikenessAPI", "LikenessImaging",
+                "LikenessEngines", "LikenessAPI", "LikenessCore", "LikenessImaging",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
@@ -127,14 +131,15 @@ let package = Package(
         // Fixtures shared by the test targets: crafted hostile images, mutated request bodies, an
         // instant engine and a fault-injecting one, polling and temporary-folder helpers.
         .target(
-            name: "LikenessTestSupport", dependencies: ["LikenessImaging", "LikenessEngines", "LikenessAPI"],
+            name: "LikenessTestSupport",
+            dependencies: ["LikenessImaging", "LikenessEngines", "LikenessAPI", "LikenessCore"],
             swiftSettings: swiftSettings),
         // Stand-ins for the MiniMax, fal and OpenAI-compatible upstreams, with faults on demand:
         // the engine tests run against them, and `likeness simulate` serves them.
         .target(
             name: "LikenessSimulators",
             dependencies: [
-                "LikenessAPI", "LikenessEngines",
+                "LikenessAPI", "LikenessCore", "LikenessEngines",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -152,7 +157,8 @@ let package = Package(
         ),
 
         .testTarget(
-            name: "LikenessAPITests", dependencies: ["LikenessAPI", "LikenessEngines", "LikenessTestSupport"],
+            name: "LikenessAPITests",
+            dependencies: ["LikenessAPI", "LikenessCore", "LikenessEngines", "LikenessTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LikenessImagingTests", dependencies: ["LikenessImaging", "LikenessTestSupport"],
@@ -161,6 +167,7 @@ let package = Package(
             name: "LikenessEnginesTests",
             dependencies: [
                 "LikenessEngines", "LikenessImaging", "LikenessTestSupport", "LikenessSimulators", "LikenessAPI",
+                "LikenessCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

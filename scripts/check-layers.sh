@@ -17,20 +17,22 @@ forbid() {
     fi
 }
 
-forbid Sources/LikenessAPI '^(@testable )?import (?!Foundation$)' \
-    "LikenessAPI (wire dialects, the canonical request) imports Foundation only"
+forbid Sources/LikenessCore '^(@testable )?import (?!Foundation$)' \
+    "LikenessCore (the canonical request, errors, money) imports Foundation only"
+forbid Sources/LikenessAPI '^(@testable )?import (?!Foundation$|LikenessCore$)' \
+    "LikenessAPI (the wire dialects) imports Foundation and the core only"
 forbid Sources/LikenessImaging '^(@testable )?import Likeness' "imaging depends on no other Likeness layer"
 forbid Sources/LikenessEngines '^(@testable )?import (LikenessStore|LikenessServer|Hummingbird)' \
     "engines never see the store or HTTP"
-forbid Sources/LikenessStore '^(@testable )?import (LikenessEngines|LikenessImaging|LikenessServer|Hummingbird|AsyncHTTPClient|NIO)' \
-    "storage depends on the canonical types only"
+forbid Sources/LikenessStore '^(@testable )?import (LikenessAPI|LikenessEngines|LikenessImaging|LikenessServer|Hummingbird|AsyncHTTPClient|NIO)' \
+    "storage depends on the core types only, no dialect"
 forbid Sources/LikenessServer '^(@testable )?import (LikenessCLI|LikenessSimulators|LikenessTestSupport)' \
     "the server library does not depend on commands, simulators or test support"
 forbid "Sources/LikenessServer/HTTP/MiniMaxController.swift Sources/LikenessServer/HTTP/OpenAIImagesController.swift Sources/LikenessServer/HTTP/Fal Sources/LikenessServer/HTTP/Routing/GenerationEndpoint.swift" \
     '^(@testable )?import LikenessStore' "dialect controllers translate; they see no store type"
-forbid "Sources/LikenessServer/Generation Sources/LikenessServer/Queue Sources/LikenessServer/Accounts" \
-    '\b(MiniMaxRequest|MiniMaxResponse|OpenAIImageRequest|OpenAIImagesResponse|OpenAIError|OpenAISize|FalApp|FalQueue|FalImage|FalError|FalResponse|DialectRendering)\b|^import Hummingbird' \
-    "the core service knows no dialect and no HTTP"
+forbid "Sources/LikenessServer/Generation Sources/LikenessServer/Queue Sources/LikenessServer/Accounts Sources/LikenessServer/Storage" \
+    '^(@testable )?import (LikenessAPI|Hummingbird)|\bDialectRendering\b' \
+    "the core service imports no dialect and no HTTP"
 forbid Sources/LikenessCLI '\bSQLiteStore\b|\.store\b|^import CSQLite' \
     "operator commands reach the state through AccountsService or HTTP, never the store"
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import LikenessAPI
+import LikenessCore
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LikenessAPI
+import LikenessCore
 import LikenessServer
 import LikenessStore
 

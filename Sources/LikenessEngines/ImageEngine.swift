@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 
 /// What an engine is asked to do: one canonical request with its per-image seeds and, for a
 /// subject reference, the reference photo already fetched and checked to be a JPEG or PNG.

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import LikenessAPI
+import LikenessCore
 import LikenessEngines
 import LikenessImaging
 import LikenessStore

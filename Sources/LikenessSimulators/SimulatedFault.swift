@@ -1,5 +1,6 @@
 import Foundation
 import LikenessAPI
+import LikenessCore
 
 /// A misbehaviour a simulator shows on demand, the way real providers misbehave.
 ///

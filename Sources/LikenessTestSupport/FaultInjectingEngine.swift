@@ -1,5 +1,6 @@
 import Foundation
 import LikenessAPI
+import LikenessCore
 import LikenessEngines
 
 /// The preview engine, with faults asked for in the prompt. Used by tests and by

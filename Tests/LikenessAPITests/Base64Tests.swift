@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LikenessAPI
+@testable import LikenessCore
 
 @Suite("Base64")
 struct Base64Tests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LikenessAPI
+@testable import LikenessCore
 
 func fal(_ app: FalApp, _ fields: [String: Any]) throws(APIError) -> GenerationRequest {
     try app.parse(json: try! JSONSerialization.data(withJSONObject: fields))

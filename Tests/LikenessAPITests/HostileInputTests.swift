@@ -4,6 +4,7 @@ import LikenessTestSupport
 import Testing
 
 @testable import LikenessAPI
+@testable import LikenessCore
 
 /// Mutated and random inputs to every parser of untrusted bytes: each must answer with an
 /// `APIError` or a value, never crash. Seeded, so a failure reproduces.

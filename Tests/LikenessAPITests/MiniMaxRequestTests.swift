@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LikenessAPI
+@testable import LikenessCore
 
 /// Parses a JSON body given as a Swift dictionary literal.
 func parse(_ fields: [String: Any]) throws(APIError) -> GenerationRequest {

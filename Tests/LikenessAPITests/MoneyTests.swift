@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LikenessAPI
+@testable import LikenessCore
 
 @Suite("money: micro-dollars on the wire")
 struct MoneyTests {

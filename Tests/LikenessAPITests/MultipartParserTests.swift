@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LikenessAPI
+@testable import LikenessCore
 
 func multipartBody(boundary: String, parts: [(name: String, filename: String?, body: [UInt8])]) -> [UInt8] {
     var bytes: [UInt8] = Array("preamble to ignore\r\n".utf8)

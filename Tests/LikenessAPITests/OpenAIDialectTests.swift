@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LikenessAPI
+@testable import LikenessCore
 
 func openAI(_ fields: [String: Any], aliases: ModelAliases = .standard) throws(APIError) -> GenerationRequest {
     try OpenAIImageRequest.parse(json: try! JSONSerialization.data(withJSONObject: fields), aliases: aliases)

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import LikenessAPI
+@testable import LikenessCore
 
 @Suite("Prompt policy")
 struct PromptPolicyTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LikenessAPI
+@testable import LikenessCore
 
 @Suite("reading upstream answers")
 struct UpstreamWireTests {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HummingbirdTesting
 import LikenessAPI
+import LikenessCore
 import LikenessEngines
 import LikenessImaging
 import LikenessSimulators

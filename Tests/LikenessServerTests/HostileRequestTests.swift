@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LikenessAPI
+import LikenessCore
 import LikenessEngines
 import LikenessImaging
 import LikenessTestSupport

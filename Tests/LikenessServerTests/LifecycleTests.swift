@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import LikenessAPI
+import LikenessCore
 import LikenessStore
 import LikenessTestSupport
 import Logging

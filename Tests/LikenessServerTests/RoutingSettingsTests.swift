@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import LikenessAPI
+import LikenessCore
 import LikenessEngines
 import LikenessTestSupport
 import SystemPackage

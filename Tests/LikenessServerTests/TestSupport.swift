@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LikenessAPI
+import LikenessCore
 import LikenessEngines
 import LikenessImaging
 import LikenessStore

@@ -1,4 +1,5 @@
 import LikenessAPI
+import LikenessCore
 import LikenessEngines
 
 /// Preview engine speed, in process: images per second for each aspect ratio, one at a time.

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// The bodies of fal's queue API (`queue.fal.run`): submit, status, cancel, and the webhook
 /// POSTed when a request finishes. The shapes are the ones `fal-client` parses.

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// fal.ai's MiniMax apps, `fal-ai/minimax/image-01` and `fal-ai/minimax/image-01/subject-reference`.
 /// It only translates: fal's fields become a `GenerationDraft`, validated by the rules every

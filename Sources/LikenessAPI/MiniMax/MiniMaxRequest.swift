@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// The MiniMax-native `POST /v1/image_generation` body, read into the canonical request. The
 /// wire's types are checked here; the contract's rules are `GenerationRequest(validating:)`'s.

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// The MiniMax-native response body, success or failure.
 ///

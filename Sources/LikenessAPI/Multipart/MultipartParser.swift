@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// One part of a `multipart/form-data` body.
 public struct MultipartPart: Sendable, Hashable {

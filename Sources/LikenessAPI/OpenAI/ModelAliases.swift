@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// Public model names and the MiniMax model each one means.
 public struct ModelAliases: Sendable, Hashable {

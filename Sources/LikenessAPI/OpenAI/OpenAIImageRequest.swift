@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// The OpenAI-compatible image dialect (`/v1/images/generations` and `/v1/images/edits`), as
 /// gateways such as amux and AIgateway expose image-01. It only translates: the OpenAI body

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// `{"created": <unix seconds>, "data": [{"url": …} | {"b64_json": …}]}`
 public enum OpenAIImagesResponse {

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// OpenAI's `size` (`"1792x1024"`) in MiniMax terms.
 public enum OpenAISize {

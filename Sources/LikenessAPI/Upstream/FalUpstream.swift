@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// Likeness as a client of fal's queue API for `fal-ai/minimax/image-01[/subject-reference]`.
 public enum FalUpstream {

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// Likeness as a client of the MiniMax-native API (`POST /v1/image_generation`).
 public enum MiniMaxUpstream {

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// Likeness as a client of an OpenAI-compatible image server (`sd-server`, LocalAI, another
 /// gateway): `POST /images/generations` (JSON) or `POST /images/edits` (multipart).

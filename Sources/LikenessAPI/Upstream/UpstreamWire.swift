@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// The request bodies Likeness sends when it is itself the client of an upstream provider, and
 /// the lenient readers of their answers. Foundation only, like every other dialect: the engines

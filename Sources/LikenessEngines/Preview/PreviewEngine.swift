@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 import LikenessImaging
 
 /// The built-in engine: no model, no keys, no network. It renders a deterministic composition

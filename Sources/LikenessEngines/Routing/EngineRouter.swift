@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 import Logging
 
 /// One engine of a route, with the pacer of its upstream account and its retry policy.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import LikenessAPI
+import LikenessCore
 import NIOHTTP1
 
 /// image-01 at fal (`https://queue.fal.run`), through fal's queue: submit, poll the status

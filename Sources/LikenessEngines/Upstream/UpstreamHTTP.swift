@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import LikenessAPI
+import LikenessCore
 import LikenessImaging
 import NIOCore
 import NIOFoundationCompat

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
-import LikenessAPI
+import LikenessCore
 import LikenessEngines
 import LikenessStore
 import Logging

@@ -1,6 +1,6 @@
 import Configuration
 import Foundation
-import LikenessAPI
+import LikenessCore
 import LikenessEngines
 import LikenessStore
 

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import LikenessAPI
+import LikenessCore
 import Logging
 
 /// Every setting of `likeness serve`, read through swift-configuration. Each key is read from

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import LikenessAPI
+import LikenessCore
 import LikenessEngines
 
 /// Which engines serve each model: `likeness.engines`, `likeness.engine.<name>.*` and

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import LikenessAPI
+import LikenessCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix

@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 import LikenessEngines
 import LikenessImaging
 import LikenessStore

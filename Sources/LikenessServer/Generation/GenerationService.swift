@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import LikenessAPI
+import LikenessCore
 import LikenessEngines
 import LikenessImaging
 import LikenessStore

@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 import LikenessStore
 
 /// What a finished generation hands back to a dialect's route.

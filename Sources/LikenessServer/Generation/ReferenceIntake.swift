@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 import LikenessImaging
 
 /// Turns a subject reference into checked bytes: fetched when remote, then judged by content.

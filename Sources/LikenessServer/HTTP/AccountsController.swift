@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
+import LikenessCore
 import LikenessStore
 import NIOCore
 import NIOFoundationEssentialsCompat

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
+import LikenessCore
 import LikenessStore
 
 /// The operator's API under `/v1/admin`, for keys with the admin role (`AdminOnlyMiddleware`

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
+import LikenessCore
 
 /// The MiniMax-native dialect's answers. Errors answer as MiniMax does: HTTP 200 with a non-zero
 /// `base_resp.status_code`, because MiniMax's clients read `base_resp` first and some treat any

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
+import LikenessCore
 
 /// The OpenAI-compatible dialect's answers: `OpenAIError`'s shape and HTTP statuses. The account
 /// and admin routes answer in it too.

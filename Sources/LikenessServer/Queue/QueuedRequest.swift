@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 import LikenessStore
 
 /// A canonical request as the queue keeps it: every field, and the per-image seeds fixed at

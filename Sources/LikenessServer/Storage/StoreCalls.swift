@@ -1,4 +1,4 @@
-import LikenessAPI
+import LikenessCore
 import Logging
 import NIOPosix
 

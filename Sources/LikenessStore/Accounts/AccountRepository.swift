@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 
 /// How an account pays.
 public enum AccountBilling: String, Sendable, Hashable, CaseIterable {

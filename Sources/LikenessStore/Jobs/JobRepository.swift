@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 
 public enum JobStatus: String, Sendable, Hashable, Codable {
     case queued, running, succeeded, failed, cancelled

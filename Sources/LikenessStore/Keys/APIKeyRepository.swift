@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 
 public enum KeyRole: String, Sendable, Hashable, CaseIterable {
     /// Generates and reads its own account's requests, usage and balance.

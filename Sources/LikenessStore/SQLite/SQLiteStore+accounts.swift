@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 
 extension SQLiteStore {
     static let accountColumns = """

@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 
 /// The queue's reads, and how a job row is read back.
 extension SQLiteStore {

@@ -1,5 +1,5 @@
 import Foundation
-import LikenessAPI
+import LikenessCore
 
 /// The queue's transitions: each one guarded transaction, settling the job's money with it.
 extension SQLiteStore {

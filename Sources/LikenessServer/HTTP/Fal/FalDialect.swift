@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
+import LikenessCore
 
 /// fal's answers, in one place: errors (`FalError`, with `Retry-After` when busy), images, and
 /// the webhook body of a finished queue request.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
+import LikenessCore
 import NIOCore
 
 /// fal's queue API under `/fal/queue`, so that `fal-client` works with

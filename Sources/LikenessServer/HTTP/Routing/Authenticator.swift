@@ -1,5 +1,6 @@
 import Foundation
 import LikenessAPI
+import LikenessCore
 import LikenessStore
 import Logging
 

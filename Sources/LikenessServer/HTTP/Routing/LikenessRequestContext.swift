@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
+import LikenessCore
 import LikenessStore
 
 /// The context of every request: who is calling (set by `AuthenticationMiddleware`), and the id

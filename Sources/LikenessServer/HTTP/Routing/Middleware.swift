@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import LikenessAPI
+import LikenessCore
 import NIOCore
 
 /// Authenticates every route of its group (`Authorization: <scheme> <key>`) and puts the caller

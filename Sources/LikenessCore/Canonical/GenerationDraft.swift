@@ -51,33 +51,6 @@ public struct GenerationDraft: Sendable, Hashable {
         self.model = model
         self.responseFormat = responseFormat
     }
-
-    /// The fields MiniMax named and the OpenAI-compatible gateways kept under the same names:
-    /// `prompt`, `n`, `seed`, `prompt_optimizer`, `aigc_watermark`.
-    public mutating func readSharedFields(_ fields: FieldReader) throws(APIError) {
-        prompt = try fields.string("prompt")
-        count = try fields.integer("n")
-        seed = try fields.integer("seed")
-        promptOptimizer = try fields.bool("prompt_optimizer")
-        aigcWatermark = try fields.bool("aigc_watermark")
-    }
-
-    /// `subject_reference`, the array of `{"type", "image_file"}` objects that MiniMax defined and
-    /// the OpenAI-compatible gateways took over. `imageFile` reads an element's image (the
-    /// dialects differ in what they accept there). Only the first element is read: the contract
-    /// allows one, and says so before looking at the others.
-    public static func subjectReferences(
-        in fields: FieldReader, imageFile: (FieldReader) throws(APIError) -> String?
-    ) throws(APIError) -> [Reference]? {
-        guard let elements = try fields.array("subject_reference"), !elements.isEmpty else { return nil }
-        // More than one breaks the contract's rule whatever they hold; validation says so.
-        guard elements.count == 1 else { return Array(repeating: .init(type: nil, image: nil), count: elements.count) }
-        guard case .object(let object) = elements[0] else {
-            throw APIError.invalid("subject_reference[0]", "must be an object")
-        }
-        let reader = FieldReader(object, path: "subject_reference[0].")
-        return [.init(type: try reader.string("type"), image: try imageFile(reader).map(GenerationDraft.Image.text))]
-    }
 }
 
 /// The canonical request's fields, for naming them in errors.
