@@ -83,14 +83,11 @@ struct GenerationEndpoint: Sendable {
                 id: context.requestID, result: nil, billing: [.likenessCost: MicroDollars.zero.usd],
                 rendered: dialect.failure(error, id: context.requestID))
         }
-        var headers = support.headers(
-            id: outcome.id, engine: outcome.result?.engine ?? support.engineName, result: outcome.result,
-            received: context.received)
-        headers.append(contentsOf: outcome.billing)
-        headers.append(contentsOf: outcome.rendered.headers)
-        return Response(
-            status: outcome.rendered.status, headers: headers,
-            body: .init(byteBuffer: ByteBuffer(data: outcome.rendered.body)))
+        var rendered = outcome.rendered
+        rendered.headers =
+            support.timingHeaders(of: outcome.result, received: context.received) + outcome.billing
+            + rendered.headers
+        return support.response(rendered, id: outcome.id, engine: outcome.result?.engine)
     }
 
     /// `Idempotency-Key`, when sent: 1 to 255 visible ASCII characters.

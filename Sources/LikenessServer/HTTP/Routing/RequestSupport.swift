@@ -45,7 +45,8 @@ struct RequestSupport: Sendable {
         }
     }
 
-    /// `rendered` with the standard headers, labelled with the request's id.
+    /// `rendered` with the standard headers: JSON, `Trace-Id` (the request's or job's id) and
+    /// `X-Likeness-Engine` (`engine`, or the configured one).
     func response(_ rendered: Rendered, context: LikenessRequestContext) -> Response {
         response(rendered, id: context.requestID)
     }
@@ -66,17 +67,16 @@ struct RequestSupport: Sendable {
         return headers
     }
 
-    /// `Trace-Id`, `X-Likeness-Engine`, and for a finished generation `Server-Timing` and, when
-    /// content safety withheld some images, `X-Likeness-Blocked-Images`.
-    func headers(id: String, engine: String, result: GenerationResult?, received: ContinuousClock.Instant) -> HTTPFields
-    {
-        var headers: HTTPFields = [.contentType: "application/json", .traceID: id, .likenessEngine: engine]
-        if let result {
-            // Lets clients and benchmarks tell engine time from the server's own.
-            headers[.serverTiming] =
+    /// For a finished generation, `Server-Timing` (engine time and the handler's) and, when content
+    /// safety withheld some images, `X-Likeness-Blocked-Images`.
+    func timingHeaders(of result: GenerationResult?, received: ContinuousClock.Instant) -> HTTPFields {
+        guard let result else { return [:] }
+        // Lets clients and benchmarks tell engine time from the server's own.
+        var headers: HTTPFields = [
+            .serverTiming:
                 "engine;dur=\(result.engineDuration.serverTiming), total;dur=\(received.duration(to: .now).serverTiming)"
-            if result.blockedCount > 0 { headers[.blockedImages] = String(result.blockedCount) }
-        }
+        ]
+        if result.blockedCount > 0 { headers[.blockedImages] = String(result.blockedCount) }
         return headers
     }
 }
