@@ -21,6 +21,11 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Requests per minute allowed per key, refused past it as the provider would.")
     var rpm: Int?
 
+    @Option(
+        name: .customLong("rate-window-seconds"),
+        help: "The sliding window the rate is counted over, with the limit scaled to it (default 60).")
+    var rateWindowSeconds = 60.0
+
     @Option(name: .customLong("latency-ms"), help: "Milliseconds added to every generation.")
     var latencyMilliseconds = 0
 
@@ -30,6 +35,7 @@ struct Simulate: AsyncParsableCommand {
         }
         let settings = SimulatorSettings(
             provider: provider, host: host, port: port, apiKey: apiKey, requestsPerMinute: rpm,
+            rateWindow: .milliseconds(Int64(max(0.001, rateWindowSeconds) * 1000)),
             latency: .milliseconds(latencyMilliseconds))
         say("Simulating \(provider.rawValue) on http://\(host):\(port)")
         try await buildSimulator(settings).runService()

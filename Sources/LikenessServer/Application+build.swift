@@ -55,13 +55,15 @@ public func buildApplication(
     // Upstream engines and BYOK engines share one client, stopped last (see `services`).
     let client = RoutingSettings.makeClient()
     let engine: any ImageEngine
+    var upstreams: EngineRouter? = nil
     if let givenEngine {
         engine = givenEngine
     } else if let routing = configuration.routing {
-        engine = routing.makeRouter(client: client, logger: logger)
-        for (model, route) in routing.routes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            logger.info(
-                "route", metadata: ["model": "\(model.rawValue)", "engines": "\(route.joined(separator: ","))"])
+        let router = routing.makeRouter(client: client, logger: logger)
+        (engine, upstreams) = (router, router)
+        for (model, tiers) in routing.routes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let route = tiers.map { $0.joined(separator: "|") }.joined(separator: ",")
+            logger.info("route", metadata: ["model": "\(model.rawValue)", "engines": "\(route)"])
         }
     } else {
         engine = PreviewEngine()
@@ -135,11 +137,8 @@ public func buildApplication(
     AdminController(caller: callerAccounts).addRoutes(
         to: authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"])
             .add(middleware: AdminOnlyMiddleware(dialect: openAI, support: support)))
-    let routes = configuration.routing.map { routing in
-        Dictionary(uniqueKeysWithValues: routing.routes.map { ($0.key.rawValue, $0.value) })
-    }
-    router.get("/health") { _, _ in
-        HealthReport(status: "ok", engine: engine.name, routes: routes, libvips: Imaging.libraryVersion)
+    router.get("/health") { [upstreams] _, _ in
+        HealthReport(engine: engine.name, upstreams: upstreams?.status())
     }
 
     let janitor = ImageJanitor(
@@ -200,10 +199,60 @@ func serverBuilder(_ tls: TLSFiles?) throws -> HTTPServerBuilder {
     return try .tls(tlsConfiguration: configuration)
 }
 
+/// `GET /health`: always 200 while the process serves. `status` is `degraded` when some model
+/// has no upstream engine in placement; `routes` and `engines` show each pool's members.
 struct HealthReport: ResponseEncodable {
     var status: String
     var engine: String
-    /// The engines of each model's route, in order, when upstream engines are configured.
-    var routes: [String: [String]]?
+    /// Each model's route: tiers in order, each a pool of engine names.
+    var routes: [String: [[String]]]?
+    var engines: [String: UpstreamState]?
     var libvips: String
+
+    struct UpstreamState: Codable {
+        /// `in`, `out`, or `probing` (the cool-down is over; the next request tries it).
+        var state: String
+        var reason: String?
+        var probeInSeconds: Double?
+        var consecutiveFailures: Int
+        /// Starts its rate allows at once now; absent without a rate limit.
+        var tokens: Int?
+        var inFlight: Int
+        var maxConcurrent: Int
+        var requestsPerMinute: Int?
+        var weight: Int
+
+        enum CodingKeys: String, CodingKey {
+            case state, reason, tokens, weight
+            case probeInSeconds = "probe_in_seconds"
+            case consecutiveFailures = "consecutive_failures"
+            case inFlight = "in_flight"
+            case maxConcurrent = "max_concurrent"
+            case requestsPerMinute = "requests_per_minute"
+        }
+    }
+
+    init(engine: String, upstreams: [ImageModel: [[EngineRouter.MemberStatus]]]?) {
+        self.engine = engine
+        libvips = Imaging.libraryVersion
+        guard let upstreams else {
+            status = "ok"
+            return
+        }
+        var engines: [String: UpstreamState] = [:]
+        for member in upstreams.values.joined().joined() {
+            engines[member.name] = UpstreamState(
+                state: member.health.state.rawValue, reason: member.health.reason,
+                probeInSeconds: member.health.probeIn?.seconds, consecutiveFailures: member.health.consecutiveFailures,
+                tokens: member.pacer.tokens, inFlight: member.pacer.inFlight,
+                maxConcurrent: member.limits.maximumConcurrent, requestsPerMinute: member.limits.requestsPerMinute,
+                weight: member.weight)
+        }
+        let stranded = upstreams.values.contains { tiers in
+            tiers.joined().allSatisfy { $0.health.state == .out }
+        }
+        status = stranded ? "degraded" : "ok"
+        routes = Dictionary(uniqueKeysWithValues: upstreams.map { ($0.key.rawValue, $0.value.map { $0.map(\.name) }) })
+        self.engines = engines
+    }
 }

@@ -25,27 +25,36 @@ public struct SimulatorSettings: Sendable {
     public var apiKey: String?
     /// Per-credential requests per minute, refused past it as the provider would (MiniMax: 10).
     public var requestsPerMinute: Int?
+    /// The sliding window the limit is counted over: 60 s as providers count it, or shorter
+    /// (with the limit scaled to it) so that a test of a few seconds meets a strict limit.
+    public var rateWindow: Duration
     /// Added to every generation (for fal: the time a request spends in progress).
     public var latency: Duration
 
     public init(
         provider: SimulatedProvider, host: String = "127.0.0.1", port: Int = 0, apiKey: String? = nil,
-        requestsPerMinute: Int? = nil, latency: Duration = .zero
+        requestsPerMinute: Int? = nil, rateWindow: Duration = .seconds(60), latency: Duration = .zero
     ) {
         self.provider = provider
         self.host = host
         self.port = port
         self.apiKey = apiKey
         self.requestsPerMinute = requestsPerMinute
+        self.rateWindow = rateWindow
         self.latency = latency
+    }
+
+    /// Requests allowed per credential within one `rateWindow`.
+    var requestsPerWindow: Int? {
+        requestsPerMinute.map { max(1, Int(Double($0) * rateWindow.seconds / 60)) }
     }
 }
 
 /// A simulator of one provider: its documented contract, faults on demand
 /// (`SimulatedFault`), and a control API under `/simulator`:
 /// - `POST /simulator/faults` appends to the fault plan; `DELETE /simulator/faults` clears it.
-/// - `GET /simulator/requests` reports what arrived: `{"count", "authorizations", "status_polls",
-///   "peak_in_flight", "cancelled"}`.
+/// - `GET /simulator/requests` reports what arrived: `{"count", "rate_limited", "authorizations",
+///   "status_polls", "peak_in_flight", "cancelled"}`.
 /// - `GET /simulator/files/{W}x{H}/{name}` serves result images; `/simulator/expired/...` answers
 ///   403 as an expired signed URL does.
 public func buildSimulator(_ settings: SimulatorSettings, state: SimulatorState = SimulatorState())
@@ -97,6 +106,7 @@ struct SimulatorContext: Sendable {
                 .ok,
                 [
                     "count": .integer(Int64(received.count)),
+                    "rate_limited": .integer(Int64(received.filter(\.rateLimited).count)),
                     "authorizations": .array(received.map { .string($0.authorization ?? "") }),
                     "status_polls": .integer(Int64(state.statusPolls)),
                     "peak_in_flight": .integer(Int64(state.peakInFlight)),
@@ -130,7 +140,7 @@ struct SimulatorContext: Sendable {
         let authorization = request.headers[.authorization]
         let arrival = state.arrive(
             path: request.uri.path, authorization: authorization, body: Data(buffer: body),
-            requestsPerMinute: settings.requestsPerMinute)
+            limit: settings.requestsPerWindow.map { ($0, settings.rateWindow) })
         if let key = settings.apiKey, authorization != "\(credentialScheme) \(key)" {
             return (refuse(.authenticationFailed, "authentication failed: invalid API key"), false)
         }

@@ -14,6 +14,8 @@ public final class SimulatorState: Sendable {
         public var authorization: String?
         public var at: ContinuousClock.Instant
         public var body: Data
+        /// Refused for the credential's rate limit (1002, or HTTP 429).
+        public var rateLimited: Bool
     }
 
     struct FalRequest: Sendable {
@@ -67,19 +69,21 @@ public final class SimulatorState: Sendable {
     /// fal request ids cancelled through the queue API.
     public var cancelledRequests: [String] { shared.withLock { $0.cancelledRequests } }
 
-    /// Records a generation request and takes the next fault. `rateLimitedBy` is the account's
-    /// per-minute limit: past it, the request is refused before any fault applies.
+    /// Records a generation request and takes the next fault. `limit` is the credential's
+    /// allowance per sliding window: past it, the request is refused before any fault applies.
     func arrive(
-        path: String, authorization: String?, body: Data, requestsPerMinute: Int?
+        path: String, authorization: String?, body: Data, limit: (requests: Int, window: Duration)?
     ) -> (fault: SimulatedFault?, rateLimited: Bool) {
         let now = ContinuousClock.now
         return shared.withLock { state in
-            state.received.append(Received(path: path, authorization: authorization, at: now, body: body))
-            if let limit = requestsPerMinute {
+            state.received.append(
+                Received(path: path, authorization: authorization, at: now, body: body, rateLimited: false))
+            if let limit {
                 let account = authorization ?? ""
-                let window = (state.recentStarts[account] ?? []).filter { now - $0 < .seconds(60) }
-                guard window.count < limit else {
+                let window = (state.recentStarts[account] ?? []).filter { now - $0 < limit.window }
+                guard window.count < limit.requests else {
                     state.recentStarts[account] = window
+                    state.received[state.received.count - 1].rateLimited = true
                     return (nil, true)
                 }
                 state.recentStarts[account] = window + [now]

@@ -37,9 +37,9 @@ struct UpstreamEnginesTests {
                     FalEngine(endpoint: endpoint, client: http, pollInterval: .milliseconds(20), deadline: .seconds(10))
                 case .openai: OpenAICompatibleEngine(endpoint: endpoint, client: http, referenceTransport: transport)
                 }
-            let router = EngineRouter(routes: [
-                .image01: [RouteStep(engine: engine, pacer: UpstreamPacer(limits: .init()), retry: retry)]
-            ])
+            let router = EngineRouter(
+                serving: [.image01],
+                with: RouteStep(engine: engine, pacer: UpstreamPacer(limits: .init()), retry: retry))
             do {
                 try await body(router, state)
                 try await http.shutdown()

@@ -26,7 +26,7 @@ struct RoutingSettingsTests {
         #expect(global.engines.map(\.name) == ["minimax"])
         #expect(global.engines[0].baseURL == MiniMaxEngine.globalBaseURL)
         #expect(global.engines[0].limits.requestsPerMinute == 10)
-        #expect(global.routes == [.image01: ["minimax"], .image01Live: ["minimax"]])
+        #expect(global.routes == [.image01: [["minimax"]], .image01Live: [["minimax"]]])
         let mainland = try #require(
             try read([
                 "minimax.apiKey": .init(.string("k"), isSecret: true),
@@ -71,19 +71,56 @@ struct RoutingSettingsTests {
         let keyFile = directory.appending(path: "fal-key")
         try Data("fal-secret\n".utf8).write(to: keyFile)
         let json = """
-            {"likeness": {"engines": ["mm", "fal"],
+            {"likeness": {"engines": ["mm", "mm2", "fal"],
               "engine": {"mm": {"kind": "minimax", "apiKey": "mm-secret", "requestsPerMinute": 20, "results": "passthrough"},
+                         "mm2": {"kind": "minimax", "apiKey": "mm-other", "weight": 2,
+                                 "health": {"cooldownSeconds": 5, "failureThreshold": 2}},
                          "fal": {"kind": "fal", "apiKeyFile": "\(keyFile.path)"}},
-              "routes": {"image-01": ["mm", "fal"], "image-01-live": ["mm"]}}}
+              "routes": {"image-01": ["mm|mm2", "fal"], "image-01-live": ["mm"]}}}
             """
         let file = directory.appending(path: "routes.json")
         try Data(json.utf8).write(to: file)
         let provider = try await FileProvider<JSONSnapshot>(filePath: FilePath(file.path))
         let settings = try #require(try RoutingSettings.read(ConfigReader(provider: provider)))
-        #expect(settings.routes == [.image01: ["mm", "fal"], .image01Live: ["mm"]])
+        #expect(settings.routes == [.image01: [["mm", "mm2"], ["fal"]], .image01Live: [["mm"]]])
+        let second = try #require(settings.engines.first { $0.name == "mm2" })
+        #expect(second.weight == 2)
+        #expect(second.health == AccountHealth.Settings(failureThreshold: 2, cooldown: .seconds(5)))
         let fal = try #require(settings.engines.first { $0.name == "fal" })
         #expect(fal.apiKey == "fal-secret" && fal.baseURL == FalEngine.queueBaseURL)
         let miniMax = try #require(settings.engines.first { $0.name == "mm" })
         #expect(miniMax.limits.requestsPerMinute == 20 && miniMax.results == .passthrough)
+    }
+
+    @Test("the environment's route syntax: | joins a pool, a comma starts the next tier")
+    func poolsFromTheEnvironment() throws {
+        var environment = [
+            "LIKENESS_ENGINES": "minimax-a,minimax-b,minimax-c,fal",
+            "LIKENESS_ROUTES_IMAGE_01": "minimax-a|minimax-b | minimax-c,fal",
+            "LIKENESS_ROUTES_IMAGE_01_LIVE": "minimax-c",
+            "LIKENESS_ENGINE_FAL_KIND": "fal", "LIKENESS_ENGINE_FAL_API_KEY": "f",
+            "LIKENESS_ENGINE_MINIMAX_B_WEIGHT": "3",
+        ]
+        for member in ["A", "B", "C"] {
+            environment["LIKENESS_ENGINE_MINIMAX_\(member)_KIND"] = "minimax"
+            environment["LIKENESS_ENGINE_MINIMAX_\(member)_API_KEY"] = "key-\(member)"
+        }
+        let settings = try #require(
+            try RoutingSettings.read(
+                ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))))
+        #expect(settings.routes[.image01] == [["minimax-a", "minimax-b", "minimax-c"], ["fal"]])
+        #expect(settings.routes[.image01Live] == [["minimax-c"]])
+        #expect(settings.engines.map(\.weight) == [1, 3, 1, 1])
+        #expect(settings.engines.allSatisfy { $0.health == AccountHealth.Settings() })
+        // Three MiniMax accounts of 5 in flight each: enough workers to fill the pool.
+        #expect(settings.firstTierConcurrency == 15)
+
+        for broken in ["minimax-a||minimax-b", "minimax-a|minimax-a", "minimax-a|nobody"] {
+            environment["LIKENESS_ROUTES_IMAGE_01"] = broken
+            #expect(throws: ConfigurationError.self) {
+                try RoutingSettings.read(
+                    ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment)))
+            }
+        }
     }
 }

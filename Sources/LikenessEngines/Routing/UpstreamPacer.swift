@@ -47,6 +47,48 @@ public final class UpstreamPacer: Sendable {
     /// holds the slot until it is released (or given back, unused).
     public func acquire() async throws -> CapacityReservation {
         try await takeSlot()
+        return try await start()
+    }
+
+    /// What placement compares across the members of a pool, as of `now`.
+    public struct Snapshot: Sendable, Hashable {
+        public var inFlight: Int
+        public var hasFreeSlot: Bool
+        /// When the next request could start under the rate (and any `Retry-After` pause).
+        public var earliestStart: ContinuousClock.Instant
+        /// Starts the bucket would allow at once now; nil without a rate limit.
+        public var tokens: Int?
+    }
+
+    public func snapshot(at now: ContinuousClock.Instant = .now) -> Snapshot {
+        state.withLock { state in
+            let earliest = max(now, state.pausedUntil, state.theoreticalArrival - tolerance)
+            var tokens: Int? = nil
+            if let interval {
+                // Each interval of room before the bucket's schedule is one more start allowed now.
+                let room = now + tolerance - state.theoreticalArrival
+                tokens =
+                    state.pausedUntil > now || room < .zero
+                    ? 0 : min(limits.burst, Int((room / interval).rounded(.down)) + 1)
+            }
+            return Snapshot(
+                inFlight: state.inFlight,
+                hasFreeSlot: state.inFlight < limits.maximumConcurrent && state.waiters.isEmpty,
+                earliestStart: earliest, tokens: tokens)
+        }
+    }
+
+    /// Takes a concurrency slot if one is free now and nobody is waiting for one; never waits.
+    func tryTakeSlot() -> Bool {
+        state.withLock { state in
+            guard state.inFlight < limits.maximumConcurrent && state.waiters.isEmpty else { return false }
+            state.inFlight += 1
+            return true
+        }
+    }
+
+    /// With a slot held: schedules this request's start under the rate and waits for it.
+    func start() async throws -> CapacityReservation {
         let (start, scheduled) = state.withLock { schedule(&$0) }
         do {
             if start > .now { try await Task.sleep(until: start, clock: .continuous) }
@@ -85,7 +127,8 @@ public final class UpstreamPacer: Sendable {
         }
     }
 
-    private func takeSlot() async throws {
+    /// Waits for a concurrency slot, first come first served.
+    func takeSlot() async throws {
         let id = state.withLock { state in
             defer { state.nextWaiterID += 1 }
             return state.nextWaiterID

@@ -44,7 +44,7 @@ public struct FalEngine: ImageEngine {
         do {
             body = try FalUpstream.requestBody(job.request, referenceDataURL: job.referenceDataURL)
         } catch {
-            throw UpstreamFailure(.nextEngine, error)
+            throw UpstreamFailure(.nextEngine, error, account: .answered)  // this request, not the account
         }
         let app = FalUpstream.app(for: job.request)
         let submitted = try await submit(app: app, body: body)

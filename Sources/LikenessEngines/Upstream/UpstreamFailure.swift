@@ -17,15 +17,30 @@ public struct UpstreamFailure: Error, Sendable, CustomStringConvertible {
         case fail
     }
 
+    /// What the failure says about the operator's upstream account, for its circuit breaker.
+    public enum AccountSignal: Sendable, Hashable {
+        /// The account answered as it should (a rate limit, the caller's own fault).
+        case answered
+        /// The provider or the path to it failed: counts towards taking the account out.
+        case faulty
+        /// The key is refused or the account is empty: out at once, until a probe succeeds.
+        case refused
+    }
+
     public var disposition: Disposition
     public var error: APIError
     /// The provider's `Retry-After`, when it sent one.
     public var retryAfter: Duration?
+    public var account: AccountSignal
 
-    public init(_ disposition: Disposition, _ error: APIError, retryAfter: Duration? = nil) {
+    /// `account` defaults by disposition: a caller's fault is an answer, anything else a fault.
+    public init(
+        _ disposition: Disposition, _ error: APIError, retryAfter: Duration? = nil, account: AccountSignal? = nil
+    ) {
         self.disposition = disposition
         self.error = error
         self.retryAfter = retryAfter
+        self.account = account ?? (disposition == .fail ? .answered : .faulty)
     }
 
     public var description: String { "\(disposition): \(error)" }
@@ -44,7 +59,7 @@ public struct UpstreamFailure: Error, Sendable, CustomStringConvertible {
             APIError(
                 .rateLimited, "the upstream provider \(engine) is busy (\(detail)); retry later", reason: .upstream,
                 retryAfterSeconds: retryAfter.map { max(1, Int($0.components.seconds)) } ?? 10),
-            retryAfter: retryAfter)
+            retryAfter: retryAfter, account: .answered)
     }
 
     /// The provider refused the operator's account: the operator must act, not the caller.
@@ -53,7 +68,7 @@ public struct UpstreamFailure: Error, Sendable, CustomStringConvertible {
             .nextEngine,
             APIError(
                 .systemError, "the upstream provider \(engine) refused this server's account (\(detail))",
-                reason: .upstream))
+                reason: .upstream), account: .refused)
     }
 
     /// The caller's request, refused by the provider: passed through as the provider said it.

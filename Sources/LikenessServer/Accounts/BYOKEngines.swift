@@ -60,9 +60,11 @@ final class BYOKEngines: Sendable {
                 limits: UpstreamPacer.Limits(
                     requestsPerMinute: settings.byokRequestsPerMinute > 0 ? settings.byokRequestsPerMinute : nil,
                     maximumConcurrent: 5))
-            let step = RouteStep(engine: MiniMaxEngine(endpoint: endpoint, client: client), pacer: pacer)
-            let engine = EngineRouter(
-                routes: Dictionary(uniqueKeysWithValues: ImageModel.allCases.map { ($0, [step]) }), logger: logger)
+            // The account's own key: a refusal is the caller's to see and fix, every time.
+            let step = RouteStep(
+                engine: MiniMaxEngine(endpoint: endpoint, client: client), pacer: pacer,
+                health: AccountHealth(settings: .alwaysIn))
+            let engine = EngineRouter(serving: ImageModel.allCases, with: step, logger: logger)
             engines[accountID] = (digest, engine)
             return engine
         }

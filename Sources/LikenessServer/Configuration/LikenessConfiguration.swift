@@ -26,7 +26,8 @@ public struct LikenessConfiguration: Sendable {
     /// `likeness.maxBodyBytes`: the largest request body. Default 16 MiB (a 10 MB reference as base64).
     public var maximumBodyBytes: Int
     /// `likeness.maxConcurrentJobs`: queue workers, so generations running at once. Default: the
-    /// number of cores.
+    /// number of cores, or with upstream engines the first tiers' summed `maxConcurrent` (at most
+    /// 64) when that is more.
     public var maximumConcurrentJobs: Int
     /// `likeness.queue.maxQueuedJobs` (1000): past this many waiting jobs, new ones are refused
     /// as rate limited. `likeness.queue.maxAttempts` (3): how many times a job interrupted by a
@@ -68,8 +69,8 @@ public struct LikenessConfiguration: Sendable {
         imageURLLifetime = .seconds(settings.int(forKey: "imageUrlTtlSeconds", default: 86_400))
         janitorInterval = .seconds(settings.int(forKey: "janitorIntervalSeconds", default: 60))
         maximumBodyBytes = settings.int(forKey: "maxBodyBytes", default: 16 * 1024 * 1024)
-        maximumConcurrentJobs = max(
-            1, settings.int(forKey: "maxConcurrentJobs", default: ProcessInfo.processInfo.activeProcessorCount))
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        maximumConcurrentJobs = max(1, settings.int(forKey: "maxConcurrentJobs", default: cores))
         queue = QueueSettings(
             maximumQueuedJobs: max(1, settings.int(forKey: "queue.maxQueuedJobs", default: 1000)),
             maximumAttempts: max(1, settings.int(forKey: "queue.maxAttempts", default: 3)),
@@ -96,6 +97,10 @@ public struct LikenessConfiguration: Sendable {
         logLevel = settings.string(forKey: "logLevel").flatMap(Logger.Level.init(rawValue:)) ?? .info
         modelAliases = try ModelAliases.standard.adding(settings.stringArray(forKey: "modelAliases") ?? [])
         routing = try RoutingSettings.read(reader)
+        if settings.int(forKey: "maxConcurrentJobs") == nil, let routing {
+            // Upstream work waits on the network, not the cores: enough workers to fill the pools.
+            maximumConcurrentJobs = max(cores, routing.firstTierConcurrency)
+        }
         billing = try BillingSettings(reader: reader)
         switch (settings.string(forKey: "tls.certificate"), settings.string(forKey: "tls.privateKey")) {
         case (let certificate?, let privateKey?): tls = TLSFiles(certificate: certificate, privateKey: privateKey)

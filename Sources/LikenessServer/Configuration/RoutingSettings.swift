@@ -8,6 +8,9 @@ import LikenessEngines
 /// `likeness.routes.<model>`. Nil in `LikenessConfiguration` when nothing is configured: the
 /// preview engine serves then. README, "Upstream engines", documents every key.
 ///
+/// A route is a list of tiers tried in order, each a pool of engines joined by `|`:
+/// `minimax-a|minimax-b,fal` is a pool of two MiniMax accounts, then fal.
+///
 /// With no `likeness.engines` but `MINIMAX_API_KEY` set, one engine named `minimax` serves
 /// both models (`MINIMAX_REGION` `global` (default) or `cn`, or `MINIMAX_BASE_URL`).
 public struct RoutingSettings: Sendable {
@@ -32,11 +35,15 @@ public struct RoutingSettings: Sendable {
         public var referenceTransport: OpenAIUpstream.ReferenceTransport
         /// fal only: time between status polls.
         public var pollInterval: Duration
+        /// Its share of light traffic among the idle members of its pool.
+        public var weight: Int
+        /// When its account is taken out of placement, and for how long.
+        public var health: AccountHealth.Settings
     }
 
     public var engines: [Engine]
-    /// Engine names by model, in the order they are tried.
-    public var routes: [ImageModel: [String]]
+    /// Engine names by model: tiers in the order they are tried, each a pool.
+    public var routes: [ImageModel: [[String]]]
 
     /// Nil when no engine is configured.
     public static func read(_ root: ConfigReader) throws -> RoutingSettings? {
@@ -49,17 +56,41 @@ public struct RoutingSettings: Sendable {
         } else {
             engines = try names.map { name in try engine(name, settings.scoped(to: ConfigKey(["engine", name]))) }
         }
-        var routes: [ImageModel: [String]] = [:]
+        var routes: [ImageModel: [[String]]] = [:]
         for model in ImageModel.allCases {
-            let route = settings.stringArray(forKey: ConfigKey(["routes", model.rawValue])) ?? engines.map(\.name)
-            for name in route where !engines.contains(where: { $0.name == name }) {
-                throw ConfigurationError(
-                    "likeness.routes.\(model.rawValue) names \(name), which is not in likeness.engines")
+            let key = "likeness.routes.\(model.rawValue)"
+            let tiers =
+                try settings.stringArray(forKey: ConfigKey(["routes", model.rawValue]))?.map { tier in
+                    try poolMembers(tier, key: key)
+                } ?? engines.map { [$0.name] }
+            for name in tiers.joined() where !engines.contains(where: { $0.name == name }) {
+                throw ConfigurationError("\(key) names \(name), which is not in likeness.engines")
             }
-            routes[model] = route
+            routes[model] = tiers
         }
-        engines = engines.filter { engine in routes.values.contains { $0.contains(engine.name) } }
+        engines = engines.filter { engine in routes.values.contains { $0.joined().contains(engine.name) } }
         return RoutingSettings(engines: engines, routes: routes)
+    }
+
+    /// The requests the first tiers of all routes can have in flight at once, at most 64.
+    var firstTierConcurrency: Int {
+        let names = Set(routes.values.compactMap(\.first).joined())
+        let total = engines.filter { names.contains($0.name) }.reduce(0) { $0 + min(64, $1.limits.maximumConcurrent) }
+        return min(64, total)
+    }
+
+    /// One tier of a route: engine names joined by `|`, each named once.
+    private static func poolMembers(_ tier: String, key: String) throws -> [String] {
+        let names = tier.split(separator: "|", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard !names.contains(where: \.isEmpty) else {
+            throw ConfigurationError("\(key) has an empty engine name in \"\(tier)\"")
+        }
+        guard Set(names).count == names.count else {
+            throw ConfigurationError("\(key) names an engine twice in the pool \"\(tier)\"")
+        }
+        return names
     }
 
     private static func engine(_ name: String, _ keys: ConfigReader) throws -> Engine {
@@ -113,7 +144,12 @@ public struct RoutingSettings: Sendable {
                 maximumElapsed: .seconds(keys.int(forKey: "retry.maxSeconds", default: 120))),
             results: results, priceUSD: keys.double(forKey: "priceUsd"),
             upstreamModel: keys.string(forKey: "model", default: ""), referenceTransport: transport,
-            pollInterval: .milliseconds(keys.int(forKey: "pollIntervalMs", default: 500)))
+            pollInterval: .milliseconds(keys.int(forKey: "pollIntervalMs", default: 500)),
+            weight: max(1, keys.int(forKey: "weight", default: 1)),
+            health: AccountHealth.Settings(
+                failureThreshold: keys.int(forKey: "health.failureThreshold", default: 5),
+                cooldown: .seconds(keys.int(forKey: "health.cooldownSeconds", default: 30)),
+                maximumCooldown: .seconds(keys.int(forKey: "health.maxCooldownSeconds", default: 600))))
     }
 
     /// `MINIMAX_API_KEY` alone: MiniMax serves both models.

@@ -155,7 +155,3 @@ extension APIError {
             reason: failure.reason.flatMap(Reason.init(rawValue:)), retryAfterSeconds: failure.retryAfterSeconds)
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -7,14 +7,16 @@ import ServiceLifecycle
 
 extension RoutingSettings {
     /// The router for these settings. Engines on the same upstream account (kind, base URL and
-    /// key) share one pacer, so two routes through one account together stay under its limit.
+    /// key) share one pacer and one health, so two routes through one account together stay
+    /// under its limit, and an account refused in one is out in all.
     func makeRouter(client: HTTPClient, logger: Logger) -> EngineRouter {
-        var pacers: [String: UpstreamPacer] = [:]
+        var accounts: [String: (UpstreamPacer, AccountHealth)] = [:]
         var steps: [String: RouteStep] = [:]
         for settings in engines {
             let account = [settings.kind.rawValue, settings.baseURL, settings.apiKey ?? ""].joined(separator: "\n")
-            let pacer = pacers[account] ?? UpstreamPacer(limits: settings.limits)
-            pacers[account] = pacer
+            let (pacer, health) =
+                accounts[account] ?? (UpstreamPacer(limits: settings.limits), AccountHealth(settings: settings.health))
+            accounts[account] = (pacer, health)
             let endpoint = UpstreamEndpoint(
                 name: settings.name, baseURL: settings.baseURL, apiKey: settings.apiKey,
                 requestTimeout: settings.requestTimeout, results: settings.results)
@@ -32,9 +34,13 @@ extension RoutingSettings {
                 case .preview: PreviewEngine()
                 }
             steps[settings.name] = RouteStep(
-                engine: engine, pacer: pacer, retry: settings.retry, priceUSD: settings.priceUSD)
+                engine: engine, pacer: pacer, health: health, retry: settings.retry, weight: settings.weight,
+                priceUSD: settings.priceUSD)
         }
-        return EngineRouter(routes: routes.mapValues { $0.compactMap { steps[$0] } }, logger: logger)
+        return EngineRouter(
+            routes: routes.mapValues { tiers in
+                tiers.map { names in UpstreamPool(names.compactMap { steps[$0] }) }
+            }, logger: logger)
     }
 
     /// The HTTP client every upstream engine shares: enough connections per host for a busy
