@@ -9,22 +9,9 @@ cd "$(dirname "$0")/.."
 requests=400
 if [[ "${1:-}" == "--requests" ]]; then requests=$2; fi
 
-scripts/bootstrap.sh
-swift build -c release --scratch-path .build-release --product likeness
-swift build -c release --scratch-path .build-release --product LikenessBench
-[[ -x .venv-bench/bin/litellm ]] || { python3 -m venv .venv-bench && .venv-bench/bin/pip install -q -r bench/requirements-litellm.txt; }
-
-bin=.build-release/release
-work=$(mktemp -d)
-cleanup() {
-    kill "${pids[@]}" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-pids=()
-trap cleanup EXIT
+# shellcheck source=bench/common.sh
+source bench/common.sh
 simulator_port=18801 likeness_port=18802 litellm_port=18803 passthrough_port=18804
-likeness_key=lk_bench-0123456789abcdef0123456789abcdef
 
 "$bin/likeness" simulate openai --port $simulator_port >"$work/simulator.log" 2>&1 &
 simulator=$!
@@ -58,21 +45,12 @@ LITELLM_LOCAL_MODEL_COST_MAP=True .venv-bench/bin/litellm --config "$work/litell
 litellm=$!
 pids+=($litellm)
 
-wait_for() {
-    for _ in $(seq 1 300); do
-        curl -fs -o /dev/null "$1" && return 0
-        sleep 0.2
-    done
-    echo "not ready: $1" >&2
-    cat "$work"/*.log >&2
-    exit 1
-}
 wait_for http://127.0.0.1:$simulator_port/simulator/requests
 wait_for http://127.0.0.1:$likeness_port/health
 wait_for http://127.0.0.1:$passthrough_port/health
 wait_for http://127.0.0.1:$litellm_port/health/liveliness
 
-echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); LiteLLM $(.venv-bench/bin/pip show litellm | awk '/^Version/ {print $2}')"
+machine_line
 "$bin/LikenessBench" gateways --requests "$requests" \
     "direct=http://127.0.0.1:$simulator_port/v1,none,any,$simulator" \
     "likeness-rehost=http://127.0.0.1:$likeness_port/v1,$likeness_key,image-01,$likeness" \

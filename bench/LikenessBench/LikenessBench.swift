@@ -2,11 +2,12 @@ import AsyncHTTPClient
 import Foundation
 import LikenessImaging
 
-/// `likeness-bench`: the numbers in docs/BENCHMARKS.md. Run through `bench/run.sh` and
-/// `bench/gateways.sh`.
+/// `likeness-bench`: the numbers in docs/BENCHMARKS.md. Run through `bench/run.sh`,
+/// `bench/gateways.sh` and `bench/pools.sh`.
 ///
 ///     LikenessBench <path to likeness binary> [--scale N] [--port P]
 ///     LikenessBench gateways --requests N NAME=BASE_URL,KEY,MODEL,PID ...
+///     LikenessBench pools --simulator URL --rpm N --per-account N NAME=BASE_URL,KEY,MODEL,ACCOUNTS ...
 @main
 struct LikenessBench {
     static func main() async throws {
@@ -22,6 +23,24 @@ struct LikenessBench {
                 return GatewayPath(name: String(name), baseURL: parts[0], key: parts[1], model: parts[2], pid: pid)
             }
             print(try await benchGateways(paths, requests: requests))
+            return
+        }
+        if arguments.first == "pools" {
+            func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
+            guard let simulator = option("--simulator") else { throw BenchError("pools needs --simulator URL") }
+            let paths = try arguments.dropFirst().filter { $0.contains("=") }.map { argument in
+                let (name, rest) = (argument.prefix { $0 != "=" }, argument.drop { $0 != "=" }.dropFirst())
+                let parts = rest.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 4, let accounts = Int(parts[3]) else {
+                    throw BenchError("a path is NAME=BASE_URL,KEY,MODEL,ACCOUNTS; got \(argument)")
+                }
+                return PoolPath(
+                    name: String(name), baseURL: parts[0], key: parts[1], model: parts[2], accounts: accounts)
+            }
+            print(
+                try await benchPools(
+                    paths, simulator: simulator, perAccount: option("--per-account").flatMap(Int.init) ?? 30,
+                    limitPerMinute: option("--rpm").flatMap(Int.init) ?? 60))
             return
         }
         guard let binary = arguments.first else {

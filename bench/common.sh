@@ -1,0 +1,32 @@
+# Sourced by the benchmark scripts that run Likeness beside LiteLLM: release builds, the LiteLLM
+# venv, a scratch folder whose processes stop with the script, and a wait for readiness.
+# Sets: bin, work, pids, likeness_key; defines wait_for URL and machine_line.
+scripts/bootstrap.sh
+swift build -c release --scratch-path .build-release --product likeness
+swift build -c release --scratch-path .build-release --product LikenessBench
+[[ -x .venv-bench/bin/litellm ]] || { python3 -m venv .venv-bench && .venv-bench/bin/pip install -q -r bench/requirements-litellm.txt; }
+
+bin=.build-release/release
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    kill "${pids[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+likeness_key=lk_bench-0123456789abcdef0123456789abcdef
+
+wait_for() {
+    for _ in $(seq 1 300); do
+        curl -fs -o /dev/null "$1" && return 0
+        sleep 0.2
+    done
+    echo "not ready: $1" >&2
+    cat "$work"/*.log >&2
+    exit 1
+}
+
+machine_line() {
+    echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); LiteLLM $(.venv-bench/bin/pip show litellm | awk '/^Version/ {print $2}')"
+}
