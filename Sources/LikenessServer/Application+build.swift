@@ -52,6 +52,8 @@ public func buildApplication(
     logger.logLevel = configuration.logLevel
     try Imaging.ensureStarted()
 
+    // This application's own series: two applications in one process (tests) count apart.
+    let metrics = ServerMetrics()
     // Upstream engines and BYOK engines share one client, stopped last (see `services`).
     let client = RoutingSettings.makeClient()
     let engine: any ImageEngine
@@ -59,7 +61,7 @@ public func buildApplication(
     if let givenEngine {
         engine = givenEngine
     } else if let routing = configuration.routing {
-        let router = routing.makeRouter(client: client, logger: logger)
+        let router = routing.makeRouter(client: client, logger: logger, metrics: metrics.factory)
         (engine, upstreams) = (router, router)
         for (model, tiers) in routing.routes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let route = tiers.map { $0.joined(separator: "|") }.joined(separator: ",")
@@ -81,11 +83,11 @@ public func buildApplication(
         signer: signer, publicURL: configuration.publicURL, scheme: configuration.tls == nil ? "http" : "https")
     let service = GenerationService(
         engine: engine, jobs: store, images: store, blobs: dataDirectory.blobs,
-        fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch),
+        fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch, refused: metrics.referenceFetchRefused),
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
         queue: configuration.queue, workers: configuration.maximumConcurrentJobs,
         webhooks: FalWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok,
-        store: storeCalls, clock: clock, logger: logger)
+        store: storeCalls, metrics: metrics, clock: clock, logger: logger)
     let accounts = AccountsService(
         accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
         store: storeCalls)
@@ -94,7 +96,8 @@ public func buildApplication(
     let authenticator = Authenticator(
         keys: store, limiter: RateLimiter(), billing: configuration.billing, store: storeCalls)
     let router = Router(context: LikenessRequestContext.self)
-    router.middlewares.add(LogRequestsMiddleware(.debug))
+    router.middlewares.add(
+        ObservabilityMiddleware(metrics: metrics, accessLevel: configuration.accessLogLevel, logger: logger))
     router.middlewares.add(NotFoundMiddleware(support: support))
     let endpoint = GenerationEndpoint(service: service, support: support)
 
@@ -131,12 +134,35 @@ public func buildApplication(
         .addRoutes(to: falGroup, submissions: rateLimited(falGroup, fal))
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer, store: storeCalls, clock: clock)
         .addRoutes(to: router)
+    let routeNames =
+        upstreams?.routes.mapValues { tiers in tiers.map { $0.members.map(\.name) } }
+        ?? Dictionary(uniqueKeysWithValues: ImageModel.allCases.map { ($0, [[engine.name]]) })
+    ModelsController(aliases: configuration.modelAliases, engines: routeNames, accounts: accounts, support: support)
+        .addRoutes(to: authenticated(openAI))
     let callerAccounts = AccountsController(accounts: accounts, support: support)
     // Each dialect's clients read their balance with the header they already send.
     callerAccounts.addRoutes(to: authenticated(openAI, schemes: ["bearer", "key"]))
     AdminController(caller: callerAccounts).addRoutes(
         to: authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"])
             .add(middleware: AdminOnlyMiddleware(dialect: openAI, support: support)))
+    // For a load balancer: 503 while starting, stopping, or without a store, with the reason.
+    router.get("/ready") { _, _ in
+        let readiness = await service.readiness()
+        return EditedResponse(status: readiness.isReady ? .ok : .serviceUnavailable, response: ReadyReport(readiness))
+    }
+    // The gauges are read at scrape time, so they are as fresh as the scrape.
+    let scrape: @Sendable () async -> Response = { [upstreams] in
+        await service.recordQueueDepth()
+        if let upstreams { metrics.upstreams(upstreams.status()) }
+        return metrics.response()
+    }
+    switch configuration.metrics.access {
+    case .admin:
+        authenticated(openAI).add(middleware: AdminOnlyMiddleware(dialect: openAI, support: support))
+            .get("/metrics") { _, _ in await scrape() }
+    case .open: router.get("/metrics") { _, _ in await scrape() }
+    case .off: break
+    }
     router.get("/health") { [upstreams] _, _ in
         HealthReport(engine: engine.name, upstreams: upstreams?.status())
     }
@@ -145,7 +171,12 @@ public func buildApplication(
         images: store, blobs: dataDirectory.blobs, interval: configuration.janitorInterval, store: storeCalls)
     let workers = JobWorkers(service: service, count: configuration.maximumConcurrentJobs)
     let webhooks = WebhookDispatcher(
-        deliveries: store, settings: configuration.webhooks, signal: service.webhookSignal, store: storeCalls)
+        deliveries: store, settings: configuration.webhooks, signal: service.webhookSignal, store: storeCalls,
+        metrics: metrics)
+    var services: [any Service] = [HTTPClientService(client: client), janitor, workers, webhooks]
+    if let listener = configuration.metrics.listener {
+        services.append(MetricsListener(listener: listener, scrape: scrape, logger: logger))
+    }
     var application = Application(
         router: router,
         server: try serverBuilder(configuration.tls),
@@ -153,7 +184,7 @@ public func buildApplication(
             address: .hostname(configuration.host, port: configuration.port), serverName: "Likeness"),
         // Stopped in reverse order: the upstream HTTP client last, after the workers have put
         // their running jobs back in the queue (stopped first, it would fail those jobs).
-        services: [HTTPClientService(client: client), janitor, workers, webhooks],
+        services: services,
         logger: logger)
     application.beforeServerStarts { [logger] in
         try await recoverFromUncleanStop(service: service, store: store, blobs: dataDirectory.blobs, logger: logger)
@@ -197,6 +228,25 @@ func serverBuilder(_ tls: TLSFiles?) throws -> HTTPServerBuilder {
     let configuration = TLSConfiguration.makeServerConfiguration(
         certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(privateKey))
     return try .tls(tlsConfiguration: configuration)
+}
+
+/// `GET /ready`: `{"status", "reason"?, "workers", "queued_jobs"?}`.
+struct ReadyReport: ResponseEncodable {
+    var status: String
+    var reason: String?
+    var workers: Int
+    var queuedJobs: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case status, reason, workers
+        case queuedJobs = "queued_jobs"
+    }
+
+    init(_ readiness: Readiness) {
+        (status, reason, workers, queuedJobs) = (
+            readiness.status, readiness.reason, readiness.workers, readiness.queuedJobs
+        )
+    }
 }
 
 /// `GET /health`: always 200 while the process serves. `status` is `degraded` when some model

@@ -188,7 +188,7 @@ struct OpenAIEndpointTests {
     @Test("unknown routes are OpenAI-shaped 404s; image URLs keep their plain 404")
     func notFound() async throws {
         try await Harness().test { client in
-            try await client.execute(uri: "/v1/models/unknown", method: .get) { response in
+            try await client.execute(uri: "/v1/embeddings", method: .get) { response in
                 #expect(response.status == .notFound)
                 let reply = try JSONDecoder().decode(OpenAIReply.self, from: Data(buffer: response.body))
                 #expect(reply.error?.code == "not_found")

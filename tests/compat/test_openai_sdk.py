@@ -188,3 +188,25 @@ def test_prepaid_customer_is_charged_then_refused_with_402(server):
     with pytest.raises(openai.RateLimitError) as caught:
         customer.images.generate(model="MiniMax-Image-01", prompt="a fourth request this minute")
     assert int(caught.value.response.headers["retry-after"]) >= 1
+
+
+def test_models_list_and_retrieve(client):
+    models = client.models.list()
+    ids = [model.id for model in models.data]
+    assert ids == sorted(ids)
+    assert {"image-01", "image-01-live", "MiniMax-Image-01", "minimax/image-01"} <= set(ids)
+    live = next(model for model in models.data if model.id == "image-01-live")
+    assert live.object == "model" and live.owned_by == "minimax" and live.created > 0
+    extensions = live.model_extra["likeness"]
+    assert extensions["model"] == "image-01-live"
+    assert "21:9" not in extensions["capabilities"]["aspect_ratios"]
+    assert extensions["capabilities"]["custom_size"] is None
+    assert len(extensions["capabilities"]["styles"]) == 4
+    # The SDK puts an id with a slash in the path as it is.
+    retrieved = client.models.retrieve("minimax/image-01")
+    assert retrieved.id == "minimax/image-01"
+    assert retrieved.model_extra["likeness"]["model"] == "image-01"
+    assert float(retrieved.model_extra["likeness"]["price_per_image_usd"]) > 0
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.models.retrieve("dall-e-3")
+    assert caught.value.body["code"] == "model_not_found"

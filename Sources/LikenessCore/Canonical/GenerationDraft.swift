@@ -145,7 +145,7 @@ extension GenerationRequest {
 
     static func validCustomSize(_ draft: GenerationDraft, spelling: FieldSpelling) throws(APIError) -> PixelSize {
         let (widthName, heightName) = (spelling[.width], spelling[.height])
-        guard draft.model == .image01 else {
+        guard draft.model.takesCustomSize else {
             throw APIError.invalid(
                 widthName,
                 widthName == heightName
@@ -190,7 +190,7 @@ extension GenerationRequest {
         throws(APIError) -> LiveStyle?
     {
         guard let style else { return nil }
-        guard model == .image01Live else {
+        guard !model.styles.isEmpty else {
             throw APIError.invalid(spelling[.style], "is only supported by image-01-live")
         }
         guard let typeText = style.type else { throw APIError.missing(spelling[.styleType]) }

@@ -5,6 +5,17 @@ public enum ImageModel: String, Sendable, Hashable, CaseIterable, Codable {
     case image01Live = "image-01-live"
 }
 
+extension ImageModel {
+    /// The aspect ratios it renders.
+    public var aspectRatios: [AspectRatio] { AspectRatio.allCases.filter { $0.isSupported(by: self) } }
+
+    /// Whether it takes a custom width and height (`PixelSize.customSideRange`).
+    public var takesCustomSize: Bool { self == .image01 }
+
+    /// The styles it takes (`style.style_type`).
+    public var styles: [LiveStyleType] { self == .image01Live ? LiveStyleType.allCases : [] }
+}
+
 /// The eight MiniMax aspect ratios and the exact pixel sizes MiniMax renders them at.
 public enum AspectRatio: String, Sendable, Hashable, CaseIterable, Codable {
     case square = "1:1"

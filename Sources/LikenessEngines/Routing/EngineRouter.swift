@@ -1,9 +1,13 @@
+import CoreMetrics
 import Foundation
 import LikenessCore
 import Logging
 
 /// One engine of a route, with the pacer and health of its upstream account and its retry policy.
 public struct RouteStep: Sendable {
+    /// The operator's name for it (`likeness.engines`), in logs, metrics, `/health` and
+    /// `X-Likeness-Engine`.
+    public var name: String
     public var engine: any ImageEngine
     /// Shared by every step that uses the same upstream account.
     public var pacer: UpstreamPacer
@@ -16,9 +20,10 @@ public struct RouteStep: Sendable {
     public var priceUSD: Double?
 
     public init(
-        engine: any ImageEngine, pacer: UpstreamPacer, health: AccountHealth = AccountHealth(),
+        name: String? = nil, engine: any ImageEngine, pacer: UpstreamPacer, health: AccountHealth = AccountHealth(),
         retry: RetryPolicy = RetryPolicy(), weight: Int = 1, priceUSD: Double? = nil
     ) {
+        self.name = name ?? engine.name
         self.engine = engine
         self.pacer = pacer
         self.health = health
@@ -41,23 +46,43 @@ public struct EngineRouter: ImageEngine {
     public let name = "router"
     public let routes: [ImageModel: [UpstreamPool]]
     let logger: Logger
+    let metrics: UpstreamMetrics
 
-    public init(routes: [ImageModel: [UpstreamPool]], logger: Logger = Logger(label: "likeness.router")) {
+    /// `metrics`: where upstream calls, retries, failovers and pacer waits are counted.
+    public init(
+        routes: [ImageModel: [UpstreamPool]], logger: Logger = Logger(label: "likeness.router"),
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.routes = routes
         self.logger = logger
+        self.metrics = UpstreamMetrics(factory: metrics)
     }
 
     /// One pool per model, of one member: a route with neither tiers nor pools.
-    public init(serving models: [ImageModel], with step: RouteStep, logger: Logger = Logger(label: "likeness.router")) {
-        self.init(routes: Dictionary(uniqueKeysWithValues: models.map { ($0, [UpstreamPool([step])]) }), logger: logger)
+    public init(
+        serving models: [ImageModel], with step: RouteStep, logger: Logger = Logger(label: "likeness.router"),
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.init(
+            routes: Dictionary(uniqueKeysWithValues: models.map { ($0, [UpstreamPool([step])]) }), logger: logger,
+            metrics: metrics)
     }
 
     /// Capacity on the first tier that has a member in placement: where a new job goes first.
     public func reserveCapacity(for model: ImageModel) async throws -> CapacityReservation? {
         for tier in routes[model] ?? [] {
-            if let placed = try await tier.acquire() { return placed.reservation }
+            if let placed = try await acquire(on: tier) { return placed.reservation }
         }
         return nil
+    }
+
+    /// A place on `tier`, its wait counted as the chosen member's pacer wait.
+    private func acquire(on tier: UpstreamPool, excluding excluded: Set<Int> = []) async throws -> UpstreamPool.Placed?
+    {
+        let started = ContinuousClock.now
+        guard let placed = try await tier.acquire(excluding: excluded) else { return nil }
+        metrics.pacerWait(engine: tier.members[placed.member].name, started.duration(to: .now))
+        return placed
     }
 
     /// The combined time between starts of the first tier in placement, for wait estimates.
@@ -86,7 +111,7 @@ public struct EngineRouter: ImageEngine {
                     (member, permit) = (index, reserved)
                     reservation = nil
                 } else {
-                    guard let placed = try await tier.acquire(excluding: tried) else { break }
+                    guard let placed = try await acquire(on: tier, excluding: tried) else { break }
                     (member, permit) = (placed.member, placed.reservation)
                     // Capacity held elsewhere (a tier that was out when the job was claimed) goes back.
                     reservation?.giveBack()
@@ -96,9 +121,9 @@ public struct EngineRouter: ImageEngine {
                 let step = tier.members[member]
                 do {
                     var output = try await run(step, job, permit: permit, progress: progress)
-                    output.engine = output.engine ?? step.engine.name
+                    output.engine = output.engine ?? step.name
                     var metadata: Logger.Metadata = [
-                        "job": "\(job.id)", "engine": "\(step.engine.name)", "images": "\(output.images.count)",
+                        "job": "\(job.id)", "engine": "\(step.name)", "images": "\(output.images.count)",
                     ]
                     if let price = step.priceUSD {
                         metadata["upstream_cost_usd"] = "\(Double(output.images.count) * price)"
@@ -111,19 +136,20 @@ public struct EngineRouter: ImageEngine {
                     try Task.checkCancellation()
                     guard failure.disposition != .fail else { throw failure.error }
                     lastFailure = failure
+                    metrics.failover(engine: step.name)
                     logger.warning(
                         "engine gave up on a job",
-                        metadata: ["job": "\(job.id)", "engine": "\(step.engine.name)", "error": "\(failure.error)"])
+                        metadata: ["job": "\(job.id)", "engine": "\(step.name)", "error": "\(failure.error)"])
                     let next =
                         !tier.placeable(excluding: tried).isEmpty
                         ? "handing it to another engine of its pool"
                         : tierIndex + 1 < tiers.count
-                            ? "failing over to \(tiers[tierIndex + 1].members.map(\.engine.name).joined(separator: "|"))"
+                            ? "failing over to \(tiers[tierIndex + 1].members.map(\.name).joined(separator: "|"))"
                             : nil
                     if let next {
                         progress(
                             EngineProgress(
-                                message: "\(step.engine.name) could not serve (\(failure.error.message)); \(next)",
+                                message: "\(step.name) could not serve (\(failure.error.message)); \(next)",
                                 completedImages: 0))
                     }
                 }
@@ -148,7 +174,13 @@ public struct EngineRouter: ImageEngine {
         var reserved: CapacityReservation? = first
         while true {
             let permit: CapacityReservation
-            if let reserved { permit = reserved } else { permit = try await step.pacer.acquire() }
+            if let reserved {
+                permit = reserved
+            } else {
+                let waited = ContinuousClock.now
+                permit = try await step.pacer.acquire()
+                metrics.pacerWait(engine: step.name, waited.duration(to: .now))
+            }
             reserved = nil
             guard step.health.beginAttempt() else {
                 permit.giveBack()
@@ -158,7 +190,8 @@ public struct EngineRouter: ImageEngine {
             do {
                 defer { permit.release() }
                 let output = try await step.engine.generate(job, progress: progress)
-                note(step.health.record(.answered), engine: step.engine.name)
+                note(step.health.record(.answered), engine: step.name)
+                metrics.call(engine: step.name, failure: nil)
                 return output
             } catch let error as UpstreamFailure {
                 failure = error
@@ -168,13 +201,14 @@ public struct EngineRouter: ImageEngine {
                 failure = UpstreamFailure(.fail, APIError(.timeout, "cancelled"))
             } catch {
                 failure = UpstreamFailure(
-                    .nextEngine, APIError(.internalError, "the \(step.engine.name) engine failed: \(error)"))
+                    .nextEngine, APIError(.internalError, "the \(step.name) engine failed: \(error)"))
             }
             if Task.isCancelled {
                 step.health.abandonAttempt()
                 throw CancellationError()
             }
-            note(step.health.record(failure.account, reason: failure.error.message), engine: step.engine.name)
+            note(step.health.record(failure.account, reason: failure.error.message), engine: step.name)
+            metrics.call(engine: step.name, failure: failure)
             guard failure.disposition == .retry else { throw failure }
             if let retryAfter = failure.retryAfter { step.pacer.pause(for: retryAfter) }
             let wait = step.retry.backoff(afterFailures: attempt, retryAfter: failure.retryAfter, using: &generator)
@@ -182,6 +216,7 @@ public struct EngineRouter: ImageEngine {
                 step.health.isPlaceable(at: .now + wait)
             else { throw failure }
             attempt += 1
+            metrics.retry(engine: step.name)
             progress(
                 EngineProgress(
                     message: "\(failure.error.message); attempt \(attempt) of \(step.retry.maximumAttempts) "
@@ -223,7 +258,7 @@ public struct EngineRouter: ImageEngine {
             tiers.map { tier in
                 tier.members.map { member in
                     MemberStatus(
-                        name: member.engine.name, health: member.health.snapshot(at: now),
+                        name: member.name, health: member.health.snapshot(at: now),
                         pacer: member.pacer.snapshot(at: now), limits: member.pacer.limits, weight: member.weight)
                 }
             }
@@ -233,7 +268,7 @@ public struct EngineRouter: ImageEngine {
     static func outReasons(_ members: [RouteStep]) -> String {
         members.map { member in
             let health = member.health.snapshot()
-            return "\(member.engine.name) (\(health.reason ?? health.state.rawValue))"
+            return "\(member.name) (\(health.reason ?? health.state.rawValue))"
         }.joined(separator: ", ")
     }
 }

@@ -32,6 +32,9 @@ public struct UpstreamFailure: Error, Sendable, CustomStringConvertible {
     /// The provider's `Retry-After`, when it sent one.
     public var retryAfter: Duration?
     public var account: AccountSignal
+    /// What the provider answered, as a metrics label from a fixed set: a documented MiniMax
+    /// code, `http_<status>`, `other`, or nil when no answer came (a timeout, a broken connection).
+    public var providerCode: String?
 
     /// `account` defaults by disposition: a caller's fault is an answer, anything else a fault.
     public init(
@@ -80,6 +83,18 @@ public struct UpstreamFailure: Error, Sendable, CustomStringConvertible {
 extension UpstreamFailure {
     /// MiniMax's `base_resp.status_code` by whose fault it is (the README's upstream table).
     static func miniMax(_ engine: String, code: Int, message: String, retryAfter: Duration?) -> UpstreamFailure {
+        var failure = miniMaxFailure(engine, code: code, message: message, retryAfter: retryAfter)
+        failure.providerCode = documentedMiniMaxCodes.contains(code) ? String(code) : "other"
+        return failure
+    }
+
+    static let documentedMiniMaxCodes: Set<Int> = [
+        1000, 1001, 1002, 1004, 1008, 1024, 1026, 1027, 1033, 1039, 1041, 2013, 2045, 2049, 2056,
+    ]
+
+    private static func miniMaxFailure(_ engine: String, code: Int, message: String, retryAfter: Duration?)
+        -> UpstreamFailure
+    {
         let detail = "\(code) \(message)"
         switch code {
         case 1002, 1039, 1041, 2045:
@@ -105,11 +120,14 @@ extension UpstreamFailure {
     /// An HTTP status that is not a success, for providers that use HTTP statuses (fal, OpenAI).
     static func http(_ engine: String, status: Int, message: String?, retryAfter: Duration?) -> UpstreamFailure {
         let detail = "HTTP \(status)" + (message.map { ": \($0)" } ?? "")
-        switch status {
-        case 429: return .busy(engine, detail, retryAfter: retryAfter)
-        case 408, 500...599: return .transient(engine, detail, retryAfter: retryAfter)
-        case 400, 422: return .callerFault(.invalidParameters, "invalid params (upstream): \(message ?? detail)")
-        default: return .refusedAccount(engine, detail)
-        }
+        var failure: UpstreamFailure =
+            switch status {
+            case 429: .busy(engine, detail, retryAfter: retryAfter)
+            case 408, 500...599: .transient(engine, detail, retryAfter: retryAfter)
+            case 400, 422: .callerFault(.invalidParameters, "invalid params (upstream): \(message ?? detail)")
+            default: .refusedAccount(engine, detail)
+            }
+        failure.providerCode = (100...599).contains(status) ? "http_\(status)" : "other"
+        return failure
     }
 }

@@ -46,6 +46,11 @@ public struct LikenessConfiguration: Sendable {
     public var promptPolicy: PromptPolicy
     /// `likeness.logLevel`: trace, debug, info (default), notice, warning, error, critical.
     public var logLevel: Logger.Level
+    /// `likeness.accessLog`: the level of the one line logged per request (default `info`), or
+    /// `off`.
+    public var accessLogLevel: Logger.Level?
+    /// `likeness.metrics.access` and `likeness.metrics.address`: who may read `/metrics`.
+    public var metrics: MetricsSettings
     /// `likeness.tls.certificate` and `likeness.tls.privateKey`: PEM files. With both, `serve`
     /// speaks HTTPS only (fal's clients, for one, speak nothing else); with neither, plain HTTP.
     public var tls: TLSFiles?
@@ -95,6 +100,15 @@ public struct LikenessConfiguration: Sendable {
             promptPolicy = .standard
         }
         logLevel = settings.string(forKey: "logLevel").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let accessLog = settings.string(forKey: "accessLog", default: "info")
+        if accessLog == "off" {
+            accessLogLevel = nil
+        } else if let level = Logger.Level(rawValue: accessLog) {
+            accessLogLevel = level
+        } else {
+            throw ConfigurationError("LIKENESS_ACCESS_LOG must be off or a log level (trace … critical)")
+        }
+        metrics = try MetricsSettings(settings.scoped(to: "metrics"))
         modelAliases = try ModelAliases.standard.adding(settings.stringArray(forKey: "modelAliases") ?? [])
         routing = try RoutingSettings.read(reader)
         if settings.int(forKey: "maxConcurrentJobs") == nil, let routing {

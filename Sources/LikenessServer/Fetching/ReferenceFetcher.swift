@@ -35,14 +35,17 @@ public struct FetchSettings: Sendable, Hashable {
 public struct GuardedHTTPFetcher: ReferenceFetching {
     public let settings: FetchSettings
     private let connector: GuardedConnector
+    /// Called for each fetch the address guard refuses (counted in `/metrics`).
+    private let refused: @Sendable () -> Void
 
     /// `isAllowed` replaces the address rule (public addresses only, or any address when
     /// `settings.allowPrivateNetworks`); tests use it to tell two loopback addresses apart.
     public init(
         settings: FetchSettings, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        isAllowed: (@Sendable (ResolvedAddress) -> Bool)? = nil
+        isAllowed: (@Sendable (ResolvedAddress) -> Bool)? = nil, refused: @escaping @Sendable () -> Void = {}
     ) {
         self.settings = settings
+        self.refused = refused
         self.connector = GuardedConnector(
             allowPrivateNetworks: settings.allowPrivateNetworks, eventLoopGroup: eventLoopGroup, isAllowed: isAllowed)
     }
@@ -57,6 +60,7 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
         } catch is DeadlineExceeded {
             throw APIError.invalid(Self.field, "could not be fetched: no complete answer within \(settings.timeout)")
         } catch let refusal as OutboundRefusal {
+            refused()
             throw APIError.invalid(Self.field, "could not be fetched: \(refusal.message)")
         } catch {
             throw APIError.invalid(Self.field, "could not be fetched: \(error)")

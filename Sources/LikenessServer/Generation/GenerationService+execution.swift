@@ -89,6 +89,7 @@ extension GenerationService {
         // Whatever the job did not use (it failed before reaching the engine) goes back.
         defer { reservation?.giveBack() }
         let job = claimed.record
+        metrics.queueWait(.seconds(max(0, clock.now().timeIntervalSince(job.createdAt))))
         if let deadline = job.startDeadline, deadline < clock.now() {
             await finish(
                 job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
@@ -237,6 +238,10 @@ extension GenerationService {
             return
         }
         await log(jobID: job.id, "Stored \(stored.count) image\(stored.count == 1 ? "" : "s")", source: "queue")
+        metrics.jobFinished(outcome: "succeeded", code: nil)
+        metrics.images(delivered: stored.count, withheld: output.blockedCount)
+        metrics.engineTime(engine: output.engine, model: job.model ?? "unknown", .seconds(output.engineSeconds))
+        metrics.money("charged", job.price * stored.count)
         logger.info(
             "generation finished",
             metadata: [
@@ -255,6 +260,7 @@ extension GenerationService {
             try jobs.finishJob(id: job.id, status: status, failure: JobFailure(error), webhook: webhook, at: Date())
         }
         if recorded == true && webhook != nil { webhookSignal.signal() }
+        metrics.jobFinished(outcome: status.rawValue, code: error.code)
         if status == .cancelled {
             await log(jobID: job.id, "Cancelled", source: "queue")
         } else {
@@ -275,9 +281,11 @@ extension GenerationService {
     /// Runs workers until cancelled (graceful shutdown): each takes the next job, or waits for one.
     func work() async {
         await startup.wait()
-        while !Task.isCancelled {
-            if await runNextJob() { continue }
-            await workSignal.wait()
+        await activeWorkers.counting {
+            while !Task.isCancelled {
+                if await runNextJob() { continue }
+                await workSignal.wait()
+            }
         }
     }
 }

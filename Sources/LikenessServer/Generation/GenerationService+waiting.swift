@@ -48,6 +48,7 @@ extension GenerationService {
                 try jobs.failQueuedJob(id: id, failure: JobFailure(error), at: Date())
             }
             guard withdrawn else { return }
+            metrics.jobFinished(outcome: JobStatus.failed.rawValue, code: error.code)
         } catch {
             return  // logged by `store`; the job runs when its turn comes, and its caller still waits
         }

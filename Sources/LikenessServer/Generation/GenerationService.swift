@@ -33,10 +33,12 @@ public struct GenerationService: Sendable {
     let running = RunningJobs()
     /// Closed until startup recovery has run: no worker claims a job before then.
     let startup = StartupGate()
+    let activeWorkers = ActiveWorkers()
     let billing: BillingSettings
     /// Engines on customers' own MiniMax keys.
     let byok: BYOKEngines
     let store: StoreCalls
+    let metrics: ServerMetrics
     let clock: WallClock
     let logger: Logger
 
@@ -44,7 +46,7 @@ public struct GenerationService: Sendable {
         engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: FileBlobStore,
         fetcher: any ReferenceFetching, promptPolicy: PromptPolicy, imageLifetime: Duration, queue: QueueSettings,
         workers: Int, webhooks: any WebhookRendering, billing: BillingSettings, byok: BYOKEngines, store: StoreCalls,
-        clock: WallClock, logger: Logger
+        metrics: ServerMetrics, clock: WallClock, logger: Logger
     ) {
         self.billing = billing
         self.byok = byok
@@ -59,6 +61,7 @@ public struct GenerationService: Sendable {
         self.webhooks = webhooks
         self.workSignal = WorkSignal(maximumPending: workers)
         self.store = store
+        self.metrics = metrics
         self.clock = clock
         self.logger = logger
     }
@@ -152,6 +155,7 @@ public struct GenerationService: Sendable {
                 "job": "\(id)", "dialect": "\(submission.dialect)", "account": "\(caller.account.id)",
                 "reserved_usd": "\(job.reserved.usd)",
             ])
+        metrics.money("reserved", job.reserved)
         workSignal.signal()
         return (job, false)
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Foundation
 import LikenessEngines
 import Logging
@@ -9,7 +10,7 @@ extension RoutingSettings {
     /// The router for these settings. Engines on the same upstream account (kind, base URL and
     /// key) share one pacer and one health, so two routes through one account together stay
     /// under its limit, and an account refused in one is out in all.
-    func makeRouter(client: HTTPClient, logger: Logger) -> EngineRouter {
+    func makeRouter(client: HTTPClient, logger: Logger, metrics: any MetricsFactory) -> EngineRouter {
         var accounts: [String: (UpstreamPacer, AccountHealth)] = [:]
         var steps: [String: RouteStep] = [:]
         for settings in engines {
@@ -34,13 +35,14 @@ extension RoutingSettings {
                 case .preview: PreviewEngine()
                 }
             steps[settings.name] = RouteStep(
-                engine: engine, pacer: pacer, health: health, retry: settings.retry, weight: settings.weight,
+                name: settings.name, engine: engine, pacer: pacer, health: health, retry: settings.retry,
+                weight: settings.weight,
                 priceUSD: settings.priceUSD)
         }
         return EngineRouter(
             routes: routes.mapValues { tiers in
                 tiers.map { names in UpstreamPool(names.compactMap { steps[$0] }) }
-            }, logger: logger)
+            }, logger: logger, metrics: metrics)
     }
 
     /// The HTTP client every upstream engine shares: enough connections per host for a busy

@@ -124,10 +124,26 @@ final class StartupGate: Sendable {
         opened.signalAll()
     }
 
+    var isOpened: Bool { isOpen.load(ordering: .acquiring) }
+
     /// Returns once the gate is open, or at once when the task is cancelled.
     func wait() async {
         while !isOpen.load(ordering: .acquiring) && !Task.isCancelled {
             await opened.wait()
         }
+    }
+}
+
+/// How many of the queue's worker loops are running now, for readiness.
+final class ActiveWorkers: Sendable {
+    private let running = Atomic<Int>(0)
+
+    var count: Int { running.load(ordering: .relaxed) }
+
+    /// Counts the calling worker loop while `body` runs.
+    func counting(_ body: () async -> Void) async {
+        running.add(1, ordering: .relaxed)
+        defer { running.subtract(1, ordering: .relaxed) }
+        await body()
     }
 }

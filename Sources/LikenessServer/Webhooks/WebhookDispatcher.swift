@@ -22,14 +22,19 @@ struct WebhookDispatcher: Service {
     let signal: WorkSignal
     let logger: Logger
     let store: StoreCalls
+    let metrics: ServerMetrics
 
-    init(deliveries: any WebhookRepository, settings: WebhookSettings, signal: WorkSignal, store: StoreCalls) {
+    init(
+        deliveries: any WebhookRepository, settings: WebhookSettings, signal: WorkSignal, store: StoreCalls,
+        metrics: ServerMetrics
+    ) {
         self.deliveries = deliveries
         self.settings = settings
         self.connector = GuardedConnector(allowPrivateNetworks: settings.allowPrivateNetworks)
         self.signal = signal
         self.logger = store.logger
         self.store = store
+        self.metrics = metrics
     }
 
     func run() async throws {
@@ -75,6 +80,7 @@ struct WebhookDispatcher: Service {
                     try deliveries.markWebhookDelivered(jobID: webhook.jobID, at: Date())
                 }
                 logger.info("webhook delivered", metadata: ["status": "\(status)"])
+                metrics.webhook("delivered")
                 return
             }
             try await recordFailure(webhook, attempt: attempt, "answered HTTP \(status)", logger: logger)
@@ -84,6 +90,7 @@ struct WebhookDispatcher: Service {
                 try deliveries.recordWebhookFailure(jobID: webhook.jobID, error: error.message, nextAttempt: nil)
             }
             logger.warning("webhook refused", metadata: ["reason": "\(error.message)"])
+            metrics.webhook("refused")
         } catch {
             try? await recordFailure(webhook, attempt: attempt, "\(error)", logger: logger)
         }
@@ -98,6 +105,7 @@ struct WebhookDispatcher: Service {
         try await store.write("record a webhook failure") { [deliveries] in
             try deliveries.recordWebhookFailure(jobID: webhook.jobID, error: reason, nextAttempt: next)
         }
+        metrics.webhook(next == nil ? "given_up" : "failed")
         logger.notice(
             next == nil ? "webhook given up" : "webhook failed; will retry",
             metadata: ["reason": "\(reason)", "retry_at": "\(next.map { "\($0)" } ?? "never")"])

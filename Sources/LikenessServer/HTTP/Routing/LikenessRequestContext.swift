@@ -4,14 +4,19 @@ import Hummingbird
 import LikenessAPI
 import LikenessCore
 import LikenessStore
+import Synchronization
 
 /// The context of every request: who is calling (set by `AuthenticationMiddleware`), and the id
 /// that labels the answer as `Trace-Id` (and becomes the job's id when the request makes one).
 struct LikenessRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
-    var caller: Caller?
+    var caller: Caller? {
+        didSet { notes.keyID = caller?.key.id }
+    }
     let requestID: String
     let received: ContinuousClock.Instant
+    /// What inner middleware learnt, for the access log outside them.
+    let notes = RequestNotes()
 
     init(source: Source) {
         coreContext = .init(source: source)
@@ -33,6 +38,18 @@ struct LikenessRequestContext: RequestContext {
         } catch {
             throw APIError(.internalError, "the route has no parameter \(name)")
         }
+    }
+}
+
+/// A context is a value, copied down the middleware chain: what the authentication inside learns
+/// reaches the access log outside through this shared box.
+final class RequestNotes: Sendable {
+    private let key = Mutex<String?>(nil)
+
+    /// The calling key's id (never its secret), once authenticated.
+    var keyID: String? {
+        get { key.withLock { $0 } }
+        set { key.withLock { $0 = newValue } }
     }
 }
 

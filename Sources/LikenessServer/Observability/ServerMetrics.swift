@@ -1,0 +1,121 @@
+import CoreMetrics
+import Foundation
+import Hummingbird
+import LikenessCore
+import LikenessEngines
+import NIOCore
+import Prometheus
+
+/// Every series the server publishes at `/metrics`, through swift-metrics into a Prometheus
+/// registry of its own (so that two applications in one process, as in the tests, count
+/// apart). Label values come from fixed sets: routes as registered, dialects, statuses, engine
+/// names from the configuration, catalogue codes. No key, prompt or URL ever becomes a label.
+struct ServerMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let factory: any MetricsFactory
+
+    init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // From a cached answer to an upstream image that takes a minute.
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+            .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120),
+        ]
+        self.factory = factory
+    }
+
+    /// The Prometheus text exposition of every series so far.
+    func response() -> Response {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+
+    // MARK: HTTP
+
+    func request(route: String, dialect: String, status: Int, duration: Duration) {
+        Counter(
+            label: "likeness_http_requests_total",
+            dimensions: [("route", route), ("dialect", dialect), ("status", String(status))], factory: factory
+        ).increment()
+        Timer(
+            label: "likeness_http_request_duration_seconds", dimensions: [("route", route), ("dialect", dialect)],
+            factory: factory
+        ).recordNanoseconds(duration.wholeNanoseconds)
+    }
+
+    // MARK: Jobs
+
+    /// `outcome`: `succeeded`, `failed` or `cancelled`; `code` the catalogue code (0 for success).
+    func jobFinished(outcome: String, code: StatusCode?) {
+        Counter(
+            label: "likeness_jobs_total",
+            dimensions: [("outcome", outcome), ("code", String(code?.rawValue ?? 0))], factory: factory
+        ).increment()
+    }
+
+    func queueWait(_ duration: Duration) {
+        Timer(label: "likeness_queue_wait_seconds", factory: factory).recordNanoseconds(duration.wholeNanoseconds)
+    }
+
+    func queueDepth(_ jobs: Int) {
+        Gauge(label: "likeness_queue_depth", factory: factory).record(jobs)
+    }
+
+    func engineTime(engine: String, model: String, _ duration: Duration) {
+        Timer(
+            label: "likeness_engine_duration_seconds", dimensions: [("engine", engine), ("model", model)],
+            factory: factory
+        ).recordNanoseconds(duration.wholeNanoseconds)
+    }
+
+    func images(delivered: Int, withheld: Int) {
+        if delivered > 0 {
+            Counter(label: "likeness_images_total", dimensions: [("outcome", "delivered")], factory: factory)
+                .increment(by: delivered)
+        }
+        if withheld > 0 {
+            Counter(label: "likeness_images_total", dimensions: [("outcome", "withheld")], factory: factory)
+                .increment(by: withheld)
+        }
+    }
+
+    /// `kind`: `reserved` (when a job is accepted) or `charged` (for the images it delivered).
+    func money(_ kind: String, _ amount: MicroDollars) {
+        guard amount.value > 0 else { return }
+        Counter(label: "likeness_money_microdollars_total", dimensions: [("kind", kind)], factory: factory)
+            .increment(by: Int(amount.value))
+    }
+
+    // MARK: Outbound
+
+    /// `outcome`: `delivered`, `failed` (will be retried), `given_up` or `refused` (address guard).
+    func webhook(_ outcome: String) {
+        Counter(label: "likeness_webhooks_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    func referenceFetchRefused() {
+        Counter(label: "likeness_reference_fetches_refused_total", factory: factory).increment()
+    }
+
+    /// Each upstream account's state at scrape time.
+    func upstreams(_ status: [ImageModel: [[EngineRouter.MemberStatus]]]) {
+        var seen = Set<String>()
+        for member in status.values.joined().joined() where seen.insert(member.name).inserted {
+            let engine = [("engine", member.name)]
+            Gauge(label: "likeness_upstream_in_placement", dimensions: engine, factory: factory)
+                .record(member.health.state == .out ? 0 : 1)
+            Gauge(label: "likeness_upstream_in_flight", dimensions: engine, factory: factory)
+                .record(member.pacer.inFlight)
+        }
+    }
+}
+
+extension Duration {
+    fileprivate static func milliseconds(_ value: Double) -> Duration { .nanoseconds(Int64(value * 1_000_000)) }
+
+}
