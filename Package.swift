@@ -138,7 +138,10 @@ let package = Package(
         // instant engine and a fault-injecting one, polling and temporary-folder helpers.
         .target(
             name: "LikenessTestSupport",
-            dependencies: ["LikenessImaging", "LikenessEngines", "LikenessAPI", "LikenessCore"],
+            dependencies: [
+                "LikenessImaging", "LikenessEngines", "LikenessAPI", "LikenessCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         // Stand-ins for the MiniMax, fal and OpenAI-compatible upstreams, with faults on demand:
         // the engine tests run against them, and `likeness simulate` serves them.
@@ -190,6 +193,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -29,6 +29,9 @@ public enum SimulatedFault: Sendable, Hashable {
     case expiredResultURLs
     /// fal only: the next `count` status polls answer HTTP 500 (the request itself is fine).
     case failingPolls(count: Int)
+    /// MiniMax only: success with `images` fewer images, counted in `metadata.failed_count`, as
+    /// MiniMax reports images its content safety withheld.
+    case withheldImages(Int)
 
     /// Reads one entry of the control API's `faults` array.
     init(json object: [String: JSONValue]) throws(APIError) {
@@ -45,11 +48,12 @@ public enum SimulatedFault: Sendable, Hashable {
         case "connection-reset": self = .connectionReset
         case "expired-urls": self = .expiredResultURLs
         case "failing-polls": self = .failingPolls(count: Int(try fields.integer("count") ?? 1))
+        case "withheld": self = .withheldImages(Int(try fields.integer("images") ?? 1))
         default:
             throw APIError.invalid(
                 "kind",
-                "must be latency, http, code, malformed-json, truncated-body, connection-reset, expired-urls or failing-polls"
-            )
+                "must be latency, http, code, malformed-json, truncated-body, connection-reset, expired-urls, "
+                    + "failing-polls or withheld")
         }
     }
 }

@@ -29,10 +29,12 @@ extension SimulatorContext {
                     return Self.miniMaxAnswer(code: error.code.rawValue, message: error.message, trace: trace)
                 }
                 var data: [String: JSONValue] = [:]
+                let withheld = min(admitted.withheld, generation.count)
+                let delivered = generation.count - withheld
                 switch generation.responseFormat {
                 case .url:
                     data["image_urls"] = .array(
-                        (0..<generation.count).map { index in
+                        (0..<delivered).map { index in
                             .string(
                                 Self.imageURL(
                                     origin: Self.origin(of: request), size: generation.size, index: index,
@@ -40,14 +42,14 @@ extension SimulatorContext {
                         })
                 case .base64:
                     let jpeg = try await state.image(generation.size).base64EncodedString()
-                    data["image_base64"] = .array(Array(repeating: .string(jpeg), count: generation.count))
+                    data["image_base64"] = .array(Array(repeating: .string(jpeg), count: delivered))
                 }
                 return Self.json(
                     .ok,
                     [
                         "id": .string(trace), "data": .object(data),
                         "metadata": .object([
-                            "success_count": .integer(Int64(generation.count)), "failed_count": .integer(0),
+                            "success_count": .integer(Int64(delivered)), "failed_count": .integer(Int64(withheld)),
                         ]),
                         "base_resp": .object(["status_code": .integer(0), "status_msg": .string("success")]),
                     ], headers: [HTTPField.Name("Trace-Id")!: trace])

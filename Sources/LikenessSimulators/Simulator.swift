@@ -130,58 +130,67 @@ struct SimulatorContext: Sendable {
         }
     }
 
+    /// How a generation request is to be answered, once admitted.
+    struct Admission {
+        /// The whole answer, when the fault or the limit decided it.
+        var response: Response?
+        /// The result URLs are to answer 403, as expired signed URLs do.
+        var expireURLs = false
+        /// Images to withhold from the answer (MiniMax's `failed_count`).
+        var withheld = 0
+    }
+
     /// Records the request and applies the account's rate limit and the next fault. A non-nil
-    /// response is the whole answer; otherwise the route answers normally (`expireURLs` set
-    /// when the fault asks for dead result URLs).
+    /// response is the whole answer; otherwise the route answers normally, as the rest of the
+    /// admission says.
     func admit(
         _ request: Request, body: ByteBuffer, credentialScheme: String,
         refuse: (_ code: StatusCode, _ message: String) -> Response
-    ) async throws -> (response: Response?, expireURLs: Bool) {
+    ) async throws -> Admission {
         let authorization = request.headers[.authorization]
         let arrival = state.arrive(
             path: request.uri.path, authorization: authorization, body: Data(buffer: body),
             limit: settings.requestsPerWindow.map { ($0, settings.rateWindow) })
         if let key = settings.apiKey, authorization != "\(credentialScheme) \(key)" {
-            return (refuse(.authenticationFailed, "authentication failed: invalid API key"), false)
+            return Admission(response: refuse(.authenticationFailed, "authentication failed: invalid API key"))
         }
         if arrival.rateLimited {
-            return (refuse(.rateLimited, "rate limit exceeded(RPM)"), false)
+            return Admission(response: refuse(.rateLimited, "rate limit exceeded(RPM)"))
         }
         if settings.latency > .zero { try await Task.sleep(for: settings.latency) }
         switch arrival.fault {
         case nil, .failingPolls:
-            return (nil, false)
+            return Admission()
+        case .withheldImages(let count):
+            return Admission(withheld: count)
         case .latency(let milliseconds):
             try await Task.sleep(for: .milliseconds(milliseconds))
-            return (nil, false)
+            return Admission()
         case .httpStatus(let status, let retryAfter):
             var headers: HTTPFields = [.contentType: "text/plain"]
             if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-            return (
-                Response(
+            return Admission(
+                response: Response(
                     status: .init(code: status), headers: headers,
-                    body: .init(byteBuffer: ByteBuffer(string: "simulated HTTP \(status)"))), false
-            )
+                    body: .init(byteBuffer: ByteBuffer(string: "simulated HTTP \(status)"))))
         case .code(let code):
-            return (refuse(StatusCode(rawValue: code) ?? .unknownError, "simulated error \(code)"), false)
+            return Admission(response: refuse(StatusCode(rawValue: code) ?? .unknownError, "simulated error \(code)"))
         case .malformedJSON:
-            return (
-                Response(
+            return Admission(
+                response: Response(
                     status: .ok, headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(string: "<html><body>502 Bad Gateway</body></html>"))), false
-            )
+                    body: .init(byteBuffer: ByteBuffer(string: "<html><body>502 Bad Gateway</body></html>"))))
         case .truncatedBody:
-            return (
-                Self.cutOff(
+            return Admission(
+                response: Self.cutOff(
                     after: 40,
                     of: Data(
                         #"{"data":{"image_urls":["http://127.0.0.1/simulator/files/x"]},"base_resp":{"status_code":0}}"#
-                            .utf8)), false
-            )
+                            .utf8)))
         case .connectionReset:
-            return (Self.cutOff(after: 0, of: Data("{}".utf8)), false)
+            return Admission(response: Self.cutOff(after: 0, of: Data("{}".utf8)))
         case .expiredResultURLs:
-            return (nil, true)
+            return Admission(expireURLs: true)
         }
     }
 

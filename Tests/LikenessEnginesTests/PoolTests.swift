@@ -44,33 +44,6 @@ final class ScriptedEngine: ImageEngine {
     }
 }
 
-/// Keeps every log record, for tests of what is logged and how often.
-struct RecordingLogHandler: LogHandler {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-
-    final class Records: Sendable {
-        let all = Mutex<[Record]>([])
-    }
-
-    let records: Records
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let record = Record(level: event.level, message: "\(event.message)", metadata: event.metadata ?? [:])
-        records.all.withLock { $0.append(record) }
-    }
-}
-
 extension UpstreamFailure {
     static let keyRefused = UpstreamFailure.miniMax("a", code: 2049, message: "invalid api key", retryAfter: nil)
     static let serverError = UpstreamFailure.http("a", status: 503, message: nil, retryAfter: nil)

@@ -4,8 +4,6 @@ import Hummingbird
 import HummingbirdTesting
 import LikenessAPI
 import LikenessCore
-import LikenessStore
-import LikenessTestSupport
 import NIOCore
 import NIOFoundationCompat
 import Testing
@@ -81,6 +79,8 @@ struct ModelsTests {
             let (status, body) = try await client.getJSON("/v1/models/minimax/image-01", key: harness.key)
             #expect(status == .ok)
             #expect(body["id"] as? String == "minimax/image-01")
+            let (_, escaped) = try await client.getJSON("/v1/models/minimax%2Fimage-01", key: harness.key)
+            #expect(escaped["id"] as? String == "minimax/image-01")
             let (_, preview) = try await client.getJSON("/v1/models/image-01", key: harness.key)
             #expect((preview["likeness"] as? [String: Any])?["engines"] as? [[String]] == [["preview"]])
 
@@ -89,37 +89,6 @@ struct ModelsTests {
             #expect((error["error"] as? [String: Any])?["code"] as? String == "model_not_found")
             let (anonymous, _) = try await client.getJSON("/v1/models", key: nil)
             #expect(anonymous == .unauthorized)
-        }
-    }
-}
-
-@Suite("GET /ready")
-struct ReadinessTests {
-    @Test("ready once recovery has run and the workers run; 503 with the reason when the store cannot be read")
-    func ready() async throws {
-        let harness = try Harness { $0.maximumConcurrentJobs = 3 }
-        try await harness.test { client in
-            var body: [String: Any] = [:]
-            let ready = try await eventually(timeout: .seconds(10)) {
-                let (status, object) = try await client.getJSON("/ready", key: nil)
-                body = object
-                return status == .ok
-            }
-            #expect(ready)
-            #expect(body["status"] as? String == "ready")
-            #expect(body["workers"] as? Int == 3)
-            #expect(body["queued_jobs"] as? Int == 0)
-
-            let sabotage = try SQLiteDatabase(path: harness.directory.root.appending(path: "likeness.sqlite").path)
-            try sabotage.execute("ALTER TABLE jobs RENAME TO jobs_gone")
-            let (status, broken) = try await client.getJSON("/ready", key: nil)
-            #expect(status == .serviceUnavailable)
-            #expect(broken["status"] as? String == "unavailable")
-            #expect(broken["reason"] as? String == "the database cannot be read")
-            // Liveness is another question: the process still answers.
-            let (health, _) = try await client.getJSON("/health", key: nil)
-            #expect(health == .ok)
-            try sabotage.execute("ALTER TABLE jobs_gone RENAME TO jobs")
         }
     }
 }

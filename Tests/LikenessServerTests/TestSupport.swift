@@ -9,6 +9,7 @@ import LikenessEngines
 import LikenessImaging
 import LikenessStore
 import LikenessTestSupport
+import Logging
 import NIOCore
 import NIOFoundationCompat
 import Synchronization
@@ -38,10 +39,12 @@ struct Harness {
     /// `engine` nil: the engines of `configuration.routing` serve.
     func test<Value: Sendable>(
         engine: (any ImageEngine)? = PreviewEngine(), fetcher: (any ReferenceFetching)? = nil,
-        clock: WallClock = .system, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
+        clock: WallClock = .system, logger: Logger? = nil,
+        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
         let application = try buildApplication(
-            configuration: configuration, dataDirectory: directory, engine: engine, fetcher: fetcher, clock: clock)
+            configuration: configuration, dataDirectory: directory, engine: engine, fetcher: fetcher, clock: clock,
+            logger: logger)
         return try await application.test(.router, body)
     }
 }

@@ -20,10 +20,12 @@ struct ModelsController: Sendable {
                 OpenAIModelList.listData(try entries(for: context))
             }
         }
-        // Ids may hold slashes (`minimax/image-01`), as the SDKs send them.
+        // Ids may hold slashes (`minimax/image-01`): sent as they are, or escaped (`%2F`, as the
+        // openai SDK sends them).
         router.get("/v1/models/**") { _, context in
             await answer(context) { () throws(APIError) in
-                let id = context.parameters.getCatchAll().joined(separator: "/")
+                let path = context.parameters.getCatchAll().joined(separator: "/")
+                let id = path.removingPercentEncoding ?? path
                 guard let entry = try entries(for: context).first(where: { $0.id == id }) else {
                     throw APIError(
                         .invalidParameters, "the model '\(id)' does not exist on this server", reason: .unknownModel)
