@@ -9,6 +9,7 @@ import LikenessEngines
 import LikenessImaging
 import LikenessStore
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Opens the data directory and makes sure a first API key exists.
@@ -48,6 +49,22 @@ public func buildApplication(
     clock: WallClock = .system,
     logger: Logger? = nil
 ) throws -> some ApplicationProtocol {
+    try assembleApplication(
+        configuration: configuration, dataDirectory: dataDirectory, engine: givenEngine, fetcher: fetcher, clock: clock,
+        logger: logger
+    ).application
+}
+
+/// `buildApplication`, with the routes the router registered (`METHOD /path`), which the
+/// contract test compares with the OpenAPI document.
+func assembleApplication(
+    configuration: LikenessConfiguration,
+    dataDirectory: DataDirectory,
+    engine givenEngine: (any ImageEngine)?,
+    fetcher: (any ReferenceFetching)?,
+    clock: WallClock,
+    logger: Logger?
+) throws -> (application: Application<RouterResponder<LikenessRequestContext>>, routes: [String]) {
     var logger = logger ?? Logger(label: "likeness")
     logger.logLevel = configuration.logLevel
     try Imaging.ensureStarted()
@@ -163,6 +180,25 @@ public func buildApplication(
     case .open: router.get("/metrics") { _, _ in await scrape() }
     case .off: break
     }
+    let contract = OpenAPIDocument.json(aliases: configuration.modelAliases)
+    router.get("/openapi.json") { _, context in
+        support.response(Rendered(status: .ok, body: contract), context: context)
+    }
+    // fal publishes a document per app at this path; fal-client's tooling reads it.
+    router.get("/api/openapi/queue/openapi.json") { request, context in
+        guard let app = request.uri.queryParameters.get("endpoint_id").flatMap(FalApp.init(rawValue:)) else {
+            let known = FalApp.allCases.map(\.rawValue).joined(separator: ", ")
+            return support.response(
+                Rendered(status: .notFound, body: FalQueue.detail("endpoint_id must be one of: \(known)")),
+                context: context)
+        }
+        return support.response(Rendered(status: .ok, body: OpenAPIDocument.falJSON(app: app)), context: context)
+    }
+    router.get("/llms.txt") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: LLMsText.text)))
+    }
     router.get("/health") { [upstreams] _, _ in
         HealthReport(engine: engine.name, upstreams: upstreams?.status())
     }
@@ -190,7 +226,7 @@ public func buildApplication(
         try await recoverFromUncleanStop(service: service, store: store, blobs: dataDirectory.blobs, logger: logger)
         service.startup.open()
     }
-    return application
+    return (application, router.routes.map { "\($0.method) \($0.path)" })
 }
 
 /// Puts back what a previous process left behind: jobs it was running (queued again, or failed

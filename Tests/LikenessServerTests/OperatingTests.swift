@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LikenessCore
+import LikenessEngines
 import LikenessStore
 import LikenessTestSupport
 import Logging
@@ -132,6 +133,66 @@ struct ReadinessTests {
             let (health, _) = try await client.getJSON("/health", key: nil)
             #expect(health == .ok)
             try sabotage.execute("ALTER TABLE jobs_gone RENAME TO jobs")
+        }
+    }
+}
+
+@Suite("The published contract")
+struct ContractTests {
+    /// `METHOD /path` with every parameter spelled `{}`, so names and catch-alls compare equal.
+    static func shape(_ route: String) -> String {
+        route.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix("{") || segment.hasPrefix(":") || segment == "**" ? "{}" : String(segment)
+        }.joined(separator: "/")
+    }
+
+    @Test("every route the router registers is in /openapi.json, and every documented operation is a route")
+    func everyRouteDocumented() async throws {
+        let harness = try Harness { $0.metrics = MetricsSettings(access: .open) }
+        let (application, registered) = try assembleApplication(
+            configuration: harness.configuration, dataDirectory: harness.directory, engine: PreviewEngine(),
+            fetcher: nil, clock: .system, logger: nil)
+        let document = try await application.test(.router) { client in
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                #expect(response.status == .ok)
+                return try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:]
+            }
+        }
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let documented = Set(
+            paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(Self.shape(path))" } })
+        let routes = Set(registered.map(Self.shape))
+        #expect(routes.subtracting(documented).isEmpty, "registered but not documented")
+        #expect(documented.subtracting(routes).isEmpty, "documented but not registered")
+        #expect(routes.count > 40)
+        // Every operation has an id, a summary and at least one answer.
+        for operations in paths.values {
+            for case let operation as [String: Any] in operations.values {
+                #expect(operation["operationId"] is String)
+                #expect(((operation["responses"] as? [String: Any])?.count ?? 0) > 0)
+            }
+        }
+    }
+
+    @Test("fal's per-app document, at fal's path; /llms.txt")
+    func falDocumentAndGuide() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            let (status, document) = try await client.getJSON(
+                "/api/openapi/queue/openapi.json?endpoint_id=fal-ai/minimax/image-01/subject-reference", key: nil)
+            #expect(status == .ok)
+            let paths = try #require(document["paths"] as? [String: Any])
+            #expect(paths["/fal/queue/fal-ai/minimax/image-01/subject-reference"] != nil)
+            #expect(paths["/fal/queue/fal-ai/minimax/image-01"] == nil)
+            #expect(paths["/fal/queue/fal-ai/minimax/requests/{request_id}/status"] != nil)
+            let (unknown, _) = try await client.getJSON("/api/openapi/queue/openapi.json?endpoint_id=x", key: nil)
+            #expect(unknown == .notFound)
+            let guide = try await client.execute(uri: "/llms.txt", method: .get) { response in
+                String(buffer: response.body)
+            }
+            #expect(guide.hasPrefix("# Likeness"))
+            #expect(guide.contains("/openapi.json"))
         }
     }
 }

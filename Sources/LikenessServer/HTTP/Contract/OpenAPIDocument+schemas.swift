@@ -1,0 +1,231 @@
+import LikenessAPI
+import LikenessCore
+
+/// The document's schemas: request bodies with the contract's enums and ranges, and every
+/// answer's shape as the dialects write it.
+extension OpenAPIDocument {
+    static func securitySchemes() -> J {
+        .object([
+            "bearer": .object([
+                "type": .string("http"), "scheme": .string("bearer"),
+                "description": .string("A Likeness key: `Authorization: Bearer lk_…`"),
+            ]),
+            "falKey": .object([
+                "type": .string("apiKey"), "in": .string("header"), "name": .string("Authorization"),
+                "description": .string("fal's clients send `Authorization: Key lk_…`"),
+            ]),
+        ])
+    }
+
+    static func schemas() -> J {
+        let models = ImageModel.allCases.map(\.rawValue)
+        let ratios = AspectRatio.allCases.map(\.rawValue)
+        let styles = LiveStyleType.allCases.map(\.rawValue)
+        let side = integer(PixelSize.customSideRange)
+        let count = integer(GenerationRequest.countRange)
+        let style = object([
+            "style_type": enumeration(styles),
+            "style_weight": .object([
+                "type": .string("number"), "exclusiveMinimum": .integer(0), "maximum": .integer(1),
+            ]),
+        ])
+        let subjectReference = array(
+            object(
+                [
+                    "type": .object(["const": .string("character")]),
+                    "image_file": string("An http(s) URL or a data URL of a JPEG or PNG under 10 MB"),
+                ], required: ["image_file"]))
+        let prompt = string("At most 1500 characters, with at least one visible one")
+        let falImage = object(
+            [
+                "url": string(), "content_type": string(), "file_name": string(), "file_size": integer(),
+                "width": integer(), "height": integer(),
+            ], required: ["url", "content_type", "file_name", "file_size", "width", "height"])
+        let byok = object(["minimax": boolean(), "minimax_region": string()], required: ["minimax"])
+        let usageRow = object(
+            [
+                "request_id": string(), "created_at": string(), "key_id": string(), "dialect": string(),
+                "model": string(), "status": string(), "error_code": integer(), "images_requested": integer(),
+                "images_delivered": integer(), "images_blocked": integer(), "price_usd": dollars(),
+                "cost_usd": dollars(), "byok": boolean(), "engine": string(),
+            ], required: ["request_id", "created_at", "dialect", "status"])
+        let logLine = object(
+            ["message": string(), "level": string(), "source": string(), "timestamp": string()],
+            required: ["message", "level", "source", "timestamp"])
+        return .object([
+            "MiniMaxRequest": object(
+                [
+                    "model": enumeration(models), "prompt": prompt, "aspect_ratio": enumeration(ratios),
+                    "width": side, "height": side, "response_format": enumeration(["url", "base64"]),
+                    "seed": integer(), "n": count, "prompt_optimizer": boolean(), "aigc_watermark": boolean(),
+                    "subject_reference": subjectReference, "style": style,
+                ], required: ["model", "prompt"]),
+            "MiniMaxResponse": object(
+                [
+                    "id": string(),
+                    "data": object(["image_urls": array(string()), "image_base64": array(string())]),
+                    "metadata": object(["success_count": integer(), "failed_count": integer()]),
+                    "base_resp": object(
+                        ["status_code": integer(), "status_msg": string()], required: ["status_code", "status_msg"]),
+                ], required: ["base_resp"]),
+            "OpenAIImagesRequest": object(
+                [
+                    "model": string("`image-01`, `image-01-live`, or an alias (`GET /v1/models`)"), "prompt": prompt,
+                    "n": count, "size": string("`WxH`: an aspect ratio's size, or a custom size for image-01"),
+                    "response_format": enumeration(["url", "b64_json", "base64"]), "aspect_ratio": enumeration(ratios),
+                    "width": side, "height": side, "seed": integer(), "prompt_optimizer": boolean(),
+                    "aigc_watermark": boolean(), "subject_reference": subjectReference, "style": style,
+                    "style_type": enumeration(styles), "quality": string("Accepted and ignored"),
+                    "user": string("Accepted and ignored"),
+                ], required: ["prompt"]),
+            "OpenAIEditsForm": object(
+                [
+                    "image": .object([
+                        "type": .string("string"), "contentMediaType": .string("application/octet-stream"),
+                        "description": .string("The subject's photo, JPEG or PNG"),
+                    ]),
+                    "prompt": prompt, "model": string(), "n": string("1 to 9"), "size": string(),
+                    "response_format": enumeration(["url", "b64_json", "base64"]), "seed": string(),
+                    "aspect_ratio": enumeration(ratios),
+                ], required: ["image", "prompt"]),
+            "OpenAIImagesResponse": object(
+                [
+                    "created": integer(),
+                    "data": array(object(["url": string(), "b64_json": string()])),
+                ], required: ["created", "data"]),
+            "OpenAIError": object(
+                [
+                    "error": object(
+                        [
+                            "message": string(), "type": string(), "param": nullable("string"),
+                            "code": nullable("string"),
+                        ], required: ["message", "type"])
+                ], required: ["error"]),
+            "Model": object(
+                [
+                    "id": string(), "object": .object(["const": .string("model")]), "created": integer(),
+                    "owned_by": string(),
+                    "likeness": object(
+                        [
+                            "model": enumeration(models), "price_per_image_usd": dollars(),
+                            "engines": array(array(string())),
+                            "capabilities": object([
+                                "subject_reference": boolean(), "aspect_ratios": array(enumeration(ratios)),
+                                "sizes": array(string()),
+                                "custom_size": .object([
+                                    "type": .array([.string("object"), .string("null")]),
+                                    "properties": .object([
+                                        "min": integer(), "max": integer(), "multiple_of": integer(),
+                                    ]),
+                                ]),
+                                "styles": array(string()), "max_images": integer(),
+                                "response_formats": array(string()),
+                            ]),
+                        ], required: ["model", "price_per_image_usd", "capabilities", "engines"]),
+                ], required: ["id", "object", "created", "owned_by"]),
+            "ModelList": object(
+                ["object": .object(["const": .string("list")]), "data": array(ref("Model"))],
+                required: ["object", "data"]),
+            "FalTextToImageInput": object(
+                [
+                    "prompt": prompt, "aspect_ratio": enumeration(ratios), "num_images": count,
+                    "prompt_optimizer": boolean(),
+                ], required: ["prompt"]),
+            "FalSubjectReferenceInput": object(
+                [
+                    "prompt": prompt, "image_url": string("The subject's photo: an http(s) or data URL"),
+                    "aspect_ratio": enumeration(ratios), "num_images": count, "prompt_optimizer": boolean(),
+                ], required: ["prompt", "image_url"]),
+            "FalOutput": object(["images": array(falImage)], required: ["images"]),
+            "FalSubmitted": object(
+                [
+                    "request_id": string(), "response_url": string(), "status_url": string(),
+                    "cancel_url": string(), "queue_position": integer(),
+                ], required: ["request_id", "response_url", "status_url", "cancel_url"]),
+            "FalStatus": object(
+                [
+                    "request_id": string(), "response_url": string(),
+                    "status": enumeration(["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]), "queue_position": integer(),
+                    "logs": .object(["type": .array([.string("array"), .string("null")]), "items": logLine]),
+                    "metrics": object(["inference_time": nullable("number")]), "error": string(),
+                    "error_type": string(),
+                ], required: ["request_id", "response_url", "status"]),
+            "FalCancel": object(
+                ["status": enumeration(["CANCELLATION_REQUESTED", "ALREADY_COMPLETED", "NOT_FOUND"])],
+                required: ["status"]),
+            "FalDetail": object(["detail": string()], required: ["detail"]),
+            "FalValidationError": object(
+                [
+                    "detail": array(
+                        object(
+                            ["loc": array(string()), "msg": string(), "type": string()],
+                            required: ["loc", "msg", "type"]))
+                ], required: ["detail"]),
+            "Balance": object(
+                [
+                    "object": .object(["const": .string("balance")]), "account_id": string(), "billing": string(),
+                    "balance_usd": dollars(), "reserved_usd": dollars(), "currency": string(),
+                    "prices_usd": .object(["type": .string("object"), "additionalProperties": dollars()]),
+                    "byok": byok,
+                ], required: ["object", "account_id", "billing", "balance_usd", "reserved_usd", "prices_usd"]),
+            "Usage": object(
+                [
+                    "object": .object(["const": .string("usage")]), "account_id": string(), "from": string(),
+                    "to": string(),
+                    "totals": object([
+                        "requests": integer(), "images_delivered": integer(), "cost_usd": dollars(),
+                    ]),
+                    "data": array(usageRow), "has_more": boolean(),
+                ], required: ["object", "account_id", "from", "to", "totals", "data"]),
+            "Account": object(
+                [
+                    "object": .object(["const": .string("account")]), "id": string(), "name": string(),
+                    "billing": string(), "balance_usd": dollars(), "reserved_usd": dollars(),
+                    "requests_per_minute": integer(), "concurrent_jobs": integer(), "byok": byok,
+                    "created_at": string(),
+                ], required: ["object", "id", "name", "billing", "balance_usd"]),
+            "APIKey": object(
+                [
+                    "object": .object(["const": .string("api_key")]), "id": string(), "name": string(),
+                    "account_id": string(), "role": string(), "prefix": string(), "created_at": string(),
+                    "expires_at": string(), "revoked_at": string(), "last_used_at": string(),
+                    "requests_per_minute": integer(), "concurrent_jobs": integer(),
+                    "secret": string("Shown once, when the key is issued"), "webhook_secret": string(),
+                ], required: ["object", "id", "account_id", "role", "prefix"]),
+            "LedgerEntry": object(
+                [
+                    "seq": integer(), "created_at": string(), "kind": string(), "amount_usd": dollars(),
+                    "balance_after_usd": dollars(), "request_id": string(), "note": string(),
+                ], required: ["seq", "kind", "amount_usd", "balance_after_usd", "created_at"]),
+            "CreateAccountRequest": object(
+                [
+                    "name": string(), "billing": enumeration(["prepaid", "unmetered"]),
+                    "requests_per_minute": integer(), "concurrent_jobs": integer(),
+                ], required: ["name"]),
+            "UpdateLimitsRequest": object(["requests_per_minute": integer(), "concurrent_jobs": integer()]),
+            "CreateKeyRequest": object([
+                "name": string(), "role": enumeration(["user", "admin"]), "expires_at": string(),
+                "requests_per_minute": integer(), "concurrent_jobs": integer(),
+            ]),
+            "CreditRequest": object(
+                [
+                    "amount_usd": dollars(), "kind": string(), "waive_fee": boolean(), "note": string(),
+                ], required: ["amount_usd"]),
+            "MiniMaxKeyRequest": object(
+                ["api_key": string(), "region": enumeration(["global", "cn"])], required: ["api_key"]),
+            "Readiness": object(
+                [
+                    "status": enumeration(["ready", "starting", "stopping", "unavailable"]), "reason": string(),
+                    "workers": integer(), "queued_jobs": integer(),
+                ], required: ["status", "workers"]),
+            "Health": object(
+                [
+                    "status": enumeration(["ok", "degraded"]), "engine": string(), "libvips": string(),
+                    "routes": .object(["type": .string("object"), "additionalProperties": array(array(string()))]),
+                    "engines": .object([
+                        "type": .string("object"), "additionalProperties": .object(["type": .string("object")]),
+                    ]),
+                ], required: ["status", "engine", "libvips"]),
+        ])
+    }
+}
