@@ -70,7 +70,8 @@ func assembleApplication(
     try Imaging.ensureStarted()
 
     // This application's own series: two applications in one process (tests) count apart.
-    let metrics = ServerMetrics()
+    let metrics = ServerMetrics(
+        recording: configuration.metrics.access != .off || configuration.metrics.listener != nil)
     // Upstream engines and BYOK engines share one client, stopped last (see `services`).
     let client = RoutingSettings.makeClient()
     let engine: any ImageEngine

@@ -22,6 +22,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+LIKENESS = Path(os.environ.get("LIKENESS_BINARY", ROOT / ".build/debug/likeness"))
+
+
+def wait_until_up(url: str, process: subprocess.Popen):
+    """Polls `url` until it answers; fails at once if `process` exits first."""
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"{url}: the process exited with {process.returncode}")
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
 def start_server(extra_environment: dict, scheme: str = "http", context=None, data: str | None = None):
     """Starts LikenessTestServer on a free port; `data` reuses a data directory (a restart)."""
     binary = Path(os.environ.get("LIKENESS_TEST_SERVER", ROOT / ".build/debug/LikenessTestServer"))

@@ -5,31 +5,15 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import openai
 import pytest
 from openai import OpenAI
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import API_KEY, ROOT, free_port
-
-LIKENESS = Path(os.environ.get("LIKENESS_BINARY", ROOT / ".build/debug/likeness"))
-
-
-def wait_until_up(url: str, process: subprocess.Popen):
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(f"{url}: the process exited with {process.returncode}")
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
+from conftest import API_KEY, LIKENESS, free_port, wait_until_up
 
 
 @pytest.fixture(scope="module")

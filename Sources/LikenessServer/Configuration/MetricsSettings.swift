@@ -1,7 +1,8 @@
 import Configuration
 
 /// Who may read `/metrics`: `likeness.metrics.access` on the API's own port (`admin`, the
-/// default: an admin key as `Authorization: Bearer`; `open`; or `off`), and
+/// default: an admin key as `Authorization: Bearer`; `open`; or `off`, which also stops the
+/// counting unless a listener serves them), and
 /// `likeness.metrics.address` (`host:port`), a listener of its own that serves `/metrics` to
 /// anyone who can reach it: bind it where only the scraper can.
 public struct MetricsSettings: Sendable, Hashable {

@@ -14,7 +14,8 @@ struct ServerMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: any MetricsFactory
 
-    init() {
+    /// `recording` false: every series is a no-op (nobody can read them).
+    init(recording: Bool = true) {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         // From a cached answer to an upstream image that takes a minute.
@@ -23,7 +24,7 @@ struct ServerMetrics: Sendable {
             .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
             .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120),
         ]
-        self.factory = factory
+        self.factory = recording ? factory : NOOPMetricsHandler.instance
     }
 
     /// The Prometheus text exposition of every series so far.

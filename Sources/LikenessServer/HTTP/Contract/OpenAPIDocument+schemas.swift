@@ -35,7 +35,12 @@ extension OpenAPIDocument {
                     "type": .object(["const": .string("character")]),
                     "image_file": string("An http(s) URL or a data URL of a JPEG or PNG under 10 MB"),
                 ], required: ["image_file"]))
-        let prompt = string("At most 1500 characters, with at least one visible one")
+        let prompt: J = .object([
+            "type": .string("string"), "maxLength": .integer(1500), "pattern": .string("\\S"),
+            "description": .string("At most 1500 characters, with at least one visible one"),
+        ])
+        // MiniMax writes its counts as strings.
+        let countText: J = .object(["type": .array([.string("string"), .string("integer")])])
         let falImage = object(
             [
                 "url": string(), "content_type": string(), "file_name": string(), "file_size": integer(),
@@ -64,7 +69,7 @@ extension OpenAPIDocument {
                 [
                     "id": string(),
                     "data": object(["image_urls": array(string()), "image_base64": array(string())]),
-                    "metadata": object(["success_count": integer(), "failed_count": integer()]),
+                    "metadata": object(["success_count": countText, "failed_count": countText]),
                     "base_resp": object(
                         ["status_code": integer(), "status_msg": string()], required: ["status_code", "status_msg"]),
                 ], required: ["base_resp"]),

@@ -168,9 +168,19 @@ enum OpenAPIDocument {
             parameters: [requestID, queryParameter("logs", "1 to include the request's log lines", type: "string")],
             responses: [
                 "200": .object([
-                    "description": .string("`data:` events, each a status body"),
-                    "content": .object(["text/event-stream": .object(["schema": .object(["type": .string("string")])])]
-                    ),
+                    "description": .string("Server-sent events, each one's `data` a status body"),
+                    "content": .object([
+                        "text/event-stream": .object([
+                            "schema": object(
+                                [
+                                    "event": string(),
+                                    "data": .object([
+                                        "type": .string("string"), "contentMediaType": .string("application/json"),
+                                        "contentSchema": ref("FalStatus"),
+                                    ]),
+                                ], required: ["data"])
+                        ])
+                    ]),
                 ]),
                 "default": falError(),
             ])
@@ -193,7 +203,9 @@ enum OpenAPIDocument {
                     "description": .string("ALREADY_COMPLETED (400), NOT_FOUND (404), or a refusal"),
                     "content": .object([
                         "application/json": .object([
-                            "schema": .object(["oneOf": .array([ref("FalCancel"), ref("FalError")])])
+                            "schema": .object([
+                                "anyOf": .array([ref("FalCancel"), ref("FalDetail"), ref("FalValidationError")])
+                            ])
                         ])
                     ]),
                 ]),
@@ -453,7 +465,10 @@ enum OpenAPIDocument {
     static func openAIError() -> J { json(ref("OpenAIError"), "An error in OpenAI's shape") }
 
     static func falError() -> J {
-        json(.object(["oneOf": .array([ref("FalDetail"), ref("FalValidationError")])]), "An error in fal's shape")
+        // A request id that is not the caller's answers 404 `{"status": "NOT_FOUND"}`, as fal does.
+        json(
+            .object(["anyOf": .array([ref("FalDetail"), ref("FalValidationError"), ref("FalCancel")])]),
+            "An error in fal's shape")
     }
 
     static func pathParameter(_ name: String, _ description: String, schema: J) -> J {
