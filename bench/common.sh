@@ -1,6 +1,6 @@
 # Sourced by the benchmark scripts that run Likeness beside LiteLLM: release builds, the LiteLLM
 # venv, a scratch folder whose processes stop with the script, and a wait for readiness.
-# Sets: bin, work, pids, likeness_key; defines wait_for URL and machine_line.
+# Sets: bin, work, pids, likeness_key; defines wait_for URL, serve_likeness and machine_line.
 scripts/bootstrap.sh
 swift build -c release --scratch-path .build-release --product likeness
 swift build -c release --scratch-path .build-release --product LikenessBench
@@ -25,6 +25,20 @@ wait_for() {
     echo "not ready: $1" >&2
     cat "$work"/*.log >&2
     exit 1
+}
+
+# `likeness serve` on port $1, its log and data named $2, routed to the OpenAI-compatible
+# simulator on $simulator_port with no pacing; more environment (VAR=value ...) may follow.
+# Its pid is $! after the call.
+serve_likeness() {
+    local port=$1 name=$2
+    shift 2
+    env LIKENESS_LOG_LEVEL=warning LIKENESS_API_KEY="$likeness_key" LIKENESS_MAX_CONCURRENT_JOBS=64 \
+        LIKENESS_ENGINES=simulator LIKENESS_ENGINE_SIMULATOR_KIND=openai \
+        LIKENESS_ENGINE_SIMULATOR_BASE_URL="http://127.0.0.1:$simulator_port/v1" \
+        LIKENESS_ENGINE_SIMULATOR_REQUESTS_PER_MINUTE=0 LIKENESS_ENGINE_SIMULATOR_MAX_CONCURRENT=256 "$@" \
+        "$bin/likeness" serve --port "$port" --data-dir "$work/data-$name" >"$work/likeness-$name.log" 2>&1 &
+    pids+=($!)
 }
 
 machine_line() {

@@ -17,20 +17,10 @@ simulator_port=18801 likeness_port=18802 litellm_port=18803 passthrough_port=188
 simulator=$!
 pids+=($simulator)
 
-serve() { # port, results mode
-    LIKENESS_LOG_LEVEL=warning LIKENESS_API_KEY=$likeness_key LIKENESS_MAX_CONCURRENT_JOBS=64 \
-        LIKENESS_ENGINES=simulator LIKENESS_ENGINE_SIMULATOR_KIND=openai \
-        LIKENESS_ENGINE_SIMULATOR_BASE_URL=http://127.0.0.1:$simulator_port/v1 \
-        LIKENESS_ENGINE_SIMULATOR_REQUESTS_PER_MINUTE=0 LIKENESS_ENGINE_SIMULATOR_MAX_CONCURRENT=256 \
-        LIKENESS_ENGINE_SIMULATOR_RESULTS=$2 \
-        "$bin/likeness" serve --port "$1" --data-dir "$work/data-$2" >"$work/likeness-$2.log" 2>&1 &
-}
-serve $likeness_port rehost
+serve_likeness $likeness_port rehost LIKENESS_ENGINE_SIMULATOR_RESULTS=rehost
 likeness=$!
-pids+=($likeness)
-serve $passthrough_port passthrough
+serve_likeness $passthrough_port passthrough LIKENESS_ENGINE_SIMULATOR_RESULTS=passthrough
 passthrough=$!
-pids+=($passthrough)
 
 cat >"$work/litellm.yaml" <<YAML
 model_list:

@@ -17,21 +17,12 @@ simulator_port=18821 on_port=18822 off_port=18823
 simulator=$!
 pids+=($simulator)
 
-serve() { # port, metrics access
-    LIKENESS_LOG_LEVEL=warning LIKENESS_ACCESS_LOG=off LIKENESS_API_KEY=$likeness_key \
-        LIKENESS_MAX_CONCURRENT_JOBS=64 LIKENESS_METRICS_ACCESS=$2 \
-        LIKENESS_ENGINES=simulator LIKENESS_ENGINE_SIMULATOR_KIND=openai \
-        LIKENESS_ENGINE_SIMULATOR_BASE_URL=http://127.0.0.1:$simulator_port/v1 \
-        LIKENESS_ENGINE_SIMULATOR_REQUESTS_PER_MINUTE=0 LIKENESS_ENGINE_SIMULATOR_MAX_CONCURRENT=256 \
-        LIKENESS_ENGINE_SIMULATOR_RESULTS=passthrough \
-        "$bin/likeness" serve --port "$1" --data-dir "$work/data-$2" >"$work/likeness-$2.log" 2>&1 &
-}
-serve $on_port admin
+serve_likeness $on_port metrics-on LIKENESS_ACCESS_LOG=off LIKENESS_METRICS_ACCESS=admin \
+    LIKENESS_ENGINE_SIMULATOR_RESULTS=passthrough
 on=$!
-pids+=($on)
-serve $off_port off
+serve_likeness $off_port metrics-off LIKENESS_ACCESS_LOG=off LIKENESS_METRICS_ACCESS=off \
+    LIKENESS_ENGINE_SIMULATOR_RESULTS=passthrough
 off=$!
-pids+=($off)
 
 wait_for http://127.0.0.1:$simulator_port/simulator/requests
 wait_for http://127.0.0.1:$on_port/health

@@ -5,7 +5,11 @@ import LikenessCore
 /// failovers and pacer waits. Engine names come from the configuration and codes from a fixed
 /// set (`UpstreamFailure.providerCode`), so the labels stay bounded.
 struct UpstreamMetrics: Sendable {
-    let factory: any MetricsFactory
+    let series: SeriesCache
+
+    init(factory: any MetricsFactory) {
+        series = SeriesCache(factory: factory)
+    }
 
     /// One attempt's end: nil for an answer with images.
     func call(engine: String, failure: UpstreamFailure?) {
@@ -16,28 +20,28 @@ struct UpstreamMetrics: Sendable {
             case .nextEngine: "cannot_serve"
             case .fail: "refused_request"
             }
-        Counter(
-            label: "likeness_upstream_requests_total",
-            dimensions: [
+        series.counter(
+            "likeness_upstream_requests_total",
+            [
                 ("engine", engine), ("outcome", outcome),
                 ("code", failure == nil ? "0" : failure?.providerCode ?? "none"),
-            ], factory: factory
+            ]
         ).increment()
     }
 
     func retry(engine: String) {
-        Counter(label: "likeness_upstream_retries_total", dimensions: [("engine", engine)], factory: factory)
+        series.counter("likeness_upstream_retries_total", [("engine", engine)])
             .increment()
     }
 
     /// A job handed away from `engine`: to another member of its pool, the next tier, or its end.
     func failover(engine: String) {
-        Counter(label: "likeness_upstream_failovers_total", dimensions: [("engine", engine)], factory: factory)
+        series.counter("likeness_upstream_failovers_total", [("engine", engine)])
             .increment()
     }
 
     func pacerWait(engine: String, _ duration: Duration) {
-        Timer(label: "likeness_upstream_pacer_wait_seconds", dimensions: [("engine", engine)], factory: factory)
+        series.timer("likeness_upstream_pacer_wait_seconds", [("engine", engine)])
             .recordNanoseconds(duration.wholeNanoseconds)
     }
 }

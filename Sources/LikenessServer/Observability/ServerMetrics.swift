@@ -12,7 +12,8 @@ import Prometheus
 /// names from the configuration, catalogue codes. No key, prompt or URL ever becomes a label.
 struct ServerMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
-    let factory: any MetricsFactory
+    let series: SeriesCache
+    var factory: any MetricsFactory { series.factory }
 
     /// `recording` false: every series is a no-op (nobody can read them).
     init(recording: Bool = true) {
@@ -24,7 +25,7 @@ struct ServerMetrics: Sendable {
             .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
             .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120),
         ]
-        self.factory = recording ? factory : NOOPMetricsHandler.instance
+        series = SeriesCache(factory: recording ? factory : NOOPMetricsHandler.instance)
     }
 
     /// The Prometheus text exposition of every series so far.
@@ -39,28 +40,22 @@ struct ServerMetrics: Sendable {
     // MARK: HTTP
 
     func request(route: String, dialect: String, status: Int, duration: Duration) {
-        Counter(
-            label: "likeness_http_requests_total",
-            dimensions: [("route", route), ("dialect", dialect), ("status", String(status))], factory: factory
+        series.counter(
+            "likeness_http_requests_total", [("route", route), ("dialect", dialect), ("status", String(status))]
         ).increment()
-        Timer(
-            label: "likeness_http_request_duration_seconds", dimensions: [("route", route), ("dialect", dialect)],
-            factory: factory
-        ).recordNanoseconds(duration.wholeNanoseconds)
+        series.timer("likeness_http_request_duration_seconds", [("route", route), ("dialect", dialect)])
+            .recordNanoseconds(duration.wholeNanoseconds)
     }
 
     // MARK: Jobs
 
     /// `outcome`: `succeeded`, `failed` or `cancelled`; `code` the catalogue code (0 for success).
     func jobFinished(outcome: String, code: StatusCode?) {
-        Counter(
-            label: "likeness_jobs_total",
-            dimensions: [("outcome", outcome), ("code", String(code?.rawValue ?? 0))], factory: factory
-        ).increment()
+        series.counter("likeness_jobs_total", [("outcome", outcome), ("code", String(code?.rawValue ?? 0))]).increment()
     }
 
     func queueWait(_ duration: Duration) {
-        Timer(label: "likeness_queue_wait_seconds", factory: factory).recordNanoseconds(duration.wholeNanoseconds)
+        series.timer("likeness_queue_wait_seconds").recordNanoseconds(duration.wholeNanoseconds)
     }
 
     func queueDepth(_ jobs: Int) {
@@ -68,19 +63,17 @@ struct ServerMetrics: Sendable {
     }
 
     func engineTime(engine: String, model: String, _ duration: Duration) {
-        Timer(
-            label: "likeness_engine_duration_seconds", dimensions: [("engine", engine), ("model", model)],
-            factory: factory
-        ).recordNanoseconds(duration.wholeNanoseconds)
+        series.timer("likeness_engine_duration_seconds", [("engine", engine), ("model", model)]).recordNanoseconds(
+            duration.wholeNanoseconds)
     }
 
     func images(delivered: Int, withheld: Int) {
         if delivered > 0 {
-            Counter(label: "likeness_images_total", dimensions: [("outcome", "delivered")], factory: factory)
+            series.counter("likeness_images_total", [("outcome", "delivered")])
                 .increment(by: delivered)
         }
         if withheld > 0 {
-            Counter(label: "likeness_images_total", dimensions: [("outcome", "withheld")], factory: factory)
+            series.counter("likeness_images_total", [("outcome", "withheld")])
                 .increment(by: withheld)
         }
     }
@@ -88,7 +81,7 @@ struct ServerMetrics: Sendable {
     /// `kind`: `reserved` (when a job is accepted) or `charged` (for the images it delivered).
     func money(_ kind: String, _ amount: MicroDollars) {
         guard amount.value > 0 else { return }
-        Counter(label: "likeness_money_microdollars_total", dimensions: [("kind", kind)], factory: factory)
+        series.counter("likeness_money_microdollars_total", [("kind", kind)])
             .increment(by: Int(amount.value))
     }
 
@@ -96,11 +89,11 @@ struct ServerMetrics: Sendable {
 
     /// `outcome`: `delivered`, `failed` (will be retried), `given_up` or `refused` (address guard).
     func webhook(_ outcome: String) {
-        Counter(label: "likeness_webhooks_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+        series.counter("likeness_webhooks_total", [("outcome", outcome)]).increment()
     }
 
     func referenceFetchRefused() {
-        Counter(label: "likeness_reference_fetches_refused_total", factory: factory).increment()
+        series.counter("likeness_reference_fetches_refused_total").increment()
     }
 
     /// Each upstream account's state at scrape time.
