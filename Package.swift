@@ -129,6 +129,8 @@ let package = Package(
                 "LikenessEngines", "LikenessAPI", "LikenessCore", "LikenessImaging",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "bench/LikenessBench",
             swiftSettings: swiftSettings

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# What metrics cost per request, for docs/BENCHMARKS.md: the OpenAI image load of
+# What metrics cost per request, for docs/BENCHMARKS.md: first in process, the ten series
+# updates of one generation counted into a Prometheus registry against no-op handlers; then the
+# OpenAI image load of
 # bench/gateways.sh (n=1, URL response, passthrough) straight at the upstream simulator and
 # through two Likeness servers in the same run, one counting every series for /metrics
 # (`LIKENESS_METRICS_ACCESS=admin`, the default) and one not (`off`).
@@ -29,6 +31,7 @@ wait_for http://127.0.0.1:$on_port/health
 wait_for http://127.0.0.1:$off_port/health
 
 machine_line
+"$bin/LikenessBench" metrics-cost --requests 1000000
 "$bin/LikenessBench" gateways --requests "$requests" \
     "direct=http://127.0.0.1:$simulator_port/v1,none,any,$simulator" \
     "metrics-off=http://127.0.0.1:$off_port/v1,$likeness_key,image-01,$off" \

@@ -9,7 +9,6 @@ import LikenessEngines
 import LikenessImaging
 import LikenessStore
 import Logging
-import NIOCore
 import ServiceLifecycle
 
 /// Opens the data directory and makes sure a first API key exists.
@@ -163,46 +162,12 @@ func assembleApplication(
     AdminController(caller: callerAccounts).addRoutes(
         to: authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"])
             .add(middleware: AdminOnlyMiddleware(dialect: openAI, support: support)))
-    // For a load balancer: 503 while starting, stopping, or without a store, with the reason.
-    router.get("/ready") { _, _ in
-        let readiness = await service.readiness()
-        return EditedResponse(status: readiness.isReady ? .ok : .serviceUnavailable, response: ReadyReport(readiness))
-    }
-    // The gauges are read at scrape time, so they are as fresh as the scrape.
-    let scrape: @Sendable () async -> Response = { [upstreams] in
-        await service.recordQueueDepth()
-        if let upstreams { metrics.upstreams(upstreams.status()) }
-        return metrics.response()
-    }
-    switch configuration.metrics.access {
-    case .admin:
-        authenticated(openAI).add(middleware: AdminOnlyMiddleware(dialect: openAI, support: support))
-            .get("/metrics") { _, _ in await scrape() }
-    case .open: router.get("/metrics") { _, _ in await scrape() }
-    case .off: break
-    }
-    let contract = OpenAPIDocument.json(aliases: configuration.modelAliases)
-    router.get("/openapi.json") { _, context in
-        support.response(Rendered(status: .ok, body: contract), context: context)
-    }
-    // fal publishes a document per app at this path; fal-client's tooling reads it.
-    router.get("/api/openapi/queue/openapi.json") { request, context in
-        guard let app = request.uri.queryParameters.get("endpoint_id").flatMap(FalApp.init(rawValue:)) else {
-            let known = FalApp.allCases.map(\.rawValue).joined(separator: ", ")
-            return support.response(
-                Rendered(status: .notFound, body: FalQueue.detail("endpoint_id must be one of: \(known)")),
-                context: context)
-        }
-        return support.response(Rendered(status: .ok, body: OpenAPIDocument.falJSON(app: app)), context: context)
-    }
-    router.get("/llms.txt") { _, _ in
-        Response(
-            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: LLMsText.text)))
-    }
-    router.get("/health") { [upstreams] _, _ in
-        HealthReport(engine: engine.name, upstreams: upstreams?.status())
-    }
+    let operations = OperationsController(
+        service: service, metrics: metrics, upstreams: upstreams, engineName: engine.name,
+        aliases: configuration.modelAliases, support: support)
+    operations.addRoutes(
+        to: router, metrics: configuration.metrics.access,
+        admin: authenticated(openAI).add(middleware: AdminOnlyMiddleware(dialect: openAI, support: support)))
 
     let janitor = ImageJanitor(
         images: store, blobs: dataDirectory.blobs, interval: configuration.janitorInterval, store: storeCalls)
@@ -212,7 +177,7 @@ func assembleApplication(
         metrics: metrics)
     var services: [any Service] = [HTTPClientService(client: client), janitor, workers, webhooks]
     if let listener = configuration.metrics.listener {
-        services.append(MetricsListener(listener: listener, scrape: scrape, logger: logger))
+        services.append(MetricsListener(listener: listener, scrape: operations.scrape, logger: logger))
     }
     var application = Application(
         router: router,
@@ -265,81 +230,4 @@ func serverBuilder(_ tls: TLSFiles?) throws -> HTTPServerBuilder {
     let configuration = TLSConfiguration.makeServerConfiguration(
         certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(privateKey))
     return try .tls(tlsConfiguration: configuration)
-}
-
-/// `GET /ready`: `{"status", "reason"?, "workers", "queued_jobs"?}`.
-struct ReadyReport: ResponseEncodable {
-    var status: String
-    var reason: String?
-    var workers: Int
-    var queuedJobs: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case status, reason, workers
-        case queuedJobs = "queued_jobs"
-    }
-
-    init(_ readiness: Readiness) {
-        (status, reason, workers, queuedJobs) = (
-            readiness.status, readiness.reason, readiness.workers, readiness.queuedJobs
-        )
-    }
-}
-
-/// `GET /health`: always 200 while the process serves. `status` is `degraded` when some model
-/// has no upstream engine in placement; `routes` and `engines` show each pool's members.
-struct HealthReport: ResponseEncodable {
-    var status: String
-    var engine: String
-    /// Each model's route: tiers in order, each a pool of engine names.
-    var routes: [String: [[String]]]?
-    var engines: [String: UpstreamState]?
-    var libvips: String
-
-    struct UpstreamState: Codable {
-        /// `in`, `out`, or `probing` (the cool-down is over; the next request tries it).
-        var state: String
-        var reason: String?
-        var probeInSeconds: Double?
-        var consecutiveFailures: Int
-        /// Starts its rate allows at once now; absent without a rate limit.
-        var tokens: Int?
-        var inFlight: Int
-        var maxConcurrent: Int
-        var requestsPerMinute: Int?
-        var weight: Int
-
-        enum CodingKeys: String, CodingKey {
-            case state, reason, tokens, weight
-            case probeInSeconds = "probe_in_seconds"
-            case consecutiveFailures = "consecutive_failures"
-            case inFlight = "in_flight"
-            case maxConcurrent = "max_concurrent"
-            case requestsPerMinute = "requests_per_minute"
-        }
-    }
-
-    init(engine: String, upstreams: [ImageModel: [[EngineRouter.MemberStatus]]]?) {
-        self.engine = engine
-        libvips = Imaging.libraryVersion
-        guard let upstreams else {
-            status = "ok"
-            return
-        }
-        var engines: [String: UpstreamState] = [:]
-        for member in upstreams.values.joined().joined() {
-            engines[member.name] = UpstreamState(
-                state: member.health.state.rawValue, reason: member.health.reason,
-                probeInSeconds: member.health.probeIn?.seconds, consecutiveFailures: member.health.consecutiveFailures,
-                tokens: member.pacer.tokens, inFlight: member.pacer.inFlight,
-                maxConcurrent: member.limits.maximumConcurrent, requestsPerMinute: member.limits.requestsPerMinute,
-                weight: member.weight)
-        }
-        let stranded = upstreams.values.contains { tiers in
-            tiers.joined().allSatisfy { $0.health.state == .out }
-        }
-        status = stranded ? "degraded" : "ok"
-        routes = Dictionary(uniqueKeysWithValues: upstreams.map { ($0.key.rawValue, $0.value.map { $0.map(\.name) }) })
-        self.engines = engines
-    }
 }

@@ -82,6 +82,42 @@ struct MetricsAccessTests {
         }
     }
 
+    @Test("money, webhooks and refused reference fetches are counted")
+    func moneyWebhooksAndFetches() async throws {
+        let harness = try Harness()
+        let customer = try harness.customer(credit: MicroDollars(1_000_000))
+        let price = harness.configuration.billing.price(.image01)
+        try await harness.test { client in
+            // Two images reserved and charged.
+            let (response, _) = try await client.openAIGenerate(
+                ["model": "image-01", "prompt": "a lighthouse", "n": 2], key: customer.key)
+            #expect(response.status == .ok)
+            // A reference on the server's own network: refused by the address guard.
+            let (refused, _) = try await client.openAIGenerate(
+                [
+                    "model": "image-01", "prompt": "a lighthouse",
+                    "subject_reference": [["type": "character", "image_file": "http://127.0.0.1:9/face.jpg"]],
+                ], key: customer.key)
+            #expect(refused.status == .badRequest)
+            // A webhook to the server's own network: refused when it is due.
+            let fal = FalQueueClient(client: client, key: customer.key)
+            let id = try await fal.submitted(
+                ["prompt": "a lighthouse"], app: "fal-ai/minimax/image-01?fal_webhook=http://127.0.0.1:9/hook")
+            try await fal.waitForStatus(id, until: status("COMPLETED"))
+            var text = ""
+            let counted = try await eventually(timeout: .seconds(10)) {
+                text = try await client.metrics(key: harness.key).1
+                return text.contains(#"likeness_webhooks_total{outcome="refused"} 1"#)
+            }
+            #expect(counted, "\(text)")
+            #expect(text.contains("likeness_reference_fetches_refused_total 1"))
+            // The refused fetch reserved too (its job was accepted), then released: reserved is
+            // every accepted job's price, charged only the delivered images'.
+            #expect(text.contains(#"likeness_money_microdollars_total{kind="charged"} \#(price.value * 3)"#))
+            #expect(text.contains(#"likeness_money_microdollars_total{kind="reserved"} \#(price.value * 4)"#))
+        }
+    }
+
     @Test("one access line a request: trace id, route, dialect, key id (never the secret), status, engine")
     func accessLog() async throws {
         let records = RecordingLogHandler.Records()

@@ -7,6 +7,7 @@ import LikenessImaging
 ///
 ///     LikenessBench <path to likeness binary> [--scale N] [--port P]
 ///     LikenessBench gateways --requests N NAME=BASE_URL,KEY,MODEL,PID ...
+///     LikenessBench metrics-cost [--requests N]
 ///     LikenessBench pools --simulator URL --rpm N --per-account N NAME=BASE_URL,KEY,MODEL,ACCOUNTS ...
 @main
 struct LikenessBench {
@@ -23,6 +24,11 @@ struct LikenessBench {
                 return GatewayPath(name: String(name), baseURL: parts[0], key: parts[1], model: parts[2], pid: pid)
             }
             print(try await benchGateways(paths, requests: requests))
+            return
+        }
+        if arguments.first == "metrics-cost" {
+            let requests = arguments.firstIndex(of: "--requests").flatMap { Int(arguments[$0 + 1]) } ?? 1_000_000
+            print(await benchMetricsCost(requests: requests))
             return
         }
         if arguments.first == "pools" {
