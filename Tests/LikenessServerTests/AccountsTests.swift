@@ -252,6 +252,23 @@ struct AccountsTests {
         }
     }
 
+    @Test("BYOK: a key that could not travel as an HTTP header is refused when attached, naming api_key")
+    func byokKeyShape() async throws {
+        let harness = try Harness()
+        let customer = try harness.customer()
+        try await harness.test { client in
+            // Found by schemathesis: such a key was accepted, and every generation then answered 502.
+            for bad in ["mm-key\u{1F}with-control", "mm-key-with-ç-accent", "mm key with spaces", "short"] {
+                let refused = try await client.send(
+                    .put, "/v1/account/minimax-key", key: customer.key, json: ["api_key": bad])
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect((refused.object["error"] as? [String: Any])?["param"] as? String == "api_key")
+            }
+            let balance = try await client.send(.get, "/v1/balance", key: customer.key)
+            #expect((balance.object["byok"] as? [String: Any])?["minimax"] as? Bool == false)
+        }
+    }
+
     @Test("one account's key never reads another's jobs, usage, balance or the admin API")
     func isolation() async throws {
         let harness = try Harness()

@@ -113,6 +113,12 @@ struct HostileRequestTests {
                 path: "/v1/images/edits", shape: .openAI, authorization: bearer, multipart: true,
                 seed: ["model": "MiniMax-Image-01", "prompt": "the same person", "n": "1", "size": "1024x1536"]),
             FuzzedRoute(
+                path: "/v1/images/edits", shape: .openAI, authorization: bearer,
+                seed: [
+                    "model": "image-01", "prompt": "the same person", "background": "opaque",
+                    "images": [["image_url": reference] as [String: any Sendable]],
+                ]),
+            FuzzedRoute(
                 path: "/fal/fal-ai/minimax/image-01/subject-reference", shape: .fal, authorization: "Key \(key)",
                 seed: ["prompt": "a portrait", "image_url": reference, "aspect_ratio": "3:4", "num_images": 1]),
             FuzzedRoute(

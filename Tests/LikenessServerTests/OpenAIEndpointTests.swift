@@ -114,11 +114,13 @@ struct OpenAIEndpointTests {
         let harness = try Harness()
         let reference = try jpegReference()
         try await harness.test { client in
-            let cases: [([(name: String, filename: String?, body: Data)], String?, String)] = [
+            let cases: [([(name: String, filename: String?, body: Data)], String?, String?)] = [
                 ([field("prompt", "p"), ("image", "a.jpg", reference), ("image", "b.jpg", reference)], nil, "image"),
                 ([field("prompt", "p"), ("image", "a.jpg", reference), ("mask", "m.png", reference)], nil, "mask"),
                 ([field("prompt", "p")], nil, "image"),
-                ([field("prompt", "p"), ("image", "a.jpg", reference)], "application/json", "image"),
+                ([field("prompt", "p"), ("image", "a.jpg", reference)], "text/plain", "image"),
+                // Labelled JSON, so read as JSON: it is not.
+                ([field("prompt", "p"), ("image", "a.jpg", reference)], "application/json", nil),
             ]
             for (parts, contentType, param) in cases {
                 try await client.edit(parts: parts, key: harness.key, contentType: contentType) { response, reply in
@@ -126,6 +128,72 @@ struct OpenAIEndpointTests {
                     #expect(reply.error?.param == param)
                     #expect(reply.error?.type == "invalid_request_error")
                 }
+            }
+        }
+    }
+
+    @Test("edits as JSON: images[0].image_url is the reference; one image, no mask, no file_id")
+    func jsonEdits() async throws {
+        let harness = try Harness()
+        let reference = dataURL(try jpegReference())
+        try await harness.test { client in
+            try await client.openAI(
+                "/v1/images/edits",
+                json: [
+                    "model": "image-01", "prompt": "the same person on a beach", "response_format": "b64_json",
+                    "images": [["image_url": reference]],
+                ], key: harness.key
+            ) { response, reply in
+                #expect(response.status == .ok)
+                #expect(reply.data?.count == 1 && reply.data?.first?.b64_json != nil)
+            }
+            let refusals: [([String: Any], String)] = [
+                (["prompt": "p"], "images"),
+                (["prompt": "p", "images": [["image_url": reference], ["image_url": reference]]], "images"),
+                (["prompt": "p", "images": [["file_id": "file-1"]]], "images[0].image_url"),
+                (["prompt": "p", "images": ["not an object"]], "images[0]"),
+                (["prompt": "p", "images": [["image_url": reference]], "mask": ["image_url": reference]], "mask"),
+                (["prompt": "p", "images": [["image_url": "ftp://example.com/face.jpg"]]], "images[0].image_url"),
+            ]
+            for (body, param) in refusals {
+                try await client.openAI("/v1/images/edits", json: body, key: harness.key) { response, reply in
+                    #expect(response.status == .badRequest, "\(param)")
+                    #expect(reply.error?.param == param)
+                }
+            }
+        }
+    }
+
+    @Test(
+        "today's OpenAI fields: background opaque or auto is fine, transparent is refused; quality and moderation are accepted"
+    )
+    func todaysFields() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            for background in ["auto", "opaque"] {
+                try await client.openAI(
+                    "/v1/images/generations",
+                    json: [
+                        "model": "image-01", "prompt": "a lighthouse", "background": background, "quality": "high",
+                        "moderation": "low", "output_compression": 80,
+                    ], key: harness.key
+                ) { response, _ in #expect(response.status == .ok) }
+            }
+            try await client.openAI(
+                "/v1/images/generations",
+                json: ["model": "image-01", "prompt": "a lighthouse", "background": "transparent"],
+                key: harness.key
+            ) { response, reply in
+                #expect(response.status == .badRequest)
+                #expect(reply.error?.param == "background")
+                #expect(reply.error?.message.contains("opaque") == true)
+            }
+            try await client.openAI(
+                "/v1/images/generations", json: ["model": "image-01", "prompt": "a lighthouse", "background": "pink"],
+                key: harness.key
+            ) { response, reply in
+                #expect(response.status == .badRequest)
+                #expect(reply.error?.param == "background")
             }
         }
     }

@@ -58,6 +58,13 @@ struct RoutingSettingsTests {
         #expect(throws: ConfigurationError.self) {
             try read([
                 "likeness.engines": .init(.stringArray(["a"]), isSecret: false),
+                "likeness.engine.a.kind": .init(.string("minimax"), isSecret: false),
+                "likeness.engine.a.apiKey": .init(.string("key with\u{1F}control"), isSecret: true),
+            ])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try read([
+                "likeness.engines": .init(.stringArray(["a"]), isSecret: false),
                 "likeness.engine.a.kind": .init(.string("preview"), isSecret: false),
                 "likeness.routes.image-01": .init(.stringArray(["b"]), isSecret: false),
             ])

@@ -9,10 +9,11 @@ import LikenessCore
 /// What it maps: `model` through the aliases; `size` (see `OpenAISize`); `response_format`
 /// `url`/`b64_json`/`base64`; `subject_reference` at the top level (which is also where the
 /// SDK's `extra_body` puts it) with `image_file` as a string or an array; `style` nested or flat
-/// (`style_type`/`style_weight`). What it ignores without failing: DALL-E's string `style`
-/// (`vivid`/`natural`), `quality`, `user`, `output_format` (results are always JPEG),
-/// `background`, `moderation`, `output_compression`, `stream`, `partial_images`; and `style`
-/// on image-01, which has no effect upstream either.
+/// (`style_type`/`style_weight`); `background` `auto` or `opaque` (`transparent` is refused:
+/// image-01 makes opaque images). What it accepts and ignores: DALL-E's string `style`
+/// (`vivid`/`natural`), `quality`, `moderation` (`auto`/`low`), `user`, `output_format`
+/// (results are JPEG), `output_compression`, `stream`, `partial_images`; and `style` on
+/// image-01, which has no effect upstream either.
 public enum OpenAIImageRequest {
     /// A `/v1/images/generations` JSON body.
     public static func parse(json body: consuming Data, aliases: ModelAliases) throws(APIError) -> GenerationRequest {
@@ -22,15 +23,41 @@ public enum OpenAIImageRequest {
         return try GenerationRequest(validating: draft, spelling: spelling)
     }
 
+    /// A `/v1/images/edits` JSON body: the generation fields, and `images`, one `{"image_url"}`
+    /// (an http(s) or data URL), the subject reference.
+    public static func parse(editJSON body: consuming Data, aliases: ModelAliases) throws(APIError)
+        -> GenerationRequest
+    {
+        let object = try JSONValue.parseObject(body)
+        _ = consume body
+        let fields = FieldReader(object)
+        if fields.contains("mask") { throw maskRefusal }
+        guard let images = try fields.array("images"), !images.isEmpty else {
+            throw APIError.missing("images", ": one {\"image_url\"}, the subject reference photo")
+        }
+        guard images.count == 1 else {
+            throw APIError.invalid("images", "only one reference image is supported (got \(images.count))")
+        }
+        guard case .object(let image) = images[0] else { throw APIError.invalid("images[0]", "must be an object") }
+        guard let url = try FieldReader(image, path: "images[0].").string("image_url"), !url.isEmpty else {
+            throw APIError.missing(
+                "images[0].image_url", image["file_id"] != nil ? ": file_id is not supported, send image_url" : "")
+        }
+        var (draft, spelling) = try draft(fields, aliases: aliases)
+        draft.references = [GenerationDraft.Reference(type: "character", image: .text(url))]
+        spelling = spelling.renaming([.subjectReference: "images", .referenceImage: "images[0].image_url"])
+        return try GenerationRequest(validating: draft, spelling: spelling)
+    }
+
+    static let maskRefusal = APIError(
+        .invalidParameters,
+        "invalid params, mask is not supported: image-01 takes a character reference, not an edit mask",
+        field: "mask", reason: .unsupported)
+
     /// A `/v1/images/edits` form as its parts: text fields, and exactly one `image` (or
     /// `image[]`) part, the subject reference. OpenAI's `mask` has no meaning for image-01.
     public static func parse(parts: [MultipartPart], aliases: ModelAliases) throws(APIError) -> GenerationRequest {
-        if parts.contains(where: { $0.name == "mask" }) {
-            throw APIError(
-                .invalidParameters,
-                "invalid params, mask is not supported: image-01 takes a character reference, not an edit mask",
-                field: "mask", reason: .unsupported)
-        }
+        if parts.contains(where: { $0.name == "mask" }) { throw maskRefusal }
         let isImage = { (part: MultipartPart) in part.name == "image" || part.name == "image[]" }
         let images = parts.filter(isImage)
         guard images.count <= 1 else {
@@ -100,6 +127,16 @@ public enum OpenAIImageRequest {
             draft.model = known
         }
         try draft.readSharedFields(fields)
+
+        switch try fields.string("background") {
+        case nil, "auto", "opaque": break
+        case "transparent":
+            throw APIError(
+                .invalidParameters,
+                "invalid params, background transparent is not supported: image-01 makes opaque images",
+                field: "background", reason: .unsupported)
+        default: throw APIError.invalid("background", "must be auto, opaque or transparent")
+        }
 
         if let format = try fields.string("response_format") {
             switch format {

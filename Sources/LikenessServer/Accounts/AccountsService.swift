@@ -195,8 +195,9 @@ public struct AccountsService: Sendable {
         -> Account
     {
         let key = apiKey.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (8...4096).contains(key.utf8.count), !key.contains(where: \.isWhitespace) else {
-            throw APIError.invalid("api_key", "must be a MiniMax API key")
+        // It travels as an HTTP header value: visible ASCII only, or every request on it would fail.
+        guard (8...4096).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw APIError.invalid("api_key", "must be a MiniMax API key (visible ASCII characters, 8 to 4096)")
         }
         let region = region ?? "global"
         guard region == "global" || region == "cn" else { throw APIError.invalid("region", "must be global or cn") }

@@ -120,6 +120,10 @@ public struct RoutingSettings: Sendable {
         if apiKey == nil && (kind == .minimax || kind == .fal) {
             throw ConfigurationError("likeness.engine.\(name) needs apiKey or apiKeyFile")
         }
+        // It travels as an HTTP header value: anything else would fail every request, at run time.
+        if let apiKey, !apiKey.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
+            throw ConfigurationError("likeness.engine.\(name).apiKey must be visible ASCII characters")
+        }
         let results = keys.string(forKey: "results").map { ResultDelivery(rawValue: $0) } ?? .rehost
         guard let results else {
             throw ConfigurationError("likeness.engine.\(name).results must be rehost or passthrough")

@@ -38,7 +38,11 @@ struct OpenAIImagesController {
         }
         router.post("/v1/images/edits") { request, context in
             await respond(to: request, context: context) { () async throws(APIError) in
-                try OpenAIImageRequest.parse(parts: try await readParts(request), aliases: aliases)
+                // Today's clients may send the edit as JSON, the reference as `images[].image_url`.
+                if request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true {
+                    return try OpenAIImageRequest.parse(editJSON: try await support.readBody(request), aliases: aliases)
+                }
+                return try OpenAIImageRequest.parse(parts: try await readParts(request), aliases: aliases)
             }
         }
     }

@@ -82,7 +82,27 @@ extension OpenAPIDocument {
                     "aigc_watermark": boolean(), "subject_reference": subjectReference, "style": style,
                     "style_type": enumeration(styles), "quality": string("Accepted and ignored"),
                     "user": string("Accepted and ignored"),
+                    "background": .object([
+                        "enum": .array([.string("auto"), .string("opaque"), .string("transparent")]),
+                        "description": .string("`transparent` is refused: image-01 makes opaque images"),
+                    ]),
+                    "moderation": string("Accepted and ignored (`auto`, `low`)"),
+                    "output_format": string("Accepted; results are JPEG"),
+                    "output_compression": .object(["description": .string("Accepted and ignored")]),
                 ], required: ["prompt"]),
+            "OpenAIEditsJSON": object(
+                [
+                    "model": string(), "prompt": prompt, "n": count, "size": string(),
+                    "response_format": enumeration(["url", "b64_json", "base64"]), "seed": integer(),
+                    "aspect_ratio": enumeration(ratios),
+                    "background": enumeration(["auto", "opaque", "transparent"]),
+                    "images": .object([
+                        "type": .string("array"), "minItems": .integer(1), "maxItems": .integer(1),
+                        "items": object(
+                            ["image_url": string("The subject's photo: an http(s) or data URL")],
+                            required: ["image_url"]),
+                    ]),
+                ], required: ["prompt", "images"]),
             "OpenAIEditsForm": object(
                 [
                     "image": .object([

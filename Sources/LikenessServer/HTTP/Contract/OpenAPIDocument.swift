@@ -108,10 +108,14 @@ enum OpenAPIDocument {
     static func openAIEdit() -> J {
         operation(
             "openAIImagesEdits", tag: "openai", summary: "Subject reference from an uploaded photo",
-            description: "The `image` part is the subject's photo (JPEG or PNG); a `mask` is refused.",
+            description: "The subject's photo is the form's `image` part, or the JSON body's "
+                + "`images[0].image_url`; a `mask` is refused.",
             body: .object([
                 "required": .bool(true),
-                "content": .object(["multipart/form-data": .object(["schema": ref("OpenAIEditsForm")])]),
+                "content": .object([
+                    "multipart/form-data": .object(["schema": ref("OpenAIEditsForm")]),
+                    "application/json": .object(["schema": ref("OpenAIEditsJSON")]),
+                ]),
             ]),
             responses: ["200": json(ref("OpenAIImagesResponse"), "Images"), "default": openAIError()])
     }
