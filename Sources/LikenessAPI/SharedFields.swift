@@ -31,3 +31,29 @@ extension GenerationDraft {
         return [.init(type: try reader.string("type"), image: try imageFile(reader).map(GenerationDraft.Image.text))]
     }
 }
+
+/// The asynchronous mode the native and OpenAI dialects share: `"async": true` in the body (or
+/// `Prefer: respond-async`, which the route reads) answers at once with a task id, and an
+/// optional `callback_url` is sent the result when the task ends.
+public struct AsyncSubmission: Sendable, Hashable {
+    public var requested: Bool
+    public var callbackURL: String?
+
+    public init(requested: Bool = false, callbackURL: String? = nil) {
+        self.requested = requested
+        self.callbackURL = callbackURL
+    }
+
+    public static func read(_ fields: FieldReader) throws(APIError) -> AsyncSubmission {
+        var submission = AsyncSubmission(requested: try fields.bool("async") ?? false)
+        if let callback = try fields.string("callback_url") {
+            guard let url = URL(string: callback), let scheme = url.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", url.host(percentEncoded: false)?.isEmpty == false
+            else {
+                throw APIError.invalid("callback_url", "must be an http or https URL")
+            }
+            submission.callbackURL = callback
+        }
+        return submission
+    }
+}

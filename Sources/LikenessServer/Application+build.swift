@@ -103,7 +103,7 @@ func assembleApplication(
         fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch, refused: metrics.referenceFetchRefused),
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
         queue: configuration.queue, workers: configuration.maximumConcurrentJobs,
-        webhooks: FalWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok,
+        webhooks: DialectWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok,
         store: storeCalls, metrics: metrics, clock: clock, logger: logger)
     let accounts = AccountsService(
         accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,

@@ -125,6 +125,60 @@ def test_kill_9_while_running_and_queued_loses_nothing():
     assert sum(1 for _ in (Path(data) / "images").rglob("*.jpg")) == JOBS * IMAGES_PER_JOB, "orphan image files"
 
 
+def bearer(base: str, method: str, path: str, body: dict | None, key: str) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def test_kill_9_between_an_async_submit_and_its_completion_loses_nothing():
+    """The native dialect's async mode on the same queue: tasks accepted before a `kill -9` are
+    answered after the restart, each once, each charged once."""
+    data = tempfile.mkdtemp(prefix="likeness-crash-async-")
+    workers = {"LIKENESS_MAX_CONCURRENT_JOBS": "1"}
+    process, base, _ = start_server(workers, data=data)
+    try:
+        account, key = prepaid_customer(base)
+        tasks = []
+        for index in range(4):
+            code, reply = bearer(base, "POST", "/v1/image_generation", {
+                "model": "image-01", "prompt": f"[sleep:500] async crash {index}", "async": True,
+            }, key)
+            assert code == 202 and reply["base_resp"]["status_code"] == 0, reply
+            tasks.append(reply["task_id"])
+        deadline = time.monotonic() + 30
+        while "running" not in statuses_from_database(data, tasks).values():
+            assert time.monotonic() < deadline, "no task started"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    process, base, _ = start_server(workers, data=data)
+    try:
+        deadline = time.monotonic() + 60
+        answers = {}
+        while len(answers) < len(tasks):
+            for task in tasks:
+                code, body = bearer(base, "GET", f"/v1/query/image_generation?task_id={task}", None, key)
+                assert code == 200, body
+                if body["status"] in ("Success", "Fail"):
+                    answers[task] = body
+            assert time.monotonic() < deadline, f"tasks did not finish after the restart: {answers}"
+            time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    for task, body in answers.items():
+        assert body["status"] == "Success" and len(body["data"]["image_urls"]) == 1, body
+    assert ledger_rows(data, tasks) == {task: ["reservation", "release", "charge"] for task in tasks}
+
+
 def statuses_from_database(data: str, ids: list[str]) -> dict[str, str]:
     database = sqlite3.connect(Path(data) / "likeness.sqlite")
     try:

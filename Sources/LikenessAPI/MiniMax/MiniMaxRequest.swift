@@ -8,9 +8,18 @@ public enum MiniMaxRequest {
     /// `body` is consumed: its bytes are released as soon as the JSON is parsed, before a
     /// 14 MB data URL is decoded (peak memory per request is a budgeted quantity).
     public static func parse(_ body: consuming Data) throws(APIError) -> GenerationRequest {
+        try parseSubmission(body).request
+    }
+
+    /// The request, and whether it asks to be answered at once with a task id.
+    public static func parseSubmission(_ body: consuming Data) throws(APIError) -> (
+        request: GenerationRequest, async: AsyncSubmission
+    ) {
         let object = try JSONValue.parseObject(body)
         _ = consume body
-        return try GenerationRequest(validating: try draft(FieldReader(object)), spelling: .minimax)
+        let fields = FieldReader(object)
+        let async = try AsyncSubmission.read(fields)
+        return (try GenerationRequest(validating: try draft(fields), spelling: .minimax), async)
     }
 
     static func draft(_ fields: FieldReader) throws(APIError) -> GenerationDraft {

@@ -37,14 +37,34 @@ public struct MiniMaxResponse: Sendable, Decodable, Hashable {
         }
     }
 
+    /// An asynchronous task's id and status (`Queueing`, `Processing`, `Success`, `Fail`), in the
+    /// style of MiniMax's task queries; nil for a synchronous answer.
+    public var taskID: String?
+    public var status: String?
     public var id: String?
     public var data: ImageData?
     public var metadata: Metadata?
     public var baseResponse: BaseResponse
 
     enum CodingKeys: String, CodingKey {
-        case id, data, metadata
+        case id, data, metadata, status
+        case taskID = "task_id"
         case baseResponse = "base_resp"
+    }
+
+    /// The answer to an asynchronous submission: its task id, and success.
+    public static func accepted(taskID: String) -> MiniMaxResponse {
+        MiniMaxResponse(
+            taskID: taskID, data: nil, metadata: nil,
+            baseResponse: BaseResponse(statusCode: StatusCode.success.rawValue, statusMessage: "success"))
+    }
+
+    /// This answer as a task query's: the task's id and status first.
+    public func task(_ taskID: String, status: String) -> MiniMaxResponse {
+        var copy = self
+        copy.taskID = taskID
+        copy.status = status
+        return copy
     }
 
     public static func success(
@@ -72,6 +92,16 @@ extension MiniMaxResponse {
         let payloadSize = (data?.imageBase64?.reduce(0) { $0 + $1.utf8.count } ?? 0) + 512
         var writer = JSONWriter(reservingCapacity: payloadSize)
         writer.raw("{")
+        if let taskID {
+            writer.raw("\"task_id\":")
+            writer.string(taskID)
+            writer.raw(",")
+        }
+        if let status {
+            writer.raw("\"status\":")
+            writer.string(status)
+            writer.raw(",")
+        }
         if let id {
             writer.raw("\"id\":")
             writer.string(id)

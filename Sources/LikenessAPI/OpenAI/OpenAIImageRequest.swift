@@ -17,10 +17,19 @@ import LikenessCore
 public enum OpenAIImageRequest {
     /// A `/v1/images/generations` JSON body.
     public static func parse(json body: consuming Data, aliases: ModelAliases) throws(APIError) -> GenerationRequest {
+        try parseSubmission(json: body, aliases: aliases).request
+    }
+
+    /// The request, and whether it asks to be answered at once with a task id.
+    public static func parseSubmission(json body: consuming Data, aliases: ModelAliases) throws(APIError) -> (
+        request: GenerationRequest, async: AsyncSubmission
+    ) {
         let object = try JSONValue.parseObject(body)
         _ = consume body
-        let (draft, spelling) = try draft(FieldReader(object), aliases: aliases)
-        return try GenerationRequest(validating: draft, spelling: spelling)
+        let fields = FieldReader(object)
+        let async = try AsyncSubmission.read(fields)
+        let (draft, spelling) = try draft(fields, aliases: aliases)
+        return (try GenerationRequest(validating: draft, spelling: spelling), async)
     }
 
     /// A `/v1/images/edits` JSON body: the generation fields, and `images`, one `{"image_url"}`

@@ -106,7 +106,15 @@ public struct OpenAIError: Sendable, Hashable {
 
     public func jsonData() -> Data {
         var writer = JSONWriter()
-        writer.raw("{\"error\":{\"message\":")
+        writer.raw("{\"error\":")
+        write(into: &writer)
+        writer.raw("}")
+        return Data(writer.bytes)
+    }
+
+    /// The inner `{"message", "type", "param", "code"}` object.
+    func write(into writer: inout JSONWriter) {
+        writer.raw("{\"message\":")
         writer.string(message)
         writer.raw(",\"type\":")
         writer.string(type)
@@ -114,7 +122,45 @@ public struct OpenAIError: Sendable, Hashable {
         if let param { writer.string(param) } else { writer.raw("null") }
         writer.raw(",\"code\":")
         if let code { writer.string(code) } else { writer.raw("null") }
-        writer.raw("}}")
+        writer.raw("}")
+    }
+}
+
+/// An asynchronous generation (`"async": true` or `Prefer: respond-async`):
+/// `{"id", "object": "image.generation.task", "status", "created"}`, and once it has ended, the
+/// synchronous answer's `data`, or its `error`.
+public enum OpenAIImageTask {
+    public enum Status: String, Sendable {
+        case queued
+        case inProgress = "in_progress"
+        case completed, failed, cancelled
+    }
+
+    public static func jsonData(
+        id: String, status: Status, created: Date, images: OpenAIImagesResponse.Images? = nil,
+        error: OpenAIError? = nil
+    ) -> Data {
+        var writer = JSONWriter(reservingCapacity: 256)
+        writer.raw("{\"id\":")
+        writer.plainString(id)
+        writer.raw(",\"object\":\"image.generation.task\",\"status\":")
+        writer.plainString(status.rawValue)
+        if let images {
+            // The synchronous answer's fields (`created`, `data`), so a client reads the result as
+            // it would have then.
+            var body = OpenAIImagesResponse.jsonData(created: created, images: images)
+            body.removeFirst()  // its opening brace: its fields continue this object
+            writer.raw(",")
+            writer.append(body)
+            return Data(writer.bytes)
+        }
+        writer.raw(",\"created\":")
+        writer.integer(Int(created.timeIntervalSince1970))
+        if let error {
+            writer.raw(",\"error\":")
+            error.write(into: &writer)
+        }
+        writer.raw("}")
         return Data(writer.bytes)
     }
 }

@@ -275,7 +275,8 @@ extension GenerationService {
     /// The webhook of a finished job, when it asked for one, rendered in its dialect.
     func webhook(for job: JobRecord, outcome: Result<[ResultImage], APIError>) -> WebhookDelivery? {
         guard let url = job.webhookURL else { return nil }
-        return WebhookDelivery(url: url, body: webhooks.body(jobID: job.id, origin: job.origin, outcome: outcome))
+        return WebhookDelivery(
+            url: url, body: webhooks.body(jobID: job.id, dialect: job.dialect, origin: job.origin, outcome: outcome))
     }
 
     /// Runs workers until cancelled (graceful shutdown): each takes the next job, or waits for one.

@@ -74,6 +74,13 @@ extension GenerationService {
         await result(of: job.record)
     }
 
+    /// A finished task's outcome in the response format its request asked for (base64 images
+    /// are read back), as the synchronous call would have answered.
+    func taskResult(of job: JobSnapshot) async -> Result<GenerationResult, APIError> {
+        let queued = job.record.parameters.flatMap { try? QueuedRequest(json: $0) }
+        return await result(of: job.record, format: queued?.responseFormat ?? .url)
+    }
+
     func result(of job: JobRecord, format: ResponseFormat = .url) async -> Result<GenerationResult, APIError> {
         guard job.status == .succeeded else {
             return .failure(job.failure.map(APIError.init) ?? APIError(.unknownError, "the job has not finished"))

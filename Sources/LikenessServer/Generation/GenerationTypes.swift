@@ -52,6 +52,7 @@ struct JobSnapshot: Sendable {
     let record: JobRecord
 
     var id: String { record.id }
+    var createdAt: Date { record.createdAt }
     var isFinished: Bool { record.status.isFinished }
     var state: State {
         switch record.status {
@@ -112,8 +113,9 @@ struct Submission: Sendable {
 /// Renders the webhook body of a finished job, in the dialect of the route that asked for one.
 /// The service records it with the job's completion and knows nothing of its shape.
 protocol WebhookRendering: Sendable {
-    /// `origin` is this server as the request that asked for the webhook addressed it.
-    func body(jobID: String, origin: String?, outcome: Result<[ResultImage], APIError>) -> Data
+    /// `dialect` is the job's; `origin` is this server as the request that asked for the webhook
+    /// addressed it.
+    func body(jobID: String, dialect: String, origin: String?, outcome: Result<[ResultImage], APIError>) -> Data
 }
 
 extension APIError {

@@ -30,10 +30,53 @@ struct OpenAIImagesController {
 
     var support: RequestSupport { endpoint.support }
 
+    var service: GenerationService { endpoint.service }
+
     func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
         router.post("/v1/images/generations") { request, context in
-            await respond(to: request, context: context) { () async throws(APIError) in
-                try OpenAIImageRequest.parse(json: try await support.readBody(request), aliases: aliases)
+            await endpoint.respond(
+                request, context: context, dialect: dialect,
+                parse: { () async throws(APIError) in
+                    let (generation, async) = try OpenAIImageRequest.parseSubmission(
+                        json: try await support.readBody(request), aliases: aliases)
+                    return Intake(
+                        request: generation,
+                        options: GenerationEndpoint.options(async, origin: imageLinks.origin(of: request)),
+                        respondAsync: async.requested || GenerationEndpoint.prefersAsync(request))
+                },
+                success: { result, _ in
+                    Rendered(
+                        status: .ok,
+                        body: OpenAIImagesResponse.jsonData(created: Date(), images: images(result, request)))
+                },
+                accepted: { job in
+                    Rendered(
+                        status: .accepted,
+                        body: OpenAIImageTask.jsonData(id: job.id, status: .queued, created: job.createdAt))
+                })
+        }
+        // An asynchronous generation: its status, then the synchronous answer's `data` or `error`.
+        router.get("/v1/images/generations/{id}") { request, context in
+            do throws(APIError) {
+                let id = try context.parameter("id")
+                guard
+                    let job = try await service.visibleJob(
+                        id: id, to: try context.requireCaller(), dialect: dialect.name)
+                else {
+                    throw APIError(.invalidParameters, "no image generation task \(id)", reason: .notFound)
+                }
+                guard job.isFinished else {
+                    let body = OpenAIImageTask.jsonData(
+                        id: job.id, status: OpenAITasks.status(of: job), created: job.createdAt)
+                    return support.response(Rendered(status: .ok, body: body), context: context)
+                }
+                let outcome = await service.taskResult(of: job).map { images($0, request) }
+                var rendered = Rendered(
+                    status: .ok, body: OpenAITasks.body(taskID: job.id, created: job.createdAt, outcome))
+                rendered.headers = support.billingHeaders(of: job)
+                return support.response(rendered, id: job.id)
+            } catch {
+                return support.response(dialect.failure(error, id: context.requestID), context: context)
             }
         }
         router.post("/v1/images/edits") { request, context in
@@ -55,13 +98,16 @@ struct OpenAIImagesController {
             request, context: context, dialect: dialect,
             parse: { () async throws(APIError) in Intake(request: try await parse()) },
             success: { result, _ in
-                let images: OpenAIImagesResponse.Images =
-                    switch result.images {
-                    case .stored(let stored): .urls(stored.map { imageLinks.url(for: $0, request: request) })
-                    case .inline(let jpegs): .base64(jpegs.map { $0.base64EncodedString() })
-                    }
-                return Rendered(status: .ok, body: OpenAIImagesResponse.jsonData(created: Date(), images: images))
+                Rendered(
+                    status: .ok, body: OpenAIImagesResponse.jsonData(created: Date(), images: images(result, request)))
             })
+    }
+
+    func images(_ result: GenerationResult, _ request: Request) -> OpenAIImagesResponse.Images {
+        switch result.images {
+        case .stored(let stored): .urls(stored.map { imageLinks.url(for: $0, request: request) })
+        case .inline(let jpegs): .base64(jpegs.map { $0.base64EncodedString() })
+        }
     }
 
     /// The multipart form's parts, parsed as the body streams in (each part within its limit).

@@ -50,9 +50,14 @@ struct QueuedRequest: Codable, Hashable {
     }
 
     init(decoding input: JobInput) throws {
+        try self.init(json: input.request)
+    }
+
+    /// The form `json` writes (a job's input, and its recorded parameters).
+    init(json: String) throws {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        self = try decoder.decode(QueuedRequest.self, from: Data(input.request.utf8))
+        self = try decoder.decode(QueuedRequest.self, from: Data(json.utf8))
     }
 
     func generationRequest(reference: Data?) throws -> GenerationRequest {

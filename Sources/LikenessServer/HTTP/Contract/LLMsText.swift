@@ -27,6 +27,13 @@ enum LLMsText {
         (queues; poll `status_url`, then GET `response_url`). Subject reference: the app \
         `fal-ai/minimax/image-01/subject-reference` with `image_url`.
 
+        ## Long jobs
+
+        Add `"async": true` (or send `Prefer: respond-async`) to a native or OpenAI generation: the \
+        answer is 202 with a task. Poll `GET /v1/query/image_generation?task_id=...` (native) or \
+        `GET /v1/images/generations/{id}` (OpenAI) until it is done; it then answers as the \
+        synchronous call would have. `callback_url` gets the answer POSTed, signed.
+
         ## Models
 
         `GET /v1/models`: `image-01` (8 aspect ratios, custom sizes 512 to 2048 in steps of 8) and \

@@ -41,6 +41,8 @@ extension OpenAPIDocument {
         ])
         // MiniMax writes its counts as strings.
         let countText: J = .object(["type": .array([.string("string"), .string("integer")])])
+        let async = boolean()
+        let callback = string("An http(s) URL: sent the task's answer when it ends, signed")
         let falImage = object(
             [
                 "url": string(), "content_type": string(), "file_name": string(), "file_size": integer(),
@@ -63,10 +65,12 @@ extension OpenAPIDocument {
                     "model": enumeration(models), "prompt": prompt, "aspect_ratio": enumeration(ratios),
                     "width": side, "height": side, "response_format": enumeration(["url", "base64"]),
                     "seed": integer(), "n": count, "prompt_optimizer": boolean(), "aigc_watermark": boolean(),
-                    "subject_reference": subjectReference, "style": style,
+                    "subject_reference": subjectReference, "style": style, "async": async,
+                    "callback_url": callback,
                 ], required: ["model", "prompt"]),
             "MiniMaxResponse": object(
                 [
+                    "task_id": string(), "status": enumeration(["Queueing", "Processing", "Success", "Fail"]),
                     "id": string(),
                     "data": object(["image_urls": array(string()), "image_base64": array(string())]),
                     "metadata": object(["success_count": countText, "failed_count": countText]),
@@ -89,7 +93,19 @@ extension OpenAPIDocument {
                     "moderation": string("Accepted and ignored (`auto`, `low`)"),
                     "output_format": string("Accepted; results are JPEG"),
                     "output_compression": .object(["description": .string("Accepted and ignored")]),
+                    "async": async, "callback_url": callback,
                 ], required: ["prompt"]),
+            "OpenAIImageTask": object(
+                [
+                    "id": string(), "object": .object(["const": .string("image.generation.task")]),
+                    "status": enumeration(["queued", "in_progress", "completed", "failed", "cancelled"]),
+                    "created": integer(), "data": array(object(["url": string(), "b64_json": string()])),
+                    "error": object(
+                        [
+                            "message": string(), "type": string(), "param": nullable("string"),
+                            "code": nullable("string"),
+                        ], required: ["message", "type"]),
+                ], required: ["id", "object", "status", "created"]),
             "OpenAIEditsJSON": object(
                 [
                     "model": string(), "prompt": prompt, "n": count, "size": string(),

@@ -37,7 +37,9 @@ enum OpenAPIDocument {
     static func document(aliases: ModelAliases) -> J {
         var paths: [String: J] = [:]
         paths["/v1/image_generation"] = .object(["post": miniMaxGeneration()])
+        paths["/v1/query/image_generation"] = .object(["get": miniMaxTask()])
         paths["/v1/images/generations"] = .object(["post": openAIGeneration()])
+        paths["/v1/images/generations/{id}"] = .object(["get": openAITask()])
         paths["/v1/images/edits"] = .object(["post": openAIEdit()])
         paths["/v1/models"] = .object(["get": modelList()])
         paths["/v1/models/{model}"] = .object(["get": modelRetrieve(aliases: aliases)])
@@ -88,21 +90,56 @@ enum OpenAPIDocument {
     static func miniMaxGeneration() -> J {
         operation(
             "miniMaxImageGeneration", tag: "minimax", summary: "Generate images (MiniMax native)",
-            description: "Failures are HTTP 200 with `base_resp.status_code` other than 0, as MiniMax answers.",
+            description: "Failures are HTTP 200 with `base_resp.status_code` other than 0, as MiniMax answers. "
+                + "With `\"async\": true` or `Prefer: respond-async` it answers 202 with a `task_id` at once.",
+            parameters: [preferParameter],
             body: jsonBody(ref("MiniMaxRequest")),
             responses: [
                 "200": json(ref("MiniMaxResponse"), "Images, or a failure in `base_resp`"),
+                "202": json(ref("MiniMaxResponse"), "Accepted: `task_id`, to query"),
                 "413": json(ref("MiniMaxResponse"), "The body is larger than the limit"),
             ])
     }
+
+    static func miniMaxTask() -> J {
+        operation(
+            "miniMaxQueryImageGeneration", tag: "minimax", summary: "An asynchronous generation's task",
+            description: "`status` `Queueing` or `Processing`; then the synchronous answer with `task_id` and "
+                + "`status` (`Success` or `Fail`) in front.",
+            parameters: [
+                .object([
+                    "name": .string("task_id"), "in": .string("query"), "required": .bool(true),
+                    "schema": .object(["type": .string("string")]),
+                ])
+            ],
+            responses: ["200": json(ref("MiniMaxResponse"), "The task, or a failure in `base_resp`")])
+    }
+
+    static let preferParameter: J = .object([
+        "name": .string("Prefer"), "in": .string("header"), "required": .bool(false),
+        "description": .string("`respond-async`: answer at once with a task"),
+        "schema": .object(["type": .string("string")]),
+    ])
 
     // MARK: OpenAI-compatible
 
     static func openAIGeneration() -> J {
         operation(
             "openAIImagesGenerations", tag: "openai", summary: "Generate images (OpenAI-compatible)",
+            description: "With `\"async\": true` or `Prefer: respond-async` it answers 202 with a task at once.",
+            parameters: [preferParameter],
             body: jsonBody(ref("OpenAIImagesRequest")),
-            responses: ["200": json(ref("OpenAIImagesResponse"), "Images"), "default": openAIError()])
+            responses: [
+                "200": json(ref("OpenAIImagesResponse"), "Images"),
+                "202": json(ref("OpenAIImageTask"), "Accepted: the task, to poll"), "default": openAIError(),
+            ])
+    }
+
+    static func openAITask() -> J {
+        operation(
+            "openAIImageGenerationTask", tag: "openai", summary: "An asynchronous generation's task",
+            parameters: [pathParameter("id", "The task's id", schema: .object(["type": .string("string")]))],
+            responses: ["200": json(ref("OpenAIImageTask"), "The task"), "default": openAIError()])
     }
 
     static func openAIEdit() -> J {

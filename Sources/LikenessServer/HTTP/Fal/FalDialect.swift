@@ -67,15 +67,25 @@ struct FalDialect: DialectRendering {
     }
 }
 
-/// fal's webhook body for a finished queue request, linking images from the origin the request
-/// was submitted to.
-struct FalWebhookRendering: WebhookRendering {
+/// The webhook body of a finished job in its own dialect, linking images from the origin the
+/// request was submitted to: fal's queue webhook, or the native and OpenAI dialects' task
+/// answers (their `callback_url`), always with image URLs.
+struct DialectWebhookRendering: WebhookRendering {
     let links: ImageLinks
 
-    func body(jobID: String, origin: String?, outcome: Result<[ResultImage], APIError>) -> Data {
+    func body(jobID: String, dialect: String, origin: String?, outcome: Result<[ResultImage], APIError>) -> Data {
         let origin = origin ?? links.publicURL ?? ""
-        return FalQueue.webhook(
-            requestID: jobID,
-            output: outcome.map { FalDialect.images($0, links: links, origin: origin) }.mapError(FalError.init))
+        let urls = outcome.map { $0.map { links.url(for: $0, origin: origin) } }
+        switch dialect {
+        case MiniMaxDialect().name:
+            return MiniMaxTasks.body(
+                taskID: jobID, urls.map { MiniMaxResponse.success(id: jobID, imageURLs: $0, failedCount: 0) })
+        case OpenAIDialect().name:
+            return OpenAITasks.body(taskID: jobID, created: Date(), urls.map(OpenAIImagesResponse.Images.urls))
+        default:
+            return FalQueue.webhook(
+                requestID: jobID,
+                output: outcome.map { FalDialect.images($0, links: links, origin: origin) }.mapError(FalError.init))
+        }
     }
 }

@@ -10,6 +10,8 @@ import NIOFoundationEssentialsCompat
 struct Intake: Sendable {
     var request: GenerationRequest
     var options = QueueOptions()
+    /// Answer at once with the queued job (`"async": true` or `Prefer: respond-async`).
+    var respondAsync = false
 }
 
 /// The one path every dialect's generation route takes, the fal queue's submit included: the
@@ -20,14 +22,21 @@ struct GenerationEndpoint: Sendable {
     let service: GenerationService
     let support: RequestSupport
 
-    /// Submits and waits for the result: the synchronous routes.
+    /// Submits and waits for the result: the synchronous routes. A dialect with an asynchronous
+    /// mode renders its `accepted` answer for an intake that asks for it.
     func respond(
         _ request: Request, context: LikenessRequestContext, dialect: any DialectRendering,
         parse: () async throws(APIError) -> Intake,
-        success: (GenerationResult, _ id: String) throws(APIError) -> Rendered
+        success: (GenerationResult, _ id: String) throws(APIError) -> Rendered,
+        accepted: ((JobSnapshot) throws(APIError) -> Rendered)? = nil
     ) async -> Response {
         await run(request, context: context, dialect: dialect, parse: parse) {
             intake, id, submission throws(APIError) in
+            if intake.respondAsync, let accepted {
+                let job = try await service.enqueue(intake.request, id: id, submission)
+                return Outcome(
+                    id: job.id, result: nil, billing: support.billingHeaders(of: job), rendered: try accepted(job))
+            }
             let generated = try await service.generate(intake.request, id: id, submission)
             // A replay answers as the first request did, under its id.
             return Outcome(
@@ -88,6 +97,16 @@ struct GenerationEndpoint: Sendable {
             support.timingHeaders(of: outcome.result, received: context.received) + outcome.billing
             + rendered.headers
         return support.response(rendered, id: outcome.id, engine: outcome.result?.engine)
+    }
+
+    /// `Prefer: respond-async` (RFC 7240): answer at once, with a task to poll.
+    static func prefersAsync(_ request: Request) -> Bool {
+        request.headers[.prefer]?.lowercased().contains("respond-async") == true
+    }
+
+    /// The queue options of a native or OpenAI submission: its `callback_url`, and where it came in.
+    static func options(_ async: AsyncSubmission, origin: String) -> QueueOptions {
+        QueueOptions(webhookURL: async.callbackURL, origin: origin)
     }
 
     /// `Idempotency-Key`, when sent: 1 to 255 visible ASCII characters.

@@ -83,6 +83,7 @@ struct RequestSupport: Sendable {
 
 extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let prefer = HTTPField.Name("Prefer")!
     /// What the request was charged, in US dollars.
     static let likenessCost = HTTPField.Name("X-Likeness-Cost-USD")!
     /// What a queued request holds from the balance until it ends.
