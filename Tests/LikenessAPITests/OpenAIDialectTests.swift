@@ -157,7 +157,8 @@ struct OpenAITranslationTests {
                 "model": "MiniMax-Image-01", "prompt": "p", "n": "2", "size": "1024x1536", "seed": "7",
                 "aigc_watermark": "true",
             ],
-            reference: Data([1, 2, 3]), aliases: .standard)
+            reference: Data([1, 2, 3]), aliases: .standard
+        ).request
         #expect(request.count == 2 && request.seed == 7 && request.aigcWatermark)
         #expect(request.aspectRatio == .portrait2x3)
         #expect(request.subjectReference?.source == .inline(Data([1, 2, 3])))

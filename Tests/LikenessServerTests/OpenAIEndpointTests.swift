@@ -198,6 +198,38 @@ struct OpenAIEndpointTests {
         }
     }
 
+    @Test("stream: true answers server-sent events, one completed event per image, base64 whatever the format asked")
+    func stream() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            let response = try await client.post(
+                "/v1/images/generations",
+                body: try JSONSerialization.data(withJSONObject: [
+                    "model": "image-01", "prompt": "a lighthouse", "n": 2, "stream": true, "response_format": "url",
+                ]), authorization: "Bearer \(harness.key)")
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/event-stream")
+            #expect(response.headers[values: .contentType].count == 1)
+            let events = String(buffer: response.body).components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            #expect(events.count == 2)
+            for event in events {
+                let lines = event.split(separator: "\n")
+                #expect(lines.first == "event: image_generation.completed")
+                let data = try #require(lines.last?.dropFirst("data: ".count))
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any])
+                #expect(object["type"] as? String == "image_generation.completed")
+                #expect(object["size"] as? String == "1024x1024")
+                let encoded = try #require(object["b64_json"] as? String)
+                let jpeg = try #require(Data(base64Encoded: encoded))
+                #expect(jpeg.starts(with: [0xFF, 0xD8]))
+            }
+            // With async too, the task is the answer.
+            try await client.openAI(
+                "/v1/images/generations", json: ["prompt": "x", "stream": true, "async": true], key: harness.key
+            ) { response, _ in #expect(response.status == .accepted) }
+        }
+    }
+
     @Test("an edit larger than the body limit is refused while it streams")
     func editBodyLimit() async throws {
         let harness = try Harness { $0.maximumBodyBytes = 64 * 1024 }

@@ -211,3 +211,16 @@ def test_models_list_and_retrieve(client):
     with pytest.raises(openai.NotFoundError) as caught:
         client.models.retrieve("dall-e-3")
     assert caught.value.body["code"] == "model_not_found"
+
+
+def test_stream_yields_one_completed_event_per_image(client, reference_jpeg):
+    events = list(client.images.generate(model="image-01", prompt="a lighthouse", n=2, size="1536x1024", stream=True))
+    assert [event.type for event in events] == ["image_generation.completed"] * 2
+    assert events[0].size == "1248x832" and events[0].output_format == "jpeg"
+    assert jpeg_size(base64.b64decode(events[0].b64_json)) == (1248, 832)
+    edited = list(client.images.edit(
+        model="image-01", image=("face.jpg", io.BytesIO(reference_jpeg), "image/jpeg"), prompt="the same person",
+        stream=True,
+    ))
+    assert [event.type for event in edited] == ["image_edit.completed"]
+    assert jpeg_size(base64.b64decode(edited[0].b64_json)) == (1024, 1024)

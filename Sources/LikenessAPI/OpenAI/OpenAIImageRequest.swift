@@ -10,32 +10,52 @@ import LikenessCore
 /// `url`/`b64_json`/`base64`; `subject_reference` at the top level (which is also where the
 /// SDK's `extra_body` puts it) with `image_file` as a string or an array; `style` nested or flat
 /// (`style_type`/`style_weight`); `background` `auto` or `opaque` (`transparent` is refused:
-/// image-01 makes opaque images). What it accepts and ignores: DALL-E's string `style`
-/// (`vivid`/`natural`), `quality`, `moderation` (`auto`/`low`), `user`, `output_format`
-/// (results are JPEG), `output_compression`, `stream`, `partial_images`; and `style` on
-/// image-01, which has no effect upstream either.
+/// image-01 makes opaque images); `stream` and `async` (see `Submission`). What it accepts and
+/// ignores: DALL-E's string `style` (`vivid`/`natural`), `quality`, `moderation`
+/// (`auto`/`low`), `user`, `output_format` (results are JPEG), `output_compression`,
+/// `partial_images`; and `style` on image-01, which has no effect upstream either.
 public enum OpenAIImageRequest {
+    /// A request, and how it asks to be answered.
+    public struct Submission: Sendable {
+        public var request: GenerationRequest
+        /// `"async": true` and `callback_url`: answer at once with a task.
+        public var async: AsyncSubmission
+        /// `stream: true`: answer with server-sent events, one `…completed` event per image (as
+        /// base64, as OpenAI streams them). No partial images: image-01 makes none.
+        public var stream: Bool
+    }
+
     /// A `/v1/images/generations` JSON body.
     public static func parse(json body: consuming Data, aliases: ModelAliases) throws(APIError) -> GenerationRequest {
         try parseSubmission(json: body, aliases: aliases).request
     }
 
-    /// The request, and whether it asks to be answered at once with a task id.
-    public static func parseSubmission(json body: consuming Data, aliases: ModelAliases) throws(APIError) -> (
-        request: GenerationRequest, async: AsyncSubmission
-    ) {
+    public static func parseSubmission(json body: consuming Data, aliases: ModelAliases) throws(APIError)
+        -> Submission
+    {
         let object = try JSONValue.parseObject(body)
         _ = consume body
         let fields = FieldReader(object)
-        let async = try AsyncSubmission.read(fields)
         let (draft, spelling) = try draft(fields, aliases: aliases)
-        return (try GenerationRequest(validating: draft, spelling: spelling), async)
+        return try submission(draft, spelling: spelling, fields: fields)
+    }
+
+    /// Validates the draft, with the answer's mode from `fields`.
+    static func submission(_ draft: GenerationDraft, spelling: FieldSpelling, fields: FieldReader) throws(APIError)
+        -> Submission
+    {
+        var draft = draft
+        let stream = try fields.bool("stream") ?? false
+        if stream { draft.responseFormat = .base64 }
+        return Submission(
+            request: try GenerationRequest(validating: draft, spelling: spelling),
+            async: try AsyncSubmission.read(fields), stream: stream)
     }
 
     /// A `/v1/images/edits` JSON body: the generation fields, and `images`, one `{"image_url"}`
     /// (an http(s) or data URL), the subject reference.
     public static func parse(editJSON body: consuming Data, aliases: ModelAliases) throws(APIError)
-        -> GenerationRequest
+        -> Submission
     {
         let object = try JSONValue.parseObject(body)
         _ = consume body
@@ -55,7 +75,7 @@ public enum OpenAIImageRequest {
         var (draft, spelling) = try draft(fields, aliases: aliases)
         draft.references = [GenerationDraft.Reference(type: "character", image: .text(url))]
         spelling = spelling.renaming([.subjectReference: "images", .referenceImage: "images[0].image_url"])
-        return try GenerationRequest(validating: draft, spelling: spelling)
+        return try submission(draft, spelling: spelling, fields: fields)
     }
 
     static let maskRefusal = APIError(
@@ -65,7 +85,7 @@ public enum OpenAIImageRequest {
 
     /// A `/v1/images/edits` form as its parts: text fields, and exactly one `image` (or
     /// `image[]`) part, the subject reference. OpenAI's `mask` has no meaning for image-01.
-    public static func parse(parts: [MultipartPart], aliases: ModelAliases) throws(APIError) -> GenerationRequest {
+    public static func parse(parts: [MultipartPart], aliases: ModelAliases) throws(APIError) -> Submission {
         if parts.contains(where: { $0.name == "mask" }) { throw maskRefusal }
         let isImage = { (part: MultipartPart) in part.name == "image" || part.name == "image[]" }
         let images = parts.filter(isImage)
@@ -84,20 +104,21 @@ public enum OpenAIImageRequest {
 
     /// A `/v1/images/edits` form: its text fields and the one reference image, if any.
     public static func parse(form: [String: String], reference: Data?, aliases: ModelAliases) throws(APIError)
-        -> GenerationRequest
+        -> Submission
     {
         var fields: [String: JSONValue] = [:]
         for (name, text) in form where name != "subject_reference" {  // the image part is the reference
             fields[name] = try typedFormValue(name: name, text: text)
         }
-        var (draft, spelling) = try draft(FieldReader(fields), aliases: aliases)
+        let reader = FieldReader(fields)
+        var (draft, spelling) = try draft(reader, aliases: aliases)
         draft.references = reference.map { [GenerationDraft.Reference(type: "character", image: .bytes($0))] }
         spelling = spelling.renaming([.subjectReference: "image", .referenceImage: "image"])
-        return try GenerationRequest(validating: draft, spelling: spelling)
+        return try submission(draft, spelling: spelling, fields: reader)
     }
 
     static let integerFields: Set<String> = ["n", "seed", "width", "height"]
-    static let booleanFields: Set<String> = ["prompt_optimizer", "aigc_watermark"]
+    static let booleanFields: Set<String> = ["prompt_optimizer", "aigc_watermark", "stream", "async"]
     static let numberFields: Set<String> = ["style_weight"]
 
     /// Form values are all text; the fields MiniMax types as numbers or booleans are read as such.

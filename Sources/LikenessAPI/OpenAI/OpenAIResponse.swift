@@ -164,3 +164,34 @@ public enum OpenAIImageTask {
         return Data(writer.bytes)
     }
 }
+
+/// `stream: true`: server-sent events in OpenAI's names, one `image_generation.completed` (or
+/// `image_edit.completed`) event per finished image. image-01 makes no partial images, so none
+/// are sent, nor invented.
+public enum OpenAIImageStream {
+    public enum Kind: String, Sendable {
+        case generation = "image_generation"
+        case edit = "image_edit"
+    }
+
+    public static func completedEvents(_ kind: Kind, base64 images: [String], created: Date, size: PixelSize) -> Data {
+        var writer = JSONWriter(reservingCapacity: images.reduce(0) { $0 + $1.utf8.count + 400 })
+        let name = kind.rawValue + ".completed"
+        for image in images {
+            writer.raw("event: ")
+            writer.append(Data(name.utf8))
+            writer.raw("\ndata: {\"type\":")
+            writer.plainString(name)
+            writer.raw(",\"b64_json\":")
+            writer.plainString(image)
+            writer.raw(",\"created_at\":")
+            writer.integer(Int(created.timeIntervalSince1970))
+            writer.raw(",\"size\":")
+            writer.plainString(size.description)
+            writer.raw(",\"quality\":\"auto\",\"background\":\"opaque\",\"output_format\":\"jpeg\",")
+            writer.raw("\"usage\":{\"input_tokens\":0,\"input_tokens_details\":{\"image_tokens\":0,\"text_tokens\":0},")
+            writer.raw("\"output_tokens\":0,\"total_tokens\":0}}\n\n")
+        }
+        return Data(writer.bytes)
+    }
+}

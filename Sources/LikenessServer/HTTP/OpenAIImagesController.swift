@@ -34,26 +34,9 @@ struct OpenAIImagesController {
 
     func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
         router.post("/v1/images/generations") { request, context in
-            await endpoint.respond(
-                request, context: context, dialect: dialect,
-                parse: { () async throws(APIError) in
-                    let (generation, async) = try OpenAIImageRequest.parseSubmission(
-                        json: try await support.readBody(request), aliases: aliases)
-                    return Intake(
-                        request: generation,
-                        options: GenerationEndpoint.options(async, origin: imageLinks.origin(of: request)),
-                        respondAsync: async.requested || GenerationEndpoint.prefersAsync(request))
-                },
-                success: { result, _ in
-                    Rendered(
-                        status: .ok,
-                        body: OpenAIImagesResponse.jsonData(created: Date(), images: images(result, request)))
-                },
-                accepted: { job in
-                    Rendered(
-                        status: .accepted,
-                        body: OpenAIImageTask.jsonData(id: job.id, status: .queued, created: job.createdAt))
-                })
+            await respond(to: request, context: context, kind: .generation) { () async throws(APIError) in
+                try OpenAIImageRequest.parseSubmission(json: try await support.readBody(request), aliases: aliases)
+            }
         }
         // An asynchronous generation: its status, then the synchronous answer's `data` or `error`.
         router.get("/v1/images/generations/{id}") { request, context in
@@ -80,7 +63,7 @@ struct OpenAIImagesController {
             }
         }
         router.post("/v1/images/edits") { request, context in
-            await respond(to: request, context: context) { () async throws(APIError) in
+            await respond(to: request, context: context, kind: .edit) { () async throws(APIError) in
                 // Today's clients may send the edit as JSON, the reference as `images[].image_url`.
                 if request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true {
                     return try OpenAIImageRequest.parse(editJSON: try await support.readBody(request), aliases: aliases)
@@ -90,16 +73,39 @@ struct OpenAIImagesController {
         }
     }
 
+    /// Submits the parsed request and answers as it asked: the images as JSON, server-sent
+    /// events (`stream`), or at once with a task (`async`, for generations).
     private func respond(
-        to request: Request, context: LikenessRequestContext,
-        parse: () async throws(APIError) -> GenerationRequest
+        to request: Request, context: LikenessRequestContext, kind: OpenAIImageStream.Kind,
+        parse: () async throws(APIError) -> OpenAIImageRequest.Submission
     ) async -> Response {
-        await endpoint.respond(
+        var stream: (size: PixelSize, created: Date)? = nil
+        return await endpoint.respond(
             request, context: context, dialect: dialect,
-            parse: { () async throws(APIError) in Intake(request: try await parse()) },
+            parse: { () async throws(APIError) in
+                let submission = try await parse()
+                if submission.stream { stream = (submission.request.size, Date()) }
+                return Intake(
+                    request: submission.request,
+                    options: GenerationEndpoint.options(submission.async, origin: imageLinks.origin(of: request)),
+                    respondAsync: kind == .generation
+                        && (submission.async.requested || GenerationEndpoint.prefersAsync(request)))
+            },
             success: { result, _ in
+                let images = images(result, request)
+                guard let stream, case .base64(let encoded) = images else {
+                    return Rendered(status: .ok, body: OpenAIImagesResponse.jsonData(created: Date(), images: images))
+                }
+                return Rendered(
+                    status: .ok,
+                    body: OpenAIImageStream.completedEvents(
+                        kind, base64: encoded, created: stream.created, size: stream.size),
+                    headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"])
+            },
+            accepted: { job in
                 Rendered(
-                    status: .ok, body: OpenAIImagesResponse.jsonData(created: Date(), images: images(result, request)))
+                    status: .accepted,
+                    body: OpenAIImageTask.jsonData(id: job.id, status: .queued, created: job.createdAt))
             })
     }
 

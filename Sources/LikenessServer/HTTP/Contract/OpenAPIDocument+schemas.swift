@@ -94,7 +94,17 @@ extension OpenAPIDocument {
                     "output_format": string("Accepted; results are JPEG"),
                     "output_compression": .object(["description": .string("Accepted and ignored")]),
                     "async": async, "callback_url": callback,
+                    "stream": .object([
+                        "type": .string("boolean"),
+                        "description": .string("Server-sent events, one `image_generation.completed` per image"),
+                    ]),
                 ], required: ["prompt"]),
+            "OpenAIImageStreamEvent": object(
+                [
+                    "type": enumeration(["image_generation.completed", "image_edit.completed"]),
+                    "b64_json": string(), "created_at": integer(), "size": string(), "quality": string(),
+                    "background": string(), "output_format": string(), "usage": .object(["type": .string("object")]),
+                ], required: ["type", "b64_json", "created_at", "size"]),
             "OpenAIImageTask": object(
                 [
                     "id": string(), "object": .object(["const": .string("image.generation.task")]),

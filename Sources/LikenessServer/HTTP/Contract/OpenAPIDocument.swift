@@ -130,9 +130,29 @@ enum OpenAPIDocument {
             parameters: [preferParameter],
             body: jsonBody(ref("OpenAIImagesRequest")),
             responses: [
-                "200": json(ref("OpenAIImagesResponse"), "Images"),
-                "202": json(ref("OpenAIImageTask"), "Accepted: the task, to poll"), "default": openAIError(),
+                "200": imagesOrEvents(), "202": json(ref("OpenAIImageTask"), "Accepted: the task, to poll"),
+                "default": openAIError(),
             ])
+    }
+
+    /// The images as JSON, or with `stream: true` as server-sent events, one per image.
+    static func imagesOrEvents() -> J {
+        .object([
+            "description": .string("Images; with `stream: true`, one `…completed` event per image"),
+            "content": .object([
+                "application/json": .object(["schema": ref("OpenAIImagesResponse")]),
+                "text/event-stream": .object([
+                    "schema": object(
+                        [
+                            "event": string(),
+                            "data": .object([
+                                "type": .string("string"), "contentMediaType": .string("application/json"),
+                                "contentSchema": ref("OpenAIImageStreamEvent"),
+                            ]),
+                        ], required: ["data"])
+                ]),
+            ]),
+        ])
     }
 
     static func openAITask() -> J {
@@ -154,7 +174,7 @@ enum OpenAPIDocument {
                     "application/json": .object(["schema": ref("OpenAIEditsJSON")]),
                 ]),
             ]),
-            responses: ["200": json(ref("OpenAIImagesResponse"), "Images"), "default": openAIError()])
+            responses: ["200": imagesOrEvents(), "default": openAIError()])
     }
 
     static func modelList() -> J {

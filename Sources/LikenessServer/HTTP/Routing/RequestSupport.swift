@@ -52,9 +52,9 @@ struct RequestSupport: Sendable {
     }
 
     func response(_ rendered: Rendered, id: String, engine: String? = nil) -> Response {
-        var headers: HTTPFields = [
-            .contentType: "application/json", .traceID: id, .likenessEngine: engine ?? engineName,
-        ]
+        var headers: HTTPFields = [.traceID: id, .likenessEngine: engine ?? engineName]
+        // JSON unless the rendering says otherwise (server-sent events).
+        if rendered.headers[.contentType] == nil { headers[.contentType] = "application/json" }
         headers.append(contentsOf: rendered.headers)
         return Response(
             status: rendered.status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: rendered.body)))
