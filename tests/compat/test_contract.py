@@ -60,7 +60,8 @@ def test_schemathesis_finds_nothing(live, capsys):
             "--phases", "examples,coverage,fuzzing", "--max-examples", "10", "--workers", "2",
             "--request-timeout", "120", "--generation-deterministic",
         ],
-        capture_output=True, text=True, timeout=900,
+        # Its example database goes to a scratch folder, not the checkout.
+        capture_output=True, text=True, timeout=900, cwd=tempfile.mkdtemp(prefix="likeness-schemathesis-"),
     )
     output = result.stdout + result.stderr
     generated = re.search(r"(\d+) generated", output)
