@@ -71,8 +71,7 @@ def test_kill_9_while_running_and_queued_loses_nothing():
                 break
             assert time.monotonic() < deadline, f"never saw a mix of states: {seen}"
             time.sleep(0.02)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        kill_9(process)
         interrupted = [id for id, status in statuses_from_database(data, ids).items() if status == "running"]
         assert interrupted, "no job was running at the kill"
         unsettled = ledger_rows(data, interrupted)
@@ -153,11 +152,8 @@ def test_kill_9_between_an_async_submit_and_its_completion_loses_nothing():
         while "running" not in statuses_from_database(data, tasks).values():
             assert time.monotonic() < deadline, "no task started"
             time.sleep(0.02)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
     finally:
-        if process.poll() is None:
-            process.kill()
+        kill_9(process)
 
     process, base, _ = start_server(workers, data=data)
     try:
@@ -177,6 +173,13 @@ def test_kill_9_between_an_async_submit_and_its_completion_loses_nothing():
     for task, body in answers.items():
         assert body["status"] == "Success" and len(body["data"]["image_urls"]) == 1, body
     assert ledger_rows(data, tasks) == {task: ["reservation", "release", "charge"] for task in tasks}
+
+
+def kill_9(process) -> None:
+    """Kills the server as a crash would, with no chance to put anything back."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def statuses_from_database(data: str, ids: list[str]) -> dict[str, str]:

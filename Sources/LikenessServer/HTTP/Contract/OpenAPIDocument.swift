@@ -141,16 +141,7 @@ enum OpenAPIDocument {
             "description": .string("Images; with `stream: true`, one `…completed` event per image"),
             "content": .object([
                 "application/json": .object(["schema": ref("OpenAIImagesResponse")]),
-                "text/event-stream": .object([
-                    "schema": object(
-                        [
-                            "event": string(),
-                            "data": .object([
-                                "type": .string("string"), "contentMediaType": .string("application/json"),
-                                "contentSchema": ref("OpenAIImageStreamEvent"),
-                            ]),
-                        ], required: ["data"])
-                ]),
+                "text/event-stream": eventStream(of: "OpenAIImageStreamEvent"),
             ]),
         ])
     }
@@ -231,16 +222,7 @@ enum OpenAPIDocument {
                 "200": .object([
                     "description": .string("Server-sent events, each one's `data` a status body"),
                     "content": .object([
-                        "text/event-stream": .object([
-                            "schema": object(
-                                [
-                                    "event": string(),
-                                    "data": .object([
-                                        "type": .string("string"), "contentMediaType": .string("application/json"),
-                                        "contentSchema": ref("FalStatus"),
-                                    ]),
-                                ], required: ["data"])
-                        ])
+                        "text/event-stream": eventStream(of: "FalStatus")
                     ]),
                 ]),
                 "default": falError(),
@@ -508,6 +490,20 @@ enum OpenAPIDocument {
         if !parameters.isEmpty { fields["parameters"] = .array(parameters) }
         if let body { fields["requestBody"] = body }
         return .object(fields)
+    }
+
+    /// Server-sent events whose `data` is JSON of the schema `name` (schemathesis checks each event).
+    static func eventStream(of name: String) -> J {
+        .object([
+            "schema": object(
+                [
+                    "event": string(),
+                    "data": .object([
+                        "type": .string("string"), "contentMediaType": .string("application/json"),
+                        "contentSchema": ref(name),
+                    ]),
+                ], required: ["data"])
+        ])
     }
 
     static func ref(_ name: String) -> J { .object(["$ref": .string("#/components/schemas/\(name)")]) }
