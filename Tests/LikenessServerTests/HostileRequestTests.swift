@@ -17,8 +17,8 @@ import Testing
 /// A reference fetcher that reaches nothing: mutated bodies carry URLs, and a test never leaves
 /// the machine.
 struct UnreachableFetcher: ReferenceFetching {
-    func fetch(_ url: URL) async throws(APIError) -> Data {
-        throw APIError.invalid("subject_reference[0].image_file", "could not be fetched (tests reach no network)")
+    func fetch(_ url: URL, field: String) async throws(APIError) -> Data {
+        throw APIError.invalid(field, "could not be fetched (tests reach no network)")
     }
 }
 

@@ -118,6 +118,8 @@ struct OpenAIEndpointTests {
                 ([field("prompt", "p"), ("image", "a.jpg", reference), ("image", "b.jpg", reference)], nil, "image"),
                 ([field("prompt", "p"), ("image", "a.jpg", reference), ("mask", "m.png", reference)], nil, "mask"),
                 ([field("prompt", "p")], nil, "image"),
+                // Bytes that are not an image are found by the worker: still named `image`.
+                ([field("prompt", "p"), ("image", "a.jpg", Data("not an image".utf8))], nil, "image"),
                 ([field("prompt", "p"), ("image", "a.jpg", reference)], "text/plain", "image"),
                 // Labelled JSON, so read as JSON: it is not.
                 ([field("prompt", "p"), ("image", "a.jpg", reference)], "application/json", nil),
@@ -154,6 +156,8 @@ struct OpenAIEndpointTests {
                 (["prompt": "p", "images": ["not an object"]], "images[0]"),
                 (["prompt": "p", "images": [["image_url": reference]], "mask": ["image_url": reference]], "mask"),
                 (["prompt": "p", "images": [["image_url": "ftp://example.com/face.jpg"]]], "images[0].image_url"),
+                // Found wrong only when the worker loads it: named the same way.
+                (["prompt": "p", "images": [["image_url": "data:image/jpeg;base64,AAAAAAAA"]]], "images[0].image_url"),
             ]
             for (body, param) in refusals {
                 try await client.openAI("/v1/images/edits", json: body, key: harness.key) { response, reply in

@@ -178,9 +178,11 @@ extension GenerationRequest {
         guard type == "character" else { throw APIError.invalid(spelling[.referenceType], "must be character") }
         switch reference.image {
         case .text(let text)? where !text.isEmpty:
-            return SubjectReference(source: try ReferenceSource.parse(text, field: spelling[.referenceImage]))
+            return SubjectReference(
+                source: try ReferenceSource.parse(text, field: spelling[.referenceImage]),
+                field: spelling[.referenceImage])
         case .bytes(let bytes)? where !bytes.isEmpty:
-            return SubjectReference(source: .inline(bytes))
+            return SubjectReference(source: .inline(bytes), field: spelling[.referenceImage])
         default:
             throw APIError.missing(spelling[.referenceImage])
         }

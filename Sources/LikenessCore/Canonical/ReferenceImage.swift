@@ -63,8 +63,14 @@ public enum ReferenceSource: Sendable, Hashable {
 /// A subject reference: MiniMax supports one, of type `character`.
 public struct SubjectReference: Sendable, Hashable {
     public var source: ReferenceSource
+    /// The field as the caller spelled it (`image_url` for fal, `image` on the edits form), so
+    /// that what is found wrong when it is loaded, later and elsewhere, names it their way.
+    public var field: String
 
-    public init(source: ReferenceSource) {
+    public static let miniMaxField = "subject_reference[0].image_file"
+
+    public init(source: ReferenceSource, field: String = SubjectReference.miniMaxField) {
         self.source = source
+        self.field = field
     }
 }

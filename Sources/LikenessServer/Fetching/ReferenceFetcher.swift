@@ -7,7 +7,8 @@ import NIOPosix
 
 /// Fetches the bytes behind a reference URL a caller gave.
 public protocol ReferenceFetching: Sendable {
-    func fetch(_ url: URL) async throws(APIError) -> Data
+    /// `field` is the reference's field as the caller spelled it, for the errors.
+    func fetch(_ url: URL, field: String) async throws(APIError) -> Data
 }
 
 public struct FetchSettings: Sendable, Hashable {
@@ -50,40 +51,38 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
             allowPrivateNetworks: settings.allowPrivateNetworks, eventLoopGroup: eventLoopGroup, isAllowed: isAllowed)
     }
 
-    static let field = "subject_reference[0].image_file"
-
-    public func fetch(_ url: URL) async throws(APIError) -> Data {
+    public func fetch(_ url: URL, field: String = SubjectReference.miniMaxField) async throws(APIError) -> Data {
         do {
-            return try await withDeadline(settings.timeout) { try await self.follow(url) }
+            return try await withDeadline(settings.timeout) { try await self.follow(url, field: field) }
         } catch let error as APIError {
             throw error
         } catch is DeadlineExceeded {
-            throw APIError.invalid(Self.field, "could not be fetched: no complete answer within \(settings.timeout)")
+            throw APIError.invalid(field, "could not be fetched: no complete answer within \(settings.timeout)")
         } catch let refusal as OutboundRefusal {
             refused()
-            throw APIError.invalid(Self.field, "could not be fetched: \(refusal.message)")
+            throw APIError.invalid(field, "could not be fetched: \(refusal.message)")
         } catch {
-            throw APIError.invalid(Self.field, "could not be fetched: \(error)")
+            throw APIError.invalid(field, "could not be fetched: \(error)")
         }
     }
 
-    private func follow(_ start: URL) async throws -> Data {
+    private func follow(_ start: URL, field: String) async throws -> Data {
         var current = start
         for _ in 0...settings.maximumRedirects {
             let hop = try await connector.withClient(for: current) { client in
-                try await request(current, client: client)
+                try await request(current, client: client, field: field)
             }
             switch hop {
             case .body(let data):
                 return data
             case .redirect(let location):
                 guard let next = URL(string: location, relativeTo: current)?.absoluteURL else {
-                    throw APIError.invalid(Self.field, "could not be fetched: a redirect named an invalid URL")
+                    throw APIError.invalid(field, "could not be fetched: a redirect named an invalid URL")
                 }
                 current = next
             }
         }
-        throw APIError.invalid(Self.field, "could not be fetched: more than \(settings.maximumRedirects) redirects")
+        throw APIError.invalid(field, "could not be fetched: more than \(settings.maximumRedirects) redirects")
     }
 
     private enum Hop {
@@ -91,7 +90,7 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
         case redirect(String)
     }
 
-    private func request(_ url: URL, client: HTTPClient) async throws -> Hop {
+    private func request(_ url: URL, client: HTTPClient, field: String) async throws -> Hop {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.headers.add(name: "User-Agent", value: "Likeness reference fetcher")
         request.headers.add(name: "Accept", value: "image/jpeg, image/png")
@@ -99,15 +98,15 @@ public struct GuardedHTTPFetcher: ReferenceFetching {
             request, timeout: .seconds(Int64(settings.timeout.components.seconds) + 1))
         if [301, 302, 303, 307, 308].contains(response.status.code) {
             guard let location = response.headers.first(name: "Location") else {
-                throw APIError.invalid(Self.field, "could not be fetched: a redirect without a Location")
+                throw APIError.invalid(field, "could not be fetched: a redirect without a Location")
             }
             return .redirect(location)
         }
         guard response.status.code == 200 else {
-            throw APIError.invalid(Self.field, "could not be fetched: the server answered HTTP \(response.status.code)")
+            throw APIError.invalid(field, "could not be fetched: the server answered HTTP \(response.status.code)")
         }
         let tooLarge = APIError.invalid(
-            Self.field, "could not be fetched: larger than \(settings.maximumBytes / (1024 * 1024)) MB")
+            field, "could not be fetched: larger than \(settings.maximumBytes / (1024 * 1024)) MB")
         if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > settings.maximumBytes
         {
             throw tooLarge

@@ -9,32 +9,32 @@ struct ReferenceIntake: Sendable {
     let fetcher: any ReferenceFetching
     let limits: DecodeLimits
 
-    static let field = "subject_reference[0].image_file"
-
+    /// Errors name the reference's field as its caller spelled it.
     func load(_ reference: SubjectReference) async throws(APIError) -> Data {
+        let field = reference.field
         let bytes: Data
         switch reference.source {
         case .inline(let data): bytes = data
-        case .remote(let url): bytes = try await fetcher.fetch(url)
+        case .remote(let url): bytes = try await fetcher.fetch(url, field: field)
         }
         guard bytes.count <= ReferenceSource.maximumByteCount else {
-            throw APIError.invalid(Self.field, "is larger than 10 MB")
+            throw APIError.invalid(field, "is larger than 10 MB")
         }
         let header: ImageHeader
         do {
             header = try ImageHeader(probing: bytes)
         } catch {
-            throw APIError.invalid(Self.field, "is not an image (\(error.message))")
+            throw APIError.invalid(field, "is not an image (\(error.message))")
         }
         guard header.format == .jpeg || header.format == .png else {
             throw APIError.invalid(
-                Self.field, "must be a JPG, JPEG or PNG image (this one is \(header.format.rawValue))")
+                field, "must be a JPG, JPEG or PNG image (this one is \(header.format.rawValue))")
         }
         do {
             // Every pixel is read (so truncation shows) but only a small thumbnail is kept.
             _ = try RasterImage.cover(decoding: bytes, width: 64, height: 64, limits: limits)
         } catch {
-            throw APIError.invalid(Self.field, "is not usable: \(error.message)")
+            throw APIError.invalid(field, "is not usable: \(error.message)")
         }
         return bytes
     }

@@ -20,6 +20,9 @@ struct QueuedRequest: Codable, Hashable {
     var style: LiveStyle?
     /// The reference's URL, or `inline` (the bytes are in the job input).
     var subjectReference: String?
+    /// How the caller spelled the reference's field, when not MiniMax's way (absent then, so
+    /// the native form of a request, and its idempotency fingerprint, are as before).
+    var referenceField: String?
 
     static let inlineReference = "inline"
 
@@ -41,6 +44,9 @@ struct QueuedRequest: Codable, Hashable {
             case .inline: Self.inlineReference
             case .remote(let url): url.absoluteString
             }
+        }
+        referenceField = request.subjectReference.flatMap {
+            $0.field == SubjectReference.miniMaxField ? nil : $0.field
         }
     }
 
@@ -69,10 +75,11 @@ struct QueuedRequest: Codable, Hashable {
         case nil: break
         case Self.inlineReference?:
             guard let reference else { throw JobInputError("the job's inline reference image is missing") }
-            subject = SubjectReference(source: .inline(reference))
+            subject = SubjectReference(
+                source: .inline(reference), field: referenceField ?? SubjectReference.miniMaxField)
         case let text?:
             guard let url = URL(string: text) else { throw JobInputError("the job's reference URL is invalid") }
-            subject = SubjectReference(source: .remote(url))
+            subject = SubjectReference(source: .remote(url), field: referenceField ?? SubjectReference.miniMaxField)
         }
         return GenerationRequest(
             model: model, prompt: prompt, aspectRatio: aspectRatio, size: PixelSize(width: width, height: height),
