@@ -92,19 +92,10 @@ extension MiniMaxResponse {
         let payloadSize = (data?.imageBase64?.reduce(0) { $0 + $1.utf8.count } ?? 0) + 512
         var writer = JSONWriter(reservingCapacity: payloadSize)
         writer.raw("{")
-        if let taskID {
-            writer.raw("\"task_id\":")
-            writer.string(taskID)
-            writer.raw(",")
-        }
-        if let status {
-            writer.raw("\"status\":")
-            writer.string(status)
-            writer.raw(",")
-        }
-        if let id {
-            writer.raw("\"id\":")
-            writer.string(id)
+        for case (let key, let value?) in [("task_id", taskID), ("status", status), ("id", id)] {
+            writer.string(key)
+            writer.raw(":")
+            writer.string(value)
             writer.raw(",")
         }
         if let data {

@@ -107,10 +107,7 @@ enum OpenAPIDocument {
             description: "`status` `Queueing` or `Processing`; then the synchronous answer with `task_id` and "
                 + "`status` (`Success` or `Fail`) in front.",
             parameters: [
-                .object([
-                    "name": .string("task_id"), "in": .string("query"), "required": .bool(true),
-                    "schema": .object(["type": .string("string")]),
-                ])
+                queryParameter("task_id", "The task id the submission answered", type: "string", required: true)
             ],
             responses: ["200": json(ref("MiniMaxResponse"), "The task, or a failure in `base_resp`")])
     }
@@ -535,9 +532,9 @@ enum OpenAPIDocument {
         ])
     }
 
-    static func queryParameter(_ name: String, _ description: String, type: String) -> J {
+    static func queryParameter(_ name: String, _ description: String, type: String, required: Bool = false) -> J {
         .object([
-            "name": .string(name), "in": .string("query"), "required": .bool(false),
+            "name": .string(name), "in": .string("query"), "required": .bool(required),
             "description": .string(description), "schema": .object(["type": .string(type)]),
         ])
     }
