@@ -186,7 +186,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "LikenessStoreTests", dependencies: ["LikenessStore", "LikenessTestSupport"],
+            name: "LikenessStoreTests", dependencies: ["LikenessStore", "LikenessCore", "LikenessTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LikenessServerTests",

@@ -25,6 +25,14 @@ static inline const char *lk_vips_loader_for(const void *bytes, size_t length) {
     return vips_foreign_find_load_buffer(bytes, length);
 }
 
+/// The image's XMP packet (borrowed: valid while `image` lives), or NULL when it has none.
+static inline const void *lk_vips_xmp(VipsImage *image, size_t *length) {
+    const void *data = NULL;
+    if (!vips_image_get_typeof(image, VIPS_META_XMP_NAME)) return NULL;
+    if (vips_image_get_blob(image, VIPS_META_XMP_NAME, &data, length)) return NULL;
+    return data;
+}
+
 /// Opens the header only: no pixel is decoded until the image is read. The caller keeps
 /// `bytes` alive until the returned image is released.
 static inline VipsImage *lk_vips_open(const void *bytes, size_t length) {
@@ -177,16 +185,19 @@ static inline int lk_vips_pixel(VipsImage *image, int x, int y, double *values, 
     return count;
 }
 
-/// Encodes JPEG or PNG (format 0 or 1), writing `xmp` as the file's XMP packet when given.
+/// Encodes JPEG, PNG or WebP (format 0, 1 or 2), writing `xmp` as the file's XMP packet when
+/// given. `quality` applies to JPEG and WebP.
 static inline int lk_vips_encode(VipsImage *in, int format, int quality, const char *xmp, size_t xmp_length,
                                  void **bytes, size_t *length) {
     VipsImage *tagged = NULL;
     int failed;
     if (vips_copy(in, &tagged, NULL)) return -1;
     if (xmp && xmp_length > 0) vips_image_set_blob_copy(tagged, VIPS_META_XMP_NAME, xmp, xmp_length);
-    failed = format == 0
-        ? vips_jpegsave_buffer(tagged, bytes, length, "Q", quality, NULL)
-        : vips_pngsave_buffer(tagged, bytes, length, NULL);
+    switch (format) {
+    case 0: failed = vips_jpegsave_buffer(tagged, bytes, length, "Q", quality, NULL); break;
+    case 1: failed = vips_pngsave_buffer(tagged, bytes, length, NULL); break;
+    default: failed = vips_webpsave_buffer(tagged, bytes, length, "Q", quality, NULL); break;
+    }
     g_object_unref(tagged);
     return failed;
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 import LikenessImaging
 
 /// `aigc_watermark`: a visible label in the corner and a machine-readable marker in the file.
@@ -28,8 +29,9 @@ public enum AIGCMarker {
         """
     }
 
-    /// Returns the JPEG with the label drawn at the top right and the XMP marker written.
-    public static func apply(toJPEG jpeg: Data, engine: String, quality: Int = 88) throws(ImagingError) -> Data {
+    /// Returns the image with the label drawn at the top right, encoded as asked with the XMP
+    /// marker written (JPEG, PNG and WebP all carry XMP).
+    public static func apply(to jpeg: Data, engine: String, encoding: OutputEncoding) throws(ImagingError) -> Data {
         let image = try RasterImage(decoding: jpeg, limits: DecodeLimits(minimumSide: 1))
         let shortSide = min(image.width, image.height)
         let margin = max(8, shortSide / 40)
@@ -41,6 +43,31 @@ public enum AIGCMarker {
         let panelX = image.width - panel.width - margin / 2
         let labelled = try image.overlaying(panel, x: panelX, y: margin / 2)
             .overlaying(text, x: panelX + margin / 2, y: margin / 2 + margin / 4)
-        return try labelled.encoded(as: .jpeg(quality: quality), xmp: xmpPacket(engine: engine))
+        return try labelled.encoded(as: ImageFinishing.encoderFormat(encoding), xmp: xmpPacket(engine: engine))
+    }
+}
+
+/// The step between an engine and storage: the engine's JPEG, labelled when `aigc_watermark`
+/// asks, in the format and quality the caller asked for. Untouched when neither applies, so the
+/// common request pays nothing.
+public enum ImageFinishing {
+    /// JPEG quality for a labelled image when the caller named none (the engines' own level).
+    static let defaultJPEGQuality = 88
+
+    public static func finish(_ jpeg: Data, watermarkedBy engine: String?, as encoding: OutputEncoding)
+        throws(ImagingError) -> Data
+    {
+        if let engine { return try AIGCMarker.apply(to: jpeg, engine: engine, encoding: encoding) }
+        guard encoding.changesEngineOutput else { return jpeg }
+        return try RasterImage(decoding: jpeg, limits: DecodeLimits(minimumSide: 1))
+            .encoded(as: encoderFormat(encoding))
+    }
+
+    static func encoderFormat(_ encoding: OutputEncoding) -> RasterImage.EncodedFormat {
+        switch encoding.format {
+        case .jpeg: .jpeg(quality: encoding.quality ?? defaultJPEGQuality)
+        case .png: .png
+        case .webp: .webp(quality: encoding.quality ?? OutputEncoding.defaultWebPQuality)
+        }
     }
 }

@@ -81,3 +81,21 @@ extension ImageHeader {
         self = try result.get()
     }
 }
+
+extension ImageHeader {
+    /// The XMP packet in the file's metadata (where the AIGC marker lives), read from the
+    /// header without decoding; nil when there is none.
+    public static func xmp(in bytes: Data) throws(ImagingError) -> String? {
+        try Imaging.ensureStarted()
+        let result: Result<String?, ImagingError> = bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, raw.count > 0, let image = lk_vips_open(base, raw.count) else {
+                return .failure(ImagingError.fromVips(.unreadable, "unreadable image header"))
+            }
+            defer { lk_vips_unref(image) }
+            var length = 0
+            guard let packet = lk_vips_xmp(image, &length) else { return .success(nil) }
+            return .success(String(decoding: UnsafeRawBufferPointer(start: packet, count: length), as: UTF8.self))
+        }
+        return try result.get()
+    }
+}

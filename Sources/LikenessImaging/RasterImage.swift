@@ -194,9 +194,12 @@ public final class RasterImage {
     public enum EncodedFormat: Sendable {
         case jpeg(quality: Int)
         case png
+        case webp(quality: Int)
     }
 
-    /// Encodes, writing `xmp` (an XMP packet) into the file's metadata when given.
+    /// Encodes, writing `xmp` (an XMP packet) into the file's metadata when given: JPEG's APP1,
+    /// WebP's XMP chunk, PNG's `XML:com.adobe.xmp` text chunk (zlib-compressed by libvips 8.14,
+    /// so a byte search does not find it there; `ImageHeader.xmp(in:)` does).
     public func encoded(as format: EncodedFormat, xmp: String? = nil) throws(ImagingError) -> Data {
         var bytes: UnsafeMutableRawPointer? = nil
         var length = 0
@@ -204,6 +207,7 @@ public final class RasterImage {
             switch format {
             case .jpeg(let quality): (0, Int32(quality))
             case .png: (1, 0)
+            case .webp(let quality): (2, Int32(quality))
             }
         let xmpBytes = Array((xmp ?? "").utf8)
         let failed = xmpBytes.withUnsafeBufferPointer { packet in

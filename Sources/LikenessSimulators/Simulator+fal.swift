@@ -61,7 +61,8 @@ extension SimulatorContext {
                     url: Self.imageURL(
                         origin: Self.origin(of: request), size: queued.size, index: index,
                         expired: queued.imageURLsExpire),
-                    fileName: "\(index).jpg", fileSize: 0, width: queued.size.width, height: queued.size.height)
+                    contentType: "image/jpeg", fileName: "\(index).jpg", fileSize: 0, width: queued.size.width,
+                    height: queued.size.height)
             }
             return Self.json(.ok, FalResponse.jsonData(images: images))
         }

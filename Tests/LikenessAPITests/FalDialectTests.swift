@@ -66,7 +66,8 @@ struct FalDialectTests {
     @Test("output is images[{url, content_type, file_name, file_size, width, height}]")
     func output() throws {
         let data = FalResponse.jsonData(images: [
-            FalImage(url: "https://h/a.jpg", fileName: "a.jpg", fileSize: 10, width: 2, height: 3)
+            FalImage(
+                url: "https://h/a.jpg", contentType: "image/jpeg", fileName: "a.jpg", fileSize: 10, width: 2, height: 3)
         ])
         let object = try JSONSerialization.jsonObject(with: data) as! [String: [[String: Any]]]
         let image = try #require(object["images"]?.first)

@@ -91,7 +91,7 @@ struct AIGCMarkerTests {
     @Test("writes the IPTC trainedAlgorithmicMedia XMP marker and a visible label")
     func marker() async throws {
         let original = try await render(GenerationRequest(prompt: "a harbour", seed: 8))[0].jpeg
-        let marked = try AIGCMarker.apply(toJPEG: original, engine: "preview")
+        let marked = try ImageFinishing.finish(original, watermarkedBy: "preview", as: .engineJPEG)
         #expect(marked.range(of: Data("trainedAlgorithmicMedia".utf8)) != nil)
         #expect(marked.range(of: Data("likeness:AIGC=\"true\"".utf8)) != nil)
         #expect(original.range(of: Data("trainedAlgorithmicMedia".utf8)) == nil)
@@ -102,5 +102,42 @@ struct AIGCMarkerTests {
         #expect(after.width == before.width && after.height == before.height)
         let corner = (x: before.width - 60, y: 30)
         #expect(try before.pixel(x: corner.x, y: corner.y) != after.pixel(x: corner.x, y: corner.y))
+    }
+}
+
+@Suite("Image finishing")
+struct ImageFinishingTests {
+    @Test("the engine's JPEG passes untouched when nothing is asked")
+    func untouched() async throws {
+        let original = try await render(GenerationRequest(prompt: "a harbour", seed: 3))[0].jpeg
+        #expect(try ImageFinishing.finish(original, watermarkedBy: nil, as: .engineJPEG) == original)
+    }
+
+    @Test(
+        "encodes each output format, with the AIGC marker when watermarked",
+        arguments: [(OutputFormat.jpeg, ImageFormat.jpeg), (.png, .png), (.webp, .webp)])
+    func formats(asked: OutputFormat, detected: ImageFormat) async throws {
+        let original = try await render(GenerationRequest(prompt: "a harbour", seed: 3))[0].jpeg
+        for engine in [nil, "preview"] as [String?] {
+            let finished = try ImageFinishing.finish(
+                original, watermarkedBy: engine, as: OutputEncoding(format: asked, quality: 80))
+            let header = try ImageHeader(probing: finished)
+            #expect(header.format == detected)
+            #expect(header.width == 1024 && header.height == 1024)
+            let marked = try ImageHeader.xmp(in: finished)?.contains(AIGCMarker.digitalSourceType) == true
+            #expect(marked == (engine != nil), "marker present only when watermarked (\(asked))")
+        }
+    }
+
+    @Test(
+        "output_compression is the encoder's quality: lower gives a smaller file",
+        arguments: [OutputFormat.jpeg, .webp])
+    func quality(format: OutputFormat) async throws {
+        let original = try await render(GenerationRequest(prompt: "a harbour", seed: 3))[0].jpeg
+        let high = try ImageFinishing.finish(
+            original, watermarkedBy: nil, as: OutputEncoding(format: format, quality: 95))
+        let low = try ImageFinishing.finish(
+            original, watermarkedBy: nil, as: OutputEncoding(format: format, quality: 20))
+        #expect(low.count < high.count)
     }
 }

@@ -166,3 +166,18 @@ struct HostileImageTests {
         #expect(refused > 0)
     }
 }
+
+@Suite("XMP metadata")
+struct XMPTests {
+    @Test("each format carries the XMP packet it was encoded with, read back without decoding")
+    func roundTrip() throws {
+        let image = try RasterImage.gradient(
+            width: 64, height: 48, from: RGB(10, 20, 30), to: RGB(200, 100, 50), vertical: false)
+        let packet = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">likeness-test</x:xmpmeta>"
+        for format in [RasterImage.EncodedFormat.jpeg(quality: 80), .png, .webp(quality: 80)] {
+            let tagged = try image.encoded(as: format, xmp: packet)
+            #expect(try ImageHeader.xmp(in: tagged)?.contains("likeness-test") == true, "\(format)")
+            #expect(try ImageHeader.xmp(in: image.encoded(as: format)) == nil, "\(format)")
+        }
+    }
+}

@@ -202,6 +202,89 @@ struct OpenAIEndpointTests {
         }
     }
 
+    @Test(
+        "output_format: URLs, base64 and streamed images come in the format asked, named in the answer",
+        arguments: [(OutputFormat.png, ImageFormat.png), (.webp, .webp), (.jpeg, .jpeg)])
+    func outputFormats(asked: OutputFormat, detected: ImageFormat) async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            let fields: [String: Any] = [
+                "model": "image-01", "prompt": "a lighthouse", "output_format": asked.rawValue, "aigc_watermark": true,
+            ]
+            let linked = try await client.post(
+                "/v1/images/generations", body: try JSONSerialization.data(withJSONObject: fields),
+                authorization: "Bearer \(harness.key)")
+            #expect(linked.status == .ok)
+            let answer = try #require(
+                try JSONSerialization.jsonObject(with: Data(buffer: linked.body)) as? [String: Any])
+            #expect(answer["output_format"] as? String == asked.rawValue)
+            let url = try #require((answer["data"] as? [[String: Any]])?.first?["url"] as? String)
+            #expect(url.contains(".\(asked.fileExtension)?"))
+            let file = try await client.download(url)
+            #expect(file.headers[.contentType] == asked.mimeType)
+            let bytes = Data(buffer: file.body)
+            #expect(try ImageHeader(probing: bytes) == ImageHeader(format: detected, width: 1024, height: 1024))
+            #expect(try ImageHeader.xmp(in: bytes)?.contains("trainedAlgorithmicMedia") == true, "the AIGC marker")
+
+            var inline = fields
+            inline["response_format"] = "b64_json"
+            inline["aigc_watermark"] = false
+            try await client.openAI("/v1/images/generations", json: inline, key: harness.key) { response, reply in
+                #expect(response.status == .ok)
+                let encoded = try #require(reply.data?.first?.b64_json)
+                let decoded = try #require(Data(base64Encoded: encoded))
+                #expect(try ImageHeader(probing: decoded).format == detected)
+            }
+
+            var streamed = fields
+            streamed["stream"] = true
+            let events = try await client.post(
+                "/v1/images/generations", body: try JSONSerialization.data(withJSONObject: streamed),
+                authorization: "Bearer \(harness.key)")
+            let data = try #require(String(buffer: events.body).split(separator: "\n").last?.dropFirst("data: ".count))
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any])
+            #expect(event["output_format"] as? String == asked.rawValue)
+            let encoded = try #require(event["b64_json"] as? String)
+            let decoded = try #require(Data(base64Encoded: encoded))
+            #expect(try ImageHeader(probing: decoded).format == detected)
+        }
+    }
+
+    @Test("output_compression is the JPEG or WebP quality; bad formats and compressions are refused by name")
+    func outputCompression() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            var sizes: [Int] = []
+            for compression in [95, 10] {
+                try await client.openAI(
+                    "/v1/images/generations",
+                    json: [
+                        "prompt": "a lighthouse", "output_format": "webp", "output_compression": compression,
+                        "response_format": "b64_json", "seed": 4,
+                    ], key: harness.key
+                ) { response, reply in
+                    #expect(response.status == .ok)
+                    let encoded = try #require(reply.data?.first?.b64_json)
+                    sizes.append(try #require(Data(base64Encoded: encoded)).count)
+                }
+            }
+            #expect(sizes.count == 2 && sizes[1] < sizes[0])
+            let refusals: [([String: Any], String)] = [
+                (["output_format": "gif"], "output_format"), (["output_format": 3], "output_format"),
+                (["output_compression": 101], "output_compression"), (["output_compression": -1], "output_compression"),
+                (["output_compression": "high"], "output_compression"),
+            ]
+            for (extra, param) in refusals {
+                try await client.openAI(
+                    "/v1/images/generations", json: extra.merging(["prompt": "x"]) { old, _ in old }, key: harness.key
+                ) { response, reply in
+                    #expect(response.status == .badRequest, "\(extra)")
+                    #expect(reply.error?.param == param)
+                }
+            }
+        }
+    }
+
     @Test("stream: true answers server-sent events, one completed event per image, base64 whatever the format asked")
     func stream() async throws {
         let harness = try Harness()

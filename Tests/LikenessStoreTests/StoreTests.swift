@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 import LikenessTestSupport
 import Testing
 
@@ -228,7 +229,7 @@ struct JobTests {
         try store.completeJob(
             id: "j", images: [old, fresh], blockedCount: 0, engine: "preview", engineSeconds: 0, webhook: nil,
             at: Date())
-        #expect(try store.deleteExpiredImages(at: Date()) == [old.id])
+        #expect(try store.deleteExpiredImages(at: Date()) == [StoredImage.File(id: old.id, format: .jpeg)])
         #expect(try store.imageIDs() == [fresh.id])
     }
 
@@ -244,40 +245,40 @@ struct JobTests {
 struct BlobStoreTests {
     let directory = temporaryDirectory()
 
-    @Test("writes land whole under the id and read back")
-    func roundTrip() throws {
+    @Test("writes land whole under the id and format, and read back", arguments: OutputFormat.allCases)
+    func roundTrip(format: OutputFormat) throws {
         let blobs = try FileBlobStore(root: directory)
         let id = Identifier.make()
-        try blobs.write(Data("jpeg bytes".utf8), id: id)
-        #expect(try blobs.read(id: id) == Data("jpeg bytes".utf8))
-        #expect(blobs.fileURL(for: id).path.contains("/\(id.prefix(2))/"))
-        blobs.delete(id: id)
-        #expect(try blobs.read(id: id) == nil)
+        try blobs.write(Data("image bytes".utf8), id: id, format: format)
+        #expect(try blobs.read(id: id, format: format) == Data("image bytes".utf8))
+        #expect(blobs.fileURL(for: id, format: format).path.hasSuffix("/\(id.prefix(2))/\(id).\(format.fileExtension)"))
+        blobs.delete(id: id, format: format)
+        #expect(try blobs.read(id: id, format: format) == nil)
     }
 
     @Test("a file shorter than its record (cut short by a power loss) reads as missing")
     func shortFile() throws {
         let blobs = try FileBlobStore(root: directory)
         let id = Identifier.make()
-        try blobs.write(Data(repeating: 1, count: 100), id: id)
-        #expect(try blobs.read(id: id, expectedSize: 100)?.count == 100)
-        try Data(repeating: 1, count: 40).write(to: blobs.fileURL(for: id))
-        #expect(try blobs.read(id: id, expectedSize: 100) == nil)
+        try blobs.write(Data(repeating: 1, count: 100), id: id, format: .jpeg)
+        #expect(try blobs.read(id: id, format: .jpeg, expectedSize: 100)?.count == 100)
+        try Data(repeating: 1, count: 40).write(to: blobs.fileURL(for: id, format: .jpeg))
+        #expect(try blobs.read(id: id, format: .jpeg, expectedSize: 100) == nil)
     }
 
-    @Test("sweep removes partial files and files no record points to")
+    @Test("sweep removes partial files and files of any format no record points to")
     func sweep() throws {
         let blobs = try FileBlobStore(root: directory)
         let kept = Identifier.make()
-        let orphan = Identifier.make()
-        try blobs.write(Data([1]), id: kept)
-        try blobs.write(Data([2]), id: orphan)
-        let partial = blobs.fileURL(for: kept).deletingLastPathComponent().appending(
+        let orphans = OutputFormat.allCases.map { ($0, Identifier.make()) }
+        try blobs.write(Data([1]), id: kept, format: .png)
+        for (format, orphan) in orphans { try blobs.write(Data([2]), id: orphan, format: format) }
+        let partial = blobs.fileURL(for: kept, format: .png).deletingLastPathComponent().appending(
             path: "x" + FileBlobStore.temporarySuffix)
         try Data([3]).write(to: partial)
-        #expect(blobs.sweep(keeping: [kept]) == 2)
-        #expect(try blobs.read(id: kept) != nil)
-        #expect(try blobs.read(id: orphan) == nil)
+        #expect(blobs.sweep(keeping: [kept]) == 1 + orphans.count)
+        #expect(try blobs.read(id: kept, format: .png) != nil)
+        for (format, orphan) in orphans { #expect(try blobs.read(id: orphan, format: format) == nil) }
         #expect(!FileManager.default.fileExists(atPath: partial.path))
     }
 }
@@ -294,7 +295,7 @@ struct URLSignerTests {
 
     @Test("a signed path is valid until it expires")
     func valid() {
-        let (expires, signature) = parts(signer.path(for: id, expiresAt: Date().addingTimeInterval(60)))
+        let (expires, signature) = parts(signer.path(for: id, format: .jpeg, expiresAt: Date().addingTimeInterval(60)))
         #expect(signer.isValid(imageID: id, expires: expires, signature: signature))
         #expect(
             !signer.isValid(imageID: id, expires: expires, signature: signature, now: Date().addingTimeInterval(120)))
@@ -302,7 +303,7 @@ struct URLSignerTests {
 
     @Test("changing the id, the expiry or the signature, or another secret, invalidates it")
     func tampering() {
-        let (expires, signature) = parts(signer.path(for: id, expiresAt: Date().addingTimeInterval(60)))
+        let (expires, signature) = parts(signer.path(for: id, format: .jpeg, expiresAt: Date().addingTimeInterval(60)))
         #expect(!signer.isValid(imageID: "f" + id.dropFirst(), expires: expires, signature: signature))
         #expect(!signer.isValid(imageID: id, expires: expires + 3600, signature: signature))
         #expect(!signer.isValid(imageID: id, expires: expires, signature: "00" + signature.dropFirst(2)))

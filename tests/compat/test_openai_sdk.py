@@ -51,9 +51,43 @@ def test_generate_custom_size_and_seed(client):
 def test_dalle_fields_never_fail(client):
     response = client.images.generate(
         model="MiniMax-Image-01", prompt="a lighthouse", style="vivid", quality="hd", user="user-1",
-        output_format="png", response_format="b64_json",
+        moderation="low", background="opaque", response_format="b64_json",
     )
     assert len(response.data) == 1
+
+
+def test_output_format_png_and_webp(client):
+    png = client.images.generate(model="image-01", prompt="a lighthouse", output_format="png", response_format="b64_json")
+    assert png.output_format == "png"
+    data = base64.b64decode(png.data[0].b64_json)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(data[16:20], "big") == 1024 and int.from_bytes(data[20:24], "big") == 1024
+
+    webp = client.images.generate(
+        model="image-01", prompt="a lighthouse", output_format="webp", output_compression=60,
+        extra_body={"aigc_watermark": True},
+    )
+    assert webp.output_format == "webp"
+    with urllib.request.urlopen(webp.data[0].url) as reply:
+        assert reply.headers["Content-Type"] == "image/webp"
+        data = reply.read()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert b"trainedAlgorithmicMedia" in data, "the AIGC marker is in the WebP's XMP chunk"
+
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.images.generate(model="image-01", prompt="x", output_compression=101)
+    assert caught.value.body["param"] == "output_compression"
+
+
+def test_edit_as_json_with_image_url(client, reference_jpeg):
+    data_url = "data:image/jpeg;base64," + base64.b64encode(reference_jpeg).decode()
+    response = client.post(
+        "/images/edits",
+        body={"model": "image-01", "prompt": "the same person, smiling", "images": [{"image_url": data_url}],
+              "response_format": "b64_json"},
+        cast_to=openai.types.ImagesResponse,
+    )
+    assert jpeg_size(base64.b64decode(response.data[0].b64_json)) == (1024, 1024)
 
 
 def test_generate_with_extra_body_subject_reference(client, reference_jpeg):

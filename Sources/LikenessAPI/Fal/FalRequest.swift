@@ -35,13 +35,15 @@ public enum FalApp: String, Sendable, CaseIterable {
 /// fal's output: `{"images": [{url, content_type, file_name, file_size, width, height}]}`.
 public struct FalImage: Sendable, Hashable {
     public var url: String
+    public var contentType: String
     public var fileName: String
     public var fileSize: Int
     public var width: Int
     public var height: Int
 
-    public init(url: String, fileName: String, fileSize: Int, width: Int, height: Int) {
+    public init(url: String, contentType: String, fileName: String, fileSize: Int, width: Int, height: Int) {
         self.url = url
+        self.contentType = contentType
         self.fileName = fileName
         self.fileSize = fileSize
         self.width = width
@@ -56,7 +58,9 @@ public enum FalResponse {
         for (index, image) in images.enumerated() {
             writer.raw(index == 0 ? "{\"url\":" : ",{\"url\":")
             writer.string(image.url)
-            writer.raw(",\"content_type\":\"image/jpeg\",\"file_name\":")
+            writer.raw(",\"content_type\":")
+            writer.string(image.contentType)
+            writer.raw(",\"file_name\":")
             writer.string(image.fileName)
             writer.raw(",\"file_size\":")
             writer.integer(image.fileSize)

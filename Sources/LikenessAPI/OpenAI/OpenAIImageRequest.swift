@@ -10,10 +10,11 @@ import LikenessCore
 /// `url`/`b64_json`/`base64`; `subject_reference` at the top level (which is also where the
 /// SDK's `extra_body` puts it) with `image_file` as a string or an array; `style` nested or flat
 /// (`style_type`/`style_weight`); `background` `auto` or `opaque` (`transparent` is refused:
-/// image-01 makes opaque images); `stream` and `async` (see `Submission`). What it accepts and
-/// ignores: DALL-E's string `style` (`vivid`/`natural`), `quality`, `moderation`
-/// (`auto`/`low`), `user`, `output_format` (results are JPEG), `output_compression`,
-/// `partial_images`; and `style` on image-01, which has no effect upstream either.
+/// image-01 makes opaque images); `output_format` (`jpeg`, `png`, `webp`) and
+/// `output_compression` (the JPEG or WebP quality); `stream` and `async` (see `Submission`).
+/// What it accepts and ignores: DALL-E's string `style` (`vivid`/`natural`), `quality`,
+/// `moderation` (`auto`/`low`), `user`, `partial_images`; and `style` on image-01, which has no
+/// effect upstream either.
 public enum OpenAIImageRequest {
     /// A request, and how it asks to be answered.
     public struct Submission: Sendable {
@@ -117,7 +118,7 @@ public enum OpenAIImageRequest {
         return try submission(draft, spelling: spelling, fields: reader)
     }
 
-    static let integerFields: Set<String> = ["n", "seed", "width", "height"]
+    static let integerFields: Set<String> = ["n", "seed", "width", "height", "output_compression"]
     static let booleanFields: Set<String> = ["prompt_optimizer", "aigc_watermark", "stream", "async"]
     static let numberFields: Set<String> = ["style_weight"]
 
@@ -167,6 +168,9 @@ public enum OpenAIImageRequest {
                 field: "background", reason: .unsupported)
         default: throw APIError.invalid("background", "must be auto, opaque or transparent")
         }
+
+        draft.outputFormat = try fields.string("output_format")
+        draft.outputCompression = try fields.integer("output_compression")
 
         if let format = try fields.string("response_format") {
             switch format {

@@ -1,14 +1,15 @@
 import Foundation
 import LikenessCore
 
-/// `{"created": <unix seconds>, "data": [{"url": …} | {"b64_json": …}]}`
+/// `{"created": <unix seconds>, "data": [{"url": …} | {"b64_json": …}], "output_format": …}`
 public enum OpenAIImagesResponse {
     public enum Images: Sendable {
         case urls([String])
         case base64([String])
     }
 
-    public static func jsonData(created: Date, images: Images) -> Data {
+    /// `format` is today's `output_format` field; nil leaves it out (DALL-E's shape).
+    public static func jsonData(created: Date, images: Images, format: OutputFormat? = nil) -> Data {
         let payload: Int =
             switch images {
             case .urls(let urls): urls.reduce(0) { $0 + $1.utf8.count + 16 }
@@ -32,7 +33,12 @@ public enum OpenAIImagesResponse {
                 writer.raw("}")
             }
         }
-        writer.raw("]}")
+        writer.raw("]")
+        if let format {
+            writer.raw(",\"output_format\":")
+            writer.plainString(format.rawValue)
+        }
+        writer.raw("}")
         return Data(writer.bytes)
     }
 }
@@ -138,7 +144,7 @@ public enum OpenAIImageTask {
 
     public static func jsonData(
         id: String, status: Status, created: Date, images: OpenAIImagesResponse.Images? = nil,
-        error: OpenAIError? = nil
+        format: OutputFormat = .jpeg, error: OpenAIError? = nil
     ) -> Data {
         var writer = JSONWriter(reservingCapacity: 256)
         writer.raw("{\"id\":")
@@ -148,7 +154,7 @@ public enum OpenAIImageTask {
         if let images {
             // The synchronous answer's fields (`created`, `data`), so a client reads the result as
             // it would have then.
-            var body = OpenAIImagesResponse.jsonData(created: created, images: images)
+            var body = OpenAIImagesResponse.jsonData(created: created, images: images, format: format)
             body.removeFirst()  // its opening brace: its fields continue this object
             writer.raw(",")
             writer.append(body)
@@ -174,7 +180,9 @@ public enum OpenAIImageStream {
         case edit = "image_edit"
     }
 
-    public static func completedEvents(_ kind: Kind, base64 images: [String], created: Date, size: PixelSize) -> Data {
+    public static func completedEvents(
+        _ kind: Kind, base64 images: [String], format: OutputFormat, created: Date, size: PixelSize
+    ) -> Data {
         var writer = JSONWriter(reservingCapacity: images.reduce(0) { $0 + $1.utf8.count + 400 })
         let name = kind.rawValue + ".completed"
         for image in images {
@@ -188,7 +196,9 @@ public enum OpenAIImageStream {
             writer.integer(Int(created.timeIntervalSince1970))
             writer.raw(",\"size\":")
             writer.plainString(size.description)
-            writer.raw(",\"quality\":\"auto\",\"background\":\"opaque\",\"output_format\":\"jpeg\",")
+            writer.raw(",\"quality\":\"auto\",\"background\":\"opaque\",\"output_format\":")
+            writer.plainString(format.rawValue)
+            writer.raw(",")
             writer.raw("\"usage\":{\"input_tokens\":0,\"input_tokens_details\":{\"image_tokens\":0,\"text_tokens\":0},")
             writer.raw("\"output_tokens\":0,\"total_tokens\":0}}\n\n")
         }

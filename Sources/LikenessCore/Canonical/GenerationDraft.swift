@@ -20,6 +20,9 @@ public struct GenerationDraft: Sendable, Hashable {
     /// Every element the caller sent; nil or empty means no reference.
     public var references: [Reference]?
     public var style: Style?
+    /// `output_format` and `output_compression`, as sent.
+    public var outputFormat: String?
+    public var outputCompression: Int64?
 
     public struct Reference: Sendable, Hashable {
         public var type: String?
@@ -58,6 +61,7 @@ public enum RequestField: Sendable, Hashable, CaseIterable {
     case model, prompt, aspectRatio, width, height, count, seed, responseFormat, promptOptimizer, aigcWatermark
     case subjectReference, referenceType, referenceImage
     case style, styleType, styleWeight
+    case outputFormat, outputCompression
 }
 
 /// How one dialect spells each canonical field, so that an error names what the caller sent:
@@ -86,6 +90,7 @@ public struct FieldSpelling: Sendable, Hashable {
         .aigcWatermark: "aigc_watermark", .subjectReference: "subject_reference",
         .referenceType: "subject_reference[0].type", .referenceImage: "subject_reference[0].image_file",
         .style: "style", .styleType: "style.style_type", .styleWeight: "style.style_weight",
+        .outputFormat: "output_format", .outputCompression: "output_compression",
     ])
 }
 
@@ -125,7 +130,25 @@ extension GenerationRequest {
             responseFormat: draft.responseFormat, promptOptimizer: draft.promptOptimizer ?? false,
             aigcWatermark: draft.aigcWatermark ?? false,
             subjectReference: try Self.validReference(draft.references, spelling: spelling),
-            style: try Self.validStyle(draft.style, model: model, spelling: spelling))
+            style: try Self.validStyle(draft.style, model: model, spelling: spelling),
+            output: try Self.validOutput(draft, spelling: spelling))
+    }
+
+    static func validOutput(_ draft: GenerationDraft, spelling: FieldSpelling) throws(APIError) -> OutputEncoding {
+        var format = OutputFormat.jpeg
+        if let text = draft.outputFormat {
+            // "jpg" too: clients write either.
+            guard let known = text == "jpg" ? .jpeg : OutputFormat(rawValue: text) else {
+                throw APIError.invalid(spelling[.outputFormat], "must be jpeg, png or webp")
+            }
+            format = known
+        }
+        guard let compression = draft.outputCompression else { return OutputEncoding(format: format) }
+        guard OutputEncoding.qualityRange.contains(Int(clamping: compression)) else {
+            throw APIError.invalid(spelling[.outputCompression], "must be an integer in 0...100")
+        }
+        // PNG is lossless: OpenAI documents the field for jpeg and webp, and PNG ignores it.
+        return OutputEncoding(format: format, quality: Int(compression))
     }
 
     static func validPrompt(_ prompt: String?, name: String) throws(APIError) -> String {

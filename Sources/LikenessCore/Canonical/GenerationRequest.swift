@@ -17,6 +17,7 @@ public struct GenerationRequest: Sendable, Hashable {
     public var aigcWatermark: Bool
     public var subjectReference: SubjectReference?
     public var style: LiveStyle?
+    public var output: OutputEncoding
 
     public static let promptLengthRange = 1...1500
     public static let countRange = 1...9
@@ -32,7 +33,8 @@ public struct GenerationRequest: Sendable, Hashable {
         promptOptimizer: Bool = false,
         aigcWatermark: Bool = false,
         subjectReference: SubjectReference? = nil,
-        style: LiveStyle? = nil
+        style: LiveStyle? = nil,
+        output: OutputEncoding = .engineJPEG
     ) {
         self.model = model
         self.prompt = prompt
@@ -45,6 +47,7 @@ public struct GenerationRequest: Sendable, Hashable {
         self.aigcWatermark = aigcWatermark
         self.subjectReference = subjectReference
         self.style = style
+        self.output = output
     }
 
     /// The per-image seeds: with a caller seed `s`, image `i` uses `s &+ i` (so image `i` can be

@@ -36,7 +36,7 @@ public enum ResultDelivery: String, Sendable, Hashable, CaseIterable {
     /// provider URLs expire, and some need the operator's credentials).
     case rehost
     /// The provider's URLs are handed to the caller as they are. Used only when the caller asked
-    /// for URLs and no AIGC watermark; anything else is re-hosted.
+    /// for URLs, no AIGC watermark and the provider's JPEG; anything else is re-hosted.
     case passthrough
 }
 
@@ -44,6 +44,7 @@ extension ResultDelivery {
     /// Whether this request's images may stay at the provider.
     func passesThrough(_ job: EngineJob) -> Bool {
         self == .passthrough && job.request.responseFormat == .url && !job.request.aigcWatermark
+            && !job.request.output.changesEngineOutput
     }
 }
 

@@ -135,8 +135,18 @@ extension GenerationService {
         return true
     }
 
+    /// An image as stored and served: the engine's, finished (watermark, output format).
+    private struct FinishedImage: Sendable {
+        var bytes: Data
+        var size: PixelSize
+        /// A passed-through image at its provider; no bytes here.
+        var remoteURL: String?
+    }
+
     private struct Output: Sendable {
-        var images: [EngineImage]
+        var images: [FinishedImage]
+        /// The format every image of `images` is in.
+        var format: OutputFormat
         var blockedCount: Int
         var engine: String
         var engineSeconds: Double
@@ -185,22 +195,28 @@ extension GenerationService {
             throw APIError(.sensitiveOutput, "every image was withheld by content safety")
         }
         let servedBy = output.engine ?? engine.name
-        if request.aigcWatermark {
+        var images = output.images
+        if request.aigcWatermark || request.output.changesEngineOutput {
             // Off the cooperative pool: it decodes and re-encodes every image.
-            output.images = try await RenderThreads.run { [images = output.images, engine = servedBy] in
+            images = try await RenderThreads.run {
+                [images, watermark = request.aigcWatermark, encoding = request.output] in
                 do {
                     return try images.map { image in
-                        var marked = image
-                        marked.jpeg = try AIGCMarker.apply(toJPEG: image.jpeg, engine: engine)
-                        return marked
+                        guard image.remoteURL == nil else { return image }
+                        var finished = image
+                        finished.jpeg = try ImageFinishing.finish(
+                            image.jpeg, watermarkedBy: watermark ? servedBy : nil, as: encoding)
+                        return finished
                     }
                 } catch {
-                    throw APIError(.internalError, "the AIGC watermark could not be applied: \(error)")
+                    throw APIError(.internalError, "the images could not be finished (watermark, format): \(error)")
                 }
             }
         }
         return Output(
-            images: output.images, blockedCount: output.blockedCount, engine: servedBy, engineSeconds: engineSeconds)
+            images: images.map { FinishedImage(bytes: $0.jpeg, size: $0.size, remoteURL: $0.remoteURL) },
+            format: request.output.format, blockedCount: output.blockedCount, engine: servedBy,
+            engineSeconds: engineSeconds)
     }
 
     /// Files first, then the job's completion with its image records and webhook in one
@@ -212,10 +228,10 @@ extension GenerationService {
         do {
             for image in output.images {
                 let record = StoredImage(
-                    id: Identifier.make(), jobID: job.id, contentType: "image/jpeg", byteCount: image.jpeg.count,
-                    width: image.size.width, height: image.size.height, createdAt: now, expiresAt: expiry,
-                    sourceURL: image.remoteURL)
-                if image.remoteURL == nil { try blobs.write(image.jpeg, id: record.id) }
+                    id: Identifier.make(), jobID: job.id, contentType: output.format.mimeType,
+                    byteCount: image.bytes.count, width: image.size.width, height: image.size.height, createdAt: now,
+                    expiresAt: expiry, sourceURL: image.remoteURL)
+                if image.remoteURL == nil { try blobs.write(image.bytes, id: record.id, format: output.format) }
                 stored.append(record)
             }
             let webhook = webhook(for: job, outcome: .success(stored.map(ResultImage.init)))
@@ -227,13 +243,13 @@ extension GenerationService {
             }
             guard recorded else {
                 // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
-                for image in stored { blobs.delete(id: image.id) }
+                for image in stored { blobs.delete(id: image.id, format: image.format) }
                 return
             }
             if webhook != nil { webhookSignal.signal() }
         } catch {
             logger.error("cannot store results", metadata: ["job": "\(job.id)", "error": "\(error)"])
-            for image in stored { blobs.delete(id: image.id) }
+            for image in stored { blobs.delete(id: image.id, format: image.format) }
             await finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
             return
         }

@@ -108,10 +108,13 @@ extension GenerationService {
                 output = .inline(
                     try await store.read("read the result images") { [blobs] in
                         try found.map { image in
-                            guard let jpeg = try blobs.read(id: image.id, expectedSize: image.byteCount) else {
+                            guard
+                                let bytes = try blobs.read(
+                                    id: image.id, format: image.format, expectedSize: image.byteCount)
+                            else {
                                 throw JobInputError("image \(image.id) is missing or incomplete")
                             }
-                            return jpeg
+                            return bytes
                         }
                     })
             } catch {
@@ -121,7 +124,8 @@ extension GenerationService {
         return .success(
             GenerationResult(
                 engine: job.engine ?? engine.name, images: output, blockedCount: job.failedCount,
-                engineDuration: duration, jobID: job.id, cost: job.cost ?? .zero))
+                engineDuration: duration, jobID: job.id, cost: job.cost ?? .zero, format: stored.first?.format ?? .jpeg)
+        )
     }
 
     /// Cancels a queued job (it never runs) or asks a running one's engine to stop.

@@ -7,7 +7,7 @@ public struct GenerationResult: Sendable {
     public enum Images: Sendable {
         /// Stored images, to be served under signed URLs.
         case stored([ResultImage])
-        /// JPEG bytes, for `base64` responses.
+        /// The files' bytes, for `base64` responses.
         case inline([Data])
     }
 
@@ -20,6 +20,8 @@ public struct GenerationResult: Sendable {
     public var jobID: String
     /// What the request was charged (`X-Likeness-Cost-USD`).
     public var cost: MicroDollars
+    /// The format of every image (`output_format`).
+    public var format: OutputFormat
 }
 
 /// One image of a result, as routes link to it and describe it.
@@ -31,6 +33,7 @@ public struct ResultImage: Sendable, Hashable {
     public var expiresAt: Date
     /// The provider's own URL of a passed-through image; nil when Likeness serves it.
     public var sourceURL: String?
+    public var format: OutputFormat
 
     init(_ image: StoredImage) {
         id = image.id
@@ -39,6 +42,7 @@ public struct ResultImage: Sendable, Hashable {
         height = image.height
         expiresAt = image.expiresAt
         sourceURL = image.sourceURL
+        format = image.format
     }
 }
 

@@ -37,10 +37,12 @@ enum OpenAITasks {
     }
 
     /// A finished task: its images, or its error.
-    static func body(taskID: String, created: Date, _ outcome: Result<OpenAIImagesResponse.Images, APIError>) -> Data {
+    static func body(
+        taskID: String, created: Date, _ outcome: Result<(OutputFormat, OpenAIImagesResponse.Images), APIError>
+    ) -> Data {
         switch outcome {
-        case .success(let images):
-            OpenAIImageTask.jsonData(id: taskID, status: .completed, created: created, images: images)
+        case .success(let (format, images)):
+            OpenAIImageTask.jsonData(id: taskID, status: .completed, created: created, images: images, format: format)
         case .failure(let error):
             OpenAIImageTask.jsonData(
                 id: taskID, status: error.reason == .cancelled ? .cancelled : .failed, created: created,

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LikenessCore
 import LikenessStore
 import NIOFoundationCompat
 
@@ -22,11 +23,11 @@ struct ImageLinks: Sendable {
 
     /// The signed URL of a stored image, or the provider's own URL of a passed-through one.
     func url(for image: ResultImage, origin: String) -> String {
-        image.sourceURL ?? origin + signer.path(for: image.id, expiresAt: image.expiresAt)
+        image.sourceURL ?? origin + signer.path(for: image.id, format: image.format, expiresAt: image.expiresAt)
     }
 }
 
-/// `GET /v1/files/<id>.jpg?expires=…&signature=…`: serves a stored image while its signed URL
+/// `GET /v1/files/<id>.<jpg|png|webp>?expires=…&signature=…`: serves a stored image while its signed URL
 /// is valid. Every refusal is a plain 404, so a probe learns nothing about which ids exist.
 struct FilesController {
     let images: any ImageRepository
@@ -43,16 +44,17 @@ struct FilesController {
 
     func serve(_ request: Request, context: some RequestContext) async throws -> Response {
         let notFound = HTTPError(.notFound, message: "no such image, or its URL has expired")
-        guard let file = context.parameters.get("file"), file.hasSuffix(".jpg"),
-            case let id = String(file.dropLast(4)), Identifier.isValid(id),
+        guard let file = context.parameters.get("file"), let dot = file.lastIndex(of: "."),
+            let format = OutputFormat(fileExtension: String(file[file.index(after: dot)...])),
+            case let id = String(file[..<dot]), Identifier.isValid(id),
             let expires = request.uri.queryParameters.get("expires").flatMap({ Int64($0) }),
             let signature = request.uri.queryParameters.get("signature"),
             signer.isValid(imageID: id, expires: expires, signature: signature, now: clock.now())
         else { throw notFound }
         let now = clock.now()
         let found = try await store.read("read an image") { [images, blobs] in
-            guard let record = try images.image(id: id), record.expiresAt > now,
-                let bytes = try blobs.read(id: id, expectedSize: record.byteCount)
+            guard let record = try images.image(id: id), record.expiresAt > now, record.format == format,
+                let bytes = try blobs.read(id: id, format: format, expectedSize: record.byteCount)
             else { return nil as (StoredImage, Data)? }
             return (record, bytes)
         }

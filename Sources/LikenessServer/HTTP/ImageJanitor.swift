@@ -24,7 +24,7 @@ struct ImageJanitor: Service {
         do {
             let expired = try await store.write("delete expired images") { [images, blobs] in
                 let expired = try images.deleteExpiredImages(at: date)
-                for id in expired { blobs.delete(id: id) }
+                for file in expired { blobs.delete(id: file.id, format: file.format) }
                 return expired
             }
             if !expired.isEmpty { store.logger.info("deleted expired images", metadata: ["count": "\(expired.count)"]) }

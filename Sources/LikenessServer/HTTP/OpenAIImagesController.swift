@@ -53,7 +53,7 @@ struct OpenAIImagesController {
                         id: job.id, status: OpenAITasks.status(of: job), created: job.createdAt)
                     return support.response(Rendered(status: .ok, body: body), context: context)
                 }
-                let outcome = await service.taskResult(of: job).map { images($0, request) }
+                let outcome = await service.taskResult(of: job).map { ($0.format, images($0, request)) }
                 var rendered = Rendered(
                     status: .ok, body: OpenAITasks.body(taskID: job.id, created: job.createdAt, outcome))
                 rendered.headers = support.billingHeaders(of: job)
@@ -94,12 +94,14 @@ struct OpenAIImagesController {
             success: { result, _ in
                 let images = images(result, request)
                 guard let stream, case .base64(let encoded) = images else {
-                    return Rendered(status: .ok, body: OpenAIImagesResponse.jsonData(created: Date(), images: images))
+                    return Rendered(
+                        status: .ok,
+                        body: OpenAIImagesResponse.jsonData(created: Date(), images: images, format: result.format))
                 }
                 return Rendered(
                     status: .ok,
                     body: OpenAIImageStream.completedEvents(
-                        kind, base64: encoded, created: stream.created, size: stream.size),
+                        kind, base64: encoded, format: result.format, created: stream.created, size: stream.size),
                     headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"])
             },
             accepted: { job in

@@ -23,6 +23,10 @@ struct QueuedRequest: Codable, Hashable {
     /// How the caller spelled the reference's field, when not MiniMax's way (absent then, so
     /// the native form of a request, and its idempotency fingerprint, are as before).
     var referenceField: String?
+    /// `output_format` and `output_compression`, absent for the engine's JPEG (so older jobs, and
+    /// the fingerprints of requests without them, read as before).
+    var outputFormat: OutputFormat?
+    var outputQuality: Int?
 
     static let inlineReference = "inline"
 
@@ -45,6 +49,8 @@ struct QueuedRequest: Codable, Hashable {
             case .remote(let url): url.absoluteString
             }
         }
+        outputFormat = request.output.changesEngineOutput ? request.output.format : nil
+        outputQuality = request.output.quality
         referenceField = request.subjectReference.flatMap {
             $0.field == SubjectReference.miniMaxField ? nil : $0.field
         }
@@ -84,7 +90,8 @@ struct QueuedRequest: Codable, Hashable {
         return GenerationRequest(
             model: model, prompt: prompt, aspectRatio: aspectRatio, size: PixelSize(width: width, height: height),
             count: n, seed: seed, responseFormat: responseFormat, promptOptimizer: promptOptimizer,
-            aigcWatermark: aigcWatermark, subjectReference: subject, style: style)
+            aigcWatermark: aigcWatermark, subjectReference: subject, style: style,
+            output: OutputEncoding(format: outputFormat ?? .jpeg, quality: outputQuality))
     }
 
     var json: String {

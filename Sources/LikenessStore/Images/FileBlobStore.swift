@@ -1,6 +1,7 @@
 import Foundation
+import LikenessCore
 
-/// Image files on disk, `<root>/<first two hex digits>/<id>.jpg`.
+/// Image files on disk, `<root>/<first two hex digits>/<id>.<jpg|png|webp>`.
 ///
 /// A file appears under its name only complete: it is written to a temporary name and renamed
 /// into place, so a process crash leaves at worst a temporary file that `sweep` removes. There
@@ -22,15 +23,16 @@ public struct FileBlobStore: Sendable {
         }
     }
 
-    public func fileURL(for id: String) -> URL {
-        root.appending(path: String(id.prefix(2)), directoryHint: .isDirectory).appending(path: id + ".jpg")
+    public func fileURL(for id: String, format: OutputFormat) -> URL {
+        root.appending(path: String(id.prefix(2)), directoryHint: .isDirectory)
+            .appending(path: id + "." + format.fileExtension)
     }
 
     /// `id` must be lowercase hex (an `Identifier`): its first two digits name the shard.
-    public func write(_ bytes: Data, id: String) throws {
+    public func write(_ bytes: Data, id: String, format: OutputFormat) throws {
         precondition(Identifier.isValid(id), "blob ids are identifiers")
-        let destination = fileURL(for: id).path
-        let temporary = destination.dropLast(4) + Self.temporarySuffix
+        let destination = fileURL(for: id, format: format).path
+        let temporary = destination + Self.temporarySuffix
         let descriptor = open(String(temporary), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw StoreError("cannot create \(temporary): errno \(errno)") }
         let written = bytes.withUnsafeBytes { buffer -> Bool in
@@ -51,20 +53,20 @@ public struct FileBlobStore: Sendable {
         }
     }
 
-    public func read(id: String) throws -> Data? {
-        let url = fileURL(for: id)
+    public func read(id: String, format: OutputFormat) throws -> Data? {
+        let url = fileURL(for: id, format: format)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         return try Data(contentsOf: url)
     }
 
     /// The file only if it is whole: exactly `expectedSize` bytes, as its record says.
-    public func read(id: String, expectedSize: Int) throws -> Data? {
-        guard let data = try read(id: id), data.count == expectedSize else { return nil }
+    public func read(id: String, format: OutputFormat, expectedSize: Int) throws -> Data? {
+        guard let data = try read(id: id, format: format), data.count == expectedSize else { return nil }
         return data
     }
 
-    public func delete(id: String) {
-        try? FileManager.default.removeItem(at: fileURL(for: id))
+    public func delete(id: String, format: OutputFormat) {
+        try? FileManager.default.removeItem(at: fileURL(for: id, format: format))
     }
 
     /// Removes temporary files and files no record points to (what a crash can leave behind).
@@ -77,7 +79,8 @@ public struct FileBlobStore: Sendable {
         var removed = 0
         for case let url as URL in enumerator where !url.hasDirectoryPath {
             let name = url.lastPathComponent
-            let isOrphan = name.hasSuffix(".jpg") && !knownIDs.contains(String(name.dropLast(4)))
+            let isImage = OutputFormat(fileExtension: url.pathExtension) != nil
+            let isOrphan = isImage && !knownIDs.contains(url.deletingPathExtension().lastPathComponent)
             if name.hasSuffix(Self.temporarySuffix) || isOrphan {
                 try? FileManager.default.removeItem(at: url)
                 removed += 1

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// A generated image held by Likeness and served under a signed URL until `expiresAt`.
 public struct StoredImage: Sendable, Hashable {
@@ -13,6 +14,22 @@ public struct StoredImage: Sendable, Hashable {
     /// Set for an image that stayed at an upstream provider (passthrough): its URL there. Such
     /// an image has no file here.
     public var sourceURL: String?
+
+    /// Where an image's bytes are: its id and format name its file.
+    public struct File: Sendable, Hashable {
+        public var id: String
+        public var format: OutputFormat
+
+        public init(id: String, format: OutputFormat) {
+            self.id = id
+            self.format = format
+        }
+    }
+
+    /// The delivered format its content type names (JPEG for any record older than formats).
+    public var format: OutputFormat { OutputFormat(mimeType: contentType) ?? .jpeg }
+
+    public var file: File { File(id: id, format: format) }
 
     public init(
         id: String, jobID: String, contentType: String, byteCount: Int, width: Int, height: Int, createdAt: Date,
@@ -32,7 +49,7 @@ public struct StoredImage: Sendable, Hashable {
 
 public protocol ImageRepository: Sendable {
     func image(id: String) throws -> StoredImage?
-    /// Deletes the rows of images expired at `date` and returns their ids (the caller removes the files).
-    func deleteExpiredImages(at date: Date) throws -> [String]
+    /// Deletes the rows of images expired at `date` and returns them (the caller removes the files).
+    func deleteExpiredImages(at date: Date) throws -> [StoredImage.File]
     func imageIDs() throws -> Set<String>
 }

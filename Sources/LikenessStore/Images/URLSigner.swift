@@ -1,11 +1,12 @@
 import Crypto
 import Foundation
+import LikenessCore
 
-/// Signs and checks image URLs: `/v1/files/<id>.jpg?expires=<unix>&signature=<hmac>`.
+/// Signs and checks image URLs: `/v1/files/<id>.<jpg|png|webp>?expires=<unix>&signature=<hmac>`.
 ///
 /// The signature is HMAC-SHA256 over `<id>:<expires>` with the server secret; a URL cannot be
 /// forged or have its expiry extended, and it stops working at `expires` even before the janitor
-/// deletes the file.
+/// deletes the file. (An id has one format, fixed when it is stored, so the extension is not signed.)
 public struct URLSigner: Sendable {
     private let key: SymmetricKey
 
@@ -13,9 +14,10 @@ public struct URLSigner: Sendable {
         key = SymmetricKey(data: secret)
     }
 
-    public func path(for imageID: String, expiresAt: Date) -> String {
+    public func path(for imageID: String, format: OutputFormat, expiresAt: Date) -> String {
         let expires = Int64(expiresAt.timeIntervalSince1970.rounded(.up))
-        return "/v1/files/\(imageID).jpg?expires=\(expires)&signature=\(signature(imageID: imageID, expires: expires))"
+        return
+            "/v1/files/\(imageID).\(format.fileExtension)?expires=\(expires)&signature=\(signature(imageID: imageID, expires: expires))"
     }
 
     public func isValid(imageID: String, expires: Int64, signature: String, now: Date = Date()) -> Bool {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LikenessCore
 
 /// The SQLite implementation of every repository. One database file, `likeness.sqlite`.
 public final class SQLiteStore: APIKeyRepository, AccountRepository, JobRepository, WebhookRepository, ImageRepository {
@@ -142,12 +143,15 @@ public final class SQLiteStore: APIKeyRepository, AccountRepository, JobReposito
         }
     }
 
-    public func deleteExpiredImages(at date: Date) throws -> [String] {
+    public func deleteExpiredImages(at date: Date) throws -> [StoredImage.File] {
         try database.transaction { transaction in
-            let ids = try transaction.query("SELECT id FROM images WHERE expires_at <= ?", [SQLValue(date)])
-                .compactMap { $0.text(0) }
+            let files = try transaction.query(
+                "SELECT id, content_type FROM images WHERE expires_at <= ?", [SQLValue(date)]
+            ).compactMap { row in
+                row.text(0).map { StoredImage.File(id: $0, format: OutputFormat(mimeType: row.text(1) ?? "") ?? .jpeg) }
+            }
             try transaction.execute("DELETE FROM images WHERE expires_at <= ?", [SQLValue(date)])
-            return ids
+            return files
         }
     }
 

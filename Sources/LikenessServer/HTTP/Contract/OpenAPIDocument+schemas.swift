@@ -91,8 +91,14 @@ extension OpenAPIDocument {
                         "description": .string("`transparent` is refused: image-01 makes opaque images"),
                     ]),
                     "moderation": string("Accepted and ignored (`auto`, `low`)"),
-                    "output_format": string("Accepted; results are JPEG"),
-                    "output_compression": .object(["description": .string("Accepted and ignored")]),
+                    "output_format": .object([
+                        "enum": .array([.string("jpeg"), .string("png"), .string("webp"), .string("jpg")]),
+                        "description": .string("The images' file format (default `jpeg`)"),
+                    ]),
+                    "output_compression": .object([
+                        "type": .string("integer"), "minimum": .integer(0), "maximum": .integer(100),
+                        "description": .string("JPEG or WebP quality, 100 the least compressed; PNG ignores it"),
+                    ]),
                     "async": async, "callback_url": callback,
                     "stream": .object([
                         "type": .string("boolean"),
@@ -110,6 +116,7 @@ extension OpenAPIDocument {
                     "id": string(), "object": .object(["const": .string("image.generation.task")]),
                     "status": enumeration(["queued", "in_progress", "completed", "failed", "cancelled"]),
                     "created": integer(), "data": array(object(["url": string(), "b64_json": string()])),
+                    "output_format": enumeration(OutputFormat.allCases.map(\.rawValue)),
                     "error": object(
                         [
                             "message": string(), "type": string(), "param": nullable("string"),
@@ -122,6 +129,8 @@ extension OpenAPIDocument {
                     "response_format": enumeration(["url", "b64_json", "base64"]), "seed": integer(),
                     "aspect_ratio": enumeration(ratios),
                     "background": enumeration(["auto", "opaque", "transparent"]),
+                    "output_format": enumeration(OutputFormat.allCases.map(\.rawValue)),
+                    "output_compression": integer(0...100),
                     "images": .object([
                         "type": .string("array"), "minItems": .integer(1), "maxItems": .integer(1),
                         "items": object(
@@ -143,6 +152,7 @@ extension OpenAPIDocument {
                 [
                     "created": integer(),
                     "data": array(object(["url": string(), "b64_json": string()])),
+                    "output_format": enumeration(OutputFormat.allCases.map(\.rawValue)),
                 ], required: ["created", "data"]),
             "OpenAIError": object(
                 [

@@ -275,18 +275,27 @@ enum OpenAPIDocument {
             description: "Anything but a valid, unexpired signature for an image that exists is 404.",
             security: .array([]),
             parameters: [
-                pathParameter("file", "`<image id>.jpg`", schema: .object(["type": .string("string")])),
+                pathParameter(
+                    "file", "`<image id>.jpg`, `.png` or `.webp`, as the image was made",
+                    schema: .object(["type": .string("string")])),
                 queryParameter("expires", "Unix seconds", type: "string"),
                 queryParameter("signature", "HMAC-SHA256, hex", type: "string"),
             ],
             responses: [
                 "200": .object([
-                    "description": .string("The JPEG"),
-                    "content": .object([
-                        "image/jpeg": .object([
-                            "schema": .object(["type": .string("string"), "contentMediaType": .string("image/jpeg")])
-                        ])
-                    ]),
+                    "description": .string("The image, in the format it was made in"),
+                    "content": .object(
+                        Dictionary(
+                            uniqueKeysWithValues: OutputFormat.allCases.map { format in
+                                (
+                                    format.mimeType,
+                                    J.object([
+                                        "schema": .object([
+                                            "type": .string("string"), "contentMediaType": .string(format.mimeType),
+                                        ])
+                                    ])
+                                )
+                            })),
                 ]),
                 "404": .object(["description": .string("No such image, or the URL has expired")]),
             ])

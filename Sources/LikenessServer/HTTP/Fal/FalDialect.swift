@@ -28,8 +28,9 @@ struct FalDialect: DialectRendering {
     static func images(_ stored: [ResultImage], links: ImageLinks, origin: String) -> [FalImage] {
         stored.map { image in
             FalImage(
-                url: links.url(for: image, origin: origin), fileName: "\(image.id).jpg", fileSize: image.byteCount,
-                width: image.width, height: image.height)
+                url: links.url(for: image, origin: origin), contentType: image.format.mimeType,
+                fileName: "\(image.id).\(image.format.fileExtension)", fileSize: image.byteCount, width: image.width,
+                height: image.height)
         }
     }
 
@@ -81,7 +82,9 @@ struct DialectWebhookRendering: WebhookRendering {
             return MiniMaxTasks.body(
                 taskID: jobID, urls.map { MiniMaxResponse.success(id: jobID, imageURLs: $0, failedCount: 0) })
         case OpenAIDialect().name:
-            return OpenAITasks.body(taskID: jobID, created: Date(), urls.map(OpenAIImagesResponse.Images.urls))
+            let format = (try? outcome.get())?.first?.format ?? .jpeg
+            return OpenAITasks.body(
+                taskID: jobID, created: Date(), urls.map { (format, OpenAIImagesResponse.Images.urls($0)) })
         default:
             return FalQueue.webhook(
                 requestID: jobID,
