@@ -28,7 +28,7 @@ forbid Sources/LikenessStore '^(@testable )?import (LikenessAPI|LikenessEngines|
     "storage depends on the core types only, no dialect"
 forbid Sources/LikenessServer '^(@testable )?import (LikenessCLI|LikenessSimulators|LikenessTestSupport)' \
     "the server library does not depend on commands, simulators or test support"
-forbid "Sources/LikenessServer/HTTP/MiniMaxController.swift Sources/LikenessServer/HTTP/OpenAIImagesController.swift Sources/LikenessServer/HTTP/Fal Sources/LikenessServer/HTTP/Routing/GenerationEndpoint.swift" \
+forbid "Sources/LikenessServer/HTTP/MiniMaxController.swift Sources/LikenessServer/HTTP/OpenAIImagesController.swift Sources/LikenessServer/HTTP/Fal Sources/LikenessServer/HTTP/MCP Sources/LikenessServer/HTTP/Routing/GenerationEndpoint.swift" \
     '^(@testable )?import LikenessStore' "dialect controllers translate; they see no store type"
 forbid "Sources/LikenessServer/Generation Sources/LikenessServer/Queue Sources/LikenessServer/Accounts Sources/LikenessServer/Storage" \
     '^(@testable )?import (LikenessAPI|Hummingbird)|\bDialectRendering\b' \

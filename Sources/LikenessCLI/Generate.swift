@@ -19,19 +19,10 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Seed: the same seed and parameters give the same images.") var seed: Int64?
     @Option(help: "Model: image-01 or image-01-live.") var model = "image-01"
     @Option(help: "Directory to write the images to.") var out = "."
-    @Option(help: "Server base URL (env LIKENESS_SERVER).") var server: String?
-    @Option(name: .customLong("api-key"), help: "API key (env LIKENESS_API_KEY, else <data-dir>/api-key).") var apiKey:
-        String?
-    @Option(name: .customLong("data-dir"), help: "Where to find the first key (default ./.likeness).")
-    var dataDirectory = "./.likeness"
+    @OptionGroup var connection: ServerOptions
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let base = server ?? environment["LIKENESS_SERVER"] ?? "http://127.0.0.1:8080"
-        guard let key = try apiKey ?? environment["LIKENESS_API_KEY"] ?? readKeyFile() else {
-            throw ValidationError(
-                "no API key: pass --api-key, set LIKENESS_API_KEY, or run next to the server's data directory")
-        }
+        let (base, key) = try connection.resolved()
 
         var body: [String: JSONValue] = [
             "model": .string(model), "prompt": .string(prompt), "aspect_ratio": .string(aspectRatio),
@@ -40,7 +31,7 @@ struct Generate: AsyncParsableCommand {
         if let seed { body["seed"] = .integer(seed) }
         if let reference {
             body["subject_reference"] = .array([
-                .object(["type": .string("character"), "image_file": .string(try referenceField(reference))])
+                .object(["type": .string("character"), "image_file": .string(try ReferencePhoto.wireValue(reference))])
             ])
         }
 
@@ -80,19 +71,6 @@ struct Generate: AsyncParsableCommand {
             try bytes.write(to: file)
             print(file.path)
         }
-    }
-
-    private func readKeyFile() throws -> String? {
-        let file = URL(filePath: dataDirectory).appending(path: "api-key")
-        return (try? String(contentsOf: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// A URL passes through; a file becomes a data URL.
-    private func referenceField(_ reference: String) throws -> String {
-        if reference.hasPrefix("http://") || reference.hasPrefix("https://") { return reference }
-        let bytes = try Data(contentsOf: URL(filePath: reference))
-        let type = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) ? "image/png" : "image/jpeg"
-        return "data:\(type);base64,\(bytes.base64EncodedString())"
     }
 
     private func log(_ line: String) {

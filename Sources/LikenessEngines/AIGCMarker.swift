@@ -65,7 +65,8 @@ public enum ImageFinishing {
 
     static func encoderFormat(_ encoding: OutputEncoding) -> RasterImage.EncodedFormat {
         switch encoding.format {
-        case .jpeg: .jpeg(quality: encoding.quality ?? defaultJPEGQuality)
+        // libjpeg's quality starts at 1; OpenAI's output_compression at 0.
+        case .jpeg: .jpeg(quality: max(1, encoding.quality ?? defaultJPEGQuality))
         case .png: .png
         case .webp: .webp(quality: encoding.quality ?? OutputEncoding.defaultWebPQuality)
         }

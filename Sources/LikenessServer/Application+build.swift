@@ -149,6 +149,11 @@ func assembleApplication(
     FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: rateLimited(falGroup, fal))
     FalQueueController(endpoint: endpoint, imageLinks: imageLinks)
         .addRoutes(to: falGroup, submissions: rateLimited(falGroup, fal))
+    // Agents: the MCP tools, on the same service, rate limited per generation call.
+    MCPController(
+        toolbox: MCPToolbox(service: service, imageLinks: imageLinks, authenticator: authenticator),
+        support: support, logger: logger
+    ).addRoutes(to: authenticated(MCPDialect()))
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer, store: storeCalls, clock: clock)
         .addRoutes(to: router)
     let routeNames =

@@ -269,6 +269,11 @@ struct OpenAIEndpointTests {
                 }
             }
             #expect(sizes.count == 2 && sizes[1] < sizes[0])
+            // 0 is OpenAI's most compressed; JPEG's encoder starts at 1.
+            try await client.openAI(
+                "/v1/images/generations",
+                json: ["prompt": "a lighthouse", "output_format": "jpeg", "output_compression": 0], key: harness.key
+            ) { response, _ in #expect(response.status == .ok) }
             let refusals: [([String: Any], String)] = [
                 (["output_format": "gif"], "output_format"), (["output_format": 3], "output_format"),
                 (["output_compression": 101], "output_compression"), (["output_compression": -1], "output_compression"),

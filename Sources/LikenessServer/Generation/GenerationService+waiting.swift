@@ -175,6 +175,14 @@ extension GenerationService {
         return JobSnapshot(record: job)
     }
 
+    /// The caller's account's jobs submitted in `dialect`, newest first.
+    func recentJobs(of caller: Caller, dialect: String, limit: Int) async throws(APIError) -> [JobSnapshot] {
+        let accountID = caller.account.id
+        return try await store.read("list recent jobs") { [jobs] in
+            try jobs.recentJobs(accountID: accountID, dialect: dialect, limit: limit)
+        }.map(JobSnapshot.init)
+    }
+
     /// The job as it stands now.
     func snapshot(id: String) async throws(APIError) -> JobSnapshot? {
         try await job(id: id).map(JobSnapshot.init)

@@ -72,6 +72,8 @@ struct JobSnapshot: Sendable {
     var failure: APIError? { record.failure.map(APIError.init) }
     /// What it was charged, once it ended.
     var cost: MicroDollars { record.cost ?? .zero }
+    /// Images delivered, once it has succeeded.
+    var imageCount: Int { record.imageCount }
     /// What it holds from the balance while it has not ended.
     var reserved: MicroDollars { record.reserved }
 }

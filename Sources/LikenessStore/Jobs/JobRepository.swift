@@ -213,6 +213,8 @@ public protocol JobRepository: Sendable {
     /// Jobs a previous process left running.
     func runningJobs() throws -> [JobRecord]
     func job(id: String) throws -> JobRecord?
+    /// An account's jobs submitted in `dialect`, newest first.
+    func recentJobs(accountID: String, dialect: String, limit: Int) throws -> [JobRecord]
     func appendLog(jobID: String, _ line: JobLogLine) throws
     func logs(jobID: String) throws -> [JobLogLine]
 }

@@ -80,6 +80,15 @@ extension SQLiteStore {
         try database.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
     }
 
+    public func recentJobs(accountID: String, dialect: String, limit: Int) throws -> [JobRecord] {
+        try database.query(
+            """
+            SELECT \(Self.jobColumns) FROM jobs WHERE account_id = ? AND dialect = ?
+            ORDER BY created_at DESC, rowid DESC LIMIT ?
+            """, [.text(accountID), .text(dialect), .integer(Int64(limit))]
+        ).map(Self.job)
+    }
+
     public func appendLog(jobID: String, _ line: JobLogLine) throws {
         try database.execute(
             "INSERT INTO job_logs (job_id, at, level, source, message) VALUES (?, ?, ?, ?, ?)",

@@ -34,6 +34,12 @@ enum LLMsText {
         `GET /v1/images/generations/{id}` (OpenAI) until it is done; it then answers as the \
         synchronous call would have. `callback_url` gets the answer POSTed, signed.
 
+        ## Agents
+
+        MCP at `POST /mcp` (streamable HTTP, stateless, same key): tools `generate_image`, \
+        `generate_from_reference` (`reference`: an http(s) or data URL), `list_jobs`, `get_job`. \
+        Desktop agents run `likeness mcp --server URL` (stdio; `reference` may be a file path).
+
         ## Models
 
         `GET /v1/models`: `image-01` (8 aspect ratios, custom sizes 512 to 2048 in steps of 8) and \

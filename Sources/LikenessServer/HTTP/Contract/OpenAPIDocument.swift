@@ -54,6 +54,9 @@ enum OpenAPIDocument {
             paths[base] = .object(["get": falResult(app)])
             paths[base + "/cancel"] = .object(["put": falCancel(app)])
         }
+        paths["/mcp"] = .object([
+            "post": mcp(), "get": mcpWithoutSession("mcpStream"), "delete": mcpWithoutSession("mcpEndSession"),
+        ])
         paths["/v1/files/{file}"] = .object(["get": file()])
         paths["/v1/balance"] = .object(["get": balance()])
         paths["/v1/usage"] = .object(["get": usage()])
@@ -77,7 +80,7 @@ enum OpenAPIDocument {
             "servers": .array([.object(["url": .string("/")])]),
             "security": .array([.object(["bearer": .array([])])]),
             "tags": .array(
-                ["minimax", "openai", "fal", "files", "account", "admin", "operations"].map {
+                ["minimax", "openai", "fal", "mcp", "files", "account", "admin", "operations"].map {
                     .object(["name": .string($0)])
                 }),
             "paths": .object(paths),
@@ -298,6 +301,54 @@ enum OpenAPIDocument {
                             })),
                 ]),
                 "404": .object(["description": .string("No such image, or the URL has expired")]),
+            ])
+    }
+
+    // MARK: MCP
+
+    static func mcp() -> J {
+        let jsonRPC = J.object([
+            "type": .string("object"), "required": .array([.string("jsonrpc")]),
+            "properties": .object([
+                "jsonrpc": .object(["const": .string("2.0")]),
+                "id": .object(["type": .array([.string("string"), .string("integer"), .string("null")])]),
+                "result": .object(["type": .string("object")]), "error": .object(["type": .string("object")]),
+            ]),
+        ])
+        return operation(
+            "mcp", tag: "mcp", summary: "The Model Context Protocol, streamable HTTP, stateless",
+            description: "One JSON-RPC message a request: `initialize`, `tools/list`, `tools/call` "
+                + "(`generate_image`, `generate_from_reference`, `list_jobs`, `get_job`), `ping`. A request "
+                + "is answered with JSON; a notification with 202.",
+            body: .object([
+                "required": .bool(true),
+                "content": .object([
+                    "application/json": .object([
+                        "schema": .object([
+                            "type": .string("object"), "required": .array([.string("jsonrpc"), .string("method")]),
+                            "properties": .object([
+                                "jsonrpc": .object(["const": .string("2.0")]),
+                                "id": .object(["type": .array([.string("string"), .string("integer")])]),
+                                "method": .object(["type": .string("string")]),
+                                "params": .object(["type": .string("object")]),
+                            ]),
+                        ])
+                    ])
+                ]),
+            ]),
+            responses: [
+                "200": json(jsonRPC, "The JSON-RPC response"),
+                "202": .object(["description": .string("A notification, accepted")]),
+                "default": json(jsonRPC, "A JSON-RPC error: 400 not JSON-RPC, 401 no key, 406 JSON not accepted"),
+            ])
+    }
+
+    static func mcpWithoutSession(_ id: String) -> J {
+        operation(
+            id, tag: "mcp", summary: "Not in stateless mode (no stream, no session): 405",
+            responses: [
+                "405": json(.object(["type": .string("object")]), "Method Not Allowed"),
+                "default": json(.object(["type": .string("object")]), "A JSON-RPC error (401 without a key)"),
             ])
     }
 
