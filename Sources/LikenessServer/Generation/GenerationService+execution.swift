@@ -187,7 +187,7 @@ extension GenerationService {
         let engineJob = EngineJob(
             id: id, request: request, seeds: queued.seeds, referenceImage: reference, reservation: reservation)
         let started = ContinuousClock.now
-        var output = try await engine.generate(engineJob) { progress in
+        let output = try await engine.generate(engineJob) { progress in
             logLater(jobID: id, progress.message, source: "engine")
         }
         let engineSeconds = started.duration(to: .now).seconds
