@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "likeness", targets: ["LikenessCLI"]),
         .executable(name: "LikenessBench", targets: ["LikenessBench"]),
         .library(name: "LikenessAPI", targets: ["LikenessAPI", "LikenessCore"]),
+        // The Swift SDK: Foundation only (URLSession), for apps on Apple platforms and for Linux.
+        .library(name: "LikenessClient", targets: ["LikenessClient"]),
     ],
     dependencies: [
         // Traits off unless used: each default trait pulls in more to build.
@@ -44,6 +46,8 @@ let package = Package(
         // The wire dialects (MiniMax, OpenAI-compatible, fal, and the same from the client side):
         // each translates its bodies into the canonical request and renders answers in its shape.
         .target(name: "LikenessAPI", dependencies: ["LikenessCore"], swiftSettings: swiftSettings),
+        // The Swift SDK on those same wire types: native generation, the queue, accounts, admin.
+        .target(name: "LikenessClient", dependencies: ["LikenessAPI", "LikenessCore"], swiftSettings: swiftSettings),
 
         // libvips through a header of static inline wrappers (Swift cannot call C variadics).
         .systemLibrary(
@@ -116,6 +120,7 @@ let package = Package(
             dependencies: [
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
                 "LikenessServer", "LikenessAPI", "LikenessCore", "LikenessStore", "LikenessSimulators",
+                "LikenessClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -197,6 +202,7 @@ let package = Package(
             name: "LikenessServerTests",
             dependencies: [
                 "LikenessServer", "LikenessImaging", "LikenessEngines", "LikenessTestSupport", "LikenessSimulators",
+                "LikenessClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -21,6 +21,8 @@ forbid Sources/LikenessCore '^(@testable )?import (?!Foundation$)' \
     "LikenessCore (the canonical request, errors, money) imports Foundation only"
 forbid Sources/LikenessAPI '^(@testable )?import (?!Foundation$|LikenessCore$)' \
     "LikenessAPI (the wire dialects) imports Foundation and the core only"
+forbid Sources/LikenessClient '^(@testable |@_exported )?import (?!Foundation$|FoundationNetworking$|LikenessCore$|LikenessAPI$)' \
+    "the Swift SDK imports Foundation, the core and the dialects only (an app links no server part)"
 forbid Sources/LikenessImaging '^(@testable )?import Likeness' "imaging depends on no other Likeness layer"
 forbid Sources/LikenessEngines '^(@testable )?import (LikenessStore|LikenessServer|Hummingbird)' \
     "engines never see the store or HTTP"

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=.build/debug/likeness
 [[ -x $binary ]] || swift build --product likeness
+# The SDK's example app, a package of its own that depends on this one (README, "The Swift SDK").
+example=Examples/ThreeLooks/.build/debug/ThreeLooks
+[[ -x $example ]] || swift build --package-path Examples/ThreeLooks
 
 work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -226,6 +229,33 @@ fi
     -n 2 --seed 7 --aspect-ratio 3:2 --out "$work/out" >"$work/generated.txt"
 count=$(grep -c '\.jpg$' "$work/generated.txt" || true)
 if [[ $count == 2 ]]; then passed=$((passed + 1)); echo "ok   likeness generate wrote 2 files"; else failed=$((failed + 1)); echo "FAIL likeness generate"; fi
+
+# The queue through the SDK: --queue prints the job id, follows it, writes the image; status and
+# cancel find it by id.
+"$binary" generate --server "http://127.0.0.1:$port" --api-key "$key" --prompt "a harbour" --queue \
+    --reference "$(head -n 1 "$work/generated.txt")" --out "$work/queued" >"$work/queued.txt" 2>"$work/queued.log"
+job=$(sed -n 's/^Job \([0-9a-f]*\) submitted.*/\1/p' "$work/queued.log")
+if [[ -n $job && $(grep -c '\.jpg$' "$work/queued.txt") == 1 ]] \
+    && "$binary" status --server "http://127.0.0.1:$port" --api-key "$key" "$job" | grep -q '^succeeded: 1 image'; then
+    passed=$((passed + 1)); echo "ok   likeness generate --queue, then likeness status"
+else
+    failed=$((failed + 1)); echo "FAIL likeness generate --queue / status"; cat "$work/queued.log"
+fi
+if "$binary" cancel --server "http://127.0.0.1:$port" --api-key "$key" "$job" >/dev/null 2>&1 \
+    && ! "$binary" cancel --server "http://127.0.0.1:$port" --api-key "$key" 0000 2>/dev/null; then
+    passed=$((passed + 1)); echo "ok   likeness cancel: a finished job is left alone, an unknown one is an error"
+else
+    failed=$((failed + 1)); echo "FAIL likeness cancel"
+fi
+
+# The SDK example: three looks of the person in the photo, through the README's ten lines' API.
+(cd "$work" && LIKENESS_API_KEY="$key" "$OLDPWD/$example" "$(head -n 1 "$work/generated.txt")" \
+    "http://127.0.0.1:$port" >"$work/looks.txt" 2>&1) || true
+if [[ $(grep -c '\.jpg$' "$work/looks.txt") == 3 ]]; then
+    passed=$((passed + 1)); echo "ok   the SDK example made three looks of one person"
+else
+    failed=$((failed + 1)); echo "FAIL the SDK example"; cat "$work/looks.txt"
+fi
 
 # HTTPS: a second server, on its own data directory, given a certificate and key.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \

@@ -27,5 +27,8 @@ echo "== client compatibility: the real openai SDK (tests/compat)"
 scripts/python-env.sh
 .venv/bin/python -m pytest -q tests/compat
 
+echo "== the SDK example package builds (Examples/ThreeLooks, on the LikenessClient product)"
+swift build --package-path Examples/ThreeLooks
+
 echo "== end to end against a live server"
 scripts/e2e.sh

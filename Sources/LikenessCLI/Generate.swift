@@ -1,11 +1,6 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
-import LikenessAPI
-import LikenessCore
-import NIOCore
-import NIOFoundationCompat
-import NIOHTTP1
+import LikenessClient
 
 struct Generate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,67 +14,117 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Seed: the same seed and parameters give the same images.") var seed: Int64?
     @Option(help: "Model: image-01 or image-01-live.") var model = "image-01"
     @Option(help: "Directory to write the images to.") var out = "."
+    @Flag(help: "Go through Likeness's queue: print the job id and its progress, then the images.") var queue = false
     @OptionGroup var connection: ServerOptions
 
     func run() async throws {
-        let (base, key) = try connection.resolved()
-
-        var body: [String: JSONValue] = [
-            "model": .string(model), "prompt": .string(prompt), "aspect_ratio": .string(aspectRatio),
-            "n": .integer(Int64(n)), "response_format": .string("base64"),
-        ]
-        if let seed { body["seed"] = .integer(seed) }
-        if let reference {
-            body["subject_reference"] = .array([
-                .object(["type": .string("character"), "image_file": .string(try ReferencePhoto.wireValue(reference))])
-            ])
-        }
-
-        var request = HTTPClientRequest(url: base + "/v1/image_generation")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(key)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
-
-        let started = ContinuousClock.now
-        log("Requesting \(n) image(s) from \(base)…")
-        let ticker = Task {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .milliseconds(500))
-                log("  waiting… \(Self.seconds(since: started))")
-            }
-        }
-        defer { ticker.cancel() }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-        let data = Data(buffer: try await response.body.collect(upTo: 256 * 1024 * 1024))
-        ticker.cancel()
-        let decoded = try JSONDecoder().decode(MiniMaxResponse.self, from: data)
-        guard decoded.baseResponse.statusCode == 0, let images = decoded.data?.imageBase64 else {
+        let client = try connection.client()
+        guard let ratio = AspectRatio(rawValue: aspectRatio) else {
             throw ValidationError(
-                "the server refused: \(decoded.baseResponse.statusCode) \(decoded.baseResponse.statusMessage)")
+                "--aspect-ratio must be one of \(AspectRatio.allCases.map(\.rawValue).joined(separator: " "))")
         }
-        let engine = response.headers.first(name: "X-Likeness-Engine").map { " by the \($0) engine" } ?? ""
-        log("Received \(images.count) image(s)\(engine) in \(Self.seconds(since: started)).")
-
-        let directory = URL(filePath: out, directoryHint: .isDirectory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for (index, encoded) in images.enumerated() {
-            guard let bytes = Data(base64Encoded: encoded) else {
-                throw ValidationError("image \(index + 1) is not base64")
+        guard let imageModel = ImageModel(rawValue: model) else {
+            throw ValidationError("--model must be image-01 or image-01-live")
+        }
+        let request = GenerationRequest(
+            model: imageModel, prompt: prompt, aspectRatio: ratio, count: n, seed: seed, responseFormat: .base64)
+        var photo: LikenessClient.Reference? = nil
+        if let reference {
+            if ReferencePhoto.isLocalPath(reference) {
+                photo = .file(URL(filePath: reference))
+            } else {
+                guard let url = URL(string: reference) else {
+                    throw ValidationError("--reference \(reference) is not a URL")
+                }
+                photo = .url(url)
             }
-            let file = directory.appending(path: "\(decoded.id ?? "image")-\(index + 1).jpg")
-            try bytes.write(to: file)
+        }
+        let started = ContinuousClock.now
+        let generation: Generation
+        if queue {
+            let job = try await client.submit(request, reference: photo)
+            log("Job \(job.id) submitted to \(client.baseURL.absoluteString)")
+            generation = try await follow(job)
+        } else {
+            log("Requesting \(n) image(s) from \(client.baseURL.absoluteString)…")
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(500))
+                    log("  waiting… \(seconds(since: started))")
+                }
+            }
+            defer { ticker.cancel() }
+            generation = try await client.generate(request, reference: photo)
+        }
+        let engine = generation.engine.map { " by the \($0) engine" } ?? ""
+        let cost = generation.cost.map { ", $\($0.usd)" } ?? ""
+        log("Received \(generation.images.count) image(s)\(engine) in \(seconds(since: started))\(cost).")
+        for file in try await client.save(generation, to: URL(filePath: out, directoryHint: .isDirectory)) {
             print(file.path)
         }
     }
+}
 
-    private func log(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+/// Prints each change of a job's status on standard error; returns its images.
+func follow(_ job: Job) async throws -> Generation {
+    for try await status in job.progress {
+        switch status {
+        case .queued(let position): log("  queued" + (position.map { ", \($0) ahead" } ?? ""))
+        case .running: log("  running")
+        case .succeeded(let generation): return generation
+        case .failed(let error): throw error
+        }
     }
+    throw ValidationError("the job's progress ended without a result")
+}
 
-    private static func seconds(since start: ContinuousClock.Instant) -> String {
-        let elapsed = start.duration(to: .now)
-        return String(
-            format: "%.1fs", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+/// `likeness status ID`: where a queued job stands; with `--wait`, its progress until it ends.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a queued job's status (or follow it).")
+    @Argument(help: "The job id `generate --queue` printed.") var id: String
+    @Flag(help: "Follow it until it ends, then write its images.") var wait = false
+    @Option(help: "Directory to write the images to (with --wait).") var out = "."
+    @OptionGroup var connection: ServerOptions
+
+    func run() async throws {
+        let client = try connection.client()
+        let job = client.job(id: id)
+        if wait {
+            for file in try await client.save(
+                try await follow(job), to: URL(filePath: out, directoryHint: .isDirectory))
+            {
+                print(file.path)
+            }
+            return
+        }
+        switch try await job.status() {
+        case .queued(let position): print("queued" + (position.map { " (\($0) ahead)" } ?? ""))
+        case .running: print("running")
+        case .succeeded(let generation):
+            print("succeeded: \(generation.images.count) image(s)")
+            for image in generation.images { print(image.url?.absoluteString ?? "(inline)") }
+        case .failed(let error): print("failed: \(error.message)")
+        }
     }
+}
+
+/// `likeness cancel ID`.
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel a queued or running job.")
+    @Argument(help: "The job id.") var id: String
+    @OptionGroup var connection: ServerOptions
+
+    func run() async throws {
+        try await connection.client().job(id: id).cancel()
+        print("cancelled \(id)")
+    }
+}
+
+func log(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+func seconds(since start: ContinuousClock.Instant) -> String {
+    let elapsed = start.duration(to: .now)
+    return String(format: "%.1fs", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }

@@ -6,7 +6,8 @@ struct Likeness: AsyncParsableCommand {
         commandName: "likeness",
         abstract: "A self-hostable image-01 server: MiniMax-native API, text-to-image and subject reference.",
         subcommands: [
-            Serve.self, Generate.self, MCPBridge.self, Accounts.self, Keys.self, Credits.self, Usage.self,
+            Serve.self, Generate.self, Status.self, Cancel.self, MCPBridge.self, Accounts.self, Keys.self, Credits.self,
+            Usage.self,
             Simulate.self,
         ])
 }

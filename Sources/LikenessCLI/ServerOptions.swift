@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LikenessClient
 
 /// Where a client command finds its Likeness server and key: flags, then the environment, then
 /// the key file in the server's data directory (so a command run beside `serve` just works).
@@ -20,6 +21,15 @@ struct ServerOptions: ParsableArguments {
                 "no API key: pass --api-key, set LIKENESS_API_KEY, or run next to the server's data directory")
         }
         return (base.hasSuffix("/") ? String(base.dropLast()) : base, key)
+    }
+
+    /// The SDK's client for this server and key.
+    func client() throws -> LikenessClient {
+        let (base, key) = try resolved()
+        guard let url = URL(string: base), url.scheme != nil else {
+            throw ValidationError("--server \(base) is not a URL")
+        }
+        return LikenessClient(baseURL: url, apiKey: key)
     }
 }
 

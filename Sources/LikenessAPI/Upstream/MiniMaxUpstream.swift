@@ -9,11 +9,27 @@ public enum MiniMaxUpstream {
     /// AIGC marker is applied after download, so MiniMax's mainland-only `aigc_watermark` is not
     /// sent. `referenceDataURL` is the already checked reference photo.
     public static func requestBody(_ request: GenerationRequest, referenceDataURL: String?) -> Data {
+        var body = fields(request, reference: referenceDataURL)
+        body["response_format"] = .string("url")
+        return UpstreamWire.encode(body)
+    }
+
+    /// The native request as Likeness's Swift client sends it: the caller's response format and
+    /// `aigc_watermark` (which Likeness honours and MiniMax accepts), and `"async": true` for
+    /// Likeness's queue. `reference` is a data URL or an http(s) URL.
+    public static func clientRequestBody(_ request: GenerationRequest, reference: String?, async: Bool) -> Data {
+        var body = fields(request, reference: reference)
+        body["response_format"] = .string(request.responseFormat.rawValue)
+        if request.aigcWatermark { body["aigc_watermark"] = .bool(true) }
+        if async { body["async"] = .bool(true) }
+        return UpstreamWire.encode(body)
+    }
+
+    private static func fields(_ request: GenerationRequest, reference: String?) -> [String: JSONValue] {
         var body: [String: JSONValue] = [
             "model": .string(request.model.rawValue),
             "prompt": .string(request.prompt),
             "n": .integer(Int64(request.count)),
-            "response_format": .string("url"),
             "prompt_optimizer": .bool(request.promptOptimizer),
         ]
         if let ratio = request.aspectRatio {
@@ -26,12 +42,12 @@ public enum MiniMaxUpstream {
         if let style = request.style {
             body["style"] = .object(["style_type": .string(style.type.rawValue), "style_weight": .number(style.weight)])
         }
-        if let referenceDataURL {
+        if let reference {
             body["subject_reference"] = .array([
-                .object(["type": .string("character"), "image_file": .string(referenceDataURL)])
+                .object(["type": .string("character"), "image_file": .string(reference)])
             ])
         }
-        return UpstreamWire.encode(body)
+        return body
     }
 
     /// What a MiniMax answer says, read the way its clients read it: `base_resp` first, whatever
@@ -43,6 +59,11 @@ public enum MiniMaxUpstream {
         public var imageBase64: [String]
         /// Images withheld by MiniMax's content safety.
         public var failedCount: Int
+        /// The request's id (MiniMax's trace id; Likeness's job id).
+        public var id: String? = nil
+        /// A task query's id and status (`Queueing`, `Processing`, `Success`, `Fail`): Likeness's queue.
+        public var taskID: String? = nil
+        public var taskStatus: String? = nil
     }
 
     public static func readAnswer(_ body: Data) throws(UpstreamWire.MalformedAnswer) -> Answer {
@@ -57,6 +78,7 @@ public enum MiniMaxUpstream {
             statusMessage: base["status_msg"]?.stringValue ?? "",
             imageURLs: data["image_urls"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             imageBase64: data["image_base64"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            failedCount: metadata["failed_count"]?.lenientInteger ?? 0)
+            failedCount: metadata["failed_count"]?.lenientInteger ?? 0, id: object["id"]?.stringValue,
+            taskID: object["task_id"]?.stringValue, taskStatus: object["status"]?.stringValue)
     }
 }

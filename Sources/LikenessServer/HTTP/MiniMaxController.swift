@@ -11,9 +11,16 @@ struct MiniMaxDialect: DialectRendering {
     let name = "minimax"
 
     func failure(_ error: APIError, id: String) -> Rendered {
+        Rendered(status: .ok, body: MiniMaxResponse.failure(id: id, error).jsonData(), headers: Self.headers(of: error))
+    }
+
+    /// `Retry-After`, and Likeness's reason and field headers.
+    static func headers(of error: APIError) -> HTTPFields {
         var headers: HTTPFields = [:]
         if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
-        return Rendered(status: .ok, body: MiniMaxResponse.failure(id: id, error).jsonData(), headers: headers)
+        if let reason = error.reason { headers[.likenessErrorReason] = reason.rawValue }
+        if let field = error.field { headers[.likenessErrorField] = field }
+        return headers
     }
 }
 
@@ -48,28 +55,61 @@ struct MiniMaxController {
         }
         router.get("/v1/query/image_generation") { request, context in
             do throws(APIError) {
-                guard let taskID = request.uri.queryParameters.get("task_id") else { throw APIError.missing("task_id") }
-                guard
-                    let job = try await service.visibleJob(
-                        id: taskID, to: try context.requireCaller(), dialect: dialect.name)
-                else {
-                    throw APIError(
-                        .invalidParameters, "invalid params, task_id \(taskID) is not a task of this key's account",
-                        field: "task_id", reason: .notFound)
-                }
+                let job = try await task(request, context)
                 guard job.isFinished else {
                     let body = MiniMaxResponse.accepted(taskID: job.id).task(
                         job.id, status: MiniMaxTasks.status(of: job))
-                    return endpoint.support.response(Rendered(status: .ok, body: body.jsonData()), context: context)
+                    var rendered = Rendered(status: .ok, body: body.jsonData())
+                    // Likeness's addition, in a header so the body stays MiniMax's: requests ahead.
+                    if let position = try await service.queuePosition(id: job.id) {
+                        rendered.headers[.likenessQueuePosition] = String(position)
+                    }
+                    return endpoint.support.response(rendered, context: context)
                 }
                 let outcome = await service.taskResult(of: job).map { answer($0, id: job.id, request: request) }
                 var rendered = Rendered(status: .ok, body: MiniMaxTasks.body(taskID: job.id, outcome))
                 rendered.headers = endpoint.support.billingHeaders(of: job)
+                if case .failure(let error) = outcome {
+                    rendered.headers.append(contentsOf: MiniMaxDialect.headers(of: error))
+                }
                 return endpoint.support.response(rendered, id: job.id)
             } catch {
                 return endpoint.support.response(dialect.failure(error, id: context.requestID), context: context)
             }
         }
+        // Likeness's addition (MiniMax has no cancel): a queued task never runs; a running one is
+        // asked to stop. Either way it ends as a `Fail` whose message says it was cancelled.
+        router.delete("/v1/query/image_generation") { request, context in
+            do throws(APIError) {
+                let job = try await task(request, context)
+                switch try await service.cancel(job) {
+                case .requested:
+                    let body = MiniMaxResponse.accepted(taskID: job.id).task(job.id, status: "Cancelling")
+                    return endpoint.support.response(Rendered(status: .ok, body: body.jsonData()), context: context)
+                case .alreadyFinished:
+                    throw APIError(
+                        .invalidParameters, "invalid params, task_id \(job.id) has already finished", field: "task_id")
+                case .notFound:
+                    throw Self.noSuchTask(job.id)
+                }
+            } catch {
+                return endpoint.support.response(dialect.failure(error, id: context.requestID), context: context)
+            }
+        }
+    }
+
+    /// The caller's native task named by `task_id`.
+    private func task(_ request: Request, _ context: LikenessRequestContext) async throws(APIError) -> JobSnapshot {
+        guard let taskID = request.uri.queryParameters.get("task_id") else { throw APIError.missing("task_id") }
+        guard let job = try await service.visibleJob(id: taskID, to: try context.requireCaller(), dialect: dialect.name)
+        else { throw Self.noSuchTask(taskID) }
+        return job
+    }
+
+    static func noSuchTask(_ taskID: String) -> APIError {
+        APIError(
+            .invalidParameters, "invalid params, task_id \(taskID) is not a task of this key's account",
+            field: "task_id", reason: .notFound)
     }
 
     /// The synchronous answer to a finished generation.

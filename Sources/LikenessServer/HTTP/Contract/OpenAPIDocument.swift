@@ -37,7 +37,7 @@ enum OpenAPIDocument {
     static func document(aliases: ModelAliases) -> J {
         var paths: [String: J] = [:]
         paths["/v1/image_generation"] = .object(["post": miniMaxGeneration()])
-        paths["/v1/query/image_generation"] = .object(["get": miniMaxTask()])
+        paths["/v1/query/image_generation"] = .object(["get": miniMaxTask(), "delete": miniMaxCancel()])
         paths["/v1/images/generations"] = .object(["post": openAIGeneration()])
         paths["/v1/images/generations/{id}"] = .object(["get": openAITask()])
         paths["/v1/images/edits"] = .object(["post": openAIEdit()])
@@ -113,6 +113,15 @@ enum OpenAPIDocument {
                 queryParameter("task_id", "The task id the submission answered", type: "string", required: true)
             ],
             responses: ["200": json(ref("MiniMaxResponse"), "The task, or a failure in `base_resp`")])
+    }
+
+    static func miniMaxCancel() -> J {
+        operation(
+            "miniMaxCancelImageGeneration", tag: "minimax", summary: "Cancel an asynchronous generation",
+            description: "Likeness's addition: a queued task never runs, a running one is asked to stop "
+                + "(`status` `Cancelling`); it ends as `Fail`. A finished or unknown task is a 2013.",
+            parameters: [queryParameter("task_id", "The task to cancel", type: "string", required: true)],
+            responses: ["200": json(ref("MiniMaxResponse"), "`Cancelling`, or a failure in `base_resp`")])
     }
 
     static let preferParameter: J = .object([

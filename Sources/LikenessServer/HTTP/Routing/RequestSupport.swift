@@ -92,6 +92,12 @@ extension HTTPField.Name {
     static let likenessEngine = HTTPField.Name("X-Likeness-Engine")!
     static let serverTiming = HTTPField.Name("Server-Timing")!
     static let blockedImages = HTTPField.Name("X-Likeness-Blocked-Images")!
+    /// A native failure's kind and field, which `base_resp` has no place for (Likeness's SDK reads
+    /// them; MiniMax's clients ignore them).
+    static let likenessErrorReason = HTTPField.Name("X-Likeness-Error-Reason")!
+    static let likenessErrorField = HTTPField.Name("X-Likeness-Error-Field")!
+    /// Requests ahead of a queued native task (its query's answer).
+    static let likenessQueuePosition = HTTPField.Name("X-Likeness-Queue-Position")!
 }
 
 extension Duration {
