@@ -47,14 +47,10 @@ public struct Job: Sendable {
 
     /// The job as it stands now.
     public func status() async throws(LikenessError) -> Status {
-        let answer: LikenessClient.NativeAnswer
-        do throws(LikenessError) {
-            answer = try await client.native(.get, Self.taskPath, query: [URLQueryItem(name: "task_id", value: id)])
-        } catch {
-            // A finished task that failed answers `Fail` with its error in `base_resp`.
-            guard error.code != .notFound, error.code != .transport, error.code != .authentication else { throw error }
-            return .failed(error)
-        }
+        // A finished task that failed answers `Fail`, its error in `base_resp`.
+        let (answer, failure) = try await client.nativeAnswer(
+            .get, Self.taskPath, query: [URLQueryItem(name: "task_id", value: id)])
+        if let failure { return .failed(failure) }
         switch answer.body.taskStatus {
         case "Queueing":
             return .queued(position: answer.header("X-Likeness-Queue-Position").flatMap(Int.init))

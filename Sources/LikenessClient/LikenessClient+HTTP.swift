@@ -46,20 +46,31 @@ extension LikenessClient {
     func native(_ method: Method, _ path: String, query: [URLQueryItem] = [], body: Data? = nil)
         async throws(LikenessError) -> NativeAnswer
     {
+        let (answer, failure) = try await nativeAnswer(method, path, query: query, body: body)
+        if let failure { throw failure }
+        return answer
+    }
+
+    /// A native answer with its `base_resp` failure beside it: a task query's `Fail` is the job's
+    /// outcome, not the call's. Failures of the call itself (no answer, a refusal before the
+    /// task was read, a rate limit) are thrown, after the retries.
+    func nativeAnswer(_ method: Method, _ path: String, query: [URLQueryItem] = [], body: Data? = nil)
+        async throws(LikenessError) -> (NativeAnswer, LikenessError?)
+    {
         try await perform(request(method, path, query: query, body: body)) { data, response throws(LikenessError) in
             let retryAfter = Self.retryAfter(response)
             // Read as MiniMax's clients read it (counts as numbers or strings), the engine's way.
             guard let answer = try? MiniMaxUpstream.readAnswer(data) else {
                 throw Self.unexpected(data, response, retryAfter: retryAfter)
             }
-            guard answer.statusCode == 0 else {
-                throw LikenessError.native(
-                    statusCode: answer.statusCode, message: answer.statusMessage,
-                    reason: response.value(forHTTPHeaderField: "X-Likeness-Error-Reason"),
-                    field: response.value(forHTTPHeaderField: "X-Likeness-Error-Field"), retryAfter: retryAfter,
-                    httpStatus: response.statusCode)
-            }
-            return NativeAnswer(body: answer, response: response)
+            guard answer.statusCode != 0 else { return (NativeAnswer(body: answer, response: response), nil) }
+            let failure = LikenessError.native(
+                statusCode: answer.statusCode, message: answer.statusMessage,
+                reason: response.value(forHTTPHeaderField: "X-Likeness-Error-Reason"),
+                field: response.value(forHTTPHeaderField: "X-Likeness-Error-Field"), retryAfter: retryAfter,
+                httpStatus: response.statusCode)
+            guard answer.taskStatus == "Fail" else { throw failure }
+            return (NativeAnswer(body: answer, response: response), failure)
         }
     }
 

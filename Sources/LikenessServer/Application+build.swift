@@ -139,11 +139,13 @@ func assembleApplication(
     }
 
     let minimax = MiniMaxDialect()
+    let minimaxGroup = authenticated(minimax, generation: true)
     MiniMaxController(endpoint: endpoint, imageLinks: imageLinks)
-        .addRoutes(to: rateLimited(authenticated(minimax, generation: true), minimax))
+        .addRoutes(to: minimaxGroup, submissions: rateLimited(minimaxGroup, minimax))
     let openAI = OpenAIDialect()
+    let openAIGroup = authenticated(openAI, generation: true)
     OpenAIImagesController(endpoint: endpoint, imageLinks: imageLinks, aliases: configuration.modelAliases)
-        .addRoutes(to: rateLimited(authenticated(openAI, generation: true), openAI))
+        .addRoutes(to: openAIGroup, submissions: rateLimited(openAIGroup, openAI))
     let fal = FalDialect()
     let falGroup = authenticated(fal, schemes: FalDialect.schemes, generation: true)
     FalController(endpoint: endpoint, imageLinks: imageLinks).addRoutes(to: rateLimited(falGroup, fal))

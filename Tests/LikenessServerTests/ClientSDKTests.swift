@@ -219,6 +219,28 @@ struct ClientSDKTests {
         }
     }
 
+    @Test("following a job does not use up the key's requests a minute; a task's Fail is its outcome")
+    func pollingIsFree() async throws {
+        let harness = try Harness()
+        let limited = try harness.customer("limited", billing: .unmetered, limits: UsageLimits(requestsPerMinute: 1))
+        try await harness.live { base in
+            let client = LikenessClient(baseURL: base, apiKey: limited.key, configuration: fastRetries())
+            let job = try await client.submit(GenerationRequest(prompt: "[sleep:300] a lighthouse"))
+            var polls = 0
+            for try await _ in job.progress { polls += 1 }
+            #expect(try await job.result().images.count == 1, "dozens of polls, one submission")
+            #expect(polls >= 1)
+
+            let house = LikenessClient(baseURL: base, apiKey: harness.key, configuration: fastRetries())
+            let failing = try await house.submit(GenerationRequest(prompt: "[fault:1027] x"))
+            await #expect {
+                try await failing.result()
+            } throws: { error in
+                (error as? LikenessError)?.code == .sensitiveContent
+            }
+        }
+    }
+
     @Test("cancelling the Task that waits on a job cancels the job")
     func taskCancellation() async throws {
         let harness = try Harness()

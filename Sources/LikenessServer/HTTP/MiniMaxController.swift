@@ -34,8 +34,13 @@ struct MiniMaxController {
 
     var service: GenerationService { endpoint.service }
 
-    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
-        router.post("/v1/image_generation") { request, context in
+    /// Submissions count against the caller's requests a minute; following a task (its query
+    /// and cancel) does not, as with fal's queue, so polling never uses up the limit.
+    func addRoutes(
+        to router: some RouterMethods<LikenessRequestContext>,
+        submissions: some RouterMethods<LikenessRequestContext>
+    ) {
+        submissions.post("/v1/image_generation") { request, context in
             await endpoint.respond(
                 request, context: context, dialect: dialect,
                 parse: { () async throws(APIError) in

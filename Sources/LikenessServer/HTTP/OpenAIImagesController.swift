@@ -32,8 +32,12 @@ struct OpenAIImagesController {
 
     var service: GenerationService { endpoint.service }
 
-    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
-        router.post("/v1/images/generations") { request, context in
+    /// Submissions count against the caller's requests a minute; reading a task does not.
+    func addRoutes(
+        to router: some RouterMethods<LikenessRequestContext>,
+        submissions: some RouterMethods<LikenessRequestContext>
+    ) {
+        submissions.post("/v1/images/generations") { request, context in
             await respond(to: request, context: context, kind: .generation) { () async throws(APIError) in
                 try OpenAIImageRequest.parseSubmission(json: try await support.readBody(request), aliases: aliases)
             }
@@ -62,7 +66,7 @@ struct OpenAIImagesController {
                 return support.response(dialect.failure(error, id: context.requestID), context: context)
             }
         }
-        router.post("/v1/images/edits") { request, context in
+        submissions.post("/v1/images/edits") { request, context in
             await respond(to: request, context: context, kind: .edit) { () async throws(APIError) in
                 // Today's clients may send the edit as JSON, the reference as `images[].image_url`.
                 if request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true {
