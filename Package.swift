@@ -10,7 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "likeness",
-    platforms: [.macOS(.v15)],
+    platforms: [.macOS(.v15), .iOS(.v17)],
     products: [
         .executable(name: "likeness", targets: ["LikenessCLI"]),
         .executable(name: "LikenessBench", targets: ["LikenessBench"]),

@@ -4,7 +4,7 @@ import PackageDescription
 // Three images of the same person from one photo, with Likeness's Swift SDK.
 let package = Package(
     name: "ThreeLooks",
-    platforms: [.macOS(.v15), .iOS(.v18)],
+    platforms: [.macOS(.v15), .iOS(.v17)],
     dependencies: [
         // In your app: .package(url: "https://github.com/<you>/likeness", from: "1.0.0")
         .package(name: "likeness", path: "../..")
