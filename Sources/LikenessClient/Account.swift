@@ -24,6 +24,21 @@ extension LikenessClient {
         try await account(.delete, "/v1/account/minimax-key", as: BYOKStatus.self)
     }
 
+    /// The account's keys (no secrets).
+    public func keys() async throws(LikenessError) -> [KeyBody] {
+        try await account(.get, "/v1/keys", as: ListBody<KeyBody>.self).data
+    }
+
+    /// A new user key for this account; its `secret` is in the answer once, and never again.
+    public func createKey(_ body: CreateKeyBody) async throws(LikenessError) -> KeyBody {
+        try await account(.post, "/v1/keys", body: body, as: KeyBody.self)
+    }
+
+    /// Revokes another key of this account (not the one this client uses).
+    public func revokeKey(id: String) async throws(LikenessError) -> KeyBody {
+        try await account(.delete, "/v1/keys/\(id)", as: KeyBody.self)
+    }
+
     /// The operator's calls, for an admin key.
     public var admin: Admin { Admin(client: self) }
 

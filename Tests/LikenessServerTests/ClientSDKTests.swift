@@ -280,6 +280,44 @@ struct ClientSDKTests {
         }
     }
 
+    @Test("self-service keys: list, create (user keys only), revoke another of the account's own")
+    func ownKeys() async throws {
+        let harness = try Harness()
+        let studio = try harness.customer("studio", billing: .unmetered)
+        let other = try harness.customer("other", billing: .unmetered)
+        try await harness.live { base in
+            var once = LikenessClient.Configuration()
+            once.maximumAttempts = 1
+            let client = LikenessClient(baseURL: base, apiKey: studio.key, configuration: once)
+            let second = try await client.createKey(CreateKeyBody(name: "phone app"))
+            let secret = try #require(second.secret)
+            #expect(second.role == "user")
+            #expect(Set(try await client.keys().map(\.id)) == [studio.keyID, second.id])
+            #expect(try await client.keys().allSatisfy { $0.secret == nil }, "secrets are shown once only")
+
+            func failure(_ call: @Sendable () async throws -> Void) async -> LikenessError? {
+                do {
+                    try await call()
+                    return nil
+                } catch {
+                    return error as? LikenessError
+                }
+            }
+            let admin = await failure { _ = try await client.createKey(CreateKeyBody(name: "x", role: "admin")) }
+            #expect(admin?.code == .authentication && admin?.httpStatus == 403)
+            let itself = await failure { _ = try await client.revokeKey(id: studio.keyID) }
+            #expect(itself?.code == .invalidParameter && itself?.field == "id")
+            let foreign = await failure { _ = try await client.revokeKey(id: other.keyID) }
+            #expect(foreign?.code == .notFound)
+
+            let phone = LikenessClient(baseURL: base, apiKey: secret, configuration: once)
+            #expect(try await phone.balance().accountId == studio.accountID)
+            #expect(try await client.revokeKey(id: second.id).revokedAt != nil)
+            let revoked = await failure { _ = try await phone.balance() }
+            #expect(revoked?.code == .authentication)
+        }
+    }
+
     @Test("against the MiniMax simulator, standing in for api.minimax.io: generate, retries, typed errors")
     func miniMax() async throws {
         let state = SimulatorState()

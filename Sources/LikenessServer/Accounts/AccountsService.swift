@@ -166,6 +166,32 @@ public struct AccountsService: Sendable {
         return try await store.read("list keys") { [keys] in try keys.listKeys(accountID: accountID) }
     }
 
+    /// A key for the caller's own account (self-service: the console, the SDK). Always a user
+    /// key: admin keys come from the admin API only.
+    public func createOwnKey(
+        by caller: APIKey, name: String?, role: String?, expiresAt: Date?, limits: UsageLimits
+    ) async throws(APIError) -> IssuedAPIKey {
+        guard role == nil || role == KeyRole.user.rawValue else {
+            throw APIError(
+                .invalidAPIKey, "keys made here are user keys; admin keys come from the admin API",
+                field: "role", reason: .forbidden)
+        }
+        return try await createKey(
+            accountID: caller.accountID, name: name, role: nil, expiresAt: expiresAt, limits: limits)
+    }
+
+    /// Revokes another key of the caller's own account. The calling key cannot revoke itself
+    /// here (a console would lock itself out mid-session): use another key.
+    public func revokeOwnKey(_ id: String, by caller: APIKey) async throws(APIError) -> APIKey {
+        guard id != caller.id else {
+            throw APIError.invalid("id", "is the key making this request; revoke it with another key")
+        }
+        guard let key = try await store.read("read a key", { [keys] in try keys.key(id: id) }),
+            key.accountID == caller.accountID
+        else { throw Self.notFound("no active key with id \(id)") }
+        return try await revokeKey(key.id)
+    }
+
     /// Revokes an active key: its requests fail with 2049 from now on.
     public func revokeKey(_ id: String) async throws(APIError) -> APIKey {
         guard try await store.write("revoke a key", { [keys] in try keys.revokeKey(id: id) }),

@@ -8,7 +8,8 @@ import NIOCore
 import NIOFoundationEssentialsCompat
 
 /// The caller's own account: `GET /v1/balance`, `GET /v1/usage` (JSON or CSV, by date range),
-/// and `PUT|DELETE /v1/account/minimax-key` (bring your own MiniMax key). Errors are in
+/// `PUT|DELETE /v1/account/minimax-key` (bring your own MiniMax key), and its keys
+/// (`GET|POST /v1/keys`, `DELETE /v1/keys/{id}`). Errors are in
 /// OpenAI's shape. Every answer is about the calling key's account only; the rules are
 /// `AccountsService`'s.
 struct AccountsController: Sendable {
@@ -38,6 +39,31 @@ struct AccountsController: Sendable {
                 let account = try await accounts.attachMiniMaxKey(
                     body.apiKey, region: body.region, to: try context.requireCaller().account.id)
                 return try json(try await balance(of: account))
+            }
+        }
+        router.get("/v1/keys") { _, context in
+            await answer(context) { () async throws(APIError) in
+                let keys = try await accounts.listKeys(accountID: try context.requireCaller().account.id)
+                return try json(ListBody(data: keys.map(KeyBody.init)))
+            }
+        }
+        router.post("/v1/keys") { request, context in
+            await answer(context) { () async throws(APIError) in
+                let create = try await decode(CreateKeyBody.self, from: request)
+                let issued = try await accounts.createOwnKey(
+                    by: try context.requireCaller().key, name: create.name, role: create.role,
+                    expiresAt: create.expiresAt,
+                    limits: UsageLimits(
+                        requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
+                return try json(KeyBody(issued))
+            }
+        }
+        router.delete("/v1/keys/{id}") { _, context in
+            await answer(context) { () async throws(APIError) in
+                try json(
+                    KeyBody(
+                        try await accounts.revokeOwnKey(
+                            try context.parameter("id"), by: try context.requireCaller().key)))
             }
         }
         router.delete("/v1/account/minimax-key") { _, context in

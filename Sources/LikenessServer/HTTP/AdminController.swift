@@ -92,7 +92,7 @@ struct AdminController: Sendable {
         router.get("accounts/{id}/keys") { _, context in
             await caller.answer(context) { () async throws(APIError) in
                 let keys = try await service.listKeys(accountID: try context.parameter("id"))
-                return try caller.json(ListBody(data: keys.map { Self.body($0) }))
+                return try caller.json(ListBody(data: keys.map(KeyBody.init)))
             }
         }
         router.post("accounts/{id}/keys") { request, context in
@@ -103,15 +103,12 @@ struct AdminController: Sendable {
                     accountID: accountID, name: create.name, role: create.role, expiresAt: create.expiresAt,
                     limits: UsageLimits(
                         requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
-                var body = Self.body(issued.key)
-                body.secret = issued.secret
-                body.webhookSecret = issued.webhookSecret
-                return try caller.json(body)
+                return try caller.json(KeyBody(issued))
             }
         }
         router.delete("keys/{id}") { _, context in
             await caller.answer(context) { () async throws(APIError) in
-                try caller.json(Self.body(try await service.revokeKey(try context.parameter("id"))))
+                try caller.json(KeyBody(try await service.revokeKey(try context.parameter("id"))))
             }
         }
         router.put("accounts/{id}/minimax-key") { request, context in
@@ -141,17 +138,27 @@ struct AdminController: Sendable {
             createdAt: account.createdAt)
     }
 
-    static func body(_ key: APIKey) -> KeyBody {
-        KeyBody(
-            id: key.id, name: key.name, accountId: key.accountID, role: key.role.rawValue, prefix: key.displayPrefix,
-            createdAt: key.createdAt, expiresAt: key.expiresAt, revokedAt: key.revokedAt, lastUsedAt: key.lastUsedAt,
-            requestsPerMinute: key.limits.requestsPerMinute, concurrentJobs: key.limits.concurrentJobs)
-    }
-
     static func row(_ entry: LedgerEntry) -> LedgerRow {
         LedgerRow(
             seq: entry.sequence, kind: entry.kind.rawValue, amountUsd: entry.amount,
             balanceAfterUsd: entry.balanceAfter, requestId: entry.requestID, note: entry.note,
             createdAt: entry.createdAt)
+    }
+}
+
+extension KeyBody {
+    /// A key as the account and admin APIs describe it; never its secret.
+    init(_ key: APIKey) {
+        self.init(
+            id: key.id, name: key.name, accountId: key.accountID, role: key.role.rawValue, prefix: key.displayPrefix,
+            createdAt: key.createdAt, expiresAt: key.expiresAt, revokedAt: key.revokedAt, lastUsedAt: key.lastUsedAt,
+            requestsPerMinute: key.limits.requestsPerMinute, concurrentJobs: key.limits.concurrentJobs)
+    }
+
+    /// A key just made: with its secret and webhook secret, shown this once.
+    init(_ issued: IssuedAPIKey) {
+        self.init(issued.key)
+        secret = issued.secret
+        webhookSecret = issued.webhookSecret
     }
 }

@@ -61,6 +61,8 @@ enum OpenAPIDocument {
         paths["/v1/balance"] = .object(["get": balance()])
         paths["/v1/usage"] = .object(["get": usage()])
         paths["/v1/account/minimax-key"] = .object(["put": attachKey(admin: false), "delete": detachKey(admin: false)])
+        paths["/v1/keys"] = .object(["get": ownKeys(), "post": createOwnKey()])
+        paths["/v1/keys/{id}"] = .object(["delete": revokeOwnKey()])
         admin(into: &paths)
         paths["/health"] = .object(["get": plain("health", "Liveness, and each upstream engine's state", "Health")])
         paths["/ready"] = .object(["get": ready()])
@@ -407,6 +409,30 @@ enum OpenAPIDocument {
             summary: "Remove the account's own MiniMax key", security: accountSecurity,
             parameters: admin ? [accountID] : [],
             responses: ["200": json(ref("Balance"), "The account's balance"), "default": openAIError()])
+    }
+
+    static func ownKeys() -> J {
+        operation(
+            "listKeys", tag: "account", summary: "The calling key's account's keys (never their secrets)",
+            security: accountSecurity,
+            responses: ["200": json(list(ref("APIKey")), "The keys"), "default": openAIError()])
+    }
+
+    static func createOwnKey() -> J {
+        operation(
+            "createKey", tag: "account", summary: "Issue a user key for the caller's account (its secret shown once)",
+            description: "`role` may only be `user`: admin keys come from the admin API.", security: accountSecurity,
+            body: jsonBody(ref("CreateKeyRequest")),
+            responses: ["200": json(ref("APIKey"), "The key, with its secret"), "default": openAIError()])
+    }
+
+    static func revokeOwnKey() -> J {
+        operation(
+            "revokeKey", tag: "account", summary: "Revoke another key of the caller's account",
+            description: "The key making the request cannot revoke itself here; another account's key is 404.",
+            security: accountSecurity,
+            parameters: [pathParameter("id", "A key id", schema: .object(["type": .string("string")]))],
+            responses: ["200": json(ref("APIKey"), "The revoked key"), "default": openAIError()])
     }
 
     static let accountSecurity: J = .array([.object(["bearer": .array([])]), .object(["falKey": .array([])])])
