@@ -109,6 +109,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "MCP", package: "swift-sdk"),
             ],
+            // The web console, compiled into the binary: no files to ship beside it.
+            resources: [
+                .embedInCode("Console/index.html"), .embedInCode("Console/console.js"),
+                .embedInCode("Console/console.css"),
+            ],
             swiftSettings: swiftSettings
         ),
 

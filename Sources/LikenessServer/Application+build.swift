@@ -156,6 +156,7 @@ func assembleApplication(
         toolbox: MCPToolbox(service: service, imageLinks: imageLinks, authenticator: authenticator),
         support: support, logger: logger
     ).addRoutes(to: authenticated(MCPDialect()))
+    ConsoleController().addRoutes(to: router)
     FilesController(images: store, blobs: dataDirectory.blobs, signer: signer, store: storeCalls, clock: clock)
         .addRoutes(to: router)
     let routeNames =

@@ -70,6 +70,13 @@ enum OpenAPIDocument {
         paths["/openapi.json"] = .object(["get": documentItself()])
         paths["/api/openapi/queue/openapi.json"] = .object(["get": falDocument()])
         paths["/llms.txt"] = .object(["get": llms()])
+        paths["/"] = .object(["get": consoleFile("console", "The web console", "text/html")])
+        paths["/console/console.js"] = .object([
+            "get": consoleFile("consoleScript", "The console's script", "text/javascript")
+        ])
+        paths["/console/console.css"] = .object([
+            "get": consoleFile("consoleStyles", "The console's styles", "text/css")
+        ])
         return .object([
             "openapi": .string("3.1.0"),
             "info": .object([
@@ -557,6 +564,17 @@ enum OpenAPIDocument {
                 "200": .object([
                     "description": .string("Markdown as plain text"),
                     "content": .object(["text/plain": .object(["schema": .object(["type": .string("string")])])]),
+                ])
+            ])
+    }
+
+    static func consoleFile(_ id: String, _ summary: String, _ type: String) -> J {
+        operation(
+            id, tag: "operations", summary: summary, security: .array([]),
+            responses: [
+                "200": .object([
+                    "description": .string(summary),
+                    "content": .object([type: .object(["schema": .object(["type": .string("string")])])]),
                 ])
             ])
     }

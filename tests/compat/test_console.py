@@ -1,0 +1,129 @@
+"""The web console in a real browser: Debian's Chromium, headless, driven by Playwright."""
+
+import base64
+import os
+import shutil
+import tempfile
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import API_KEY, jpeg_size
+from test_openai_sdk import admin
+
+CHROMIUM = os.environ.get("LIKENESS_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+SCREENSHOTS = tempfile.mkdtemp(prefix="likeness-console-")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+    print(f"\nconsole screenshots: {SCREENSHOTS}")
+
+
+@pytest.fixture
+def page(browser, server):
+    """A page that records every request it makes and every console error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.requests, page.errors = [], []
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    others = [url for url in page.requests if not (url.startswith(server) or url.startswith("data:") or url.startswith("blob:"))]
+    assert others == [], "the page talks only to its own origin"
+    context.close()
+
+
+def sign_in(page, server, key=API_KEY):
+    page.goto(server + "/")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Playground")).to_be_visible()
+
+
+def shoot(page, name):
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=f"{SCREENSHOTS}/{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_sign_in_generate_and_download(page, server):
+    page.goto(server + "/")
+    shoot(page, "sign-in")
+    sign_in(page, server)
+    expect(page.locator("#account")).to_contain_text("Balance $")
+    page.get_by_role("textbox", name="Prompt").fill("a lighthouse on a cliff at dusk")
+    expect(page.locator("#prompt-count")).to_have_text("31 / 1500")
+    page.get_by_role("spinbutton", name="Images").fill("2")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#progress")).to_contain_text("Done: 2 image(s)")
+    images = page.locator("#gallery img")
+    expect(images).to_have_count(2)
+    for index in range(2):
+        expect(images.nth(index)).to_have_js_property("naturalWidth", 1024)
+    expect(page.locator("#snippet-curl")).to_contain_text("/v1/image_generation")
+    shoot(page, "playground")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").first.click()
+    path = download.value.path()
+    assert jpeg_size(open(path, "rb").read()) == (1024, 1024)
+    assert page.errors == []
+
+
+def test_generate_with_a_reference_uploaded_from_a_file(page, server, tmp_path):
+    sign_in(page, server)
+    page.get_by_role("textbox", name="Prompt").fill("a face")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#gallery img")).to_have_count(1)
+    face = tmp_path / "face.jpg"
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").first.click()
+    face.write_bytes(open(download.value.path(), "rb").read())
+
+    page.set_input_files("#reference", str(face))
+    expect(page.locator("#reference-preview")).to_be_visible()
+    page.get_by_role("textbox", name="Prompt").fill("the same person on a beach")
+    page.get_by_label("Aspect ratio").select_option("3:2")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#progress")).to_contain_text("Done: 1 image(s)")
+    expect(page.locator("#gallery img")).to_have_js_property("naturalWidth", 1248)
+
+    page.set_input_files("#reference", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
+    expect(page.locator("#reference-error")).to_have_text("The photo must be a JPEG or PNG.")
+    assert page.errors == []
+
+
+def test_errors_appear_next_to_their_control(page, server):
+    sign_in(page, server)
+    page.get_by_role("textbox", name="Prompt").fill("   ")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#prompt-error")).to_contain_text("prompt")
+    page.get_by_role("textbox", name="Prompt").fill("a cat")
+    page.get_by_role("spinbutton", name="Images").fill("12")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#n-error")).to_contain_text("1...9")
+    shoot(page, "field-error")
+
+    account = admin(server, "POST", "/v1/admin/accounts", {"name": "console customer"})
+    key = admin(server, "POST", f"/v1/admin/accounts/{account['id']}/keys", {})["secret"]
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, server, key)
+    page.get_by_role("textbox", name="Prompt").fill("a cat")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#form-error")).to_contain_text("balance is too low")
+    shoot(page, "balance-error")
+
+
+def test_a_wrong_key_is_refused_and_the_page_sends_a_strict_policy(page, server):
+    response = page.goto(server + "/")
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "connect-src 'self'" in policy
+    page.get_by_label("API key").fill("lk_wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#key-error")).to_have_text("That key was not accepted.")
