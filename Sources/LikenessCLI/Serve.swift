@@ -54,9 +54,9 @@ struct Serve: AsyncParsableCommand {
         }
         let application = try buildApplication(configuration: configuration, dataDirectory: directory)
         let scheme = configuration.tls == nil ? "http" : "https"
-        say(
-            "Likeness serving on \(scheme)://\(configuration.host):\(configuration.port) (data in \(directory.root.path))"
-        )
+        let address = "\(scheme)://\(configuration.host):\(configuration.port)"
+        say("Likeness serving on \(address) (data in \(directory.root.path))")
+        say("Console: \(address)/ (sign in with an API key)")
         try await application.runService()
     }
 }

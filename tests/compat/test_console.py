@@ -41,16 +41,20 @@ def page(browser, server):
 
 def sign_in(page, server, key=API_KEY):
     page.goto(server + "/")
-    page.get_by_label("API key").fill(key)
+    page.get_by_label("API key", exact=True).fill(key)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Playground")).to_be_visible()
 
 
 def shoot(page, name):
+    """The screen at 1280 and 375 px wide, light; and at 1280 dark."""
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=f"{SCREENSHOTS}/{name}-{width}.png", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=f"{SCREENSHOTS}/{name}-1280-dark.png", full_page=True)
+    page.emulate_media(color_scheme="light")
 
 
 def test_sign_in_generate_and_download(page, server):
@@ -124,6 +128,64 @@ def test_a_wrong_key_is_refused_and_the_page_sends_a_strict_policy(page, server)
     response = page.goto(server + "/")
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "connect-src 'self'" in policy
-    page.get_by_label("API key").fill("lk_wrong")
+    page.get_by_label("API key", exact=True).fill("lk_wrong")
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#key-error")).to_have_text("That key was not accepted.")
+
+
+def customer_key(server, name, credit=None):
+    account = admin(server, "POST", "/v1/admin/accounts", {"name": name})
+    if credit:
+        admin(server, "POST", f"/v1/admin/accounts/{account['id']}/credits", {"amount_usd": credit, "waive_fee": True})
+    return admin(server, "POST", f"/v1/admin/accounts/{account['id']}/keys", {"name": "first"})["secret"]
+
+
+def test_account_dashboard_usage_keys_and_csv(page, server):
+    sign_in(page, server, customer_key(server, "dashboard customer", credit="1"))
+    expect(page.locator("#operator-tab")).to_be_hidden()
+    page.get_by_role("textbox", name="Prompt").fill("a lighthouse")
+    page.get_by_role("spinbutton", name="Images").fill("2")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#progress")).to_contain_text("cost $0.02")
+
+    page.get_by_role("button", name="Account").click()
+    expect(page.locator("#balance-line")).to_contain_text("Balance $0.98")
+    expect(page.locator("#usage-table tbody tr")).to_have_count(1)
+    expect(page.locator("#usage-table tbody tr").first).to_contain_text("$0.02")
+    expect(page.locator("#usage-chart rect")).to_have_count(1)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    lines = open(download.value.path()).read().strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("request_id")
+
+    page.get_by_label("New key's name").fill("phone app")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator("#new-key-secret")).to_contain_text("lk_")
+    expect(page.locator("#keys-table tbody tr")).to_have_count(2)
+    shoot(page, "dashboard")
+    page.get_by_role("button", name="Revoke phone app").click()
+    expect(page.locator("#keys-table tbody tr", has_text="phone app")).to_contain_text("revoked")
+    assert page.errors == []
+
+
+def test_operator_console_accounts_top_up_and_ledger(page, server):
+    sign_in(page, server)
+    page.get_by_role("button", name="Operator").click()
+    expect(page.locator("#health")).to_contain_text("engine")
+    page.get_by_label("New account").fill("Studio North")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#account-detail-title")).to_have_text("Studio North: $0.00")
+    page.get_by_label("Top up (USD)").fill("10")
+    page.get_by_role("button", name="Review").click()
+    expect(page.locator("#topup-review")).to_have_text(
+        "Top up Studio North with $10.00: fee $0.50 (5.00%), credited $9.50.")
+    page.get_by_role("button", name="Confirm top-up").click()
+    expect(page.locator("#account-detail-title")).to_have_text("Studio North: $9.50")
+    expect(page.locator("#ledger-table tbody tr")).to_have_count(2)
+    expect(page.locator("#ledger-table")).to_contain_text("top_up")
+    expect(page.locator("#ledger-table")).to_contain_text("fee")
+    page.get_by_label("Requests a minute (0: unlimited)").fill("30")
+    page.get_by_role("button", name="Save limits").click()
+    expect(page.locator("#accounts-table tbody tr", has_text="Studio North")).to_contain_text("30")
+    shoot(page, "operator")
+    assert page.errors == []

@@ -36,11 +36,16 @@ public struct BalanceBody: Codable, Sendable, Hashable {
     /// Per-image prices by model; $0 while the account's own MiniMax key is attached.
     public var pricesUsd: [String: MicroDollars]
     public var byok: BYOKStatus
+    /// The key that asked, and its role (`user` or `admin`): who the caller is.
+    public var keyId: String?
+    public var keyRole: String?
 
     public init(
         accountId: String, billing: String, balanceUsd: MicroDollars, reservedUsd: MicroDollars,
-        pricesUsd: [String: MicroDollars], byok: BYOKStatus
+        pricesUsd: [String: MicroDollars], byok: BYOKStatus, keyId: String? = nil, keyRole: String? = nil
     ) {
+        self.keyId = keyId
+        self.keyRole = keyRole
         self.accountId = accountId
         self.billing = billing
         self.balanceUsd = balanceUsd
@@ -171,11 +176,16 @@ public struct AccountBody: Codable, Sendable, Hashable {
     public var concurrentJobs: Int?
     public var byok: BYOKStatus
     public var createdAt: Date
+    /// The fee a top-up pays, in percent (the server's `billing.topUpFeePercent`): what an
+    /// operator sees before confirming one.
+    public var topUpFeePercent: String?
 
     public init(
         id: String, name: String, billing: String, balanceUsd: MicroDollars, reservedUsd: MicroDollars,
-        requestsPerMinute: Int?, concurrentJobs: Int?, byok: BYOKStatus, createdAt: Date
+        requestsPerMinute: Int?, concurrentJobs: Int?, byok: BYOKStatus, createdAt: Date,
+        topUpFeePercent: String? = nil
     ) {
+        self.topUpFeePercent = topUpFeePercent
         self.id = id
         self.name = name
         self.billing = billing

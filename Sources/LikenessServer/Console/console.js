@@ -4,6 +4,7 @@ const $ = (id) => document.getElementById(id);
 const keyStore = "likeness.key";
 const largestReference = 10 * 1024 * 1024;
 let reference = null; // a data URL, once a photo passed the browser's checks
+let caller = null; // this key's id and role, as /v1/balance says
 
 function key() { return sessionStorage.getItem(keyStore); }
 
@@ -57,6 +58,7 @@ function showFailure(failure) {
 async function showAccount() {
   const { response, body } = await call("/v1/balance");
   if (!response.ok) return false;
+  caller = { id: body.key_id, role: body.key_role };
   $("account").textContent = `Balance $${body.balance_usd} (reserved $${body.reserved_usd})`;
   return true;
 }
@@ -73,11 +75,306 @@ async function signIn(event) {
   }
 }
 
-function enter() {
+async function enter() {
   $("sign-in").hidden = true;
-  $("playground").hidden = false;
   $("sign-out").hidden = false;
+  $("tabs").hidden = false;
+  // The operator view only for admin keys.
+  $("operator-tab").hidden = caller?.role !== "admin";
+  show("playground");
   updateSnippets();
+}
+
+const views = ["playground", "dashboard", "operator"];
+function show(view) {
+  for (const name of views) $(name).hidden = name !== view;
+  for (const button of document.querySelectorAll("#tabs button")) {
+    if (button.dataset.view === view) button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+  }
+  if (view === "dashboard") loadDashboard();
+  if (view === "operator") loadOperator();
+}
+
+// MARK: the account dashboard
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  row.append(td);
+  return td;
+}
+
+function day(date) { return date.toISOString().slice(0, 10); }
+
+async function loadDashboard() {
+  $("dashboard-error").textContent = "";
+  const { body: balance } = await call("/v1/balance");
+  if (balance) {
+    $("balance-line").textContent =
+      `Balance $${balance.balance_usd}, reserved $${balance.reserved_usd} (${balance.billing}).`;
+    $("byok-state").textContent = balance.byok.minimax
+      ? `Attached (${balance.byok.minimax_region}): your requests run on your own MiniMax key.`
+      : "Not attached: requests are paid from the balance.";
+  }
+  if (!$("usage-from").value) {
+    const now = new Date();
+    $("usage-to").value = day(now);
+    $("usage-from").value = day(new Date(now.getTime() - 29 * 86400000));
+  }
+  await loadUsage();
+  await loadKeys();
+}
+
+function usageQuery() {
+  return `from=${$("usage-from").value}&to=${$("usage-to").value}`;
+}
+
+async function loadUsage(event) {
+  event?.preventDefault();
+  const { response, body } = await call(`/v1/usage?${usageQuery()}`);
+  if (!response.ok) return ($("dashboard-error").textContent = body?.error?.message || "Usage is unavailable.");
+  $("usage-totals").textContent =
+    `${body.totals.requests} request(s), ${body.totals.images_delivered} image(s), $${body.totals.cost_usd}.`;
+  const rows = body.data.map((entry) => {
+    const row = document.createElement("tr");
+    cell(row, new Date(entry.created_at).toLocaleString());
+    cell(row, entry.request_id);
+    cell(row, entry.status);
+    cell(row, String(entry.images_delivered));
+    cell(row, `$${entry.cost_usd}`);
+    return row;
+  });
+  $("usage-table").tBodies[0].replaceChildren(...rows);
+  drawChart(body.data);
+}
+
+// Images (bars) and dollars (a line) per day, as SVG: no chart library.
+function drawChart(entries) {
+  const days = new Map();
+  for (const entry of entries) {
+    const key = entry.created_at.slice(0, 10);
+    const total = days.get(key) || { images: 0, dollars: 0 };
+    total.images += entry.images_delivered;
+    total.dollars += Number(entry.cost_usd);
+    days.set(key, total);
+  }
+  const keys = [...days.keys()].sort();
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 600 200");
+  const maxImages = Math.max(1, ...keys.map((key) => days.get(key).images));
+  const maxDollars = Math.max(0.0001, ...keys.map((key) => days.get(key).dollars));
+  const width = 600 / Math.max(1, keys.length);
+  const points = [];
+  keys.forEach((key, index) => {
+    const total = days.get(key);
+    const bar = document.createElementNS(svg.namespaceURI, "rect");
+    const height = (total.images / maxImages) * 170;
+    bar.setAttribute("x", String(index * width + width * 0.15));
+    bar.setAttribute("width", String(width * 0.7));
+    bar.setAttribute("y", String(180 - height));
+    bar.setAttribute("height", String(height));
+    const title = document.createElementNS(svg.namespaceURI, "title");
+    title.textContent = `${key}: ${total.images} image(s), $${total.dollars.toFixed(4)}`;
+    bar.append(title);
+    svg.append(bar);
+    points.push(`${index * width + width / 2},${180 - (total.dollars / maxDollars) * 170}`);
+    const label = document.createElementNS(svg.namespaceURI, "text");
+    label.setAttribute("x", String(index * width + 2));
+    label.setAttribute("y", "195");
+    label.textContent = key.slice(5);
+    svg.append(label);
+  });
+  const line = document.createElementNS(svg.namespaceURI, "polyline");
+  line.setAttribute("points", points.join(" "));
+  svg.append(line);
+  $("usage-chart").replaceChildren(svg);
+}
+
+async function downloadUsageCSV() {
+  const response = await fetch(`/v1/usage?${usageQuery()}&format=csv`, {
+    headers: { Authorization: `Bearer ${key()}` },
+  });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = `likeness-usage-${$("usage-from").value}-${$("usage-to").value}.csv`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+async function loadKeys() {
+  const { body } = await call("/v1/keys");
+  const rows = (body?.data || []).map((entry) => {
+    const row = document.createElement("tr");
+    cell(row, entry.name);
+    cell(row, entry.prefix);
+    cell(row, entry.last_used_at ? new Date(entry.last_used_at).toLocaleString() : "never");
+    cell(row, entry.revoked_at ? "revoked" : "active");
+    const actions = cell(row, "");
+    if (!entry.revoked_at && entry.id !== caller?.id) {
+      const revoke = document.createElement("button");
+      revoke.type = "button";
+      revoke.textContent = `Revoke ${entry.name}`;
+      revoke.addEventListener("click", async () => {
+        const { response, body } = await call(`/v1/keys/${entry.id}`, { method: "DELETE" });
+        if (!response.ok) $("dashboard-error").textContent = body?.error?.message || "The key was not revoked.";
+        await loadKeys();
+      });
+      actions.append(revoke);
+    } else if (!entry.revoked_at) {
+      actions.textContent = "this session";
+    }
+    return row;
+  });
+  $("keys-table").tBodies[0].replaceChildren(...rows);
+}
+
+async function createKey(event) {
+  event.preventDefault();
+  const { response, body } = await call("/v1/keys", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: $("key-name").value }),
+  });
+  if (!response.ok) return ($("dashboard-error").textContent = body?.error?.message || "The key was not created.");
+  $("new-key-secret").textContent = body.secret;
+  $("new-key-webhook").textContent = body.webhook_secret;
+  $("new-key").hidden = false;
+  $("key-name").value = "";
+  await loadKeys();
+}
+
+async function attachMiniMax(event) {
+  event.preventDefault();
+  const { response, body } = await call("/v1/account/minimax-key", {
+    method: "PUT", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ api_key: $("byok-key").value, region: $("byok-region").value }),
+  });
+  $("byok-key").value = "";
+  if (!response.ok) $("dashboard-error").textContent = body?.error?.message || "The key was not attached.";
+  await loadDashboard();
+}
+
+async function detachMiniMax() {
+  await call("/v1/account/minimax-key", { method: "DELETE" });
+  await loadDashboard();
+}
+
+// MARK: the operator console
+
+let selected = null; // the account whose detail is open
+let pendingTopUp = null;
+
+async function loadOperator() {
+  $("operator-error").textContent = "";
+  const health = await call("/health");
+  $("health").textContent = JSON.stringify(health.body, null, 2);
+  const { body } = await call("/v1/admin/accounts");
+  const rows = (body?.data || []).map((account) => {
+    const row = document.createElement("tr");
+    cell(row, account.name);
+    cell(row, account.billing);
+    cell(row, `$${account.balance_usd}`);
+    cell(row, account.requests_per_minute == null ? "default" : String(account.requests_per_minute));
+    const open = document.createElement("button");
+    open.type = "button";
+    open.textContent = `Open ${account.name}`;
+    open.addEventListener("click", () => openAccount(account));
+    cell(row, "").append(open);
+    return row;
+  });
+  $("accounts-table").tBodies[0].replaceChildren(...rows);
+}
+
+async function createAccount(event) {
+  event.preventDefault();
+  const { response, body } = await call("/v1/admin/accounts", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: $("account-name").value, billing: $("account-billing").value }),
+  });
+  if (!response.ok) return ($("operator-error").textContent = body?.error?.message || "Not created.");
+  $("account-name").value = "";
+  await loadOperator();
+  await openAccount(body);
+}
+
+async function openAccount(account) {
+  selected = account;
+  pendingTopUp = null;
+  $("topup-review").textContent = "";
+  $("topup-confirm").hidden = true;
+  $("account-detail").hidden = false;
+  $("account-detail-title").textContent = `${account.name}: $${account.balance_usd}`;
+  $("limit-rpm").value = account.requests_per_minute ?? "";
+  $("limit-jobs").value = account.concurrent_jobs ?? "";
+  const { body } = await call(`/v1/admin/accounts/${account.id}/ledger`);
+  const rows = (body?.data || []).map((entry) => {
+    const row = document.createElement("tr");
+    cell(row, String(entry.seq));
+    cell(row, entry.kind);
+    cell(row, `$${entry.amount_usd}`);
+    cell(row, `$${entry.balance_after_usd}`);
+    cell(row, entry.note || "");
+    return row;
+  });
+  $("ledger-table").tBodies[0].replaceChildren(...rows);
+}
+
+// Micro-dollars, rounded as the server rounds (half up), so the review shows what it will write.
+function micros(text) {
+  const [whole, fraction = ""] = text.split(".");
+  return BigInt(whole) * 1000000n + BigInt((fraction + "000000").slice(0, 6));
+}
+
+// As the server writes amounts: at least two decimals, at most six.
+function dollars(value) {
+  let fraction = String(value % 1000000n).padStart(6, "0");
+  while (fraction.length > 2 && fraction.endsWith("0")) fraction = fraction.slice(0, -1);
+  return `${value / 1000000n}.${fraction}`;
+}
+
+function reviewTopUp(event) {
+  event.preventDefault();
+  $("operator-error").textContent = "";
+  const amount = $("topup-amount").value.trim();
+  if (!/^\d+(\.\d{1,6})?$/.test(amount) || micros(amount) === 0n) {
+    $("operator-error").textContent = "The amount must be dollars, like 10 or 12.50.";
+    return;
+  }
+  const waive = $("topup-waive").checked;
+  const basisPoints = micros(selected.top_up_fee_percent || "0") / 10000n;
+  const paid = micros(amount);
+  const fee = waive ? 0n : (paid * basisPoints + 5000n) / 10000n;
+  pendingTopUp = { amount, waive };
+  $("topup-review").textContent =
+    `Top up ${selected.name} with $${dollars(paid)}: fee $${dollars(fee)} ` +
+    `(${waive ? "waived" : `${selected.top_up_fee_percent}%`}), credited $${dollars(paid - fee)}.`;
+  $("topup-confirm").hidden = false;
+  $("topup-confirm").focus();
+}
+
+async function confirmTopUp() {
+  const { response, body } = await call(`/v1/admin/accounts/${selected.id}/credits`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ amount_usd: pendingTopUp.amount, waive_fee: pendingTopUp.waive }),
+  });
+  if (!response.ok) return ($("operator-error").textContent = body?.error?.message || "Not credited.");
+  $("topup-amount").value = "";
+  const account = await call(`/v1/admin/accounts/${selected.id}`);
+  await loadOperator();
+  await openAccount(account.body);
+}
+
+async function saveLimits(event) {
+  event.preventDefault();
+  const limits = {};
+  if ($("limit-rpm").value !== "") limits.requests_per_minute = Number($("limit-rpm").value);
+  if ($("limit-jobs").value !== "") limits.concurrent_jobs = Number($("limit-jobs").value);
+  const { response, body } = await call(`/v1/admin/accounts/${selected.id}`, {
+    method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(limits),
+  });
+  if (!response.ok) return ($("operator-error").textContent = body?.error?.message || "Not saved.");
+  await loadOperator();
+  await openAccount(body);
 }
 
 function signOut() {
@@ -223,6 +520,18 @@ async function save(url, name) {
 }
 
 function wire() {
+  for (const button of document.querySelectorAll("#tabs button")) {
+    button.addEventListener("click", () => show(button.dataset.view));
+  }
+  $("usage-form").addEventListener("submit", loadUsage);
+  $("usage-csv").addEventListener("click", downloadUsageCSV);
+  $("key-form").addEventListener("submit", createKey);
+  $("byok-form").addEventListener("submit", attachMiniMax);
+  $("byok-detach").addEventListener("click", detachMiniMax);
+  $("account-form").addEventListener("submit", createAccount);
+  $("topup-form").addEventListener("submit", reviewTopUp);
+  $("topup-confirm").addEventListener("click", confirmTopUp);
+  $("limits-form").addEventListener("submit", saveLimits);
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);
   $("generate-form").addEventListener("submit", generate);

@@ -25,7 +25,11 @@ struct AccountsController: Sendable {
     func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
         router.get("/v1/balance") { _, context in
             await answer(context) { () async throws(APIError) in
-                try json(try await balance(of: try context.requireCaller().account))
+                let caller = try context.requireCaller()
+                var body = try await balance(of: caller.account)
+                body.keyId = caller.key.id
+                body.keyRole = caller.key.role.rawValue
+                return try json(body)
             }
         }
         router.get("/v1/usage") { request, context in

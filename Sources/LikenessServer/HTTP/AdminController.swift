@@ -135,7 +135,8 @@ struct AdminController: Sendable {
             id: account.id, name: account.name, billing: account.billing.rawValue, balanceUsd: account.balance,
             reservedUsd: try await service.reserved(account.id), requestsPerMinute: account.limits.requestsPerMinute,
             concurrentJobs: account.limits.concurrentJobs, byok: AccountsController.byokStatus(account),
-            createdAt: account.createdAt)
+            createdAt: account.createdAt,
+            topUpFeePercent: MicroDollars(service.billing.topUpFeeBasisPoints * 10_000).usd)
     }
 
     static func row(_ entry: LedgerEntry) -> LedgerRow {

@@ -227,7 +227,8 @@ extension OpenAPIDocument {
                     "object": .object(["const": .string("balance")]), "account_id": string(), "billing": string(),
                     "balance_usd": dollars(), "reserved_usd": dollars(), "currency": string(),
                     "prices_usd": .object(["type": .string("object"), "additionalProperties": dollars()]),
-                    "byok": byok,
+                    "byok": byok, "key_id": string("The key that asked (on `GET /v1/balance`)"),
+                    "key_role": enumeration(["user", "admin"]),
                 ], required: ["object", "account_id", "billing", "balance_usd", "reserved_usd", "prices_usd"]),
             "Usage": object(
                 [
@@ -243,7 +244,7 @@ extension OpenAPIDocument {
                     "object": .object(["const": .string("account")]), "id": string(), "name": string(),
                     "billing": string(), "balance_usd": dollars(), "reserved_usd": dollars(),
                     "requests_per_minute": integer(), "concurrent_jobs": integer(), "byok": byok,
-                    "created_at": string(),
+                    "created_at": string(), "top_up_fee_percent": dollars(),
                 ], required: ["object", "id", "name", "billing", "balance_usd"]),
             "APIKey": object(
                 [
