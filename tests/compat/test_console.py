@@ -80,6 +80,31 @@ def test_sign_in_generate_and_download(page, server):
     assert page.errors == []
 
 
+def test_custom_size_live_style_and_the_job_log(page, server):
+    sign_in(page, server)
+    page.get_by_role("textbox", name="Prompt").fill("[sleep:800] a harbour")
+    page.get_by_label("Size").select_option("custom")
+    page.get_by_label("Width (512–2048, a multiple of 8)").fill("1536")
+    page.get_by_label("Height (512–2048, a multiple of 8)").fill("640")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#log-lines")).to_contain_text("sleeping 800 ms")
+    expect(page.locator("#progress")).to_contain_text("Done: 1 image(s)")
+    expect(page.locator("#gallery img")).to_have_js_property("naturalWidth", 1536)
+
+    page.get_by_label("Width (512–2048, a multiple of 8)").fill("1004")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#width-error")).to_contain_text("multiple of 8")
+
+    page.get_by_label("Model").select_option("image-01-live")
+    expect(page.get_by_label("Aspect ratio")).to_be_visible()
+    page.get_by_label("Style (image-01-live)").select_option("水彩")
+    page.get_by_role("textbox", name="Prompt").fill("a harbour")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#progress")).to_contain_text("Done: 1 image(s)")
+    expect(page.locator("#snippet-fal")).to_contain_text("fal_client.subscribe")
+    assert page.errors == []
+
+
 def test_generate_with_a_reference_uploaded_from_a_file(page, server, tmp_path):
     sign_in(page, server)
     page.get_by_role("textbox", name="Prompt").fill("a face")
@@ -184,6 +209,13 @@ def test_operator_console_accounts_top_up_and_ledger(page, server):
     expect(page.locator("#ledger-table tbody tr")).to_have_count(2)
     expect(page.locator("#ledger-table")).to_contain_text("top_up")
     expect(page.locator("#ledger-table")).to_contain_text("fee")
+    page.get_by_label("New key", exact=True).fill("studio app")
+    page.get_by_label("Its requests a minute (optional)").fill("12")
+    page.get_by_role("button", name="Issue key").click()
+    expect(page.locator("#account-key-secret")).to_contain_text("lk_")
+    expect(page.locator("#account-keys-table tbody tr", has_text="studio app")).to_contain_text("12")
+    page.get_by_role("button", name="Revoke key studio app").click()
+    expect(page.locator("#account-keys-table tbody tr", has_text="studio app")).to_contain_text("revoked")
     page.get_by_label("Requests a minute (0: unlimited)").fill("30")
     page.get_by_role("button", name="Save limits").click()
     expect(page.locator("#accounts-table tbody tr", has_text="Studio North")).to_contain_text("30")

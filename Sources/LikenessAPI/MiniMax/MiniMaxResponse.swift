@@ -41,13 +41,16 @@ public struct MiniMaxResponse: Sendable, Decodable, Hashable {
     /// style of MiniMax's task queries; nil for a synchronous answer.
     public var taskID: String?
     public var status: String?
+    /// Likeness's addition to an unfinished task's query with `logs=1` (as fal's status takes
+    /// it): the job's log lines so far. MiniMax's clients never ask, and never see it.
+    public var logs: [String]? = nil
     public var id: String?
     public var data: ImageData?
     public var metadata: Metadata?
     public var baseResponse: BaseResponse
 
     enum CodingKeys: String, CodingKey {
-        case id, data, metadata, status
+        case id, data, metadata, status, logs
         case taskID = "task_id"
         case baseResponse = "base_resp"
     }
@@ -96,6 +99,11 @@ extension MiniMaxResponse {
             writer.string(key)
             writer.raw(":")
             writer.string(value)
+            writer.raw(",")
+        }
+        if let logs {
+            writer.raw("\"logs\":")
+            writer.stringArray(logs, plain: false)
             writer.raw(",")
         }
         if let data {

@@ -29,7 +29,8 @@ function nativeFailure(response, body) {
 }
 
 const fieldControls = {
-  prompt: "prompt", n: "n", seed: "seed", aspect_ratio: "aspect_ratio",
+  prompt: "prompt", n: "n", seed: "seed", aspect_ratio: "aspect_ratio", width: "width", height: "height",
+  "style.style_type": "style_type", "style.style_weight": "style_weight", style: "style_type",
   "subject_reference[0].image_file": "reference", "subject_reference": "reference",
 };
 
@@ -317,6 +318,46 @@ async function openAccount(account) {
     return row;
   });
   $("ledger-table").tBodies[0].replaceChildren(...rows);
+  await loadAccountKeys();
+}
+
+async function loadAccountKeys() {
+  const { body } = await call(`/v1/admin/accounts/${selected.id}/keys`);
+  const rows = (body?.data || []).map((entry) => {
+    const row = document.createElement("tr");
+    cell(row, entry.name);
+    cell(row, entry.prefix);
+    cell(row, entry.role);
+    cell(row, entry.requests_per_minute == null ? "account's" : String(entry.requests_per_minute));
+    cell(row, entry.revoked_at ? "revoked" : "active");
+    const actions = cell(row, "");
+    if (!entry.revoked_at && entry.id !== caller?.id) {
+      const revoke = document.createElement("button");
+      revoke.type = "button";
+      revoke.textContent = `Revoke key ${entry.name}`;
+      revoke.addEventListener("click", async () => {
+        await call(`/v1/admin/keys/${entry.id}`, { method: "DELETE" });
+        await loadAccountKeys();
+      });
+      actions.append(revoke);
+    }
+    return row;
+  });
+  $("account-keys-table").tBodies[0].replaceChildren(...rows);
+}
+
+async function issueAccountKey(event) {
+  event.preventDefault();
+  const create = { name: $("account-key-name").value };
+  if ($("account-key-rpm").value !== "") create.requests_per_minute = Number($("account-key-rpm").value);
+  const { response, body } = await call(`/v1/admin/accounts/${selected.id}/keys`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(create),
+  });
+  if (!response.ok) return ($("operator-error").textContent = body?.error?.message || "No key issued.");
+  $("account-key-secret").textContent = `Give this key to its owner now (shown once): ${body.secret}`;
+  $("account-key-name").value = "";
+  $("account-key-rpm").value = "";
+  await loadAccountKeys();
 }
 
 // Micro-dollars, rounded as the server rounds (half up), so the review shows what it will write.
@@ -384,10 +425,18 @@ function signOut() {
 
 function request() {
   const body = {
-    model: $("model").value, prompt: $("prompt").value, aspect_ratio: $("aspect_ratio").value,
-    n: Number($("n").value || 1), response_format: "url",
+    model: $("model").value, prompt: $("prompt").value, n: Number($("n").value || 1), response_format: "url",
     prompt_optimizer: $("prompt_optimizer").checked, aigc_watermark: $("aigc_watermark").checked,
   };
+  if ($("size-mode").value === "custom") {
+    body.width = Number($("width").value);
+    body.height = Number($("height").value);
+  } else {
+    body.aspect_ratio = $("aspect_ratio").value;
+  }
+  if (body.model === "image-01-live") {
+    body.style = { style_type: $("style_type").value, style_weight: Number($("style_weight").value) };
+  }
   if ($("seed").value !== "") body.seed = Number($("seed").value);
   const image = reference || $("reference-url").value.trim();
   if (image) body.subject_reference = [{ type: "character", image_file: image }];
@@ -404,9 +453,27 @@ function updateSnippets() {
   $("snippet-python").textContent =
     `from openai import OpenAI\nclient = OpenAI(base_url="${location.origin}/v1", api_key=LIKENESS_API_KEY)\n` +
     `result = client.images.generate(model="${body.model}", prompt=${JSON.stringify(body.prompt)}, n=${body.n})`;
+  $("snippet-fal").textContent =
+    `import fal_client  # FAL_KEY=$LIKENESS_API_KEY, FAL_QUEUE_RUN_HOST / FAL_RUN_HOST pointed here\n` +
+    `result = fal_client.subscribe("fal-ai/minimax/image-01", arguments={"prompt": ${JSON.stringify(body.prompt)}, ` +
+    `"num_images": ${body.n}${body.aspect_ratio ? `, "aspect_ratio": "${body.aspect_ratio}"` : ""}})`;
   $("snippet-swift").textContent =
     `let client = LikenessClient(baseURL: URL(string: "${location.origin}")!, apiKey: key)\n` +
     `let generation = try await client.generate(${JSON.stringify(body.prompt)}, count: ${body.n})`;
+}
+
+// Custom sizes are image-01's; styles are image-01-live's: show what the model takes.
+function adaptForm() {
+  const live = $("model").value === "image-01-live";
+  if (live) $("size-mode").value = "ratio";
+  $("size-mode").disabled = live;
+  const custom = $("size-mode").value === "custom";
+  $("ratio-field").hidden = custom;
+  $("width-field").hidden = !custom;
+  $("height-field").hidden = !custom;
+  $("style-field").hidden = !live;
+  $("weight-field").hidden = !live;
+  updateSnippets();
 }
 
 function countPrompt() {
@@ -450,6 +517,7 @@ async function generate(event) {
   event.preventDefault();
   clearErrors();
   $("gallery").replaceChildren();
+  $("log-lines").replaceChildren();
   $("generate").disabled = true;
   try {
     const submitted = await call("/v1/image_generation", {
@@ -469,7 +537,8 @@ async function generate(event) {
 // The task's progress, then its images: polled, since the native dialect has no event stream.
 async function follow(taskID) {
   for (;;) {
-    const { response, body } = await call(`/v1/query/image_generation?task_id=${encodeURIComponent(taskID)}`);
+    const { response, body } = await call(
+      `/v1/query/image_generation?task_id=${encodeURIComponent(taskID)}&logs=1`);
     const failure = nativeFailure(response, body);
     if (failure) {
       $("progress").textContent = "";
@@ -483,6 +552,11 @@ async function follow(taskID) {
       return;
     }
     const position = response.headers.get("X-Likeness-Queue-Position");
+    $("log-lines").replaceChildren(...(body.logs || []).map((line) => {
+      const item = document.createElement("li");
+      item.textContent = line;
+      return item;
+    }));
     $("progress").textContent = body.status === "Queueing"
       ? `Queued${position ? `, ${position} ahead` : ""}…` : "Generating…";
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -532,6 +606,9 @@ function wire() {
   $("topup-form").addEventListener("submit", reviewTopUp);
   $("topup-confirm").addEventListener("click", confirmTopUp);
   $("limits-form").addEventListener("submit", saveLimits);
+  $("account-key-form").addEventListener("submit", issueAccountKey);
+  $("model").addEventListener("change", adaptForm);
+  $("size-mode").addEventListener("change", adaptForm);
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);
   $("generate-form").addEventListener("submit", generate);

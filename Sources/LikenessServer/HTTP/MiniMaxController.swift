@@ -62,8 +62,11 @@ struct MiniMaxController {
             do throws(APIError) {
                 let job = try await task(request, context)
                 guard job.isFinished else {
-                    let body = MiniMaxResponse.accepted(taskID: job.id).task(
+                    var body = MiniMaxResponse.accepted(taskID: job.id).task(
                         job.id, status: MiniMaxTasks.status(of: job))
+                    if ["1", "true"].contains(request.uri.queryParameters.get("logs")?.lowercased() ?? "") {
+                        body.logs = try await service.logs(jobID: job.id).map { "\($0.source): \($0.message)" }
+                    }
                     var rendered = Rendered(status: .ok, body: body.jsonData())
                     // Likeness's addition, in a header so the body stays MiniMax's: requests ahead.
                     if let position = try await service.queuePosition(id: job.id) {

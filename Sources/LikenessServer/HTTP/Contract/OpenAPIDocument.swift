@@ -119,7 +119,10 @@ enum OpenAPIDocument {
             description: "`status` `Queueing` or `Processing`; then the synchronous answer with `task_id` and "
                 + "`status` (`Success` or `Fail`) in front.",
             parameters: [
-                queryParameter("task_id", "The task id the submission answered", type: "string", required: true)
+                queryParameter("task_id", "The task id the submission answered", type: "string", required: true),
+                queryParameter(
+                    "logs", "`1`: an unfinished task's answer carries its log lines (`logs`, Likeness's addition)",
+                    type: "string"),
             ],
             responses: ["200": json(ref("MiniMaxResponse"), "The task, or a failure in `base_resp`")])
     }
