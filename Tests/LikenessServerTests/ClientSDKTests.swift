@@ -52,6 +52,23 @@ final class AnswerLosingTransport: HTTPTransport {
     }
 }
 
+/// The `LikenessError` a call throws; nil when it succeeds (or throws something else).
+func failure(_ call: @Sendable () async throws -> Void) async -> LikenessError? {
+    do {
+        try await call()
+        return nil
+    } catch {
+        return error as? LikenessError
+    }
+}
+
+/// The same, for a call made with `client`.
+func failure(_ client: LikenessClient, _ call: @Sendable (LikenessClient) async throws -> Void) async
+    -> LikenessError?
+{
+    await failure { try await call(client) }
+}
+
 func fastRetries() -> LikenessClient.Configuration {
     var configuration = LikenessClient.Configuration()
     configuration.retryDelay = .milliseconds(10)
@@ -108,16 +125,6 @@ struct ClientSDKTests {
         try await harness.live { base in
             var once = LikenessClient.Configuration()
             once.maximumAttempts = 1
-            func failure(_ client: LikenessClient, _ call: @Sendable (LikenessClient) async throws -> Void) async
-                -> LikenessError?
-            {
-                do {
-                    try await call(client)
-                    return nil
-                } catch {
-                    return error as? LikenessError
-                }
-            }
             let house = LikenessClient(baseURL: base, apiKey: harness.key, configuration: once)
             let invalid = await failure(house) { _ = try await $0.generate("x", count: 12) }
             #expect(invalid?.code == .invalidParameter && invalid?.field == "n" && invalid?.statusCode == 2013)
@@ -296,14 +303,6 @@ struct ClientSDKTests {
             #expect(Set(try await client.keys().map(\.id)) == [studio.keyID, second.id])
             #expect(try await client.keys().allSatisfy { $0.secret == nil }, "secrets are shown once only")
 
-            func failure(_ call: @Sendable () async throws -> Void) async -> LikenessError? {
-                do {
-                    try await call()
-                    return nil
-                } catch {
-                    return error as? LikenessError
-                }
-            }
             let admin = await failure { _ = try await client.createKey(CreateKeyBody(name: "x", role: "admin")) }
             #expect(admin?.code == .authentication && admin?.httpStatus == 403)
             let itself = await failure { _ = try await client.revokeKey(id: studio.keyID) }
