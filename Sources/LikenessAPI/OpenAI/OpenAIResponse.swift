@@ -198,8 +198,8 @@ public enum OpenAIImageStream {
             writer.plainString(size.description)
             writer.raw(",\"quality\":\"auto\",\"background\":\"opaque\",\"output_format\":")
             writer.plainString(format.rawValue)
-            writer.raw(",")
-            writer.raw("\"usage\":{\"input_tokens\":0,\"input_tokens_details\":{\"image_tokens\":0,\"text_tokens\":0},")
+            writer.raw(
+                ",\"usage\":{\"input_tokens\":0,\"input_tokens_details\":{\"image_tokens\":0,\"text_tokens\":0},")
             writer.raw("\"output_tokens\":0,\"total_tokens\":0}}\n\n")
         }
         return Data(writer.bytes)

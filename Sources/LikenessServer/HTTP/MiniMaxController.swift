@@ -64,7 +64,7 @@ struct MiniMaxController {
                 guard job.isFinished else {
                     var body = MiniMaxResponse.accepted(taskID: job.id).task(
                         job.id, status: MiniMaxTasks.status(of: job))
-                    if ["1", "true"].contains(request.uri.queryParameters.get("logs")?.lowercased() ?? "") {
+                    if request.asksForLogs {
                         body.logs = try await service.logs(jobID: job.id).map { "\($0.source): \($0.message)" }
                     }
                     var rendered = Rendered(status: .ok, body: body.jsonData())

@@ -116,7 +116,7 @@ struct FalQueueController {
     }
 
     private func status(of job: JobSnapshot, request: Request) async throws(APIError) -> Response {
-        let (status, body) = try await statusBody(of: job, request: request, withLogs: Self.wantsLogs(request))
+        let (status, body) = try await statusBody(of: job, request: request, withLogs: request.asksForLogs)
         // fal answers 202 until the request completes; fal-client takes either.
         return response(status.isCompleted ? .ok : .accepted, body, job: job)
     }
@@ -139,7 +139,7 @@ struct FalQueueController {
 
     /// Server-sent events: the status now, then again whenever it changes, until it completes.
     private func statusStream(of job: JobSnapshot, request: Request) -> Response {
-        let withLogs = Self.wantsLogs(request)
+        let withLogs = request.asksForLogs
         let body = ResponseBody { [service] writer in
             let changed = WorkSignal(maximumPending: 1)
             let notices = service.events.subscribe(to: job.id)
@@ -199,11 +199,6 @@ struct FalQueueController {
     }
 
     // MARK: Rendering
-
-    /// `logs=1` or `logs=true` asks for the log lines.
-    static func wantsLogs(_ request: Request) -> Bool {
-        ["1", "true"].contains(request.uri.queryParameters.get("logs")?.lowercased() ?? "")
-    }
 
     /// Where a request is polled, fetched and cancelled: the short app id, as fal's clients expect.
     private func requestURL(_ id: String, request: Request) -> String {

@@ -106,3 +106,11 @@ extension Duration {
         String(format: "%.3f", Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15)
     }
 }
+
+extension Request {
+    /// `logs=1` or `logs=true`: a task's answer should carry its log lines (fal's status and the
+    /// native task query take it alike).
+    var asksForLogs: Bool {
+        ["1", "true"].contains(uri.queryParameters.get("logs")?.lowercased() ?? "")
+    }
+}
