@@ -26,8 +26,8 @@ forbid Sources/LikenessClient '^(@testable |@_exported )?import (?!Foundation$|F
 forbid Sources/LikenessImaging '^(@testable )?import Likeness' "imaging depends on no other Likeness layer"
 forbid Sources/LikenessEngines '^(@testable )?import (LikenessStore|LikenessServer|Hummingbird)' \
     "engines never see the store or HTTP"
-forbid Sources/LikenessStore '^(@testable )?import (LikenessAPI|LikenessEngines|LikenessImaging|LikenessServer|Hummingbird|AsyncHTTPClient|NIO)' \
-    "storage depends on the core types only, no dialect"
+forbid Sources/LikenessStore '^(@testable )?import (LikenessAPI|LikenessEngines|LikenessImaging|LikenessServer|Hummingbird|AsyncHTTPClient)' \
+    "storage depends on the core types and its database drivers (SQLite, PostgresNIO on NIO) only, no dialect"
 forbid Sources/LikenessServer '^(@testable )?import (LikenessCLI|LikenessSimulators|LikenessTestSupport)' \
     "the server library does not depend on commands, simulators or test support"
 forbid "Sources/LikenessServer/HTTP/MiniMaxController.swift Sources/LikenessServer/HTTP/OpenAIImagesController.swift Sources/LikenessServer/HTTP/Fal Sources/LikenessServer/HTTP/MCP Sources/LikenessServer/HTTP/Routing/GenerationEndpoint.swift" \
@@ -35,7 +35,7 @@ forbid "Sources/LikenessServer/HTTP/MiniMaxController.swift Sources/LikenessServ
 forbid "Sources/LikenessServer/Generation Sources/LikenessServer/Queue Sources/LikenessServer/Accounts Sources/LikenessServer/Storage" \
     '^(@testable )?import (LikenessAPI|Hummingbird)|\bDialectRendering\b' \
     "the core service imports no dialect and no HTTP"
-forbid Sources/LikenessCLI '\bSQLiteStore\b|\.store\b|^import CSQLite' \
+forbid Sources/LikenessCLI '\bSQLStore\b|\.store\b|^import CSQLite' \
     "operator commands reach the state through AccountsService or HTTP, never the store"
 
 if ((status == 0)); then echo "layers: every import points down"; fi

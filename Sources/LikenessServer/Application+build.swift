@@ -11,22 +11,31 @@ import LikenessStore
 import Logging
 import ServiceLifecycle
 
-/// Opens the data directory and makes sure a first API key exists.
+/// Opens the data directory (and the fleet's PostgreSQL database, when configured) and makes
+/// sure a first API key exists.
 ///
 /// On a store with no keys it creates the operator's unmetered "house" account and its admin
 /// key: `configuration.firstAPIKey`, or a generated one, also written to `<data-dir>/api-key`
 /// (mode 0600). Returns the key when it was created now, so the caller can print it once.
 /// `lockForServing` claims the directory for this process first (see
-/// `DataDirectory.lockForServing`).
+/// `DataDirectory.lockForServing`); a fleet's replicas share their store, so they take no lock.
 public func prepareDataDirectory(_ configuration: LikenessConfiguration, lockForServing: Bool = false) throws
     -> (DataDirectory, IssuedAPIKey?)
 {
-    let directory = try DataDirectory(root: URL(filePath: configuration.dataDirectory, directoryHint: .isDirectory))
-    if lockForServing { try directory.lockForServing() }
-    guard try directory.store.keyCount() == 0 else { return (directory, nil) }
-    let house = try directory.store.createAccount(name: "house", billing: .unmetered, limits: .unlimited)
-    let issued = try directory.store.createKey(
-        name: "first key", accountID: house.id, role: .admin, secret: configuration.firstAPIKey, limits: .unlimited)
+    let root = URL(filePath: configuration.dataDirectory, directoryHint: .isDirectory)
+    let directory: DataDirectory
+    if let database = configuration.database {
+        let postgres = PostgreSQLDatabase(
+            configuration: try PostgreSQLDatabase.configuration(url: database.url, password: database.password),
+            connections: database.connections, logger: Logger(label: "likeness.postgres"))
+        directory = try DataDirectory(root: root, postgres: postgres)
+    } else {
+        directory = try DataDirectory(root: root)
+        if lockForServing { try directory.lockForServing() }
+    }
+    guard let issued = try directory.store.createFirstAdminKey(secret: configuration.firstAPIKey) else {
+        return (directory, nil)
+    }
     if configuration.firstAPIKey == nil {
         try DataDirectory.writePrivate(Data((issued.secret + "\n").utf8), to: directory.apiKeyFile)
     }
@@ -96,6 +105,9 @@ func assembleApplication(
     let byok = BYOKEngines(
         accounts: store, vault: CredentialVault(serverSecret: secret), client: client,
         settings: configuration.billing, store: storeCalls)
+    // In a fleet, this replica tells the others what it changed in the shared queue.
+    let replica = ReplicaIdentity(host: "\(configuration.host):\(configuration.port)")
+    let fleetNotices = dataDirectory.isShared ? PostgresNotices(replica: replica.id) : nil
     let imageLinks = ImageLinks(
         signer: signer, publicURL: configuration.publicURL, scheme: configuration.tls == nil ? "http" : "https")
     let service = GenerationService(
@@ -104,7 +116,9 @@ func assembleApplication(
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
         queue: configuration.queue, workers: configuration.maximumConcurrentJobs,
         webhooks: DialectWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok,
-        store: storeCalls, metrics: metrics, clock: clock, logger: logger)
+        store: storeCalls, metrics: metrics, clock: clock, logger: logger, replica: replica,
+        shared: dataDirectory.isShared, leaseDuration: configuration.database?.lease ?? .seconds(30),
+        broadcast: fleetNotices ?? NoOtherReplicas())
     let accounts = AccountsService(
         accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
         store: storeCalls)
@@ -183,7 +197,13 @@ func assembleApplication(
     let webhooks = WebhookDispatcher(
         deliveries: store, settings: configuration.webhooks, signal: service.webhookSignal, store: storeCalls,
         metrics: metrics)
-    var services: [any Service] = [HTTPClientService(client: client), janitor, workers, webhooks]
+    var services: [any Service] = [HTTPClientService(client: client)]
+    if let fleetNotices, let postgres = store.postgres {
+        // Before the workers, so stopped after them: leases stay renewed while running jobs are put back.
+        services.append(
+            FleetKeeper(service: service, fleet: store, database: postgres, notices: fleetNotices, logger: logger))
+    }
+    services += [janitor, workers, webhooks]
     if let listener = configuration.metrics.listener {
         services.append(MetricsListener(listener: listener, scrape: operations.scrape, logger: logger))
     }
@@ -206,7 +226,7 @@ func assembleApplication(
 /// Puts back what a previous process left behind: jobs it was running (queued again, or failed
 /// past `queue.maxAttempts`, which settles them), books that disagree with their ledger, and
 /// image files no record refers to. Queued jobs keep their reservations and simply wait.
-func recoverFromUncleanStop(service: GenerationService, store: SQLiteStore, blobs: FileBlobStore, logger: Logger)
+func recoverFromUncleanStop(service: GenerationService, store: SQLStore, blobs: FileBlobStore, logger: Logger)
     async throws
 {
     let recovered = try await service.recoverInterruptedJobs()
@@ -219,7 +239,8 @@ func recoverFromUncleanStop(service: GenerationService, store: SQLiteStore, blob
                 "corrected_accounts": "\(books.correctedAccounts.joined(separator: ","))",
             ])
     }
-    let removedFiles = blobs.sweep(keeping: try store.imageIDs())
+    // In a fleet another replica may be writing a file it has not recorded yet: no sweep.
+    let removedFiles = store.flavor == .postgres ? 0 : blobs.sweep(keeping: try store.imageIDs())
     if recovered.requeued + recovered.failed + removedFiles > 0 {
         logger.notice(
             "recovered from an unclean stop",

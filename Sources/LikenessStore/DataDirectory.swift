@@ -4,31 +4,46 @@ import Foundation
 ///
 ///     likeness.sqlite   requests/jobs, API keys, image records (WAL mode)
 ///     images/           generated images
-///     secret            32 random bytes that sign image URLs (mode 0600)
+///     secret            32 random bytes that sign image URLs and seal BYOK keys (mode 0600)
 ///     api-key           the first API key, written once on first start (mode 0600)
+///
+/// In a fleet (`postgres`), the database and the secret are PostgreSQL's, shared by every
+/// replica, and the directory keeps only what is local: images, unless object storage holds them.
 public struct DataDirectory: Sendable {
     public let root: URL
-    public let store: SQLiteStore
+    public let store: SQLStore
     public let blobs: FileBlobStore
 
-    public init(root: URL) throws {
+    public init(root: URL, postgres: PostgreSQLDatabase? = nil) throws {
         self.root = root
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: root.appending(path: "likeness.sqlite").path)
+        if let postgres {
+            store = try SQLStore(postgres: postgres)
+        } else {
+            store = try SQLStore(path: root.appending(path: "likeness.sqlite").path)
+        }
         blobs = try FileBlobStore(root: root.appending(path: "images", directoryHint: .isDirectory))
     }
 
+    /// State is shared with other replicas (PostgreSQL), not this process's alone.
+    public var isShared: Bool { store.flavor == .postgres }
+
     public var apiKeyFile: URL { root.appending(path: "api-key") }
 
-    /// The URL-signing secret, created on first use.
+    /// The URL-signing secret, created on first use: in the directory, or in a fleet, in the
+    /// database, where every replica finds the same one.
     public func signingSecret() throws -> Data {
+        var generator = SystemRandomNumberGenerator()
+        let fresh = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        if isShared { return try store.sharedSecret(named: Self.signingSecretName, candidate: fresh) }
         let file = root.appending(path: "secret")
         if let existing = try? Data(contentsOf: file), existing.count >= 32 { return existing }
-        var generator = SystemRandomNumberGenerator()
-        let secret = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
-        try Self.writePrivate(secret, to: file)
-        return secret
+        try Self.writePrivate(fresh, to: file)
+        return fresh
     }
+
+    /// The shared secret's name in a fleet's database.
+    public static let signingSecretName = "signing-secret"
 
     /// Holds `<data-dir>/serve.lock` for the life of the process, so that a second server cannot
     /// open the same directory: its start-up recovery would fail the first one's running jobs.

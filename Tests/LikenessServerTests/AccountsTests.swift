@@ -368,7 +368,7 @@ struct AccountsTests {
         job.reserved = MicroDollars(20_000)
         _ = try store.enqueueJob(
             job, input: try QueuedRequest.input(for: request, seeds: request.imageSeeds()), admission: Admission())
-        _ = try store.claimNextJob(engine: "preview", at: Date())
+        _ = try store.claimNextJob(engine: "preview", lease: JobLease(owner: "old", expiresAt: Date()), at: Date())
         #expect(try store.account(id: customer.accountID)?.balance == MicroDollars(80_000))
 
         try await harness.test { _ in try await waitUntilFinished(id, in: store) }

@@ -91,14 +91,14 @@ struct StartupTests {
     }
 
     /// Queues a job and claims it, as a worker would have just before the process died.
-    func interruptedJob(in store: SQLiteStore, attempts: Int = 1) throws -> String {
+    func interruptedJob(in store: SQLStore, attempts: Int = 1) throws -> String {
         let id = Identifier.make()
         let request = GenerationRequest(prompt: "interrupted mid-render", count: 2, seed: 7)
         _ = try store.enqueueJob(
             JobRecord(id: id, keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()),
             input: try QueuedRequest.input(for: request, seeds: request.imageSeeds()), admission: Admission())
         for attempt in 1...attempts {
-            _ = try store.claimNextJob(engine: "preview", at: Date())
+            _ = try store.claimNextJob(engine: "preview", lease: JobLease(owner: "old", expiresAt: Date()), at: Date())
             if attempt < attempts { try store.requeueJob(id: id, refundAttempt: false) }
         }
         return id

@@ -153,7 +153,7 @@ extension TestClientProtocol {
 }
 
 /// Waits until the job has finished (a worker runs it in the background).
-func waitUntilFinished(_ id: String, in store: SQLiteStore, timeout: Duration = .seconds(30)) async throws {
+func waitUntilFinished(_ id: String, in store: SQLStore, timeout: Duration = .seconds(30)) async throws {
     let finished = try await eventually(timeout: timeout) { try store.job(id: id)?.status.isFinished == true }
     if !finished { Issue.record("job \(id) did not finish within \(timeout)") }
 }

@@ -6,7 +6,7 @@ import Testing
 @testable import LikenessStore
 
 /// A new prepaid account's id.
-func account(_ store: SQLiteStore, name: String = "test") throws -> String {
+func account(_ store: SQLStore, name: String = "test") throws -> String {
     try store.createAccount(name: name, billing: .prepaid, limits: UsageLimits()).id
 }
 
@@ -14,9 +14,9 @@ func account(_ store: SQLiteStore, name: String = "test") throws -> String {
 struct APIKeyTests {
     let directory = temporaryDirectory()
 
-    @Test("issued keys are lk_ + 32 random bytes, valid until revoked")
-    func lifecycle() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test("issued keys are lk_ + 32 random bytes, valid until revoked", arguments: StoreKind.tested)
+    func lifecycle(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         let issued = try store.createKey(name: "ci", accountID: try account(store))
         #expect(issued.secret.hasPrefix("lk_"))
         let base64 = issued.secret.dropFirst(3).replacingOccurrences(of: "-", with: "+").replacingOccurrences(
@@ -50,9 +50,9 @@ struct APIKeyTests {
         #expect(!files.isEmpty)
     }
 
-    @Test("last use is recorded")
-    func lastUsed() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test("last use is recorded", arguments: StoreKind.tested)
+    func lastUsed(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         let issued = try store.createKey(name: "a", accountID: try account(store))
         #expect(try store.listKeys(accountID: nil).first?.lastUsedAt == nil)
         _ = try store.checkKey(secret: issued.secret)
@@ -79,9 +79,11 @@ struct JobTests {
             createdAt: now, expiresAt: now.addingTimeInterval(seconds))
     }
 
-    @Test("a job moves from queued to running to succeeded with its images; its input goes with it")
-    func success() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test(
+        "a job moves from queued to running to succeeded with its images; its input goes with it",
+        arguments: StoreKind.tested)
+    func success(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         _ = try store.enqueueJob(
             job("job-1"), input: JobInput(request: "{\"n\":1}", reference: Data([1, 2, 3])), admission: Admission())
         #expect(try store.job(id: "job-1")?.status == .queued)
@@ -105,9 +107,9 @@ struct JobTests {
         #expect(try store.database.query("SELECT COUNT(*) FROM job_inputs").first?.integer(0) == 0)
     }
 
-    @Test("a result is recorded once: a second completion writes nothing")
-    func completedOnce() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test("a result is recorded once: a second completion writes nothing", arguments: StoreKind.tested)
+    func completedOnce(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         _ = try store.enqueueJob(job("j"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.claimNextJob(engine: "preview", at: Date())
         #expect(
@@ -125,9 +127,9 @@ struct JobTests {
         #expect(try store.job(id: "j")?.status == .succeeded)
     }
 
-    @Test("claims follow priority, then submission order; positions count the jobs ahead")
-    func order() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test("claims follow priority, then submission order; positions count the jobs ahead", arguments: StoreKind.tested)
+    func order(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         _ = try store.enqueueJob(
             job("low-1", priority: .low), input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.enqueueJob(
@@ -147,9 +149,11 @@ struct JobTests {
         #expect(try store.queuePosition(id: "low-2") == nil)
     }
 
-    @Test("cancelling: queued jobs are cancelled for good, running ones flagged, finished ones refused")
-    func cancellation() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test(
+        "cancelling: queued jobs are cancelled for good, running ones flagged, finished ones refused",
+        arguments: StoreKind.tested)
+    func cancellation(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         _ = try store.enqueueJob(
             job("queued", webhook: "https://example.com/hook"), input: JobInput(request: "{}", reference: nil),
             admission: Admission())
@@ -167,12 +171,14 @@ struct JobTests {
         #expect(try store.job(id: "running")?.cancelRequested == true)
         #expect(try store.requestCancellation(id: "queued", webhook: nil, at: Date()) == .alreadyFinished)
         #expect(try store.requestCancellation(id: "nothing", webhook: nil, at: Date()) == .notFound)
-        #expect(try store.dueWebhooks(at: Date(), limit: 10).map(\.jobID) == ["queued"])
+        #expect(
+            try store.claimDueWebhooks(at: Date(), limit: 10, holdUntil: Date().addingTimeInterval(30)).map(\.jobID)
+                == ["queued"])
     }
 
-    @Test("running jobs are listed for recovery and can be queued again at their place")
-    func recovery() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test("running jobs are listed for recovery and can be queued again at their place", arguments: StoreKind.tested)
+    func recovery(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         _ = try store.enqueueJob(job("first"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.enqueueJob(job("second"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.claimNextJob(engine: "preview", at: Date())
@@ -183,9 +189,11 @@ struct JobTests {
         #expect(try store.claimNextJob(engine: "preview", at: Date())?.record.attempts == 2)
     }
 
-    @Test("webhooks: recorded with the outcome, retried when they fail, signed with the key's secret")
-    func webhooks() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test(
+        "webhooks: recorded with the outcome, claimed by one deliverer, retried when they fail, signed with the key's secret",
+        arguments: StoreKind.tested)
+    func webhooks(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         let issued = try store.createKey(name: "hooks", accountID: try account(store))
         #expect(issued.webhookSecret.hasPrefix("whsec_") && issued.webhookSecret.count == 6 + 64)
         var hooked = job("hooked", webhook: "https://example.com/hook")
@@ -196,21 +204,26 @@ struct JobTests {
         try store.finishJob(
             id: "hooked", status: .failed, failure: JobFailure(code: 1024, message: "boom"),
             webhook: WebhookDelivery(url: "https://example.com/hook", body: body), at: Date())
-        let due = try #require(try store.dueWebhooks(at: Date(), limit: 10).first)
+        let due = try #require(
+            try store.claimDueWebhooks(at: Date(), limit: 10, holdUntil: Date().addingTimeInterval(30)).first)
         #expect(due.body == body && due.attempts == 0 && due.signingSecret == issued.webhookSecret)
+        // Claimed: no other replica takes it while this one delivers.
+        #expect(try store.claimDueWebhooks(at: Date(), limit: 10, holdUntil: Date()).isEmpty)
         let later = Date().addingTimeInterval(30)
         try store.recordWebhookFailure(jobID: "hooked", error: "HTTP 500", nextAttempt: later)
-        #expect(try store.dueWebhooks(at: Date(), limit: 10).isEmpty)
+        #expect(try store.claimDueWebhooks(at: Date(), limit: 10, holdUntil: Date().addingTimeInterval(30)).isEmpty)
         #expect(abs((try store.nextWebhookDue() ?? .distantPast).timeIntervalSince(later)) < 0.001)
-        #expect(try store.dueWebhooks(at: later, limit: 10).first?.attempts == 1)
+        #expect(
+            try store.claimDueWebhooks(at: later, limit: 10, holdUntil: later.addingTimeInterval(30)).first?.attempts
+                == 1)
         try store.markWebhookDelivered(jobID: "hooked", at: later)
-        #expect(try store.dueWebhooks(at: later, limit: 10).isEmpty)
+        #expect(try store.claimDueWebhooks(at: later, limit: 10, holdUntil: later.addingTimeInterval(30)).isEmpty)
         #expect(try store.nextWebhookDue() == nil)
     }
 
-    @Test("log lines come back in order")
-    func logs() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test("log lines come back in order", arguments: StoreKind.tested)
+    func logs(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         _ = try store.enqueueJob(job("logged"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         for message in ["one", "two", "three"] {
             try store.appendLog(
@@ -219,9 +232,9 @@ struct JobTests {
         #expect(try store.logs(jobID: "logged").map(\.message) == ["one", "two", "three"])
     }
 
-    @Test("expired image records are deleted and reported")
-    func expiry() throws {
-        let store = try DataDirectory(root: directory).store
+    @Test("expired image records are deleted and reported", arguments: StoreKind.tested)
+    func expiry(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
         _ = try store.enqueueJob(job("j"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         _ = try store.claimNextJob(engine: "preview", at: Date())
         let old = image(jobID: "j", expiresIn: -1)

@@ -63,6 +63,8 @@ public struct LikenessConfiguration: Sendable {
     /// `likeness.prices.<model>`, `likeness.billing.*`, `likeness.limits.*`,
     /// `likeness.idempotency.*`, `likeness.byok.*`: what requests cost and how many may run.
     public var billing: BillingSettings
+    /// `likeness.database.*` (`LIKENESS_DATABASE_URL`, …): PostgreSQL for a fleet; nil: SQLite.
+    public var database: DatabaseSettings?
 
     public init(reader: ConfigReader) throws {
         let settings = reader.scoped(to: "likeness")
@@ -116,6 +118,7 @@ public struct LikenessConfiguration: Sendable {
             maximumConcurrentJobs = max(cores, routing.firstTierConcurrency)
         }
         billing = try BillingSettings(reader: reader)
+        database = try DatabaseSettings.read(settings)
         switch (settings.string(forKey: "tls.certificate"), settings.string(forKey: "tls.privateKey")) {
         case (let certificate?, let privateKey?): tls = TLSFiles(certificate: certificate, privateKey: privateKey)
         case (nil, nil): tls = nil

@@ -8,31 +8,44 @@ import Synchronization
 
 /// The worker's side of the queue: recovery after a restart, and running one job to its end.
 extension GenerationService {
-    /// Settles the jobs a previous process left running, before any worker starts: each runs
-    /// again unless it was being cancelled or has used up `queue.maximumAttempts`.
+    /// Settles the jobs a stopped process left running, before any worker starts: each runs
+    /// again unless it was being cancelled or has used up `queue.maximumAttempts`. Alone on its
+    /// store, every running job is such a leftover; in a fleet, only those whose lease lapsed.
     func recoverInterruptedJobs() async throws(APIError) -> (requeued: Int, failed: Int) {
+        let now = clock.now()
+        let interrupted = try await store.read("read the interrupted jobs") { [jobs, shared] in
+            shared ? try jobs.lapsedJobs(at: now) : try jobs.runningJobs()
+        }
         var requeued = 0
         var failed = 0
-        for job in try await store.read("read the running jobs", { [jobs] in try jobs.runningJobs() }) {
+        for job in interrupted {
             if job.cancelRequested {
                 await finish(job, as: .cancelled, APIError(JobFailure.cancelled))
                 failed += 1
             } else if job.attempts >= queue.maximumAttempts {
+                let cause = shared ? "its replica stopped" : "server restarts"
                 await finish(
                     job, as: .failed,
-                    APIError(.systemError, "interrupted by server restarts \(job.attempts) times; not retried again"))
+                    APIError(.systemError, "interrupted by \(cause) \(job.attempts) times; not retried again"))
                 failed += 1
             } else {
-                try await store.write("queue a job again") { [jobs] in
-                    try jobs.requeueJob(id: job.id, refundAttempt: false)
+                // In a fleet the lease is checked again as the job is put back: its replica may
+                // have renewed it since it was read.
+                let putBack = try await store.write("queue a job again") { [jobs, shared] in
+                    shared
+                        ? try jobs.requeueLapsedJob(id: job.id, at: now)
+                        : try jobs.requeueJob(id: job.id, refundAttempt: false)
                 }
+                guard putBack else { continue }
+                let cause = shared ? "its replica stopped responding" : "the server stopped unexpectedly"
                 await log(
                     jobID: job.id,
-                    "Queued again after the server stopped unexpectedly (attempt \(job.attempts) of \(queue.maximumAttempts))",
+                    "Queued again after \(cause) (attempt \(job.attempts) of \(queue.maximumAttempts))",
                     level: "WARNING", source: "queue")
                 requeued += 1
             }
         }
+        if requeued > 0 { announce(.queued) }
         return (requeued, failed)
     }
 
@@ -71,8 +84,10 @@ extension GenerationService {
                 !next.byok || current.accountID == next.accountID
             {
                 let engineName = engine.name
+                let now = clock.now()
+                let lease = JobLease(owner: replica.id, expiresAt: now.addingTimeInterval(leaseDuration.seconds))
                 claimed = try await store.write("claim a job") { [jobs] in
-                    try jobs.claimJob(id: current.id, engine: engineName, at: Date())
+                    try jobs.claimJob(id: current.id, engine: engineName, lease: lease, at: now)
                 }
                 if claimed != nil { break }
                 head = try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
@@ -264,7 +279,7 @@ extension GenerationService {
                 "job": "\(job.id)", "engine": "\(output.engine)", "images": "\(stored.count)",
                 "engine_ms": "\(Int(output.engineSeconds * 1000))",
             ])
-        events.publish(.finished, jobID: job.id)
+        announce(.finished(jobID: job.id))
         workSignal.signal()
     }
 
@@ -285,7 +300,7 @@ extension GenerationService {
         logger.notice(
             "generation \(status.rawValue)",
             metadata: ["job": "\(job.id)", "code": "\(error.code.rawValue)", "message": "\(error.message)"])
-        events.publish(.finished, jobID: job.id)
+        announce(.finished(jobID: job.id))
     }
 
     /// The webhook of a finished job, when it asked for one, rendered in its dialect.

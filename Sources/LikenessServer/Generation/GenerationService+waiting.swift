@@ -54,7 +54,7 @@ extension GenerationService {
         }
         await log(
             jobID: id, "Withdrawn: not started within the synchronous wait limit", level: "WARNING", source: "queue")
-        events.publish(.finished, jobID: id)
+        announce(.finished(jobID: id))
     }
 
     /// The job once it has finished, or as it stands when the waiting task is cancelled.
@@ -63,8 +63,12 @@ extension GenerationService {
         let notices = events.subscribe(to: id)
         guard let current = try await job(id: id), !current.status.isFinished else { return try await job(id: id) }
         for await notice in notices {
-            guard case .finished = notice else { continue }
-            break
+            switch notice {
+            case .finished: return try await job(id: id)
+            case .recheck:
+                if let current = try await job(id: id), current.status.isFinished { return current }
+            case .changed: continue
+            }
         }
         return try await job(id: id)
     }
@@ -139,11 +143,11 @@ extension GenerationService {
         switch outcome {
         case .cancelled:
             await log(jobID: id, "Cancelled by the caller before it started", source: "queue")
-            events.publish(.finished, jobID: id)
+            announce(.finished(jobID: id))
             if webhook != nil { webhookSignal.signal() }
         case .requested:
             await log(jobID: id, "Cancellation requested; asking the engine to stop", source: "queue")
-            running.cancel(jobID: id)
+            announce(.cancel(jobID: id))
         case .alreadyFinished, .notFound:
             break
         }
@@ -204,7 +208,7 @@ extension GenerationService {
     func log(jobID: String, _ message: String, level: String = "INFO", source: String) async {
         let line = JobLogLine(at: Date(), level: level, source: source, message: message)
         _ = try? await store.write("record a job log line") { [jobs] in try jobs.appendLog(jobID: jobID, line) }
-        events.publish(.changed, jobID: jobID)
+        announce(.changed(jobID: jobID))
     }
 
     /// `log` without waiting: written in order after the writes asked for before it, and announced
@@ -213,6 +217,6 @@ extension GenerationService {
         let line = JobLogLine(at: Date(), level: "INFO", source: source, message: message)
         store.writeLater(
             "record a job log line", { [jobs] in try jobs.appendLog(jobID: jobID, line) },
-            then: { [events] in events.publish(.changed, jobID: jobID) })
+            then: { [self] in announce(.changed(jobID: jobID)) })
     }
 }

@@ -41,13 +41,27 @@ public struct GenerationService: Sendable {
     let metrics: ServerMetrics
     let clock: WallClock
     let logger: Logger
+    /// This process, named on the jobs it claims.
+    let replica: ReplicaIdentity
+    /// Whether other replicas share the store (PostgreSQL): leases, not the process, then tell
+    /// which running jobs were interrupted.
+    let shared: Bool
+    /// How long a claim holds without renewal (`FleetKeeper` renews a third of the way).
+    let leaseDuration: Duration
+    /// The other replicas, told what this one changed in the queue.
+    let broadcast: any FleetBroadcast
 
     init(
         engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: FileBlobStore,
         fetcher: any ReferenceFetching, promptPolicy: PromptPolicy, imageLifetime: Duration, queue: QueueSettings,
         workers: Int, webhooks: any WebhookRendering, billing: BillingSettings, byok: BYOKEngines, store: StoreCalls,
-        metrics: ServerMetrics, clock: WallClock, logger: Logger
+        metrics: ServerMetrics, clock: WallClock, logger: Logger, replica: ReplicaIdentity, shared: Bool = false,
+        leaseDuration: Duration = .seconds(30), broadcast: any FleetBroadcast = NoOtherReplicas()
     ) {
+        self.replica = replica
+        self.shared = shared
+        self.leaseDuration = leaseDuration
+        self.broadcast = broadcast
         self.billing = billing
         self.byok = byok
         self.engine = engine
@@ -156,7 +170,7 @@ public struct GenerationService: Sendable {
                 "reserved_usd": "\(job.reserved.usd)",
             ])
         metrics.money("reserved", job.reserved)
-        workSignal.signal()
+        announce(.queued)
         return (job, false)
     }
 

@@ -9,6 +9,8 @@ final class JobEvents: Sendable {
         /// A status change or a new log line.
         case changed
         case finished
+        /// Notices may have been missed (the fleet's listener reconnected): read the job again.
+        case recheck
     }
 
     private struct Subscriber {
@@ -28,6 +30,11 @@ final class JobEvents: Sendable {
         }
         subscribers.withLock { $0[token] = Subscriber(jobID: jobID, continuation: continuation) }
         return stream
+    }
+
+    /// `notice` to every subscriber, whatever job it follows.
+    func publishToAll(_ notice: Notice) {
+        for continuation in subscribers.withLock({ $0.values.map(\.continuation) }) { continuation.yield(notice) }
     }
 
     func publish(_ notice: Notice, jobID: String) {

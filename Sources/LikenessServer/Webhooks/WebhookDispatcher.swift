@@ -54,9 +54,12 @@ struct WebhookDispatcher: Service {
 
     func deliverDue() async {
         let due: [PendingWebhook]
+        let now = Date()
+        // Held for longer than an attempt can take (the POST's timeout), with a margin.
+        let hold = now.addingTimeInterval(settings.timeout.seconds + 30)
         do {
-            due = try await store.read("read the webhooks due") { [deliveries] in
-                try deliveries.dueWebhooks(at: Date(), limit: 16)
+            due = try await store.write("claim the webhooks due") { [deliveries] in
+                try deliveries.claimDueWebhooks(at: now, limit: 16, holdUntil: hold)
             }
         } catch {
             return  // logged; the next round tries again

@@ -134,6 +134,19 @@ public struct QueueHead: Sendable, Hashable {
     }
 }
 
+/// Who runs a claimed job, and until when: the running replica renews it; a job whose lease
+/// lapsed belongs to a replica that stopped, and runs again elsewhere.
+public struct JobLease: Sendable, Hashable {
+    /// The replica's id.
+    public var owner: String
+    public var expiresAt: Date
+
+    public init(owner: String, expiresAt: Date) {
+        self.owner = owner
+        self.expiresAt = expiresAt
+    }
+}
+
 /// A job a worker has claimed: now `running`, its attempt counted.
 public struct ClaimedJob: Sendable {
     public var record: JobRecord
@@ -186,9 +199,14 @@ public protocol JobRepository: Sendable {
     func enqueueJob(_ job: JobRecord, input: JobInput, admission: Admission) throws -> EnqueueOutcome
     /// The job a worker would take next, by priority then first in, first out.
     func nextQueuedJob() throws -> QueueHead?
-    /// Marks a queued job running and returns it with its input; nil if it is no longer queued
-    /// (another worker took it, or it was cancelled).
-    func claimJob(id: String, engine: String, at: Date) throws -> ClaimedJob?
+    /// Marks a queued job running under `lease` and returns it with its input; nil if it is no
+    /// longer queued (another worker or replica took it, or it was cancelled).
+    func claimJob(id: String, engine: String, lease: JobLease, at: Date) throws -> ClaimedJob?
+    /// Extends the leases of the jobs `owner` runs; returns how many it holds.
+    @discardableResult
+    func renewLeases(owner: String, until: Date) throws -> Int
+    /// Running jobs whose lease lapsed before `date`: their replica stopped.
+    func lapsedJobs(at date: Date) throws -> [JobRecord]
     /// Jobs ahead of this one (0 = next to run); nil unless it is queued.
     func queuePosition(id: String) throws -> Int?
     func queuedJobCount() throws -> Int
@@ -208,9 +226,14 @@ public protocol JobRepository: Sendable {
     @discardableResult
     func finishJob(id: String, status: JobStatus, failure: JobFailure, webhook: WebhookDelivery?, at: Date) throws
         -> Bool
-    /// Puts a running job back at its place in the queue (the server is stopping).
-    func requeueJob(id: String, refundAttempt: Bool) throws
-    /// Jobs a previous process left running.
+    /// Puts a running job back at its place in the queue (the server is stopping); false when
+    /// it was not running.
+    @discardableResult
+    func requeueJob(id: String, refundAttempt: Bool) throws -> Bool
+    /// Puts a running job back at its place if its lease has still lapsed at `date` (its replica
+    /// stopped); false when it was renewed meanwhile or is no longer running.
+    func requeueLapsedJob(id: String, at date: Date) throws -> Bool
+    /// Jobs left running (by a previous process, when only one serves the store).
     func runningJobs() throws -> [JobRecord]
     func job(id: String) throws -> JobRecord?
     /// An account's jobs submitted in `dialect`, newest first.
@@ -221,9 +244,9 @@ public protocol JobRepository: Sendable {
 
 extension JobRepository {
     /// Claims whatever job is at the head of the queue now.
-    public func claimNextJob(engine: String, at date: Date) throws -> ClaimedJob? {
+    public func claimNextJob(engine: String, lease: JobLease, at date: Date) throws -> ClaimedJob? {
         while let next = try nextQueuedJob() {
-            if let claimed = try claimJob(id: next.id, engine: engine, at: date) { return claimed }
+            if let claimed = try claimJob(id: next.id, engine: engine, lease: lease, at: date) { return claimed }
         }
         return nil
     }

@@ -13,7 +13,10 @@ public struct PendingWebhook: Sendable, Hashable {
 /// Webhook deliveries, recorded with the job outcome they report and retried until delivered
 /// or given up.
 public protocol WebhookRepository: Sendable {
-    func dueWebhooks(at: Date, limit: Int) throws -> [PendingWebhook]
+    /// Takes up to `limit` deliveries due at `date` for this replica alone: each is held (not
+    /// due again) until `holdUntil`, by when its attempt has been recorded; a replica that stops
+    /// mid-delivery leaves it to fall due again.
+    func claimDueWebhooks(at date: Date, limit: Int, holdUntil: Date) throws -> [PendingWebhook]
     /// The earliest time a pending delivery is due, if any is pending.
     func nextWebhookDue() throws -> Date?
     func markWebhookDelivered(jobID: String, at: Date) throws

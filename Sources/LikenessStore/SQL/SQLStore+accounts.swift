@@ -1,7 +1,7 @@
 import Foundation
 import LikenessCore
 
-extension SQLiteStore {
+extension SQLStore {
     static let accountColumns = """
         a.id, a.name, a.billing, a.balance_micros, a.requests_per_minute, a.concurrent_jobs, a.minimax_region,
         a.created_at
@@ -19,10 +19,18 @@ extension SQLiteStore {
     }
 
     public func createAccount(name: String, billing: AccountBilling, limits: UsageLimits) throws -> Account {
+        try database.transaction { transaction in
+            try Self.createAccount(name: name, billing: billing, limits: limits, in: transaction)
+        }
+    }
+
+    static func createAccount(
+        name: String, billing: AccountBilling, limits: UsageLimits, in transaction: any SQLTransaction
+    ) throws -> Account {
         let account = Account(
             id: "acct_" + Identifier.make().prefix(12), name: name, billing: billing, balance: .zero, limits: limits,
             miniMaxKeyRegion: nil, createdAt: Date())
-        try database.execute(
+        try transaction.execute(
             """
             INSERT INTO accounts (id, name, billing, requests_per_minute, concurrent_jobs, created_at)
             VALUES (?, ?, ?, ?, ?, ?)
@@ -119,7 +127,7 @@ extension SQLiteStore {
             """
             SELECT id, created_at, key_id, dialect, model, status, status_code, requested_count, image_count,
             failed_count, price_micros, cost_micros, byok, engine
-            FROM jobs WHERE account_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at, rowid LIMIT ?
+            FROM jobs WHERE account_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at, \(database.flavor.insertionOrder) LIMIT ?
             """, [.text(accountID), SQLValue(from), SQLValue(to), SQLValue(limit)]
         ).map { row in
             UsageRow(
@@ -146,16 +154,12 @@ extension SQLiteStore {
     }
 
     public func setMiniMaxKey(accountID: String, sealed: Data?, region: String?) throws -> Bool {
-        try database.transaction { transaction in
-            try transaction.execute(
-                "UPDATE accounts SET minimax_key = ?, minimax_region = ? WHERE id = ?",
-                [
-                    sealed.map(SQLValue.blob) ?? .null, sealed == nil ? .null : SQLValue(region ?? "global"),
-                    .text(accountID),
-                ]
-            )
-            return transaction.changes == 1
-        }
+        try database.execute(
+            "UPDATE accounts SET minimax_key = ?, minimax_region = ? WHERE id = ?",
+            [
+                sealed.map(SQLValue.blob) ?? .null, sealed == nil ? .null : SQLValue(region ?? "global"),
+                .text(accountID),
+            ]) == 1
     }
 
     public func sealedMiniMaxKey(accountID: String) throws -> (sealed: Data, region: String)? {
@@ -180,16 +184,17 @@ extension SQLiteStore {
                 try Self.settle(jobID: id, at: Date(), in: transaction)
                 report.settledJobs.append(id)
             }
+            let ledgerTotal = "COALESCE((SELECT SUM(amount_micros) FROM ledger WHERE account_id = accounts.id), 0)"
             let drifted = try transaction.query(
-                """
-                SELECT a.id, COALESCE((SELECT SUM(amount_micros) FROM ledger WHERE account_id = a.id), 0) AS total
-                FROM accounts AS a WHERE a.balance_micros != total
-                """)
-            for row in drifted {
-                guard let id = row.text(0) else { continue }
-                try transaction.execute(
-                    "UPDATE accounts SET balance_micros = ? WHERE id = ?", [.integer(row.integer(1) ?? 0), .text(id)])
-                report.correctedAccounts.append(id)
+                "SELECT id FROM accounts WHERE balance_micros != \(ledgerTotal)"
+            ).compactMap { $0.text(0) }
+            for id in drifted {
+                // Held, then compared again: another replica may be moving this balance now.
+                try transaction.lock("accounts", id: id)
+                let corrected = try transaction.execute(
+                    "UPDATE accounts SET balance_micros = \(ledgerTotal) WHERE id = ? AND balance_micros != \(ledgerTotal)",
+                    [.text(id)])
+                if corrected == 1 { report.correctedAccounts.append(id) }
             }
             return report
         }
@@ -202,33 +207,33 @@ extension SQLiteStore {
     @discardableResult
     static func appendLedger(
         accountID: String, _ kind: LedgerEntry.Kind, _ amount: MicroDollars, requestID: String?, note: String?,
-        at date: Date, in transaction: SQLiteDatabase.TransactionContext
+        at date: Date, in transaction: any SQLTransaction
     ) throws -> LedgerEntry? {
-        try transaction.execute(
+        let moved = try transaction.execute(
             "UPDATE accounts SET balance_micros = balance_micros + ? WHERE id = ? AND balance_micros + ? >= 0",
             [.integer(amount.value), .text(accountID), .integer(amount.value)])
-        guard transaction.changes == 1 else { return nil }
+        guard moved == 1 else { return nil }
         let balance = MicroDollars(
             try transaction.query("SELECT balance_micros FROM accounts WHERE id = ?", [.text(accountID)]).first?
                 .integer(0) ?? 0)
-        try transaction.execute(
+        let sequence = try transaction.query(
             """
             INSERT INTO ledger (account_id, kind, amount_micros, balance_after_micros, request_id, note, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq
             """,
             [
                 .text(accountID), .text(kind.rawValue), .integer(amount.value), .integer(balance.value),
                 SQLValue(requestID), SQLValue(note), SQLValue(date),
-            ])
+            ]
+        ).first?.integer(0)
         return LedgerEntry(
-            sequence: Int64(
-                try transaction.query("SELECT last_insert_rowid()").first?.integer(0) ?? 0), accountID: accountID,
+            sequence: sequence ?? 0, accountID: accountID,
             kind: kind, amount: amount, balanceAfter: balance, requestID: requestID, note: note, createdAt: date)
     }
 
     /// Ends a finished job's reservation: the whole reservation is released and the delivered
     /// images are charged, in the transaction that finished it. Settles once.
-    static func settle(jobID: String, at date: Date, in transaction: SQLiteDatabase.TransactionContext) throws {
+    static func settle(jobID: String, at date: Date, in transaction: any SQLTransaction) throws {
         guard
             let row = try transaction.query(
                 "SELECT account_id, reserved_micros, price_micros, image_count FROM jobs WHERE id = ? AND settled_at IS NULL",

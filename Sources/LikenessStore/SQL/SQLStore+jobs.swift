@@ -2,12 +2,8 @@ import Foundation
 import LikenessCore
 
 /// The queue's transitions: each one guarded transaction, settling the job's money with it.
-extension SQLiteStore {
-    private static func insert(
-        _ job: JobRecord, queueSequence: String, into transaction: SQLiteDatabase.TransactionContext
-    )
-        throws
-    {
+extension SQLStore {
+    private static func insert(_ job: JobRecord, queueSequence: String, into transaction: any SQLTransaction) throws {
         try transaction.execute(
             """
             INSERT INTO jobs (id, key_id, dialect, app, model, parameters, status, priority, queue_seq, status_code,
@@ -40,6 +36,10 @@ extension SQLiteStore {
         job.status = .queued
         job.cost = nil
         return try database.transaction { transaction in
+            // The checks below and the writes they allow are one step for this account and key,
+            // whichever replica runs them (the account first, always, so no two submits deadlock).
+            if let accountID = job.accountID { try transaction.lock("accounts", id: accountID) }
+            if let keyID = job.keyID { try transaction.lock("api_keys", id: keyID) }
             if let key = admission.idempotencyKey, let accountID = job.accountID {
                 let earlier = try transaction.query(
                     "SELECT \(Self.jobColumns) FROM jobs WHERE account_id = ? AND idempotency_key = ?",
@@ -77,8 +77,7 @@ extension SQLiteStore {
                         needed: job.reserved, balance: MicroDollars(balance ?? 0))
                 }
             }
-            try Self.insert(
-                job, queueSequence: "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs)", into: transaction)
+            try Self.insert(job, queueSequence: database.flavor.nextQueueSequence, into: transaction)
             try transaction.execute(
                 "INSERT INTO job_inputs (job_id, request, reference) VALUES (?, ?, ?)",
                 [.text(job.id), .text(input.request), input.reference.map(SQLValue.blob) ?? .null])
@@ -88,7 +87,7 @@ extension SQLiteStore {
 
     private static func checkConcurrency(
         column: String, _ owner: String?, limit: Int?, scope: LimitScope,
-        in transaction: SQLiteDatabase.TransactionContext
+        in transaction: any SQLTransaction
     ) throws {
         guard let owner, let limit, limit > 0 else { return }
         let unfinished =
@@ -98,15 +97,16 @@ extension SQLiteStore {
         if unfinished >= limit { throw AdmissionRefusal.tooManyJobs(scope: scope, limit: limit) }
     }
 
-    public func claimJob(id: String, engine: String, at date: Date) throws -> ClaimedJob? {
+    public func claimJob(id: String, engine: String, lease: JobLease, at date: Date) throws -> ClaimedJob? {
         try database.transaction { transaction in
-            try transaction.execute(
+            let claimed = try transaction.execute(
                 """
-                UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ?
-                WHERE id = ? AND status = 'queued'
+                UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ?,
+                lease_owner = ?, lease_expires_at = ?
+                WHERE id = (SELECT id FROM jobs WHERE id = ? AND status = 'queued' \(database.flavor.skipLocked))
                 """,
-                [.text(engine), SQLValue(date), .text(id)])
-            guard transaction.changes == 1 else { return nil }
+                [.text(engine), SQLValue(date), .text(lease.owner), SQLValue(lease.expiresAt), .text(id)])
+            guard claimed == 1 else { return nil }
             let record = try transaction.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)])
                 .first.map(Self.job)
             let input = try transaction.query("SELECT request, reference FROM job_inputs WHERE job_id = ?", [.text(id)])
@@ -121,6 +121,7 @@ extension SQLiteStore {
         -> CancellationOutcome
     {
         try database.transaction { transaction in
+            try transaction.lock("jobs", id: id)
             guard
                 let status = try transaction.query("SELECT status FROM jobs WHERE id = ?", [.text(id)]).first?
                     .text(0).flatMap(JobStatus.init(rawValue:))
@@ -146,7 +147,7 @@ extension SQLiteStore {
     ) throws -> Bool {
         let imageIDs = String(decoding: try JSONEncoder().encode(images.map(\.id)), as: UTF8.self)
         return try database.transaction { transaction in
-            try transaction.execute(
+            let completed = try transaction.execute(
                 """
                 UPDATE jobs SET status = 'succeeded', status_code = 0, status_message = 'success', image_count = ?,
                 failed_count = ?, result_image_ids = ?, engine = ?, engine_seconds = ?, finished_at = ?
@@ -156,7 +157,7 @@ extension SQLiteStore {
                     SQLValue(images.count), SQLValue(blockedCount), .text(imageIDs), .text(engine),
                     .real(engineSeconds), SQLValue(date), .text(id),
                 ])
-            guard transaction.changes == 1 else { return false }
+            guard completed == 1 else { return false }
             for image in images {
                 try transaction.execute(
                     """
@@ -194,9 +195,9 @@ extension SQLiteStore {
     @discardableResult
     private static func finish(
         id: String, status: JobStatus, failure: JobFailure, webhook: WebhookDelivery?, at date: Date,
-        in transaction: SQLiteDatabase.TransactionContext, onlyIfQueued: Bool = false
+        in transaction: any SQLTransaction, onlyIfQueued: Bool = false
     ) throws -> Bool {
-        try transaction.execute(
+        let finished = try transaction.execute(
             """
             UPDATE jobs SET status = ?, status_code = ?, status_message = ?, error_field = ?, error_reason = ?,
             retry_after_seconds = ?, finished_at = ? WHERE id = ? AND status IN ('queued'\(onlyIfQueued ? "" : ", 'running'"))
@@ -205,17 +206,13 @@ extension SQLiteStore {
                 .text(status.rawValue), SQLValue(failure.code), .text(failure.message), SQLValue(failure.field),
                 SQLValue(failure.reason), SQLValue(failure.retryAfterSeconds), SQLValue(date), .text(id),
             ])
-        guard transaction.changes == 1 else { return false }
-        try finished(id: id, webhook: webhook, in: transaction)
+        guard finished == 1 else { return false }
+        try Self.finished(id: id, webhook: webhook, in: transaction)
         return true
     }
 
     /// What every finish does besides its own update: drop the input, record the webhook.
-    private static func finished(
-        id: String, webhook: WebhookDelivery?, in transaction: SQLiteDatabase.TransactionContext
-    )
-        throws
-    {
+    private static func finished(id: String, webhook: WebhookDelivery?, in transaction: any SQLTransaction) throws {
         try transaction.execute("DELETE FROM job_inputs WHERE job_id = ?", [.text(id)])
         try settle(jobID: id, at: Date(), in: transaction)
         if let webhook {
@@ -225,12 +222,21 @@ extension SQLiteStore {
         }
     }
 
-    public func requeueJob(id: String, refundAttempt: Bool) throws {
+    public func requeueJob(id: String, refundAttempt: Bool) throws -> Bool {
         try database.execute(
             """
-            UPDATE jobs SET status = 'queued', started_at = NULL, attempts = MAX(0, attempts - ?)
+            UPDATE jobs SET status = 'queued', started_at = NULL, lease_owner = NULL, lease_expires_at = NULL,
+            attempts = CASE WHEN attempts > 0 THEN attempts - ? ELSE 0 END
             WHERE id = ? AND status = 'running'
-            """, [SQLValue(refundAttempt ? 1 : 0), .text(id)])
+            """, [SQLValue(refundAttempt ? 1 : 0), .text(id)]) == 1
+    }
+
+    public func requeueLapsedJob(id: String, at date: Date) throws -> Bool {
+        try database.execute(
+            """
+            UPDATE jobs SET status = 'queued', started_at = NULL, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = ? AND status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)
+            """, [.text(id), SQLValue(date)]) == 1
     }
 
 }

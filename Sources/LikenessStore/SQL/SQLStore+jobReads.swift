@@ -2,7 +2,7 @@ import Foundation
 import LikenessCore
 
 /// The queue's reads, and how a job row is read back.
-extension SQLiteStore {
+extension SQLStore {
     static let jobColumns = """
         id, key_id, dialect, app, model, parameters, engine, status, priority, attempts, cancel_requested,
         status_code, status_message, error_field, error_reason, retry_after_seconds, image_count, failed_count,
@@ -84,7 +84,7 @@ extension SQLiteStore {
         try database.query(
             """
             SELECT \(Self.jobColumns) FROM jobs WHERE account_id = ? AND dialect = ?
-            ORDER BY created_at DESC, rowid DESC LIMIT ?
+            ORDER BY created_at DESC, \(database.flavor.insertionOrder) DESC LIMIT ?
             """, [.text(accountID), .text(dialect), .integer(Int64(limit))]
         ).map(Self.job)
     }
@@ -97,7 +97,7 @@ extension SQLiteStore {
 
     public func logs(jobID: String) throws -> [JobLogLine] {
         try database.query(
-            "SELECT at, level, source, message FROM job_logs WHERE job_id = ? ORDER BY rowid",
+            "SELECT at, level, source, message FROM job_logs WHERE job_id = ? ORDER BY \(database.flavor.insertionOrder)",
             [
                 .text(jobID)
             ]

@@ -2,14 +2,29 @@ import Crypto
 import Foundation
 import LikenessCore
 
-/// The SQLite implementation of every repository. One database file, `likeness.sqlite`.
-public final class SQLiteStore: APIKeyRepository, AccountRepository, JobRepository, WebhookRepository, ImageRepository {
-    let database: SQLiteDatabase
+/// Every repository, on SQL: SQLite in one file (`likeness.sqlite`, the embedded default) or
+/// PostgreSQL shared by a fleet of replicas. One set of statements serves both.
+public final class SQLStore: APIKeyRepository, AccountRepository, JobRepository, WebhookRepository, ImageRepository {
+    let database: any SQLDatabase
 
+    /// The embedded store: SQLite at `path`, migrated to the current schema.
     public init(path: String) throws {
-        database = try SQLiteDatabase(path: path)
-        try Schema.migrate(database)
+        let database = try SQLiteDatabase(path: path)
+        try SQLiteSchema.migrate(database)
+        self.database = database
     }
+
+    /// The fleet's store: a PostgreSQL database, migrated to the current schema (replicas that
+    /// start together take turns; see `PostgresSchema`).
+    public init(postgres database: PostgreSQLDatabase) throws {
+        try PostgresSchema.migrate(database)
+        self.database = database
+    }
+
+    public var flavor: SQLFlavor { database.flavor }
+
+    /// The PostgreSQL database beneath, for what only it offers (`LISTEN`/`NOTIFY`); nil for SQLite.
+    public var postgres: PostgreSQLDatabase? { database as? PostgreSQLDatabase }
 
     // MARK: Keys
 
@@ -34,28 +49,50 @@ public final class SQLiteStore: APIKeyRepository, AccountRepository, JobReposito
         name: String, accountID: String, role: KeyRole = .user, secret: String? = nil, expiresAt: Date? = nil,
         limits: UsageLimits = UsageLimits()
     ) throws -> IssuedAPIKey {
+        try database.transaction { transaction in
+            try Self.createKey(
+                name: name, accountID: accountID, role: role, secret: secret, expiresAt: expiresAt, limits: limits,
+                in: transaction)
+        }
+    }
+
+    /// The operator's first key, with its unmetered "house" account, when the store has no key
+    /// yet; nil when it has one. Replicas starting together on one database create one between them.
+    public func createFirstAdminKey(secret: String?) throws -> IssuedAPIKey? {
+        try database.transaction { transaction in
+            try transaction.serialize("first-admin-key")
+            guard try transaction.query("SELECT COUNT(*) FROM api_keys").first?.integer(0) == 0 else { return nil }
+            let house = try Self.createAccount(name: "house", billing: .unmetered, limits: .unlimited, in: transaction)
+            return try Self.createKey(
+                name: "first key", accountID: house.id, role: .admin, secret: secret, expiresAt: nil,
+                limits: .unlimited, in: transaction)
+        }
+    }
+
+    static func createKey(
+        name: String, accountID: String, role: KeyRole, secret: String?, expiresAt: Date?, limits: UsageLimits,
+        in transaction: any SQLTransaction
+    ) throws -> IssuedAPIKey {
         let secret = secret ?? Self.generateSecret()
         let key = APIKey(
             id: "key_" + Identifier.make().prefix(12), name: name, accountID: accountID, role: role,
             displayPrefix: String(secret.prefix(7)) + "…", createdAt: Date(), expiresAt: expiresAt, revokedAt: nil,
             lastUsedAt: nil, limits: limits)
         let webhookSecret = "whsec_" + Self.randomBytes(32).hexadecimal
-        try database.transaction { transaction in
-            guard try transaction.query("SELECT 1 FROM accounts WHERE id = ?", [.text(accountID)]).first != nil else {
-                throw StoreError(.notFound, "no account with id \(accountID)")
-            }
-            try transaction.execute(
-                """
-                INSERT INTO api_keys (id, name, secret_hash, display_prefix, created_at, webhook_secret, account_id,
-                role, expires_at, requests_per_minute, concurrent_jobs)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    .text(key.id), .text(name), .text(Self.hash(secret)), .text(key.displayPrefix),
-                    SQLValue(key.createdAt), .text(webhookSecret), .text(accountID), .text(role.rawValue),
-                    SQLValue(expiresAt), SQLValue(limits.requestsPerMinute), SQLValue(limits.concurrentJobs),
-                ])
+        guard try transaction.query("SELECT 1 FROM accounts WHERE id = ?", [.text(accountID)]).first != nil else {
+            throw StoreError(.notFound, "no account with id \(accountID)")
         }
+        try transaction.execute(
+            """
+            INSERT INTO api_keys (id, name, secret_hash, display_prefix, created_at, webhook_secret, account_id,
+            role, expires_at, requests_per_minute, concurrent_jobs)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(key.id), .text(name), .text(Self.hash(secret)), .text(key.displayPrefix),
+                SQLValue(key.createdAt), .text(webhookSecret), .text(accountID), .text(role.rawValue),
+                SQLValue(expiresAt), SQLValue(limits.requestsPerMinute), SQLValue(limits.concurrentJobs),
+            ])
         return IssuedAPIKey(key: key, secret: secret, webhookSecret: webhookSecret)
     }
 
@@ -105,11 +142,9 @@ public final class SQLiteStore: APIKeyRepository, AccountRepository, JobReposito
     }
 
     public func revokeKey(id: String) throws -> Bool {
-        try database.transaction { transaction in
-            try transaction.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [SQLValue(Date()), .text(id)])
-            return transaction.changes == 1
-        }
+        try database.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [SQLValue(Date()), .text(id)])
+            == 1
     }
 
     public func keyCount() throws -> Int {
@@ -144,14 +179,13 @@ public final class SQLiteStore: APIKeyRepository, AccountRepository, JobReposito
     }
 
     public func deleteExpiredImages(at date: Date) throws -> [StoredImage.File] {
+        // One statement: replicas sweeping at once each get a row to delete the file of, once.
         try database.transaction { transaction in
-            let files = try transaction.query(
-                "SELECT id, content_type FROM images WHERE expires_at <= ?", [SQLValue(date)]
+            try transaction.query(
+                "DELETE FROM images WHERE expires_at <= ? RETURNING id, content_type", [SQLValue(date)]
             ).compactMap { row in
                 row.text(0).map { StoredImage.File(id: $0, format: OutputFormat(mimeType: row.text(1) ?? "") ?? .jpeg) }
             }
-            try transaction.execute("DELETE FROM images WHERE expires_at <= ?", [SQLValue(date)])
-            return files
         }
     }
 

@@ -1,5 +1,5 @@
-/// Schema migrations, applied in order and tracked in `PRAGMA user_version`.
-enum Schema {
+/// SQLite's schema migrations, applied in order and tracked in `PRAGMA user_version`.
+enum SQLiteSchema {
     static let migrations: [String] = [
         """
         CREATE TABLE api_keys (
@@ -145,12 +145,36 @@ enum Schema {
             requested_count = COALESCE(json_extract(parameters, '$.n'), 0), cost_micros = 0,
             settled_at = finished_at;
         """,
+        // v5: what a fleet needs, kept in both stores so that one code path serves both: a job's
+        // lease (the replica running it, renewed while it runs), the replicas' heartbeats, and
+        // fixed-window request counters.
+        """
+        ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+        ALTER TABLE jobs ADD COLUMN lease_expires_at REAL;
+        CREATE INDEX jobs_by_lease ON jobs(status, lease_expires_at);
+        CREATE TABLE replicas (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            seen_at REAL NOT NULL
+        );
+        CREATE TABLE rate_windows (
+            subject TEXT NOT NULL,
+            window_start INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (subject, window_start)
+        );
+        CREATE TABLE fleet_settings (
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {
         let current = try database.query("PRAGMA user_version").first?.integer(0) ?? 0
         for (index, migration) in migrations.enumerated() where index >= current {
-            try database.transaction { transaction in
+            try database.withTransaction { transaction in
                 try transaction.executeScript(migration)
                 try transaction.execute("PRAGMA user_version = \(index + 1)")
             }

@@ -1,0 +1,36 @@
+import Foundation
+
+/// A replica serving a shared store, as it last said it was alive.
+public struct ReplicaRecord: Sendable, Hashable {
+    public var id: String
+    /// Its host name and port, for a person reading `/health`.
+    public var host: String
+    public var startedAt: Date
+    public var seenAt: Date
+
+    public init(id: String, host: String, startedAt: Date, seenAt: Date) {
+        self.id = id
+        self.host = host
+        self.startedAt = startedAt
+        self.seenAt = seenAt
+    }
+}
+
+/// What replicas that share one store agree on through it: who is alive, requests counted
+/// across all of them, and secrets that every replica must hold alike.
+public protocol FleetRepository: Sendable {
+    /// Records that the replica is alive now (inserted on its first beat).
+    func heartbeat(_ replica: ReplicaRecord) throws
+    /// Replicas seen since `date`, oldest first.
+    func replicas(seenSince date: Date) throws -> [ReplicaRecord]
+    /// A replica stopping cleanly leaves the list at once.
+    func removeReplica(id: String) throws
+    /// Counts one request for `subject` in the fixed window that starts at `window` (seconds
+    /// since 1970) and returns the window's count, this request included.
+    func countRequest(subject: String, window: Int64) throws -> Int
+    /// Forgets windows that started before `window`.
+    func pruneRateWindows(before window: Int64) throws
+    /// The shared secret called `name`: the one stored, or `candidate`, stored now by the first
+    /// replica to ask (the others then read it).
+    func sharedSecret(named name: String, candidate: Data) throws -> Data
+}
