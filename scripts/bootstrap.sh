@@ -2,10 +2,11 @@
 # Installs the system libraries Likeness builds against: libvips (images), SQLite, pkg-config,
 # the fonts the preview engine draws captions with (Latin and CJK), and what the tests use
 # (curl, openssl for test certificates, Python with venv for the client compatibility suites,
-# Chromium for the console's browser tests, driven by Playwright from PyPI).
+# Chromium for the console's browser tests, driven by Playwright from PyPI, and PostgreSQL for
+# the fleet's store, which the tests start as a throwaway cluster).
 set -euo pipefail
 
-debian_packages=(libvips-dev libsqlite3-dev pkg-config fonts-dejavu-core fonts-droid-fallback curl openssl python3 python3-venv chromium)
+debian_packages=(libvips-dev libsqlite3-dev pkg-config fonts-dejavu-core fonts-droid-fallback curl openssl python3 python3-venv chromium postgresql)
 
 if [[ "$(uname -s)" == "Darwin" ]]; then
     if ! pkg-config --exists vips 2>/dev/null; then

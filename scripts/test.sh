@@ -16,6 +16,13 @@ echo "== swift build"
 # Every module a target imports must be one it declares (Package.swift).
 swift build --build-tests --explicit-target-dependency-import-check error
 
+echo "== PostgreSQL for the fleet's store (a throwaway cluster; the same suites run on it and on SQLite)"
+postgres_dir=/tmp/likeness-test-postgres-$$
+postgres_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export LIKENESS_TEST_DATABASE_URL
+LIKENESS_TEST_DATABASE_URL=$(scripts/postgres.sh start "$postgres_dir" "$postgres_port")
+trap 'scripts/postgres.sh stop "$postgres_dir" || true' EXIT
+
 echo "== swift test"
 # Every thread's full stack if a test process crashes: a rare crash inside glib under concurrent
 # libvips work has been seen (closing notes of issues 4 and 5), and needs the whole picture.

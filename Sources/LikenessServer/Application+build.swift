@@ -118,14 +118,18 @@ func assembleApplication(
         webhooks: DialectWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok,
         store: storeCalls, metrics: metrics, clock: clock, logger: logger, replica: replica,
         shared: dataDirectory.isShared, leaseDuration: configuration.database?.lease ?? .seconds(30),
-        broadcast: fleetNotices ?? NoOtherReplicas())
+        broadcast: fleetNotices ?? NoOtherReplicas(), fleet: dataDirectory.isShared ? store : nil)
     let accounts = AccountsService(
         accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
         store: storeCalls)
 
     let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes, engineName: engine.name)
     let authenticator = Authenticator(
-        keys: store, limiter: RateLimiter(), billing: configuration.billing, store: storeCalls)
+        keys: store,
+        // Alone, the limits are counted in memory; in a fleet, in the database they share.
+        limiter: dataDirectory.isShared
+            ? SharedRateLimiter(fleet: store, store: storeCalls, clock: clock) : RateLimiter(),
+        billing: configuration.billing, store: storeCalls)
     let router = Router(context: LikenessRequestContext.self)
     router.middlewares.add(
         ObservabilityMiddleware(metrics: metrics, accessLevel: configuration.accessLogLevel, logger: logger))

@@ -28,6 +28,19 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
+extension StoreKind {
+    /// Two stores on one new database, as two replicas (or a server and a command) open it.
+    func makeTwoStores(in directory: URL) throws -> (SQLStore, SQLStore) {
+        switch self {
+        case .sqlite:
+            return (try DataDirectory(root: directory).store, try DataDirectory(root: directory).store)
+        case .postgres:
+            let database = try PostgresTestDatabases.fresh()
+            return (try SQLStore(postgres: database), try SQLStore(postgres: database.anotherPool()))
+        }
+    }
+}
+
 /// Creates one database per test on the test server, so tests run side by side untouched.
 enum PostgresTestDatabases {
     private static let created = Atomic<Int>(0)

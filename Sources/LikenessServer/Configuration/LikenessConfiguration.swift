@@ -28,6 +28,7 @@ public struct LikenessConfiguration: Sendable {
     /// `likeness.maxConcurrentJobs`: queue workers, so generations running at once. Default: the
     /// number of cores, or with upstream engines the first tiers' summed `maxConcurrent` (at most
     /// 64) when that is more.
+    /// With `LIKENESS_DATABASE_URL`, 0 makes a replica that takes requests and runs none.
     public var maximumConcurrentJobs: Int
     /// `likeness.queue.maxQueuedJobs` (1000): past this many waiting jobs, new ones are refused
     /// as rate limited. `likeness.queue.maxAttempts` (3): how many times a job interrupted by a
@@ -119,6 +120,8 @@ public struct LikenessConfiguration: Sendable {
         }
         billing = try BillingSettings(reader: reader)
         database = try DatabaseSettings.read(settings)
+        // A fleet's replica may only take requests and leave running them to the others.
+        if database != nil, settings.int(forKey: "maxConcurrentJobs") == 0 { maximumConcurrentJobs = 0 }
         switch (settings.string(forKey: "tls.certificate"), settings.string(forKey: "tls.privateKey")) {
         case (let certificate?, let privateKey?): tls = TLSFiles(certificate: certificate, privateKey: privateKey)
         case (nil, nil): tls = nil

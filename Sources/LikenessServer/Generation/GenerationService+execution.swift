@@ -112,7 +112,8 @@ extension GenerationService {
         }
         // Progress lines are written in order but not waited for: nothing between the pacer's
         // grant and the upstream request may wait on the store more than it must.
-        logLater(jobID: job.id, "Started (attempt \(job.attempts))", source: "queue")
+        let place = shared ? " on \(replica.host) (\(replica.id))" : ""
+        logLater(jobID: job.id, "Started\(place) (attempt \(job.attempts))", source: "queue")
 
         // Its own task, so that a cancel request stops this job and not the worker.
         let task = Task { try await perform(claimed, on: engine, reservation: reservation) }

@@ -1,3 +1,4 @@
+import Foundation
 import LikenessCore
 import LikenessStore
 
@@ -26,7 +27,7 @@ extension GenerationService {
         guard startup.isOpened else {
             return Readiness(status: "starting", reason: "recovering what the last run left", workers: workers)
         }
-        guard workers > 0 else {
+        guard workers > 0 || configuredWorkers == 0 else {
             return Readiness(status: "stopping", reason: "the queue's workers are not running", workers: workers)
         }
         do throws(APIError) {
@@ -35,5 +36,33 @@ extension GenerationService {
         } catch {
             return Readiness(status: "unavailable", reason: "the database cannot be read", workers: workers)
         }
+    }
+}
+
+extension GenerationService {
+    /// The replicas serving this store now (seen within a lease), this one among them; nil
+    /// alone, or when the store cannot be read.
+    func liveReplicas() async -> [FleetMember]? {
+        guard let fleet else { return nil }
+        let since = clock.now().addingTimeInterval(-leaseDuration.seconds)
+        return try? await store.read("list the fleet's replicas") {
+            try fleet.replicas(seenSince: since).map {
+                FleetMember(id: $0.id, host: $0.host, startedAt: $0.startedAt, seenAt: $0.seenAt)
+            }
+        }
+    }
+}
+
+/// A replica as `/health` lists it.
+struct FleetMember: Sendable, Codable {
+    var id: String
+    var host: String
+    var startedAt: Date
+    var seenAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, host
+        case startedAt = "started_at"
+        case seenAt = "seen_at"
     }
 }

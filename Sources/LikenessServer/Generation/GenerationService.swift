@@ -50,14 +50,20 @@ public struct GenerationService: Sendable {
     let leaseDuration: Duration
     /// The other replicas, told what this one changed in the queue.
     let broadcast: any FleetBroadcast
+    /// The fleet's register of replicas; nil alone.
+    let fleet: (any FleetRepository)?
+    /// Queue workers this process runs (0: a fleet replica that only takes requests).
+    let configuredWorkers: Int
 
     init(
         engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: FileBlobStore,
         fetcher: any ReferenceFetching, promptPolicy: PromptPolicy, imageLifetime: Duration, queue: QueueSettings,
         workers: Int, webhooks: any WebhookRendering, billing: BillingSettings, byok: BYOKEngines, store: StoreCalls,
         metrics: ServerMetrics, clock: WallClock, logger: Logger, replica: ReplicaIdentity, shared: Bool = false,
-        leaseDuration: Duration = .seconds(30), broadcast: any FleetBroadcast = NoOtherReplicas()
+        leaseDuration: Duration = .seconds(30), broadcast: any FleetBroadcast = NoOtherReplicas(),
+        fleet: (any FleetRepository)? = nil
     ) {
+        self.fleet = fleet
         self.replica = replica
         self.shared = shared
         self.leaseDuration = leaseDuration
@@ -73,7 +79,8 @@ public struct GenerationService: Sendable {
         self.imageLifetime = imageLifetime
         self.queue = queue
         self.webhooks = webhooks
-        self.workSignal = WorkSignal(maximumPending: workers)
+        self.workSignal = WorkSignal(maximumPending: max(1, workers))
+        self.configuredWorkers = workers
         self.store = store
         self.metrics = metrics
         self.clock = clock

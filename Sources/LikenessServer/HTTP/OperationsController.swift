@@ -35,7 +35,12 @@ struct OperationsController: Sendable {
         admin: some RouterMethods<LikenessRequestContext>
     ) {
         router.get("/health") { _, _ in
-            HealthReport(engine: engineName, upstreams: upstreams?.status())
+            var report = HealthReport(engine: engineName, upstreams: upstreams?.status())
+            if service.shared {
+                report.replica = service.replica.id
+                report.replicas = await service.liveReplicas()
+            }
+            return report
         }
         // For a load balancer: 503 while starting, stopping, or without a store, with the reason.
         router.get("/ready") { _, _ in
@@ -104,6 +109,9 @@ struct HealthReport: ResponseEncodable {
     var routes: [String: [[String]]]?
     var engines: [String: UpstreamState]?
     var libvips: String
+    /// In a fleet: this replica's id, and every replica seen within a lease.
+    var replica: String?
+    var replicas: [FleetMember]?
 
     struct UpstreamState: Codable {
         /// `in`, `out`, or `probing` (the cool-down is over; the next request tries it).

@@ -8,6 +8,8 @@ struct JobWorkers: Service {
     let count: Int
 
     func run() async throws {
+        // A fleet replica that only takes requests: nothing to run, but a service ends with the server.
+        guard count > 0 else { return try await gracefulShutdown() }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for _ in 0..<count {

@@ -25,12 +25,24 @@ public protocol FleetRepository: Sendable {
     func replicas(seenSince date: Date) throws -> [ReplicaRecord]
     /// A replica stopping cleanly leaves the list at once.
     func removeReplica(id: String) throws
-    /// Counts one request for `subject` in the fixed window that starts at `window` (seconds
-    /// since 1970) and returns the window's count, this request included.
-    func countRequest(subject: String, window: Int64) throws -> Int
+    /// Counts one request against each limit in the fixed window that starts at `window`
+    /// (seconds since 1970), unless that would pass any of them: then nothing is counted and
+    /// the first limit passed is returned.
+    func admitRequest(_ limits: [RequestLimit], window: Int64) throws -> RequestLimit?
     /// Forgets windows that started before `window`.
     func pruneRateWindows(before window: Int64) throws
     /// The shared secret called `name`: the one stored, or `candidate`, stored now by the first
     /// replica to ask (the others then read it).
     func sharedSecret(named name: String, candidate: Data) throws -> Data
+}
+
+/// A number of requests a subject (a key, an account) may make in one window.
+public struct RequestLimit: Sendable, Hashable {
+    public var subject: String
+    public var limit: Int
+
+    public init(subject: String, limit: Int) {
+        self.subject = subject
+        self.limit = limit
+    }
 }

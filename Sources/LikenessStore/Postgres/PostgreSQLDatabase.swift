@@ -27,6 +27,11 @@ public final class PostgreSQLDatabase: SQLDatabase {
         pool = ConnectionPool(size: max(1, connections))
     }
 
+    /// Another set of connections to the same database (as a second replica would open).
+    public func anotherPool(connections: Int = 8) -> PostgreSQLDatabase {
+        PostgreSQLDatabase(configuration: configuration, connections: connections, logger: logger)
+    }
+
     /// Another database on the same server, with the same credentials.
     public func onDatabase(_ name: String, connections: Int = 8) -> PostgreSQLDatabase {
         var configuration = configuration

@@ -41,18 +41,27 @@ extension SQLStore: FleetRepository {
         try database.execute("DELETE FROM replicas WHERE id = ?", [.text(id)])
     }
 
-    public func countRequest(subject: String, window: Int64) throws -> Int {
-        // One statement: concurrent replicas each add one, and each reads the count it made.
-        let count = try database.transaction { transaction in
-            try transaction.query(
-                """
-                INSERT INTO rate_windows (subject, window_start, count) VALUES (?, ?, 1)
-                ON CONFLICT (subject, window_start) DO UPDATE SET count = rate_windows.count + 1 RETURNING count
-                """, [.text(subject), .integer(window)]
-            ).first?.integer(0)
+    public func admitRequest(_ limits: [RequestLimit], window: Int64) throws -> RequestLimit? {
+        struct Passed: Error { let limit: RequestLimit }
+        do {
+            try database.transaction { transaction in
+                for limit in limits {
+                    // Counted and read in one statement: concurrent replicas each see their own count.
+                    let count = try transaction.query(
+                        """
+                        INSERT INTO rate_windows (subject, window_start, count) VALUES (?, ?, 1)
+                        ON CONFLICT (subject, window_start) DO UPDATE SET count = rate_windows.count + 1
+                        RETURNING count
+                        """, [.text(limit.subject), .integer(window)]
+                    ).first?.integer(0)
+                    // Past the limit: rolled back, so a refused request counts against nothing.
+                    if (count ?? .max) > limit.limit { throw Passed(limit: limit) }
+                }
+            }
+            return nil
+        } catch let passed as Passed {
+            return passed.limit
         }
-        guard let count else { throw StoreError("the request count of \(subject) was not returned") }
-        return Int(count)
     }
 
     public func pruneRateWindows(before window: Int64) throws {

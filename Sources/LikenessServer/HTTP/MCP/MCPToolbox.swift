@@ -58,7 +58,7 @@ struct MCPToolbox: Sendable {
     private func generate(_ tool: MCPTools.Name, arguments: Data, call: Call) async throws(APIError)
         -> CallTool.Result
     {
-        try authenticator.admit(call.caller)
+        try await authenticator.admit(call.caller)
         // One HTTP request carries one tool call: the request's id names its job.
         let id = call.requestID
         let generation: MCPTools.Generation

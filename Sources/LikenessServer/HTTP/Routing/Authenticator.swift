@@ -16,7 +16,7 @@ struct Caller: Sendable {
 /// the per-minute limits of the key and its account.
 struct Authenticator: Sendable {
     let keys: any APIKeyRepository
-    let limiter: RateLimiter
+    let limiter: any RequestAdmission
     let billing: BillingSettings
     let store: StoreCalls
 
@@ -46,8 +46,8 @@ struct Authenticator: Sendable {
 
     /// Counts a generation request against the per-minute limits of the caller's key and of its
     /// account (1002 with `Retry-After` past either).
-    func admit(_ caller: Caller) throws(APIError) {
-        let decision = limiter.admit(
+    func admit(_ caller: Caller) async throws(APIError) {
+        let decision = await limiter.admit(
             key: caller.key.id, keyRate: billing.limits(for: caller.key).requestsPerMinute,
             account: caller.account.id, accountRate: billing.limits(for: caller.account).requestsPerMinute)
         if case .refused(let scope, let rate, let retryAfter) = decision {

@@ -35,7 +35,7 @@ struct RateLimitMiddleware: RouterMiddleware {
         async throws -> Response
     {
         try await support.admit(request, context, dialect: dialect, next: next) { context throws(APIError) in
-            try authenticator.admit(try context.requireCaller())
+            try await authenticator.admit(try context.requireCaller())
         }
     }
 }

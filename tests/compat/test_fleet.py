@@ -1,0 +1,281 @@
+"""Two replicas on one PostgreSQL database and one image directory, driven by the real clients.
+
+Replica A takes requests and runs none (`LIKENESS_MAX_CONCURRENT_JOBS=0`); replica B runs the
+queue. So every request sent to A is answered by A while B generates it, which is the fleet's
+whole promise: any replica answers any request. Needs `LIKENESS_TEST_DATABASE_URL` (scripts/test.sh
+starts a PostgreSQL cluster and sets it)."""
+
+import functools
+import json
+import os
+import ssl
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import openai
+import pytest
+
+from conftest import API_KEY, jpeg_size, start_server
+
+DATABASE_URL = os.environ.get("LIKENESS_TEST_DATABASE_URL", "")
+pytestmark = pytest.mark.skipif(not DATABASE_URL, reason="needs LIKENESS_TEST_DATABASE_URL (a PostgreSQL server)")
+APP = "fal-ai/minimax/image-01"
+
+
+@functools.cache
+def trusting(certificate: str) -> ssl.SSLContext:
+    """TLS that trusts the test certificate (the replicas share one)."""
+    return ssl.create_default_context(cafile=certificate)
+
+
+def fresh_database() -> str:
+    """A new, empty database on the test server; its URL."""
+    name = "fleet_" + uuid.uuid4().hex[:12]
+    admin = urlsplit(DATABASE_URL)
+    subprocess.run(["psql", DATABASE_URL, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return urlunsplit(admin._replace(path="/" + name))
+
+
+def sql(database_url: str, statement: str) -> list[list[str]]:
+    """Rows of a query, read with psql (the tests' window into the shared store)."""
+    output = subprocess.run(
+        ["psql", database_url.split("?")[0], "-At", "-F", "\t", "-c", statement],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return [line.split("\t") for line in output.splitlines() if line]
+
+
+def start_replica(database_url: str, data: str, certificate: str, workers: int, password_file: str):
+    """A replica on `database_url` (its password from a file, as in production), serving HTTPS."""
+    parts = urlsplit(database_url)
+    without_password = urlunsplit(parts._replace(netloc=f"{parts.username}@{parts.hostname}:{parts.port}"))
+    process, base, _ = start_server(
+        {
+            "LIKENESS_DATABASE_URL": without_password,
+            "LIKENESS_DATABASE_PASSWORD_FILE": password_file,
+            "LIKENESS_MAX_CONCURRENT_JOBS": str(workers),
+            "LIKENESS_FLEET_LEASE_SECONDS": "3",
+            "LIKENESS_TLS_CERTIFICATE": certificate,
+            "LIKENESS_TLS_PRIVATE_KEY": str(Path(certificate).with_name("key.pem")),
+        },
+        scheme="https", context=trusting(certificate), data=data,
+    )
+    return process, base
+
+
+@pytest.fixture(scope="module")
+def fleet(tls_server):
+    _, certificate = tls_server
+    database_url = fresh_database()
+    data = tempfile.mkdtemp(prefix="likeness-fleet-")
+    password_file = Path(data).with_suffix(".pw")
+    password_file.write_text(urlsplit(database_url).password + "\n")
+    a, base_a = start_replica(database_url, data, certificate, workers=0, password_file=str(password_file))
+    b, base_b = start_replica(database_url, data, certificate, workers=2, password_file=str(password_file))
+    yield {"a": base_a, "b": base_b, "certificate": certificate, "database": database_url}
+    for process in (a, b):
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture
+def fal(fleet, monkeypatch):
+    """fal-client, pointed at one replica or the other by `fal.on(base)`."""
+    os.environ.setdefault("FAL_KEY", API_KEY)
+    os.environ["SSL_CERT_FILE"] = fleet["certificate"]
+    import fal_client
+    import fal_client.client as client
+
+    def on(base: str):
+        host = urlsplit(base).netloc
+        monkeypatch.setattr(client, "QUEUE_URL_FORMAT", f"https://{host}/fal/queue/")
+        monkeypatch.setattr(client, "RUN_URL_FORMAT", f"https://{host}/fal/")
+        return fal_client
+
+    fal_client.on = on
+    return fal_client
+
+
+def openai_client(base: str, certificate: str) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=base + "/v1", api_key=API_KEY, http_client=httpx.Client(verify=trusting(certificate)), max_retries=0
+    )
+
+
+def download(url: str, certificate: str, via: str | None = None) -> bytes:
+    """The image at `url`, fetched from replica `via` when given (any replica serves any image)."""
+    if via:
+        url = via + url[url.index("/v1/files/"):]
+    return httpx.get(url, verify=trusting(certificate), timeout=10).content
+
+
+def logs_of(fleet, request_id: str, base: str) -> list[str]:
+    response = httpx.get(
+        f"{base}/fal/queue/{APP}/requests/{request_id}/status?logs=1",
+        headers={"Authorization": f"Key {API_KEY}"}, verify=trusting(fleet["certificate"]), timeout=10,
+    )
+    return [line["message"] for line in response.json().get("logs") or []]
+
+
+def test_health_lists_both_replicas(fleet):
+    health = httpx.get(fleet["a"] + "/health", verify=trusting(fleet["certificate"])).json()
+    assert len(health["replicas"]) == 2
+    assert health["replica"] in {replica["id"] for replica in health["replicas"]}
+    assert {replica["host"].split(":")[1] for replica in health["replicas"]} == {
+        urlsplit(fleet["a"]).port.__str__(), urlsplit(fleet["b"]).port.__str__()}
+    ready = httpx.get(fleet["a"] + "/ready", verify=trusting(fleet["certificate"]))
+    assert ready.status_code == 200, ready.text
+
+
+def test_openai_on_a_is_generated_by_b_and_served_by_either(fleet):
+    client = openai_client(fleet["a"], fleet["certificate"])
+    result = client.images.generate(model="image-01", prompt="a lighthouse at dawn", size="1024x1024", n=2)
+    assert len(result.data) == 2
+    for image in result.data:
+        assert image.url.startswith(fleet["a"])
+        body = download(image.url, fleet["certificate"], via=fleet["b"])
+        assert jpeg_size(body) == (1024, 1024)
+        assert body == download(image.url, fleet["certificate"])
+    # Replica A runs no job: B ran it, and says so in the job's log.
+    job = sql(fleet["database"], "SELECT lease_owner FROM jobs ORDER BY created_at DESC LIMIT 1")[0][0]
+    health = httpx.get(fleet["b"] + "/health", verify=trusting(fleet["certificate"])).json()
+    assert job == health["replica"]
+
+
+def test_native_minimax_on_each_replica(fleet):
+    for base in (fleet["a"], fleet["b"]):
+        response = httpx.post(
+            base + "/v1/image_generation", verify=trusting(fleet["certificate"]), timeout=30,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            json={"model": "image-01", "prompt": "a red kite", "aspect_ratio": "16:9", "response_format": "base64"},
+        ).json()
+        assert response["base_resp"]["status_code"] == 0, response
+        assert response["metadata"]["success_count"] == "1"  # MiniMax sends counts as strings
+        assert len(response["data"]["image_base64"]) == 1
+
+
+def test_fal_job_submitted_on_a_is_polled_streamed_and_fetched_on_b(fleet, fal):
+    handle = fal.on(fleet["a"]).submit(APP, arguments={"prompt": "[sleep:600] a paper boat", "num_images": 1})
+    on_b = fal.on(fleet["b"]).sync_client.get_handle(APP, handle.request_id)
+    events = list(on_b.iter_events(with_logs=True, interval=0.05))
+    assert type(events[-1]).__name__ == "Completed"
+    status = fal.on(fleet["b"]).status(APP, handle.request_id, with_logs=True)
+    assert type(status).__name__ == "Completed"
+    result = fal.on(fleet["b"]).result(APP, handle.request_id)
+    # The same result from either replica; each links its images on its own host.
+    same = fal.on(fleet["a"]).result(APP, handle.request_id)
+    assert [urlsplit(image["url"]).path for image in same["images"]] == [
+        urlsplit(image["url"]).path for image in result["images"]]
+    assert {**same, "images": None} == {**result, "images": None}
+    image = result["images"][0]
+    assert len(download(image["url"], fleet["certificate"], via=fleet["a"])) == image["file_size"]
+    assert any("Started on " in line for line in logs_of(fleet, handle.request_id, fleet["a"]))
+
+
+def test_fal_status_stream_on_a_follows_a_job_run_by_b(fleet):
+    handle = httpx.post(
+        f"{fleet['b']}/fal/queue/{APP}", json={"prompt": "[sleep:500] a stream"},
+        headers={"Authorization": f"Key {API_KEY}"}, verify=trusting(fleet["certificate"]),
+    ).json()
+    seen = []
+    with httpx.stream(
+        "GET", f"{fleet['a']}/fal/queue/{APP}/requests/{handle['request_id']}/status/stream",
+        headers={"Authorization": f"Key {API_KEY}"}, verify=trusting(fleet["certificate"]), timeout=30,
+    ) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:])["status"])
+    assert seen[-1] == "COMPLETED" and "IN_PROGRESS" in seen, seen
+
+
+def test_cancel_on_a_reaches_the_job_running_on_b(fleet, fal):
+    handle = fal.on(fleet["b"]).submit(APP, arguments={"prompt": "[sleep:20000] a long one"})
+    deadline = time.monotonic() + 10
+    while type(fal.on(fleet["a"]).status(APP, handle.request_id)).__name__ != "InProgress":
+        assert time.monotonic() < deadline, "the job never started on B"
+        time.sleep(0.05)
+    started = time.monotonic()
+    fal.on(fleet["a"]).cancel(APP, handle.request_id)
+    while True:
+        state = sql(fleet["database"], f"SELECT status FROM jobs WHERE id = '{handle.request_id}'")[0][0]
+        if state == "cancelled":
+            break
+        assert time.monotonic() - started < 5, f"B did not stop the job (it is {state})"
+        time.sleep(0.05)
+    assert any("Cancel" in line for line in logs_of(fleet, handle.request_id, fleet["b"]))
+
+
+def test_kill_9_of_a_replica_running_jobs_loses_nothing(tls_server):
+    """Two replicas that both run jobs; one is killed while it runs some and others wait. The
+    survivor finishes every job once its leases lapse: each result stored once, each
+    reservation settled once, the balance equal to the ledger."""
+    _, certificate = tls_server
+    database_url = fresh_database()
+    data = tempfile.mkdtemp(prefix="likeness-fleet-kill-")
+    password_file = Path(data).with_suffix(".pw")
+    password_file.write_text(urlsplit(database_url).password + "\n")
+    doomed, base_doomed = start_replica(database_url, data, certificate, workers=2, password_file=str(password_file))
+    survivor, base_survivor = start_replica(
+        database_url, data, certificate, workers=2, password_file=str(password_file))
+    client = httpx.Client(verify=trusting(certificate), timeout=10)
+    try:
+        admin = {"Authorization": f"Bearer {API_KEY}"}
+        account = client.post(base_doomed + "/v1/admin/accounts", headers=admin,
+                              json={"name": "fleet kill", "requests_per_minute": 0, "concurrent_jobs": 0}).json()
+        client.post(f"{base_doomed}/v1/admin/accounts/{account['id']}/credits", headers=admin,
+                    json={"amount_usd": "1.00", "waive_fee": True}).raise_for_status()
+        key = client.post(f"{base_survivor}/v1/admin/accounts/{account['id']}/keys", headers=admin,
+                          json={"name": "k", "requests_per_minute": 0, "concurrent_jobs": 0}).json()["secret"]
+        auth = {"Authorization": f"Key {key}"}
+        ids = [
+            client.post(f"{base_doomed}/fal/queue/{APP}", headers=auth,
+                        json={"prompt": f"[sleep:700] fleet job {index}", "num_images": 2}).json()["request_id"]
+            for index in range(12)
+        ]
+        doomed_id = client.get(base_doomed + "/health").json()["replica"]
+        deadline = time.monotonic() + 20
+        while not sql(database_url, f"SELECT 1 FROM jobs WHERE status = 'running' AND lease_owner = '{doomed_id}'"):
+            assert time.monotonic() < deadline, "the doomed replica never ran a job"
+            time.sleep(0.02)
+        doomed.kill()
+        doomed.wait(timeout=10)
+        interrupted = [row[0] for row in sql(
+            database_url, f"SELECT id FROM jobs WHERE status = 'running' AND lease_owner = '{doomed_id}'")]
+        assert interrupted, "nothing was running on the killed replica"
+
+        deadline = time.monotonic() + 90
+        while True:
+            done = sql(database_url, "SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'")[0][0]
+            if int(done) == len(ids):
+                break
+            assert time.monotonic() < deadline, sql(database_url, "SELECT id, status, attempts FROM jobs")
+            time.sleep(0.2)
+        for id in ids:
+            result = client.get(f"{base_survivor}/fal/queue/{APP}/requests/{id}", headers=auth).json()
+            assert len(result["images"]) == 2
+            for image in result["images"]:
+                assert len(download(image["url"], certificate, via=base_survivor)) == image["file_size"]
+    finally:
+        for process in (doomed, survivor):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=15)
+
+    images = dict(sql(database_url, "SELECT job_id, COUNT(*) FROM images GROUP BY job_id"))
+    assert images == {id: "2" for id in ids}, "a result was stored twice or not at all"
+    attempts = dict(sql(database_url, "SELECT id, attempts FROM jobs"))
+    assert all(attempts[id] == "2" for id in interrupted), attempts
+    kinds = {}
+    for request_id, kind in sql(database_url, "SELECT request_id, kind FROM ledger WHERE request_id IS NOT NULL ORDER BY seq"):
+        kinds.setdefault(request_id, []).append(kind)
+    assert kinds == {id: ["reservation", "release", "charge"] for id in ids}
+    balance, summed = sql(database_url, f"""
+        SELECT balance_micros, (SELECT SUM(amount_micros) FROM ledger WHERE account_id = '{account['id']}')
+        FROM accounts WHERE id = '{account['id']}'""")[0]
+    assert balance == summed == str(1_000_000 - 12 * 2 * 10_000)
+    assert sum(1 for _ in (Path(data) / "images").rglob("*.jpg")) == 24, "orphan image files"
