@@ -6,11 +6,11 @@ import LikenessServer
 import LikenessStore
 import Logging
 
-/// The accounts service over the data directory, for an operator command (works while the
-/// server runs). Commands go through it, so they refuse what the admin API refuses.
+/// The accounts service over the data directory (or the fleet's database), for an operator
+/// command (works while the server runs). Commands go through it, so they refuse what the admin API refuses.
 func openAccounts(_ data: DataDirectoryOption) async throws -> (AccountsService, LikenessConfiguration) {
     let configuration = try await data.configuration()
-    let directory = try DataDirectory(root: URL(filePath: configuration.dataDirectory))
+    let directory = try openDataDirectory(configuration)
     var logger = Logger(label: "likeness")
     logger.logLevel = .warning
     return (try AccountsService(dataDirectory: directory, configuration: configuration, logger: logger), configuration)

@@ -55,7 +55,10 @@ struct Serve: AsyncParsableCommand {
         let application = try buildApplication(configuration: configuration, dataDirectory: directory)
         let scheme = configuration.tls == nil ? "http" : "https"
         let address = "\(scheme)://\(configuration.host):\(configuration.port)"
-        say("Likeness serving on \(address) (data in \(directory.root.path))")
+        let state =
+            configuration.database.map { "state in PostgreSQL, \($0), images in \(directory.root.path)" }
+            ?? "data in \(directory.root.path)"
+        say("Likeness serving on \(address) (\(state))")
         say("Console: \(address)/ (sign in with an API key)")
         try await application.runService()
     }

@@ -22,17 +22,8 @@ import ServiceLifecycle
 public func prepareDataDirectory(_ configuration: LikenessConfiguration, lockForServing: Bool = false) throws
     -> (DataDirectory, IssuedAPIKey?)
 {
-    let root = URL(filePath: configuration.dataDirectory, directoryHint: .isDirectory)
-    let directory: DataDirectory
-    if let database = configuration.database {
-        let postgres = PostgreSQLDatabase(
-            configuration: try PostgreSQLDatabase.configuration(url: database.url, password: database.password),
-            connections: database.connections, logger: Logger(label: "likeness.postgres"))
-        directory = try DataDirectory(root: root, postgres: postgres)
-    } else {
-        directory = try DataDirectory(root: root)
-        if lockForServing { try directory.lockForServing() }
-    }
+    let directory = try openDataDirectory(configuration)
+    if lockForServing && !directory.isShared { try directory.lockForServing() }
     guard let issued = try directory.store.createFirstAdminKey(secret: configuration.firstAPIKey) else {
         return (directory, nil)
     }
@@ -40,6 +31,17 @@ public func prepareDataDirectory(_ configuration: LikenessConfiguration, lockFor
         try DataDirectory.writePrivate(Data((issued.secret + "\n").utf8), to: directory.apiKeyFile)
     }
     return (directory, issued)
+}
+
+/// The data directory, on the fleet's PostgreSQL database when `LIKENESS_DATABASE_URL` names
+/// one (migrated to the current schema either way).
+public func openDataDirectory(_ configuration: LikenessConfiguration) throws -> DataDirectory {
+    let root = URL(filePath: configuration.dataDirectory, directoryHint: .isDirectory)
+    guard let database = configuration.database else { return try DataDirectory(root: root) }
+    let postgres = PostgreSQLDatabase(
+        configuration: try PostgreSQLDatabase.configuration(url: database.url, password: database.password),
+        connections: database.connections, logger: Logger(label: "likeness.postgres"))
+    return try DataDirectory(root: root, postgres: postgres)
 }
 
 /// Builds the Likeness application: every route, on one data directory and one engine.

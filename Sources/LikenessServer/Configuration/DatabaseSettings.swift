@@ -17,7 +17,7 @@ public struct DatabaseSettings: Sendable, CustomStringConvertible {
     public var lease: Duration
 
     /// Never shows the password, whichever way it came.
-    public var description: String { "DatabaseSettings(\(PostgreSQLDatabase.redacted(url)))" }
+    public var description: String { PostgreSQLDatabase.redacted(url) }
 
     static func read(_ settings: ConfigReader) throws -> DatabaseSettings? {
         guard let url = settings.string(forKey: "database.url", isSecret: true), !url.isEmpty else { return nil }
