@@ -16,12 +16,25 @@ echo "== swift build"
 # Every module a target imports must be one it declares (Package.swift).
 swift build --build-tests --explicit-target-dependency-import-check error
 
-echo "== PostgreSQL for the fleet's store (a throwaway cluster; the same suites run on it and on SQLite)"
+echo "== the client suites' Python environment (openai, fal-client, moto, …)"
+scripts/python-env.sh
+
+echo "== PostgreSQL and an S3-compatible server (moto) for the fleet's tests"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 postgres_dir=/tmp/likeness-test-postgres-$$
-postgres_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export LIKENESS_TEST_DATABASE_URL
-LIKENESS_TEST_DATABASE_URL=$(scripts/postgres.sh start "$postgres_dir" "$postgres_port")
-trap 'scripts/postgres.sh stop "$postgres_dir" || true' EXIT
+moto_pid=
+cleanup() {
+    [[ -n "$moto_pid" ]] && kill "$moto_pid" 2>/dev/null || true
+    scripts/postgres.sh stop "$postgres_dir" 2>/dev/null || true
+}
+trap cleanup EXIT
+export LIKENESS_TEST_DATABASE_URL LIKENESS_TEST_S3_ENDPOINT
+LIKENESS_TEST_DATABASE_URL=$(scripts/postgres.sh start "$postgres_dir" "$(free_port)")
+moto_port=$(free_port)
+.venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$postgres_dir.moto.log" 2>&1 &
+moto_pid=$!
+LIKENESS_TEST_S3_ENDPOINT=http://127.0.0.1:$moto_port
+for _ in $(seq 100); do curl -s -o /dev/null "$LIKENESS_TEST_S3_ENDPOINT" && break; sleep 0.1; done
 
 echo "== swift test"
 # Every thread's full stack if a test process crashes: a rare crash inside glib under concurrent
@@ -30,8 +43,7 @@ SWIFT_BACKTRACE=preset=full,threads=all swift test --skip-build --skip UpstreamT
 echo "== swift test: upstream pool throughput, alone (a CPU shared with the other suites adds jitter)"
 swift test --skip-build --filter UpstreamThroughputTests
 
-echo "== client compatibility: the real openai SDK (tests/compat)"
-scripts/python-env.sh
+echo "== client compatibility: the real clients against live servers (tests/compat)"
 .venv/bin/python -m pytest -q tests/compat
 
 echo "== the SDK example package builds (Examples/ThreeLooks, on the LikenessClient product)"

@@ -110,10 +110,18 @@ func assembleApplication(
     // In a fleet, this replica tells the others what it changed in the shared queue.
     let replica = ReplicaIdentity(host: "\(configuration.host):\(configuration.port)")
     let fleetNotices = dataDirectory.isShared ? PostgresNotices(replica: replica.id) : nil
-    let imageLinks = ImageLinks(
+    // Images in the bucket when one is configured (shared by a fleet), else in the data directory.
+    let bucket = configuration.objectStorage.map { S3BlobStore(settings: $0, client: client, logger: logger) }
+    let blobs: any BlobStore = bucket ?? dataDirectory.blobs
+    var imageLinks = ImageLinks(
         signer: signer, publicURL: configuration.publicURL, scheme: configuration.tls == nil ? "http" : "https")
+    if let bucket, bucket.settings.links == .presigned {
+        imageLinks.presigned = { image in
+            bucket.presignedURL(id: image.id, format: image.format, expiresAt: image.expiresAt)
+        }
+    }
     let service = GenerationService(
-        engine: engine, jobs: store, images: store, blobs: dataDirectory.blobs,
+        engine: engine, jobs: store, images: store, blobs: blobs,
         fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch, refused: metrics.referenceFetchRefused),
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
         queue: configuration.queue, workers: configuration.maximumConcurrentJobs,
@@ -177,7 +185,7 @@ func assembleApplication(
         support: support, logger: logger
     ).addRoutes(to: authenticated(MCPDialect()))
     ConsoleController().addRoutes(to: router)
-    FilesController(images: store, blobs: dataDirectory.blobs, signer: signer, store: storeCalls, clock: clock)
+    FilesController(images: store, blobs: blobs, signer: signer, store: storeCalls, clock: clock)
         .addRoutes(to: router)
     let routeNames =
         upstreams?.routes.mapValues { tiers in tiers.map { $0.members.map(\.name) } }
@@ -198,7 +206,7 @@ func assembleApplication(
         admin: authenticated(openAI).add(middleware: AdminOnlyMiddleware(dialect: openAI, support: support)))
 
     let janitor = ImageJanitor(
-        images: store, blobs: dataDirectory.blobs, interval: configuration.janitorInterval, store: storeCalls)
+        images: store, blobs: blobs, interval: configuration.janitorInterval, store: storeCalls)
     let workers = JobWorkers(service: service, count: configuration.maximumConcurrentJobs)
     let webhooks = WebhookDispatcher(
         deliveries: store, settings: configuration.webhooks, signal: service.webhookSignal, store: storeCalls,
@@ -223,7 +231,19 @@ func assembleApplication(
         services: services,
         logger: logger)
     application.beforeServerStarts { [logger] in
-        try await recoverFromUncleanStop(service: service, store: store, blobs: dataDirectory.blobs, logger: logger)
+        // Files no record points to are swept only where this process alone writes them: a
+        // fleet's other replicas may be writing files they have not recorded yet.
+        let sweeping = bucket == nil && !dataDirectory.isShared ? dataDirectory.blobs : nil
+        if let bucket {
+            do {
+                try await bucket.checkBucket()
+            } catch {
+                logger.critical(
+                    "the image bucket cannot be used", metadata: ["bucket": "\(bucket.settings)", "error": "\(error)"])
+                throw error
+            }
+        }
+        try await recoverFromUncleanStop(service: service, store: store, sweeping: sweeping, logger: logger)
         service.startup.open()
     }
     return (application, router.routes.map { "\($0.method) \($0.path)" })
@@ -232,7 +252,7 @@ func assembleApplication(
 /// Puts back what a previous process left behind: jobs it was running (queued again, or failed
 /// past `queue.maxAttempts`, which settles them), books that disagree with their ledger, and
 /// image files no record refers to. Queued jobs keep their reservations and simply wait.
-func recoverFromUncleanStop(service: GenerationService, store: SQLStore, blobs: FileBlobStore, logger: Logger)
+func recoverFromUncleanStop(service: GenerationService, store: SQLStore, sweeping blobs: FileBlobStore?, logger: Logger)
     async throws
 {
     let recovered = try await service.recoverInterruptedJobs()
@@ -245,8 +265,7 @@ func recoverFromUncleanStop(service: GenerationService, store: SQLStore, blobs: 
                 "corrected_accounts": "\(books.correctedAccounts.joined(separator: ","))",
             ])
     }
-    // In a fleet another replica may be writing a file it has not recorded yet: no sweep.
-    let removedFiles = store.flavor == .postgres ? 0 : blobs.sweep(keeping: try store.imageIDs())
+    let removedFiles = try blobs?.sweep(keeping: store.imageIDs()) ?? 0
     if recovered.requeued + recovered.failed + removedFiles > 0 {
         logger.notice(
             "recovered from an unclean stop",

@@ -43,13 +43,13 @@ struct ImageURLTests {
                 let job = try #require(try harness.directory.store.job(id: jobID))
                 id = try #require(job.resultImageIDs.first)
             }
-            #expect(try harness.directory.blobs.read(id: id, format: .jpeg) != nil)
+            #expect(try harness.directory.blobs.readFile(id: id, format: .jpeg) != nil)
             let janitor = ImageJanitor(
                 images: harness.directory.store, blobs: harness.directory.blobs, interval: .seconds(60),
                 store: StoreCalls(threads: StoreThreads(), logger: Logger(label: "test")))
             #expect(await janitor.sweep(at: Date()) == 0)
             #expect(await janitor.sweep(at: Date().addingTimeInterval(86_401)) == 1)
-            #expect(try harness.directory.blobs.read(id: id, format: .jpeg) == nil)
+            #expect(try harness.directory.blobs.readFile(id: id, format: .jpeg) == nil)
             #expect(try harness.directory.store.image(id: id) == nil)
         }
     }
@@ -110,7 +110,7 @@ struct StartupTests {
         let store = harness.directory.store
         let id = try interruptedJob(in: store)
         let orphan = Identifier.make()
-        try harness.directory.blobs.write(Data([1, 2, 3]), id: orphan, format: .jpeg)
+        try harness.directory.blobs.writeFile(Data([1, 2, 3]), id: orphan, format: .jpeg)
         let partial = harness.directory.blobs.root.appending(path: "partial.partial")
         try Data([4]).write(to: partial)
         try await harness.test { _ in
@@ -119,7 +119,7 @@ struct StartupTests {
         let job = try #require(try store.job(id: id))
         #expect(job.status == .succeeded && job.attempts == 2 && job.imageCount == 2)
         #expect(try store.logs(jobID: id).contains { $0.message.contains("Queued again after the server stopped") })
-        #expect(try harness.directory.blobs.read(id: orphan, format: .jpeg) == nil)
+        #expect(try harness.directory.blobs.readFile(id: orphan, format: .jpeg) == nil)
         #expect(!FileManager.default.fileExists(atPath: partial.path))
     }
 

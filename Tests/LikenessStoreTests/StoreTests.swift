@@ -262,21 +262,21 @@ struct BlobStoreTests {
     func roundTrip(format: OutputFormat) throws {
         let blobs = try FileBlobStore(root: directory)
         let id = Identifier.make()
-        try blobs.write(Data("image bytes".utf8), id: id, format: format)
-        #expect(try blobs.read(id: id, format: format) == Data("image bytes".utf8))
+        try blobs.writeFile(Data("image bytes".utf8), id: id, format: format)
+        #expect(try blobs.readFile(id: id, format: format) == Data("image bytes".utf8))
         #expect(blobs.fileURL(for: id, format: format).path.hasSuffix("/\(id.prefix(2))/\(id).\(format.fileExtension)"))
-        blobs.delete(id: id, format: format)
-        #expect(try blobs.read(id: id, format: format) == nil)
+        blobs.deleteFile(id: id, format: format)
+        #expect(try blobs.readFile(id: id, format: format) == nil)
     }
 
     @Test("a file shorter than its record (cut short by a power loss) reads as missing")
     func shortFile() throws {
         let blobs = try FileBlobStore(root: directory)
         let id = Identifier.make()
-        try blobs.write(Data(repeating: 1, count: 100), id: id, format: .jpeg)
-        #expect(try blobs.read(id: id, format: .jpeg, expectedSize: 100)?.count == 100)
+        try blobs.writeFile(Data(repeating: 1, count: 100), id: id, format: .jpeg)
+        #expect(try blobs.readFile(id: id, format: .jpeg, expectedSize: 100)?.count == 100)
         try Data(repeating: 1, count: 40).write(to: blobs.fileURL(for: id, format: .jpeg))
-        #expect(try blobs.read(id: id, format: .jpeg, expectedSize: 100) == nil)
+        #expect(try blobs.readFile(id: id, format: .jpeg, expectedSize: 100) == nil)
     }
 
     @Test("sweep removes partial files and files of any format no record points to")
@@ -284,14 +284,14 @@ struct BlobStoreTests {
         let blobs = try FileBlobStore(root: directory)
         let kept = Identifier.make()
         let orphans = OutputFormat.allCases.map { ($0, Identifier.make()) }
-        try blobs.write(Data([1]), id: kept, format: .png)
-        for (format, orphan) in orphans { try blobs.write(Data([2]), id: orphan, format: format) }
+        try blobs.writeFile(Data([1]), id: kept, format: .png)
+        for (format, orphan) in orphans { try blobs.writeFile(Data([2]), id: orphan, format: format) }
         let partial = blobs.fileURL(for: kept, format: .png).deletingLastPathComponent().appending(
             path: "x" + FileBlobStore.temporarySuffix)
         try Data([3]).write(to: partial)
         #expect(blobs.sweep(keeping: [kept]) == 1 + orphans.count)
-        #expect(try blobs.read(id: kept, format: .png) != nil)
-        for (format, orphan) in orphans { #expect(try blobs.read(id: orphan, format: format) == nil) }
+        #expect(try blobs.readFile(id: kept, format: .png) != nil)
+        for (format, orphan) in orphans { #expect(try blobs.readFile(id: orphan, format: format) == nil) }
         #expect(!FileManager.default.fileExists(atPath: partial.path))
     }
 }

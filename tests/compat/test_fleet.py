@@ -1,9 +1,10 @@
-"""Two replicas on one PostgreSQL database and one image directory, driven by the real clients.
+"""Two replicas on one PostgreSQL database and one S3 bucket (moto), driven by the real clients.
 
 Replica A takes requests and runs none (`LIKENESS_MAX_CONCURRENT_JOBS=0`); replica B runs the
 queue. So every request sent to A is answered by A while B generates it, which is the fleet's
-whole promise: any replica answers any request. Needs `LIKENESS_TEST_DATABASE_URL` (scripts/test.sh
-starts a PostgreSQL cluster and sets it)."""
+whole promise: any replica answers any request. Each replica has a data directory of its own:
+what they share is the database and the bucket. Needs `LIKENESS_TEST_DATABASE_URL` and
+`LIKENESS_TEST_S3_ENDPOINT` (scripts/test.sh starts PostgreSQL and moto and sets both)."""
 
 import functools
 import json
@@ -23,7 +24,10 @@ import pytest
 from conftest import API_KEY, jpeg_size, start_server
 
 DATABASE_URL = os.environ.get("LIKENESS_TEST_DATABASE_URL", "")
-pytestmark = pytest.mark.skipif(not DATABASE_URL, reason="needs LIKENESS_TEST_DATABASE_URL (a PostgreSQL server)")
+S3_ENDPOINT = os.environ.get("LIKENESS_TEST_S3_ENDPOINT", "")
+pytestmark = pytest.mark.skipif(
+    not DATABASE_URL or not S3_ENDPOINT,
+    reason="needs LIKENESS_TEST_DATABASE_URL (PostgreSQL) and LIKENESS_TEST_S3_ENDPOINT (an S3-compatible server)")
 APP = "fal-ai/minimax/image-01"
 
 
@@ -41,6 +45,13 @@ def fresh_database() -> str:
     return urlunsplit(admin._replace(path="/" + name))
 
 
+def fresh_bucket() -> str:
+    """A new bucket on the test S3 server (moto takes an unsigned PUT)."""
+    name = "likeness-" + uuid.uuid4().hex[:12]
+    httpx.put(f"{S3_ENDPOINT}/{name}").raise_for_status()
+    return name
+
+
 def sql(database_url: str, statement: str) -> list[list[str]]:
     """Rows of a query, read with psql (the tests' window into the shared store)."""
     output = subprocess.run(
@@ -50,34 +61,47 @@ def sql(database_url: str, statement: str) -> list[list[str]]:
     return [line.split("\t") for line in output.splitlines() if line]
 
 
-def start_replica(database_url: str, data: str, certificate: str, workers: int, password_file: str):
-    """A replica on `database_url` (its password from a file, as in production), serving HTTPS."""
+def start_replica(database_url: str, bucket: str, certificate: str, workers: int, password_file: str,
+                  **settings: str):
+    """A replica on `database_url` and `bucket` (secrets from files, as in production), serving
+    HTTPS from a data directory of its own."""
     parts = urlsplit(database_url)
     without_password = urlunsplit(parts._replace(netloc=f"{parts.username}@{parts.hostname}:{parts.port}"))
     process, base, _ = start_server(
         {
             "LIKENESS_DATABASE_URL": without_password,
             "LIKENESS_DATABASE_PASSWORD_FILE": password_file,
+            "LIKENESS_S3_BUCKET": bucket,
+            "LIKENESS_S3_ENDPOINT": S3_ENDPOINT,
+            "LIKENESS_S3_ACCESS_KEY_ID": "testing",
+            "LIKENESS_S3_SECRET_ACCESS_KEY": "testing",
+            "LIKENESS_S3_PREFIX": "images",
             "LIKENESS_MAX_CONCURRENT_JOBS": str(workers),
             "LIKENESS_FLEET_LEASE_SECONDS": "3",
             "LIKENESS_TLS_CERTIFICATE": certificate,
             "LIKENESS_TLS_PRIVATE_KEY": str(Path(certificate).with_name("key.pem")),
+            **settings,
         },
-        scheme="https", context=trusting(certificate), data=data,
+        scheme="https", context=trusting(certificate),
     )
     return process, base
+
+
+def password_file_for(database_url: str) -> str:
+    handle, path = tempfile.mkstemp(prefix="likeness-db-", suffix=".pw")
+    os.write(handle, (urlsplit(database_url).password + "\n").encode())
+    os.close(handle)
+    return path
 
 
 @pytest.fixture(scope="module")
 def fleet(tls_server):
     _, certificate = tls_server
-    database_url = fresh_database()
-    data = tempfile.mkdtemp(prefix="likeness-fleet-")
-    password_file = Path(data).with_suffix(".pw")
-    password_file.write_text(urlsplit(database_url).password + "\n")
-    a, base_a = start_replica(database_url, data, certificate, workers=0, password_file=str(password_file))
-    b, base_b = start_replica(database_url, data, certificate, workers=2, password_file=str(password_file))
-    yield {"a": base_a, "b": base_b, "certificate": certificate, "database": database_url}
+    database_url, bucket = fresh_database(), fresh_bucket()
+    password_file = password_file_for(database_url)
+    a, base_a = start_replica(database_url, bucket, certificate, workers=0, password_file=password_file)
+    b, base_b = start_replica(database_url, bucket, certificate, workers=2, password_file=password_file)
+    yield {"a": base_a, "b": base_b, "certificate": certificate, "database": database_url, "bucket": bucket}
     for process in (a, b):
         process.terminate()
         process.wait(timeout=15)
@@ -215,13 +239,10 @@ def test_kill_9_of_a_replica_running_jobs_loses_nothing(tls_server):
     survivor finishes every job once its leases lapse: each result stored once, each
     reservation settled once, the balance equal to the ledger."""
     _, certificate = tls_server
-    database_url = fresh_database()
-    data = tempfile.mkdtemp(prefix="likeness-fleet-kill-")
-    password_file = Path(data).with_suffix(".pw")
-    password_file.write_text(urlsplit(database_url).password + "\n")
-    doomed, base_doomed = start_replica(database_url, data, certificate, workers=2, password_file=str(password_file))
-    survivor, base_survivor = start_replica(
-        database_url, data, certificate, workers=2, password_file=str(password_file))
+    database_url, bucket = fresh_database(), fresh_bucket()
+    password_file = password_file_for(database_url)
+    doomed, base_doomed = start_replica(database_url, bucket, certificate, workers=2, password_file=password_file)
+    survivor, base_survivor = start_replica(database_url, bucket, certificate, workers=2, password_file=password_file)
     client = httpx.Client(verify=trusting(certificate), timeout=10)
     try:
         admin = {"Authorization": f"Bearer {API_KEY}"}
@@ -278,4 +299,24 @@ def test_kill_9_of_a_replica_running_jobs_loses_nothing(tls_server):
         SELECT balance_micros, (SELECT SUM(amount_micros) FROM ledger WHERE account_id = '{account['id']}')
         FROM accounts WHERE id = '{account['id']}'""")[0]
     assert balance == summed == str(1_000_000 - 12 * 2 * 10_000)
-    assert sum(1 for _ in (Path(data) / "images").rglob("*.jpg")) == 24, "orphan image files"
+    listing = httpx.get(f"{S3_ENDPOINT}/{bucket}?list-type=2&prefix=images/").text
+    assert listing.count("<Key>") == 24, "orphan images in the bucket"
+
+
+def test_presigned_links_point_at_the_bucket(fleet):
+    """`LIKENESS_IMAGE_URLS=presigned`: a third replica links images straight to the bucket."""
+    process, base = start_replica(
+        fleet["database"], fleet["bucket"], fleet["certificate"], workers=1,
+        password_file=password_file_for(fleet["database"]), LIKENESS_IMAGE_URLS="presigned")
+    try:
+        result = openai_client(base, fleet["certificate"]).images.generate(
+            model="image-01", prompt="a glass teapot", size="1024x1024")
+        url = result.data[0].url
+        assert url.startswith(f"{S3_ENDPOINT}/{fleet['bucket']}/images/") and "X-Amz-Signature=" in url
+        assert jpeg_size(httpx.get(url).content) == (1024, 1024)
+        # It expires with the result (LIKENESS_IMAGE_URL_TTL_SECONDS, a day by default).
+        expires = int(dict(item.split("=") for item in urlsplit(url).query.split("&"))["X-Amz-Expires"])
+        assert 86_000 < expires <= 86_400
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -66,6 +66,9 @@ public struct LikenessConfiguration: Sendable {
     public var billing: BillingSettings
     /// `likeness.database.*` (`LIKENESS_DATABASE_URL`, …): PostgreSQL for a fleet; nil: SQLite.
     public var database: DatabaseSettings?
+    /// `likeness.s3.*` (`LIKENESS_S3_BUCKET`, …) and `LIKENESS_IMAGE_URLS`: images in a bucket;
+    /// nil: in the data directory.
+    public var objectStorage: ObjectStorageSettings?
 
     public init(reader: ConfigReader) throws {
         let settings = reader.scoped(to: "likeness")
@@ -120,6 +123,7 @@ public struct LikenessConfiguration: Sendable {
         }
         billing = try BillingSettings(reader: reader)
         database = try DatabaseSettings.read(settings)
+        objectStorage = try ObjectStorageSettings.read(settings)
         // A fleet's replica may only take requests and leave running them to the others.
         if database != nil, settings.int(forKey: "maxConcurrentJobs") == 0 { maximumConcurrentJobs = 0 }
         switch (settings.string(forKey: "tls.certificate"), settings.string(forKey: "tls.privateKey")) {

@@ -247,7 +247,7 @@ extension GenerationService {
                     id: Identifier.make(), jobID: job.id, contentType: output.format.mimeType,
                     byteCount: image.bytes.count, width: image.size.width, height: image.size.height, createdAt: now,
                     expiresAt: expiry, sourceURL: image.remoteURL)
-                if image.remoteURL == nil { try blobs.write(image.bytes, id: record.id, format: output.format) }
+                if image.remoteURL == nil { try await blobs.write(image.bytes, id: record.id, format: output.format) }
                 stored.append(record)
             }
             let webhook = webhook(for: job, outcome: .success(stored.map(ResultImage.init)))
@@ -259,13 +259,13 @@ extension GenerationService {
             }
             guard recorded else {
                 // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
-                for image in stored { blobs.delete(id: image.id, format: image.format) }
+                for image in stored { await blobs.delete(id: image.id, format: image.format) }
                 return
             }
             if webhook != nil { webhookSignal.signal() }
         } catch {
             logger.error("cannot store results", metadata: ["job": "\(job.id)", "error": "\(error)"])
-            for image in stored { blobs.delete(id: image.id, format: image.format) }
+            for image in stored { await blobs.delete(id: image.id, format: image.format) }
             await finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
             return
         }

@@ -109,18 +109,17 @@ extension GenerationService {
         case .base64:
             do throws(APIError) {
                 let found = stored
-                output = .inline(
-                    try await store.read("read the result images") { [blobs] in
-                        try found.map { image in
-                            guard
-                                let bytes = try blobs.read(
-                                    id: image.id, format: image.format, expectedSize: image.byteCount)
-                            else {
-                                throw JobInputError("image \(image.id) is missing or incomplete")
-                            }
-                            return bytes
-                        }
-                    })
+                var images: [Data] = []
+                for image in stored {
+                    guard
+                        let bytes = try await readBlob(id: image.id, format: image.format, size: image.byteCount)
+                    else {
+                        logger.error("a result image is missing or incomplete", metadata: ["image": "\(image.id)"])
+                        throw APIError(.systemError, "a result image could not be read")
+                    }
+                    images.append(bytes)
+                }
+                output = .inline(images)
             } catch {
                 return .failure(error)
             }
@@ -130,6 +129,16 @@ extension GenerationService {
                 engine: job.engine ?? engine.name, images: output, blockedCount: job.failedCount,
                 engineDuration: duration, jobID: job.id, cost: job.cost ?? .zero, format: stored.first?.format ?? .jpeg)
         )
+    }
+
+    /// A stored image's bytes; a failure of the blob store is logged and answered as 1033.
+    func readBlob(id: String, format: OutputFormat, size: Int) async throws(APIError) -> Data? {
+        do {
+            return try await blobs.read(id: id, format: format, expectedSize: size)
+        } catch {
+            logger.error("cannot read an image", metadata: ["image": "\(id)", "error": "\(error)"])
+            throw APIError(.systemError, "the image store failed to read an image")
+        }
     }
 
     /// Cancels a queued job (it never runs) or asks a running one's engine to stop.

@@ -20,7 +20,7 @@ public struct GenerationService: Sendable {
     let engine: any ImageEngine
     let jobs: any JobRepository
     let images: any ImageRepository
-    let blobs: FileBlobStore
+    let blobs: any BlobStore
     let intake: ReferenceIntake
     let promptPolicy: PromptPolicy
     let imageLifetime: Duration
@@ -56,7 +56,7 @@ public struct GenerationService: Sendable {
     let configuredWorkers: Int
 
     init(
-        engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: FileBlobStore,
+        engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: any BlobStore,
         fetcher: any ReferenceFetching, promptPolicy: PromptPolicy, imageLifetime: Duration, queue: QueueSettings,
         workers: Int, webhooks: any WebhookRendering, billing: BillingSettings, byok: BYOKEngines, store: StoreCalls,
         metrics: ServerMetrics, clock: WallClock, logger: Logger, replica: ReplicaIdentity, shared: Bool = false,

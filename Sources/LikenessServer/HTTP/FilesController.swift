@@ -11,6 +11,8 @@ struct ImageLinks: Sendable {
     let publicURL: String?
     /// The scheme this server speaks, for links built from the request's Host.
     var scheme = "http"
+    /// With `LIKENESS_IMAGE_URLS=presigned`: the bucket's own URL of an image.
+    var presigned: (@Sendable (ResultImage) -> String)? = nil
 
     /// `publicURL`, or this server as the request addressed it.
     func origin(of request: Request) -> String {
@@ -21,9 +23,11 @@ struct ImageLinks: Sendable {
         url(for: image, origin: origin(of: request))
     }
 
-    /// The signed URL of a stored image, or the provider's own URL of a passed-through one.
+    /// The signed URL of a stored image (Likeness's, or the bucket's when presigned), or the
+    /// provider's own URL of a passed-through one.
     func url(for image: ResultImage, origin: String) -> String {
-        image.sourceURL ?? origin + signer.path(for: image.id, format: image.format, expiresAt: image.expiresAt)
+        image.sourceURL ?? presigned?(image)
+            ?? origin + signer.path(for: image.id, format: image.format, expiresAt: image.expiresAt)
     }
 }
 
@@ -31,7 +35,7 @@ struct ImageLinks: Sendable {
 /// is valid. Every refusal is a plain 404, so a probe learns nothing about which ids exist.
 struct FilesController {
     let images: any ImageRepository
-    let blobs: FileBlobStore
+    let blobs: any BlobStore
     let signer: URLSigner
     let store: StoreCalls
     let clock: WallClock
@@ -52,13 +56,10 @@ struct FilesController {
             signer.isValid(imageID: id, expires: expires, signature: signature, now: clock.now())
         else { throw notFound }
         let now = clock.now()
-        let found = try await store.read("read an image") { [images, blobs] in
-            guard let record = try images.image(id: id), record.expiresAt > now, record.format == format,
-                let bytes = try blobs.read(id: id, format: format, expectedSize: record.byteCount)
-            else { return nil as (StoredImage, Data)? }
-            return (record, bytes)
-        }
-        guard let (record, bytes) = found else { throw notFound }
+        let record = try await store.read("read an image") { [images] in try images.image(id: id) }
+        guard let record, record.expiresAt > now, record.format == format,
+            let bytes = try await blobs.read(id: id, format: format, expectedSize: record.byteCount)
+        else { throw notFound }
         let remaining = max(0, Int(record.expiresAt.timeIntervalSince(now)))
         return Response(
             status: .ok,

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// Deletes images whose URLs have expired: the record first (so the URL is dead), then the file.
 struct ImageJanitor: Service {
     let images: any ImageRepository
-    let blobs: FileBlobStore
+    let blobs: any BlobStore
     let interval: Duration
     let store: StoreCalls
 
@@ -22,11 +22,10 @@ struct ImageJanitor: Service {
     @discardableResult
     func sweep(at date: Date) async -> Int {
         do {
-            let expired = try await store.write("delete expired images") { [images, blobs] in
-                let expired = try images.deleteExpiredImages(at: date)
-                for file in expired { blobs.delete(id: file.id, format: file.format) }
-                return expired
+            let expired = try await store.write("delete expired images") { [images] in
+                try images.deleteExpiredImages(at: date)
             }
+            for file in expired { await blobs.delete(id: file.id, format: file.format) }
             if !expired.isEmpty { store.logger.info("deleted expired images", metadata: ["count": "\(expired.count)"]) }
             return expired.count
         } catch {

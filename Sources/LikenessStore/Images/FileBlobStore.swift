@@ -1,5 +1,6 @@
 import Foundation
 import LikenessCore
+import NIOPosix
 
 /// Image files on disk, `<root>/<first two hex digits>/<id>.<jpg|png|webp>`.
 ///
@@ -8,7 +9,7 @@ import LikenessCore
 /// is no fsync per image (it would cost more than the rest of a request): after a power loss a
 /// file may come back short, so readers compare its size with the record (`read(id:expectedSize:)`)
 /// and treat a mismatch as missing.
-public struct FileBlobStore: Sendable {
+public struct FileBlobStore: BlobStore {
     public let root: URL
     static let temporarySuffix = ".partial"
 
@@ -29,7 +30,7 @@ public struct FileBlobStore: Sendable {
     }
 
     /// `id` must be lowercase hex (an `Identifier`): its first two digits name the shard.
-    public func write(_ bytes: Data, id: String, format: OutputFormat) throws {
+    public func writeFile(_ bytes: Data, id: String, format: OutputFormat) throws {
         precondition(Identifier.isValid(id), "blob ids are identifiers")
         let destination = fileURL(for: id, format: format).path
         let temporary = destination + Self.temporarySuffix
@@ -53,19 +54,19 @@ public struct FileBlobStore: Sendable {
         }
     }
 
-    public func read(id: String, format: OutputFormat) throws -> Data? {
+    public func readFile(id: String, format: OutputFormat) throws -> Data? {
         let url = fileURL(for: id, format: format)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         return try Data(contentsOf: url)
     }
 
     /// The file only if it is whole: exactly `expectedSize` bytes, as its record says.
-    public func read(id: String, format: OutputFormat, expectedSize: Int) throws -> Data? {
-        guard let data = try read(id: id, format: format), data.count == expectedSize else { return nil }
+    public func readFile(id: String, format: OutputFormat, expectedSize: Int) throws -> Data? {
+        guard let data = try readFile(id: id, format: format), data.count == expectedSize else { return nil }
         return data
     }
 
-    public func delete(id: String, format: OutputFormat) {
+    public func deleteFile(id: String, format: OutputFormat) {
         try? FileManager.default.removeItem(at: fileURL(for: id, format: format))
     }
 
@@ -87,5 +88,23 @@ public struct FileBlobStore: Sendable {
             }
         }
         return removed
+    }
+}
+
+/// The blob store's calls, on NIO's blocking-I/O threads: file I/O never holds a thread of
+/// Swift's cooperative pool.
+extension FileBlobStore {
+    public func write(_ bytes: Data, id: String, format: OutputFormat) async throws {
+        try await NIOThreadPool.singleton.runIfActive { try writeFile(bytes, id: id, format: format) }
+    }
+
+    public func read(id: String, format: OutputFormat, expectedSize: Int) async throws -> Data? {
+        try await NIOThreadPool.singleton.runIfActive {
+            try readFile(id: id, format: format, expectedSize: expectedSize)
+        }
+    }
+
+    public func delete(id: String, format: OutputFormat) async {
+        _ = try? await NIOThreadPool.singleton.runIfActive { deleteFile(id: id, format: format) }
     }
 }
