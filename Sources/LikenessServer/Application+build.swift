@@ -84,12 +84,17 @@ func assembleApplication(
         recording: configuration.metrics.access != .off || configuration.metrics.listener != nil)
     // Upstream engines and BYOK engines share one client, stopped last (see `services`).
     let client = RoutingSettings.makeClient()
+    let store = dataDirectory.store
+    // Every store call runs on these threads, never on the cooperative pool.
+    let storeCalls = StoreCalls(threads: StoreThreads(), logger: logger)
+    // In a fleet, each upstream account's rate is kept in the shared database.
+    let pacing = dataDirectory.isShared ? SharedPacing(fleet: store, store: storeCalls, clock: clock) : nil
     let engine: any ImageEngine
     var upstreams: EngineRouter? = nil
     if let givenEngine {
         engine = givenEngine
     } else if let routing = configuration.routing {
-        let router = routing.makeRouter(client: client, logger: logger, metrics: metrics.factory)
+        let router = routing.makeRouter(client: client, logger: logger, metrics: metrics.factory, pacing: pacing)
         (engine, upstreams) = (router, router)
         for (model, tiers) in routing.routes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let route = tiers.map { $0.joined(separator: "|") }.joined(separator: ",")
@@ -99,14 +104,11 @@ func assembleApplication(
         engine = PreviewEngine()
     }
 
-    let store = dataDirectory.store
     let secret = try dataDirectory.signingSecret()
     let signer = URLSigner(secret: secret)
-    // Every store call runs on these threads, never on the cooperative pool.
-    let storeCalls = StoreCalls(threads: StoreThreads(), logger: logger)
     let byok = BYOKEngines(
         accounts: store, vault: CredentialVault(serverSecret: secret), client: client,
-        settings: configuration.billing, store: storeCalls)
+        settings: configuration.billing, store: storeCalls, pacing: pacing)
     // In a fleet, this replica tells the others what it changed in the shared queue.
     let replica = ReplicaIdentity(host: "\(configuration.host):\(configuration.port)")
     let fleetNotices = dataDirectory.isShared ? PostgresNotices(replica: replica.id) : nil

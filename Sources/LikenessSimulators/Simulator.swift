@@ -111,6 +111,9 @@ struct SimulatorContext: Sendable {
                     "status_polls": .integer(Int64(state.statusPolls)),
                     "peak_in_flight": .integer(Int64(state.peakInFlight)),
                     "cancelled": .array(state.cancelledRequests.map(JSONValue.string)),
+                    // Seconds from the first request to each, to measure the rate a client kept.
+                    "arrival_seconds": .array(
+                        received.map { .number((received.first?.at ?? $0.at).duration(to: $0.at).seconds) }),
                 ])
         }
         router.get("/simulator/files/:size/:name") { _, context -> Response in

@@ -43,7 +43,9 @@ struct FleetStoreTests {
         let store = try SQLStore(postgres: database)
         #expect(try store.keyCount() == 1)
         #expect(try store.listAccounts().map(\.name) == ["house"])
-        #expect(try store.database.query("SELECT COUNT(*) FROM schema_migrations").first?.integer(0) == 1)
+        #expect(
+            try store.database.query("SELECT COUNT(*) FROM schema_migrations").first?.integer(0)
+                == Int64(PostgresSchema.migrations.count))
     }
 
     @Test("each queued job is claimed by exactly one of two replicas", arguments: StoreKind.tested)
@@ -166,5 +168,27 @@ struct FleetStoreTests {
         #expect(try store.replicas(seenSince: start.addingTimeInterval(-30)).map(\.id) == ["rep_a"])
         try store.removeReplica(id: "rep_a")
         #expect(try store.replicas(seenSince: start.addingTimeInterval(-30)).isEmpty)
+    }
+
+    @Test(
+        "an upstream account's schedule hands each start to one replica, a rate's interval apart",
+        arguments: StoreKind.tested)
+    func upstreamSchedule(_ kind: StoreKind) throws {
+        let (first, second) = try kind.makeTwoStores(in: directory)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let starts = Mutex<[TimeInterval]>([])
+        DispatchQueue.concurrentPerform(iterations: 20) { index in
+            let store = index.isMultiple(of: 2) ? first : second
+            if let start = try? store.reserveUpstreamStart(account: "minimax:ab", interval: 6, tolerance: 0, at: now) {
+                starts.withLock { $0.append(start.timeIntervalSince(now)) }
+            }
+        }
+        // Ten requests a minute: the twenty starts are now, 6 s, 12 s, … 114 s, each taken once.
+        #expect(starts.withLock { $0 }.sorted() == (0..<20).map { TimeInterval($0 * 6) })
+        // Another account has a schedule of its own; a burst allows that many starts at once.
+        let burst = try (0..<3).map { _ in
+            try first.reserveUpstreamStart(account: "minimax:cd", interval: 6, tolerance: 12, at: now)
+        }
+        #expect(burst == [now, now, now])
     }
 }

@@ -234,6 +234,45 @@ def test_cancel_on_a_reaches_the_job_running_on_b(fleet, fal):
     assert any("Cancel" in line for line in logs_of(fleet, handle.request_id, fleet["b"]))
 
 
+def test_a_wallet_race_across_both_replicas_delivers_what_the_balance_covers(fleet):
+    """200 requests at once, half to each replica, against a balance that covers 37 images:
+    exactly 37 are accepted, delivered and charged, and the balance never goes below zero."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = httpx.Client(verify=trusting(fleet["certificate"]), timeout=30)
+    admin = {"Authorization": f"Bearer {API_KEY}"}
+    unlimited = {"requests_per_minute": 0, "concurrent_jobs": 0}
+    account = client.post(fleet["a"] + "/v1/admin/accounts", headers=admin, json={"name": "race", **unlimited}).json()
+    client.post(f"{fleet['b']}/v1/admin/accounts/{account['id']}/credits", headers=admin,
+                json={"amount_usd": "0.37", "waive_fee": True}).raise_for_status()
+    key = client.post(f"{fleet['a']}/v1/admin/accounts/{account['id']}/keys", headers=admin,
+                      json={"name": "racer", **unlimited}).json()["secret"]
+
+    def submit(index: int) -> tuple[int, str | None]:
+        response = client.post(f"{fleet['a' if index % 2 else 'b']}/fal/queue/{APP}",
+                               headers={"Authorization": f"Key {key}"}, json={"prompt": f"race {index}"})
+        return response.status_code, response.json().get("request_id")
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        outcomes = list(pool.map(submit, range(200)))
+    accepted = [id for code, id in outcomes if code == 200]
+    assert len(accepted) == 37, sorted({code for code, _ in outcomes})
+    assert {code for code, _ in outcomes} <= {200, 402}
+    deadline = time.monotonic() + 60
+    while True:
+        statuses = dict(sql(fleet["database"], f"SELECT status, COUNT(*) FROM jobs WHERE account_id = '{account['id']}' AND status IN ('queued', 'running', 'succeeded') GROUP BY status"))
+        if statuses.get("succeeded") == "37":
+            break
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.1)
+    balance, summed, charged = sql(fleet["database"], f"""
+        SELECT balance_micros, (SELECT SUM(amount_micros) FROM ledger WHERE account_id = '{account['id']}'),
+        (SELECT -SUM(amount_micros) FROM ledger WHERE account_id = '{account['id']}' AND kind = 'charge')
+        FROM accounts WHERE id = '{account['id']}'""")[0]
+    assert balance == summed == "0" and charged == "370000"
+    assert sql(fleet["database"], "SELECT COUNT(*) FROM ledger WHERE balance_after_micros < 0")[0][0] == "0"
+
+
 def test_kill_9_of_a_replica_running_jobs_loses_nothing(tls_server):
     """Two replicas that both run jobs; one is killed while it runs some and others wait. The
     survivor finishes every job once its leases lapse: each result stored once, each
@@ -320,3 +359,54 @@ def test_presigned_links_point_at_the_bucket(fleet):
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_two_replicas_on_one_minimax_key_keep_to_its_rate(tmp_path):
+    """Fleet-wide pacing: two replicas route to one MiniMax account (the simulator, refusing past
+    300 requests a minute per key). Paced at 285 a minute between them, none is refused, and
+    while work waits they use more than 90% of the limit."""
+    from conftest import LIKENESS, free_port, wait_until_up
+
+    simulator_port = free_port()
+    simulator = subprocess.Popen([str(LIKENESS), "simulate", "minimax", "--port", str(simulator_port),
+                                  "--api-key", "sk-upstream", "--rpm", "300", "--rate-window-seconds", "10"])
+    database_url = fresh_database()
+    replicas, bases = [], []
+    try:
+        wait_until_up(f"http://127.0.0.1:{simulator_port}/simulator/requests", simulator)
+        for index in range(2):
+            port = free_port()
+            environment = dict(
+                os.environ, LIKENESS_PORT=str(port), LIKENESS_DATA_DIR=str(tmp_path / f"replica-{index}"),
+                LIKENESS_API_KEY=API_KEY, LIKENESS_LOG_LEVEL="warning", LIKENESS_DATABASE_URL=database_url,
+                LIKENESS_MAX_CONCURRENT_JOBS="8", LIKENESS_ENGINES="up", LIKENESS_ENGINE_UP_KIND="minimax",
+                LIKENESS_ENGINE_UP_BASE_URL=f"http://127.0.0.1:{simulator_port}",
+                LIKENESS_ENGINE_UP_API_KEY="sk-upstream", LIKENESS_ENGINE_UP_REQUESTS_PER_MINUTE="285",
+                LIKENESS_ENGINE_UP_MAX_CONCURRENT="8", LIKENESS_ENGINE_UP_RESULTS="passthrough",
+            )
+            replicas.append(subprocess.Popen([str(LIKENESS), "serve"], env=environment, stdout=subprocess.DEVNULL))
+            bases.append(f"http://127.0.0.1:{port}")
+            wait_until_up(bases[-1] + "/health", replicas[-1])
+        client = httpx.Client(timeout=10, headers={"Authorization": f"Key {API_KEY}"})
+        jobs = 40
+        ids = [
+            client.post(f"{bases[index % 2]}/fal/queue/{APP}", json={"prompt": f"paced {index}"}).json()["request_id"]
+            for index in range(jobs)
+        ]
+        deadline = time.monotonic() + 60
+        while int(sql(database_url, "SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'")[0][0]) < jobs:
+            assert time.monotonic() < deadline, sql(database_url, "SELECT status, COUNT(*) FROM jobs GROUP BY status")
+            time.sleep(0.2)
+        seen = httpx.get(f"http://127.0.0.1:{simulator_port}/simulator/requests").json()
+        assert seen["rate_limited"] == 0
+        assert seen["count"] == jobs, "each job reached MiniMax once"
+        arrivals = seen["arrival_seconds"]
+        rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+        assert rate >= 0.9 * 300 / 60, f"{rate:.2f} requests a second"
+        owners = {row[0] for row in sql(database_url, "SELECT DISTINCT lease_owner FROM jobs")}
+        assert len(owners) == 2, "both replicas ran jobs"
+        assert len(ids) == jobs
+    finally:
+        for process in [*replicas, simulator]:
+            process.terminate()
+            process.wait(timeout=15)

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Paces the requests sent on one upstream account: at most `maximumConcurrent` at once, and
@@ -8,6 +9,19 @@ import Synchronization
 /// polls. With `burst` 1 (the default) no 60-second window ever holds more than
 /// `requestsPerMinute` starts, which is what a provider's per-minute limit counts.
 public final class UpstreamPacer: Sendable {
+    /// Where a fleet keeps this account's rate schedule, so that replicas sharing the account
+    /// together start no more than its rate; nil when this process alone uses the account.
+    public struct SharedSchedule: Sendable {
+        /// Names the account in the shared schedule (not its credential).
+        public var account: String
+        public var schedule: any PacingSchedule
+
+        public init(account: String, schedule: any PacingSchedule) {
+            self.account = account
+            self.schedule = schedule
+        }
+    }
+
     public struct Limits: Sendable, Hashable {
         /// Nil: no rate limit.
         public var requestsPerMinute: Int?
@@ -26,6 +40,7 @@ public final class UpstreamPacer: Sendable {
     public let interval: Duration?
     private let tolerance: Duration
     private let state: Mutex<State>
+    public let shared: SharedSchedule?
 
     private struct State {
         var theoreticalArrival: ContinuousClock.Instant
@@ -35,8 +50,9 @@ public final class UpstreamPacer: Sendable {
         var nextWaiterID: UInt64 = 0
     }
 
-    public init(limits: Limits) {
+    public init(limits: Limits, shared: SharedSchedule? = nil) {
         self.limits = limits
+        self.shared = shared
         interval = limits.requestsPerMinute.map { .nanoseconds(60_000_000_000 / Int64($0)) }
         tolerance = (interval ?? .zero) * (limits.burst - 1)
         let now = ContinuousClock.now
@@ -89,6 +105,9 @@ public final class UpstreamPacer: Sendable {
 
     /// With a slot held: schedules this request's start under the rate and waits for it.
     func start() async throws -> CapacityReservation {
+        if let shared, let interval, let reservation = try await startShared(shared, interval: interval) {
+            return reservation
+        }
         let (start, scheduled) = state.withLock { schedule(&$0) }
         do {
             if start > .now { try await Task.sleep(until: start, clock: .continuous) }
@@ -98,6 +117,32 @@ public final class UpstreamPacer: Sendable {
             throw error
         }
         return CapacityReservation(pacer: self, scheduled: scheduled)
+    }
+
+    /// The start the shared schedule gives this request, waited for. Nil when the schedule cannot
+    /// be reached: this process's own schedule paces the request then (logged by the schedule).
+    private func startShared(_ shared: SharedSchedule, interval: Duration) async throws -> CapacityReservation? {
+        let startsAt: Date
+        do {
+            startsAt = try await shared.schedule.reserveStart(
+                account: shared.account, interval: interval, tolerance: tolerance)
+        } catch is CancellationError {
+            releaseSlot()
+            throw CancellationError()
+        } catch {
+            return nil
+        }
+        let paused = state.withLock { $0.pausedUntil }
+        let wait = Duration.milliseconds(Int64(max(0, startsAt.timeIntervalSinceNow) * 1000))
+        let start = max(ContinuousClock.now + wait, paused)
+        do {
+            if start > .now { try await Task.sleep(until: start, clock: .continuous) }
+        } catch {
+            // The start stays taken in the shared schedule: a fleet errs on the side of the limit.
+            releaseSlot()
+            throw error
+        }
+        return CapacityReservation(pacer: self, scheduled: nil)
     }
 
     /// Holds every start back for `duration`: the provider said to slow down (`Retry-After`).
@@ -209,4 +254,12 @@ public final class CapacityReservation: Sendable {
             return isOpen
         }
     }
+}
+
+/// A rate schedule shared by the replicas of a fleet (kept in their database): the generic cell
+/// rate algorithm's one instant per upstream account, advanced by each start any replica takes.
+public protocol PacingSchedule: Sendable {
+    /// Takes the next start on `account` for a rate of one per `interval` with `tolerance` of
+    /// burst, and returns when it is (now, or later when the account's rate is spent).
+    func reserveStart(account: String, interval: Duration, tolerance: Duration) async throws -> Date
 }

@@ -16,14 +16,17 @@ final class BYOKEngines: Sendable {
     private let client: HTTPClient
     private let settings: BillingSettings
     private let store: StoreCalls
+    /// A fleet's shared schedule: replicas together keep to each account's rate.
+    private let pacing: (any PacingSchedule)?
     private var logger: Logger { store.logger }
     /// By account: a digest of the key and base URL it was built for, and the engine.
     private let engines = Mutex<[String: (digest: String, engine: EngineRouter)]>([:])
 
     init(
         accounts: any AccountRepository, vault: CredentialVault, client: HTTPClient, settings: BillingSettings,
-        store: StoreCalls
+        store: StoreCalls, pacing: (any PacingSchedule)? = nil
     ) {
+        self.pacing = pacing
         self.accounts = accounts
         self.vault = vault
         self.client = client
@@ -59,7 +62,11 @@ final class BYOKEngines: Sendable {
             let pacer = UpstreamPacer(
                 limits: UpstreamPacer.Limits(
                     requestsPerMinute: settings.byokRequestsPerMinute > 0 ? settings.byokRequestsPerMinute : nil,
-                    maximumConcurrent: 5))
+                    maximumConcurrent: 5),
+                shared: pacing.map {
+                    UpstreamPacer.SharedSchedule(
+                        account: SharedPacing.account(kind: "minimax", baseURL: baseURL, apiKey: key), schedule: $0)
+                })
             // The account's own key: a refusal is the caller's to see and fix, every time.
             let step = RouteStep(
                 engine: MiniMaxEngine(endpoint: endpoint, client: client), pacer: pacer,

@@ -10,13 +10,24 @@ extension RoutingSettings {
     /// The router for these settings. Engines on the same upstream account (kind, base URL and
     /// key) share one pacer and one health, so two routes through one account together stay
     /// under its limit, and an account refused in one is out in all.
-    func makeRouter(client: HTTPClient, logger: Logger, metrics: any MetricsFactory) -> EngineRouter {
+    /// `pacing`: a fleet's shared schedule, so that replicas on one upstream account together
+    /// keep to its rate; nil alone.
+    func makeRouter(
+        client: HTTPClient, logger: Logger, metrics: any MetricsFactory, pacing: (any PacingSchedule)? = nil
+    ) -> EngineRouter {
         var accounts: [String: (UpstreamPacer, AccountHealth)] = [:]
         var steps: [String: RouteStep] = [:]
         for settings in engines {
             let account = [settings.kind.rawValue, settings.baseURL, settings.apiKey ?? ""].joined(separator: "\n")
+            let shared = pacing.map {
+                UpstreamPacer.SharedSchedule(
+                    account: SharedPacing.account(
+                        kind: settings.kind.rawValue, baseURL: settings.baseURL, apiKey: settings.apiKey ?? ""),
+                    schedule: $0)
+            }
             let (pacer, health) =
-                accounts[account] ?? (UpstreamPacer(limits: settings.limits), AccountHealth(settings: settings.health))
+                accounts[account]
+                ?? (UpstreamPacer(limits: settings.limits, shared: shared), AccountHealth(settings: settings.health))
             accounts[account] = (pacer, health)
             let endpoint = UpstreamEndpoint(
                 name: settings.name, baseURL: settings.baseURL, apiKey: settings.apiKey,

@@ -31,6 +31,11 @@ public protocol FleetRepository: Sendable {
     func admitRequest(_ limits: [RequestLimit], window: Int64) throws -> RequestLimit?
     /// Forgets windows that started before `window`.
     func pruneRateWindows(before window: Int64) throws
+    /// Takes the next start on an upstream account under the generic cell rate algorithm (one
+    /// start per `interval`, `tolerance` of burst) and returns when it is: `date`, or later once
+    /// the account's rate is spent. Every replica's starts advance the one schedule.
+    func reserveUpstreamStart(account: String, interval: TimeInterval, tolerance: TimeInterval, at date: Date) throws
+        -> Date
     /// The shared secret called `name`: the one stored, or `candidate`, stored now by the first
     /// replica to ask (the others then read it).
     func sharedSecret(named name: String, candidate: Data) throws -> Data

@@ -155,7 +155,14 @@ enum PostgresSchema {
             name TEXT PRIMARY KEY,
             value BYTEA NOT NULL
         );
+        """,
+        // 2: each upstream account's rate schedule, shared by the replicas that use it.
         """
+        CREATE TABLE upstream_schedule (
+            id TEXT PRIMARY KEY,
+            theoretical_arrival DOUBLE PRECISION NOT NULL
+        );
+        """,
     ]
 
     static func migrate(_ database: PostgreSQLDatabase) throws {

@@ -68,6 +68,26 @@ extension SQLStore: FleetRepository {
         try database.execute("DELETE FROM rate_windows WHERE window_start < ?", [.integer(window)])
     }
 
+    public func reserveUpstreamStart(account: String, interval: TimeInterval, tolerance: TimeInterval, at date: Date)
+        throws -> Date
+    {
+        try database.transaction { transaction in
+            try transaction.execute(
+                "INSERT INTO upstream_schedule (id, theoretical_arrival) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                [.text(account), SQLValue(date)])
+            try transaction.lock("upstream_schedule", id: account)
+            let arrival =
+                try transaction.query(
+                    "SELECT theoretical_arrival FROM upstream_schedule WHERE id = ?", [.text(account)]
+                ).first?.real(0) ?? date.timeIntervalSince1970
+            let start = max(date.timeIntervalSince1970, arrival - tolerance)
+            try transaction.execute(
+                "UPDATE upstream_schedule SET theoretical_arrival = ? WHERE id = ?",
+                [.real(max(arrival, start) + interval), .text(account)])
+            return Date(timeIntervalSince1970: start)
+        }
+    }
+
     public func sharedSecret(named name: String, candidate: Data) throws -> Data {
         try database.transaction { transaction in
             try transaction.execute(

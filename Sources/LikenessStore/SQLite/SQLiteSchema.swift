@@ -169,6 +169,13 @@ enum SQLiteSchema {
             value BLOB NOT NULL
         );
         """,
+        // v6: each upstream account's rate schedule, shared by the replicas that use it.
+        """
+        CREATE TABLE upstream_schedule (
+            id TEXT PRIMARY KEY,
+            theoretical_arrival REAL NOT NULL
+        );
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {
