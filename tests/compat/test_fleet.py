@@ -410,3 +410,57 @@ def test_two_replicas_on_one_minimax_key_keep_to_its_rate(tmp_path):
         for process in [*replicas, simulator]:
             process.terminate()
             process.wait(timeout=15)
+
+
+def test_migrate_data_moves_an_embedded_installation_into_the_fleet(fleet, tmp_path):
+    """`likeness migrate-data`: what an embedded server kept (keys, an account's balance and ledger,
+    jobs, images) works unchanged from a fleet replica on the copied database and bucket: the
+    old signed image URL downloads the same bytes, the old key authenticates, the books balance."""
+    from conftest import LIKENESS
+
+    data = str(tmp_path / "embedded")
+    process, base, _ = start_server({}, data=data)
+    try:
+        client = httpx.Client(timeout=30, headers={"Authorization": f"Bearer {API_KEY}"})
+        account = client.post(base + "/v1/admin/accounts", json={"name": "moving"}).json()
+        client.post(f"{base}/v1/admin/accounts/{account['id']}/credits",
+                    json={"amount_usd": "1.00", "waive_fee": True}).raise_for_status()
+        key = client.post(f"{base}/v1/admin/accounts/{account['id']}/keys", json={"name": "kept"}).json()["secret"]
+        image = httpx.post(base + "/v1/images/generations", headers={"Authorization": f"Bearer {key}"}, timeout=30,
+                           json={"model": "image-01", "prompt": "a moving van", "n": 2}).json()["data"][0]["url"]
+        original = httpx.get(image).content
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+    target = fresh_database()
+    environment = dict(
+        os.environ, LIKENESS_S3_BUCKET=fleet["bucket"], LIKENESS_S3_ENDPOINT=S3_ENDPOINT,
+        LIKENESS_S3_ACCESS_KEY_ID="testing", LIKENESS_S3_SECRET_ACCESS_KEY="testing", LIKENESS_S3_PREFIX="images")
+    moved = subprocess.run([str(LIKENESS), "migrate-data", "--from", data, "--to", target],
+                           env=environment, capture_output=True, text=True)
+    assert moved.returncode == 0, moved.stderr
+    assert "ledger: 2 accounts, each balance equal to the sum of its ledger" in moved.stdout
+    assert "images: 2 copied to the bucket" in moved.stdout
+    again = subprocess.run([str(LIKENESS), "migrate-data", "--from", data, "--to", target],
+                           env=environment, capture_output=True, text=True)
+    assert again.returncode != 0 and "not empty" in again.stderr
+
+    replica, replica_base = start_replica(
+        target, fleet["bucket"], fleet["certificate"], workers=1, password_file=password_file_for(target))
+    try:
+        moved_url = replica_base + image[image.index("/v1/files/"):]
+        assert httpx.get(moved_url, verify=trusting(fleet["certificate"])).content == original
+        balance = httpx.get(replica_base + "/v1/balance", headers={"Authorization": f"Bearer {key}"},
+                            verify=trusting(fleet["certificate"])).json()
+        assert balance["balance_usd"] == "0.98"
+        # New rows continue the copied ones: the ledger's next entry follows the last copied.
+        again = httpx.post(replica_base + "/v1/images/generations", headers={"Authorization": f"Bearer {key}"},
+                           json={"model": "image-01", "prompt": "unpacked"}, verify=trusting(fleet["certificate"]),
+                           timeout=30)
+        assert again.status_code == 200, again.text
+        sequences = [int(row[0]) for row in sql(target, "SELECT seq FROM ledger ORDER BY seq")]
+        assert sequences == sorted(set(sequences))
+    finally:
+        replica.terminate()
+        replica.wait(timeout=15)

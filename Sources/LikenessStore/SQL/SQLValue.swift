@@ -60,6 +60,9 @@ public struct SQLRow: Sendable {
         self.columns = columns
     }
 
+    /// The names of the columns, in the order the query selected them.
+    public var columnNames: [String] { columns.sorted { $0.value < $1.value }.map(\.key) }
+
     /// The value of the named column; `.null` for a name the query did not select.
     public subscript(_ column: String) -> SQLValue {
         columns[column].map { values[$0] } ?? .null
