@@ -6,7 +6,7 @@ import LikenessImaging
 /// `bench/gateways.sh` and `bench/pools.sh`.
 ///
 ///     LikenessBench <path to likeness binary> [--scale N] [--port P]
-///     LikenessBench gateways --requests N NAME=BASE_URL,KEY,MODEL,PID ...
+///     LikenessBench gateways --requests N NAME=BASE_URL[|BASE_URL…],KEY,MODEL,PID[|PID…] ...
 ///     LikenessBench metrics-cost [--requests N]
 ///     LikenessBench pools --simulator URL --rpm N --per-account N NAME=BASE_URL,KEY,MODEL,ACCOUNTS ...
 @main
@@ -18,10 +18,13 @@ struct LikenessBench {
             let paths = try arguments.dropFirst().filter { $0.contains("=") }.map { argument in
                 let (name, rest) = (argument.prefix { $0 != "=" }, argument.drop { $0 != "=" }.dropFirst())
                 let parts = rest.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                guard parts.count == 4, let pid = Int32(parts[3]) else {
-                    throw BenchError("a path is NAME=BASE_URL,KEY,MODEL,PID; got \(argument)")
+                let pids = parts.count == 4 ? parts[3].split(separator: "|").compactMap { Int32($0) } : []
+                guard parts.count == 4, !pids.isEmpty else {
+                    throw BenchError("a path is NAME=BASE_URL[|BASE_URL…],KEY,MODEL,PID[|PID…]; got \(argument)")
                 }
-                return GatewayPath(name: String(name), baseURL: parts[0], key: parts[1], model: parts[2], pid: pid)
+                return GatewayPath(
+                    name: String(name), baseURLs: parts[0].split(separator: "|").map(String.init), key: parts[1],
+                    model: parts[2], pids: pids)
             }
             print(try await benchGateways(paths, requests: requests))
             return
