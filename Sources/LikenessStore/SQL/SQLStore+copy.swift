@@ -44,9 +44,9 @@ extension SQLStore {
             }
             if target.flavor == .postgres {
                 // The target's sequences continue after the rows copied in.
-                try transaction.query(
+                _ = try transaction.query(
                     "SELECT setval('ledger_seq_seq', COALESCE((SELECT MAX(seq) FROM ledger), 0) + 1, false)")
-                try transaction.query(
+                _ = try transaction.query(
                     "SELECT setval('jobs_queue_seq', COALESCE((SELECT MAX(queue_seq) FROM jobs), 0) + 1, false)")
             }
             let sums =

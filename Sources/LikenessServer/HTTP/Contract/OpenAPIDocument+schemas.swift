@@ -287,6 +287,15 @@ extension OpenAPIDocument {
                     "engines": .object([
                         "type": .string("object"), "additionalProperties": .object(["type": .string("object")]),
                     ]),
+                    // A fleet's replicas (LIKENESS_DATABASE_URL): this one, and every one seen within a lease.
+                    "replica": string("this replica's id, in a fleet"),
+                    "replicas": array(
+                        object(
+                            [
+                                "id": string(), "host": string(),
+                                "started_at": .object(["type": .string("string"), "format": .string("date-time")]),
+                                "seen_at": .object(["type": .string("string"), "format": .string("date-time")]),
+                            ], required: ["id", "host", "started_at", "seen_at"])),
                 ], required: ["status", "engine", "libvips"]),
         ])
     }
