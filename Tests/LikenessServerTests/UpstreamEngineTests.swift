@@ -244,8 +244,10 @@ struct UpstreamEngineTests {
             }
             let times = upstream.state.received.map(\.at)
             #expect(times.count == 4)  // the simulator's own limit of 30 a minute never refused one
-            let paced = times.dropFirst()  // after the warm-up
-            for (earlier, later) in zip(paced, paced.dropFirst()) { #expect(later - earlier >= .milliseconds(1500)) }
+            // Starts are scheduled two seconds apart from the warm-up's on. A start is never sent
+            // before its turn, but may be sent after it on a loaded machine, which brings that one
+            // closer to the next: so the span is measured from the warm-up, sent at once.
+            if times.count == 4 { #expect(times[3] - times[0] >= .milliseconds(5500)) }
             // No start is wasted: every worker waited for the first job, and each one's turn goes to
             // the job at the head when it comes (4 s here; 8 s if turns were lost to the race).
             if times.count == 4 { #expect(times[3] - times[1] < .seconds(6)) }

@@ -1,5 +1,6 @@
 import Foundation
 import LikenessCore
+import LikenessEngines
 import LikenessImaging
 
 /// Turns a subject reference into checked bytes: fetched when remote, then judged by content.
@@ -32,9 +33,13 @@ struct ReferenceIntake: Sendable {
         }
         do {
             // Every pixel is read (so truncation shows) but only a small thumbnail is kept.
-            _ = try RasterImage.cover(decoding: bytes, width: 64, height: 64, limits: limits)
-        } catch {
+            try await RenderThreads.run { [limits] in
+                _ = try RasterImage.cover(decoding: bytes, width: 64, height: 64, limits: limits)
+            }
+        } catch let error as ImagingError {
             throw APIError.invalid(field, "is not usable: \(error.message)")
+        } catch {
+            throw APIError(.internalError, "the reference could not be checked")
         }
         return bytes
     }
