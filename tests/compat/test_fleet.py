@@ -445,6 +445,12 @@ def test_migrate_data_moves_an_embedded_installation_into_the_fleet(fleet, tmp_p
     again = subprocess.run([str(LIKENESS), "migrate-data", "--from", data, "--to", target],
                            env=environment, capture_output=True, text=True)
     assert again.returncode != 0 and "not empty" in again.stderr
+    # The operator commands work against the fleet's database with the same setting.
+    listed = subprocess.run([str(LIKENESS), "accounts", "list"], capture_output=True, text=True,
+                            env=dict(environment, LIKENESS_DATABASE_URL=target,
+                                     LIKENESS_DATA_DIR=str(tmp_path / "operator")))
+    assert listed.returncode == 0, listed.stderr
+    assert "moving" in listed.stdout and "0.98" in listed.stdout, listed.stdout
 
     replica, replica_base = start_replica(
         target, fleet["bucket"], fleet["certificate"], workers=1, password_file=password_file_for(target))
