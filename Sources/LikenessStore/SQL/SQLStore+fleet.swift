@@ -2,6 +2,7 @@ import Foundation
 
 /// Leases, heartbeats, shared counters and secrets: the fleet's agreements, on the one store.
 extension SQLStore: FleetRepository {
+    @discardableResult
     public func renewLeases(owner: String, until date: Date) throws -> Int {
         try database.execute(
             "UPDATE jobs SET lease_expires_at = ? WHERE lease_owner = ? AND status = 'running'",

@@ -141,6 +141,7 @@ extension SQLStore {
         }
     }
 
+    @discardableResult
     public func completeJob(
         id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
         webhook: WebhookDelivery?, at date: Date
@@ -176,6 +177,7 @@ extension SQLStore {
         }
     }
 
+    @discardableResult
     public func finishJob(id: String, status: JobStatus, failure: JobFailure, webhook: WebhookDelivery?, at date: Date)
         throws -> Bool
     {
@@ -222,6 +224,7 @@ extension SQLStore {
         }
     }
 
+    @discardableResult
     public func requeueJob(id: String, refundAttempt: Bool) throws -> Bool {
         try database.execute(
             """
