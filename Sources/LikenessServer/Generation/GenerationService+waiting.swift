@@ -108,7 +108,6 @@ extension GenerationService {
             output = .stored(stored.map(ResultImage.init))
         case .base64:
             do throws(APIError) {
-                let found = stored
                 var images: [Data] = []
                 for image in stored {
                     guard
