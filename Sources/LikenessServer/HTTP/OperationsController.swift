@@ -35,12 +35,10 @@ struct OperationsController: Sendable {
         admin: some RouterMethods<LikenessRequestContext>
     ) {
         router.get("/health") { _, _ in
-            var report = HealthReport(engine: engineName, upstreams: upstreams?.status())
-            if service.shared {
-                report.replica = service.replica.id
-                report.replicas = await service.liveReplicas()
-            }
-            return report
+            let replicas = service.shared ? await service.liveReplicas() : nil
+            return HealthReport(
+                engine: engineName, upstreams: upstreams?.status(), replica: service.shared ? service.replica.id : nil,
+                replicas: replicas)
         }
         // For a load balancer: 503 while starting, stopping, or without a store, with the reason.
         router.get("/ready") { _, _ in
@@ -106,12 +104,12 @@ struct HealthReport: ResponseEncodable {
     var status: String
     var engine: String
     /// Each model's route: tiers in order, each a pool of engine names.
-    var routes: [String: [[String]]]?
-    var engines: [String: UpstreamState]?
+    var routes: [String: [[String]]]? = nil
+    var engines: [String: UpstreamState]? = nil
     var libvips: String
     /// In a fleet: this replica's id, and every replica seen within a lease.
-    var replica: String?
-    var replicas: [FleetMember]?
+    var replica: String? = nil
+    var replicas: [FleetMember]? = nil
 
     struct UpstreamState: Codable {
         /// `in`, `out`, or `probing` (the cool-down is over; the next request tries it).
@@ -136,8 +134,13 @@ struct HealthReport: ResponseEncodable {
         }
     }
 
-    init(engine: String, upstreams: [ImageModel: [[EngineRouter.MemberStatus]]]?) {
+    init(
+        engine: String, upstreams: [ImageModel: [[EngineRouter.MemberStatus]]]?, replica: String? = nil,
+        replicas: [FleetMember]? = nil
+    ) {
         self.engine = engine
+        self.replica = replica
+        self.replicas = replicas
         libvips = Imaging.libraryVersion
         guard let upstreams else {
             status = "ok"
