@@ -86,7 +86,9 @@ func assembleApplication(
     let client = RoutingSettings.makeClient()
     let store = dataDirectory.store
     // Every store call runs on these threads, never on the cooperative pool.
-    let storeCalls = StoreCalls(threads: StoreThreads(), logger: logger)
+    let storeCalls = StoreCalls(
+        threads: configuration.database.map { StoreThreads(sharing: $0.connections) } ?? StoreThreads(),
+        logger: logger)
     // In a fleet, each upstream account's rate is kept in the shared database.
     let pacing = dataDirectory.isShared ? SharedPacing(fleet: store, store: storeCalls, clock: clock) : nil
     let engine: any ImageEngine

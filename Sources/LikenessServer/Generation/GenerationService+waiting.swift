@@ -215,7 +215,7 @@ extension GenerationService {
     /// is logged and skipped: it never fails the job.
     func log(jobID: String, _ message: String, level: String = "INFO", source: String) async {
         let line = JobLogLine(at: Date(), level: level, source: source, message: message)
-        _ = try? await store.write("record a job log line") { [jobs] in try jobs.appendLog(jobID: jobID, line) }
+        _ = try? await store.writeInOrder("record a job log line") { [jobs] in try jobs.appendLog(jobID: jobID, line) }
         announce(.changed(jobID: jobID))
     }
 

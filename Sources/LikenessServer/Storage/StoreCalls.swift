@@ -32,12 +32,20 @@ struct StoreCalls: Sendable {
         try await Self.run(on: threads.writes, body)
     }
 
-    /// A write that nobody waits for, done in order after the writes asked for before it; `then`
-    /// runs once it is done. For progress lines reported by synchronous callbacks.
+    /// A write in the one ordered lane (a job's log lines): each runs after those asked for
+    /// before it, whatever else runs beside them.
+    func writeInOrder<Value: Sendable>(_ what: String, _ body: @escaping @Sendable () throws -> Value)
+        async throws(APIError) -> Value
+    {
+        try await call(what, on: threads.ordered, body)
+    }
+
+    /// A write that nobody waits for, in the ordered lane after the writes asked for before it;
+    /// `then` runs once it is done. For progress lines reported by synchronous callbacks.
     func writeLater(
         _ what: String, _ body: @escaping @Sendable () throws -> Void, then: @escaping @Sendable () -> Void = {}
     ) {
-        threads.writes.submit { [logger] state in
+        threads.ordered.submit { [logger] state in
             guard case .active = state else { return }
             do {
                 try body()
@@ -75,22 +83,37 @@ struct StoreCalls: Sendable {
     }
 }
 
-/// The threads one store's calls run on: as many for reads as it has read connections, and one
-/// for writes, which run in the order they were asked for. Shut down when the last user lets go.
+/// The threads one store's calls run on: as many for reads as the store has read connections,
+/// and for writes as it can run at once. SQLite has one writer, so its writes (the ordered lane
+/// included) share one thread and run in the order they were asked for; PostgreSQL runs writes
+/// side by side and keeps one more thread as the ordered lane (a job's log lines). Shut down when
+/// the last user lets go.
 final class StoreThreads: Sendable {
     let reads: NIOThreadPool
     let writes: NIOThreadPool
+    /// Writes that must stay in order among themselves; `writes` itself when it has one thread.
+    let ordered: NIOThreadPool
 
-    init(readers: Int = 2) {
+    init(readers: Int = 2, writers: Int = 1) {
         reads = NIOThreadPool(numberOfThreads: readers)
-        writes = NIOThreadPool(numberOfThreads: 1)
+        writes = NIOThreadPool(numberOfThreads: writers)
+        ordered = writers == 1 ? writes : NIOThreadPool(numberOfThreads: 1)
         reads.start()
         writes.start()
+        if writers > 1 { ordered.start() }
+    }
+
+    /// For a store with `connections` connections that all may write (PostgreSQL): half read,
+    /// the rest write, one of them in order.
+    convenience init(sharing connections: Int) {
+        let readers = max(2, connections / 2)
+        self.init(readers: readers, writers: max(2, connections - readers - 1))
     }
 
     deinit {
         // Work still queued is dropped: only progress lines can be, since every other call is awaited.
         reads.shutdownGracefully { _ in }
         writes.shutdownGracefully { _ in }
+        if ordered !== writes { ordered.shutdownGracefully { _ in } }
     }
 }

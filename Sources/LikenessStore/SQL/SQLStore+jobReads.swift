@@ -50,7 +50,11 @@ extension SQLStore {
 
     public func nextQueuedJob() throws -> QueueHead? {
         try database.query(
-            "SELECT id, model, account_id, byok FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1"
+            // Past a job another worker is claiming right now: reading it again would only spin.
+            """
+            SELECT id, model, account_id, byok FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1
+            \(database.flavor.skipLocked)
+            """
         ).first.flatMap { row in
             row.text(0).map { QueueHead(id: $0, model: row.text(1), accountID: row.text(2), byok: row.integer(3) == 1) }
         }
