@@ -232,6 +232,43 @@ struct JobTests {
         #expect(try store.logs(jobID: "logged").map(\.message) == ["one", "two", "three"])
     }
 
+    @Test("a job's first and last log lines are written with its claim and its completion", arguments: StoreKind.tested)
+    func logsWithTransitions(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
+        _ = try store.enqueueJob(job("moved"), input: JobInput(request: "{}", reference: nil), admission: Admission())
+        let now = Date()
+        _ = try store.claimJob(
+            id: "moved", engine: "preview", lease: JobLease(owner: "r", expiresAt: now.addingTimeInterval(60)), at: now,
+            startLog: { JobLogLine(at: now, level: "INFO", source: "queue", message: "Started (attempt \($0))") })
+        try store.appendLog(jobID: "moved", JobLogLine(at: now, level: "INFO", source: "engine", message: "working"))
+        try store.completeJob(
+            id: "moved", images: [image(jobID: "moved")], blockedCount: 0, engine: "preview", engineSeconds: 0,
+            webhook: nil, log: JobLogLine(at: now, level: "INFO", source: "queue", message: "Stored 1 image"), at: now)
+        #expect(try store.logs(jobID: "moved").map(\.message) == ["Started (attempt 1)", "working", "Stored 1 image"])
+        // A completion that is refused (the job is no longer running) writes no line either.
+        try store.completeJob(
+            id: "moved", images: [], blockedCount: 0, engine: "preview", engineSeconds: 0, webhook: nil,
+            log: JobLogLine(at: now, level: "INFO", source: "queue", message: "again"), at: now)
+        #expect(try store.logs(jobID: "moved").count == 3)
+    }
+
+    @Test("a full queue refuses a new job and writes nothing", arguments: StoreKind.tested)
+    func fullQueue(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
+        let admission = Admission(maximumQueuedJobs: 2)
+        for id in ["one", "two"] {
+            _ = try store.enqueueJob(job(id), input: JobInput(request: "{}", reference: nil), admission: admission)
+        }
+        #expect(throws: AdmissionRefusal.queueFull(limit: 2)) {
+            try store.enqueueJob(job("three"), input: JobInput(request: "{}", reference: nil), admission: admission)
+        }
+        #expect(try store.job(id: "three") == nil)
+        // A started job no longer waits: there is room again.
+        _ = try store.claimNextJob(engine: "preview", at: Date())
+        _ = try store.enqueueJob(job("three"), input: JobInput(request: "{}", reference: nil), admission: admission)
+        #expect(try store.queuedJobCount() == 2)
+    }
+
     @Test("expired image records are deleted and reported", arguments: StoreKind.tested)
     func expiry(_ kind: StoreKind) throws {
         let store = try kind.makeStore(in: directory)

@@ -86,8 +86,13 @@ extension GenerationService {
                 let engineName = engine.name
                 let now = clock.now()
                 let lease = JobLease(owner: replica.id, expiresAt: now.addingTimeInterval(leaseDuration.seconds))
+                let place = shared ? " on \(replica.host) (\(replica.id))" : ""
+                // The first log line goes in with the claim: one commit fewer before the engine starts.
+                let startLog: @Sendable (Int) -> JobLogLine = { attempt in
+                    JobLogLine(at: now, level: "INFO", source: "queue", message: "Started\(place) (attempt \(attempt))")
+                }
                 claimed = try await store.write("claim a job") { [jobs] in
-                    try jobs.claimJob(id: current.id, engine: engineName, lease: lease, at: now)
+                    try jobs.claimJob(id: current.id, engine: engineName, lease: lease, at: now, startLog: startLog)
                 }
                 if claimed != nil { break }
                 head = try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
@@ -110,10 +115,7 @@ extension GenerationService {
                 job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
             return true
         }
-        // Progress lines are written in order but not waited for: nothing between the pacer's
-        // grant and the upstream request may wait on the store more than it must.
-        let place = shared ? " on \(replica.host) (\(replica.id))" : ""
-        logLater(jobID: job.id, "Started\(place) (attempt \(job.attempts))", source: "queue")
+        announce(.changed(jobID: job.id))
 
         // Its own task, so that a cancel request stops this job and not the worker.
         let task = Task { try await perform(claimed, on: engine, reservation: reservation) }
@@ -252,10 +254,15 @@ extension GenerationService {
             }
             let webhook = webhook(for: job, outcome: .success(stored.map(ResultImage.init)))
             let images = stored
+            // The last log line goes in with the completion, after every progress line before it.
+            let storedLine = JobLogLine(
+                at: now, level: "INFO", source: "queue",
+                message: "Stored \(stored.count) image\(stored.count == 1 ? "" : "s")")
+            await store.flushOrderedWrites()
             let recorded = try await store.writeRaw { [jobs] in
                 try jobs.completeJob(
                     id: job.id, images: images, blockedCount: output.blockedCount, engine: output.engine,
-                    engineSeconds: output.engineSeconds, webhook: webhook, at: now)
+                    engineSeconds: output.engineSeconds, webhook: webhook, log: storedLine, at: now)
             }
             guard recorded else {
                 // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
@@ -269,7 +276,6 @@ extension GenerationService {
             await finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
             return
         }
-        await log(jobID: job.id, "Stored \(stored.count) image\(stored.count == 1 ? "" : "s")", source: "queue")
         metrics.jobFinished(outcome: "succeeded", code: nil)
         metrics.images(delivered: stored.count, withheld: output.blockedCount)
         metrics.engineTime(engine: output.engine, model: job.model ?? "unknown", .seconds(output.engineSeconds))

@@ -135,16 +135,10 @@ public struct GenerationService: Sendable {
             concurrentJobsPerAccount: billing.limits(for: caller.account).concurrentJobs,
             idempotencyKey: submission.idempotencyKey,
             fingerprint: fingerprint,
-            idempotencyWindow: billing.idempotencyWindow)
+            idempotencyWindow: billing.idempotencyWindow, maximumQueuedJobs: queue.maximumQueuedJobs)
         let outcome: EnqueueOutcome
         do throws(APIError) {
             try promptPolicy.check(request.prompt)
-            let queued = try await store.read("count the queue") { [jobs] in try jobs.queuedJobCount() }
-            guard queued < queue.maximumQueuedJobs else {
-                throw APIError(
-                    .rateLimited, "the queue is full (\(queue.maximumQueuedJobs) jobs waiting); retry later",
-                    retryAfterSeconds: 5)
-            }
             do {
                 let input = try QueuedRequest.input(for: request, seeds: seeds)
                 outcome = try await store.writeRaw { [jobs, job] in

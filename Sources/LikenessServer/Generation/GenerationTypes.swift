@@ -144,6 +144,9 @@ extension APIError {
                 .invalidParameters,
                 "invalid params, Idempotency-Key was already used for a different request; use a new key",
                 field: "Idempotency-Key")
+        case .queueFull(let limit):
+            self.init(
+                .rateLimited, "the queue is full (\(limit) jobs waiting); retry later", retryAfterSeconds: 5)
         }
     }
 }

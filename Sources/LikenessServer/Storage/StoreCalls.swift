@@ -40,6 +40,11 @@ struct StoreCalls: Sendable {
         try await call(what, on: threads.ordered, body)
     }
 
+    /// Returns once every write asked for in the ordered lane before it is done.
+    func flushOrderedWrites() async {
+        _ = try? await Self.run(on: threads.ordered) {}
+    }
+
     /// A write that nobody waits for, in the ordered lane after the writes asked for before it;
     /// `then` runs once it is done. For progress lines reported by synchronous callbacks.
     func writeLater(

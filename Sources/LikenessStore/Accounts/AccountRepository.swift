@@ -77,11 +77,14 @@ public struct Admission: Sendable, Hashable {
     public var fingerprint: String?
     /// How long an idempotency key is remembered.
     public var idempotencyWindow: TimeInterval
+    /// Jobs that may wait in the queue (all callers together); nil: no limit.
+    public var maximumQueuedJobs: Int?
 
     public init(
         concurrentJobsPerKey: Int? = nil, concurrentJobsPerAccount: Int? = nil, idempotencyKey: String? = nil,
-        fingerprint: String? = nil, idempotencyWindow: TimeInterval = 86_400
+        fingerprint: String? = nil, idempotencyWindow: TimeInterval = 86_400, maximumQueuedJobs: Int? = nil
     ) {
+        self.maximumQueuedJobs = maximumQueuedJobs
         self.concurrentJobsPerKey = concurrentJobsPerKey
         self.concurrentJobsPerAccount = concurrentJobsPerAccount
         self.idempotencyKey = idempotencyKey
@@ -102,6 +105,8 @@ public enum AdmissionRefusal: Error, Sendable, Hashable {
     case tooManyJobs(scope: LimitScope, limit: Int)
     /// The idempotency key was used for a different request.
     case idempotencyKeyReused
+    /// `maximumQueuedJobs` are already waiting.
+    case queueFull(limit: Int)
 }
 
 public enum LimitScope: String, Sendable, Hashable {

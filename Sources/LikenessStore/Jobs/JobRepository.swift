@@ -201,7 +201,11 @@ public protocol JobRepository: Sendable {
     func nextQueuedJob() throws -> QueueHead?
     /// Marks a queued job running under `lease` and returns it with its input; nil if it is no
     /// longer queued (another worker or replica took it, or it was cancelled).
-    func claimJob(id: String, engine: String, lease: JobLease, at: Date) throws -> ClaimedJob?
+    /// `startLog`, given the attempt now starting, is the job's log line for it, written in the
+    /// same transaction (one commit fewer on the request's path).
+    func claimJob(
+        id: String, engine: String, lease: JobLease, at: Date, startLog: (@Sendable (Int) -> JobLogLine)?
+    ) throws -> ClaimedJob?
     /// Extends the leases of the jobs `owner` runs; returns how many it holds.
     @discardableResult
     func renewLeases(owner: String, until: Date) throws -> Int
@@ -214,10 +218,11 @@ public protocol JobRepository: Sendable {
     func requestCancellation(id: String, webhook: WebhookDelivery?, at: Date) throws -> CancellationOutcome
     /// Records success, the images that make it visible and the webhook, in one transaction;
     /// false (and nothing written) unless the job was running.
+    /// `log` is the job's last log line, written in the same transaction.
     @discardableResult
     func completeJob(
         id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
-        webhook: WebhookDelivery?, at: Date
+        webhook: WebhookDelivery?, log: JobLogLine?, at: Date
     ) throws -> Bool
     /// Failed, but only while it is still queued (a synchronous caller gave up waiting for it to
     /// start); false once it has started or finished.
@@ -243,6 +248,20 @@ public protocol JobRepository: Sendable {
 }
 
 extension JobRepository {
+    public func claimJob(id: String, engine: String, lease: JobLease, at date: Date) throws -> ClaimedJob? {
+        try claimJob(id: id, engine: engine, lease: lease, at: date, startLog: nil)
+    }
+
+    @discardableResult
+    public func completeJob(
+        id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
+        webhook: WebhookDelivery?, at date: Date
+    ) throws -> Bool {
+        try completeJob(
+            id: id, images: images, blockedCount: blockedCount, engine: engine, engineSeconds: engineSeconds,
+            webhook: webhook, log: nil, at: date)
+    }
+
     /// Claims whatever job is at the head of the queue now.
     public func claimNextJob(engine: String, lease: JobLease, at date: Date) throws -> ClaimedJob? {
         while let next = try nextQueuedJob() {

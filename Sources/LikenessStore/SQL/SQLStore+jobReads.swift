@@ -94,9 +94,18 @@ extension SQLStore {
     }
 
     public func appendLog(jobID: String, _ line: JobLogLine) throws {
-        try database.execute(
-            "INSERT INTO job_logs (job_id, at, level, source, message) VALUES (?, ?, ?, ?, ?)",
-            [.text(jobID), SQLValue(line.at), .text(line.level), .text(line.source), .text(line.message)])
+        try database.execute(Self.insertLog, Self.values(of: line, jobID: jobID))
+    }
+
+    /// Inside a transaction that moves the job (its claim, its completion).
+    static func insertLog(jobID: String, _ line: JobLogLine, in transaction: any SQLTransaction) throws {
+        try transaction.execute(insertLog, values(of: line, jobID: jobID))
+    }
+
+    private static let insertLog = "INSERT INTO job_logs (job_id, at, level, source, message) VALUES (?, ?, ?, ?, ?)"
+
+    private static func values(of line: JobLogLine, jobID: String) -> [SQLValue] {
+        [.text(jobID), SQLValue(line.at), .text(line.level), .text(line.source), .text(line.message)]
     }
 
     public func logs(jobID: String) throws -> [JobLogLine] {

@@ -58,6 +58,12 @@ extension SQLStore {
                 job.idempotencyKey = key
                 job.fingerprint = admission.fingerprint
             }
+            if let limit = admission.maximumQueuedJobs,
+                try transaction.query("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").first?.integer(0) ?? 0
+                    >= limit
+            {
+                throw AdmissionRefusal.queueFull(limit: limit)
+            }
             try Self.checkConcurrency(
                 column: "key_id", job.keyID, limit: admission.concurrentJobsPerKey, scope: .key, in: transaction)
             try Self.checkConcurrency(
@@ -97,7 +103,9 @@ extension SQLStore {
         if unfinished >= limit { throw AdmissionRefusal.tooManyJobs(scope: scope, limit: limit) }
     }
 
-    public func claimJob(id: String, engine: String, lease: JobLease, at date: Date) throws -> ClaimedJob? {
+    public func claimJob(
+        id: String, engine: String, lease: JobLease, at date: Date, startLog: (@Sendable (Int) -> JobLogLine)?
+    ) throws -> ClaimedJob? {
         try database.transaction { transaction in
             let claimed = try transaction.execute(
                 """
@@ -112,6 +120,7 @@ extension SQLStore {
             let input = try transaction.query("SELECT request, reference FROM job_inputs WHERE job_id = ?", [.text(id)])
                 .first
             guard let record, let input else { throw StoreError(.corrupt, "job \(id) is queued without its input") }
+            if let startLog { try Self.insertLog(jobID: id, startLog(record.attempts), in: transaction) }
             return ClaimedJob(
                 record: record, input: JobInput(request: input.text(0) ?? "", reference: input.blob(1)))
         }
@@ -144,7 +153,7 @@ extension SQLStore {
     @discardableResult
     public func completeJob(
         id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
-        webhook: WebhookDelivery?, at date: Date
+        webhook: WebhookDelivery?, log: JobLogLine?, at date: Date
     ) throws -> Bool {
         let imageIDs = String(decoding: try JSONEncoder().encode(images.map(\.id)), as: UTF8.self)
         return try database.transaction { transaction in
@@ -173,6 +182,7 @@ extension SQLStore {
                     ])
             }
             try Self.finished(id: id, webhook: webhook, in: transaction)
+            if let log { try Self.insertLog(jobID: id, log, in: transaction) }
             return true
         }
     }
