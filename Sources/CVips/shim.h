@@ -86,6 +86,23 @@ static inline VipsImage *lk_vips_thumbnail_cover(const void *bytes, size_t lengt
     return out;
 }
 
+/// Decodes to fit within `side` x `side` (never enlarged), upright and normalised: the whole
+/// picture, as face detection needs it, at a bounded size whatever the source's.
+static inline VipsImage *lk_vips_thumbnail_within(const void *bytes, size_t length, int side) {
+    VipsImage *thumbnail = NULL, *out = NULL;
+    if (vips_thumbnail_buffer((void *)bytes, length, &thumbnail, side, "height", side, "size", VIPS_SIZE_DOWN,
+                              "option_string", "fail_on=error", NULL)) return NULL;
+    out = lk_vips_normalise(thumbnail);
+    g_object_unref(thumbnail);
+    return out;
+}
+
+/// The first pixel of a normalised (in-memory) image, and the bytes from one row to the next.
+static inline const unsigned char *lk_vips_memory_pixels(VipsImage *image, size_t *stride) {
+    *stride = VIPS_IMAGE_SIZEOF_LINE(image);
+    return VIPS_IMAGE_ADDR(image, 0, 0);
+}
+
 /// An 8-bit sRGB image copied from `width * height * 3` interleaved bytes.
 static inline VipsImage *lk_vips_from_rgb(const void *bytes, int width, int height) {
     VipsImage *raw = vips_image_new_from_memory_copy(bytes, (size_t)width * height * 3, width, height, 3, VIPS_FORMAT_UCHAR);
@@ -172,6 +189,37 @@ static inline VipsImage *lk_vips_overlay(VipsImage *base, VipsImage *overlay, in
 fail:
     if (composed) g_object_unref(composed);
     if (flat) g_object_unref(flat);
+    return out;
+}
+
+/// Mirrored left to right, in memory.
+static inline VipsImage *lk_vips_mirror(VipsImage *in) {
+    VipsImage *flipped = NULL, *out = NULL;
+    if (vips_flip(in, &flipped, VIPS_DIRECTION_HORIZONTAL, NULL)) return NULL;
+    out = lk_vips_normalise(flipped);
+    g_object_unref(flipped);
+    return out;
+}
+
+/// Grey, kept as three sRGB bands (every later step expects RGB).
+static inline VipsImage *lk_vips_greyscale(VipsImage *in) {
+    VipsImage *grey = NULL, *out = NULL;
+    if (vips_colourspace(in, &grey, VIPS_INTERPRETATION_B_W, NULL)) return NULL;
+    out = lk_vips_normalise(grey);
+    g_object_unref(grey);
+    return out;
+}
+
+/// Turned by `degrees` (counter-clockwise positive), the corners filled with white.
+static inline VipsImage *lk_vips_rotate(VipsImage *in, double degrees) {
+    VipsImage *turned = NULL, *out = NULL;
+    double white[3] = {255, 255, 255};
+    VipsArrayDouble *background = vips_array_double_new(white, 3);
+    int failed = vips_rotate(in, &turned, -degrees, "background", background, NULL);
+    vips_area_unref(VIPS_AREA(background));
+    if (failed) return NULL;
+    out = lk_vips_normalise(turned);
+    g_object_unref(turned);
     return out;
 }
 

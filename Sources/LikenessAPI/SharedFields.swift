@@ -14,6 +14,14 @@ extension GenerationDraft {
         aigcWatermark = try fields.bool("aigc_watermark")
     }
 
+    /// The consistency guard's fields, Likeness's own and spelled alike in every dialect:
+    /// `identity_threshold`, `identity_max_attempts`, `identity_policy`.
+    public mutating func readIdentityFields(_ fields: FieldReader) throws(APIError) {
+        identityThreshold = try fields.number("identity_threshold")
+        identityMaxAttempts = try fields.integer("identity_max_attempts")
+        identityPolicy = try fields.string("identity_policy")
+    }
+
     /// `subject_reference`, the array of `{"type", "image_file"}` objects that MiniMax defined and
     /// the OpenAI-compatible gateways took over. `imageFile` reads an element's image (the
     /// dialects differ in what they accept there). Only the first element is read: the contract

@@ -72,6 +72,32 @@ public final class RasterImage {
         return RasterImage(taking: OpaquePointer(image))
     }
 
+    /// Decodes untrusted bytes to fit within `side` × `side`, the whole picture kept (shrunk,
+    /// never enlarged), upright. The header is checked against `limits` first, and the source is
+    /// streamed, so memory stays near the output's size.
+    public static func fitting(decoding bytes: Data, within side: Int, limits: DecodeLimits = DecodeLimits())
+        throws(ImagingError) -> RasterImage
+    {
+        let header = try ImageHeader(probing: bytes)
+        try limits.check(header)
+        let image = bytes.withUnsafeBytes { raw in lk_vips_thumbnail_within(raw.baseAddress, raw.count, Int32(side)) }
+        guard let image else {
+            throw ImagingError.fromVips(.unreadable, "corrupt or truncated \(header.format.rawValue)")
+        }
+        return RasterImage(taking: OpaquePointer(image))
+    }
+
+    /// Lends the decoded pixels, interleaved 8-bit RGB, with the bytes from one row to the next.
+    /// Only for images this module decoded (they are normalised into memory).
+    public func withRGBPixels<Result>(_ body: (UnsafePointer<UInt8>, _ rowBytes: Int) throws -> Result) rethrows
+        -> Result
+    {
+        precondition(bands == 3, "normalised images are RGB")
+        var stride = 0
+        let pixels = lk_vips_memory_pixels(vips, &stride)!
+        return try withExtendedLifetime(self) { try body(pixels, stride) }
+    }
+
     /// An image from interleaved 8-bit RGB bytes (`width * height * 3` of them).
     public convenience init(rgbPixels: [UInt8], width: Int, height: Int) throws(ImagingError) {
         precondition(rgbPixels.count == width * height * 3, "one RGB triple per pixel")
@@ -180,6 +206,21 @@ public final class RasterImage {
     /// `overlay` composited over this image at (x, y); alpha is flattened away.
     public func overlaying(_ overlay: RasterImage, x: Int, y: Int) throws(ImagingError) -> RasterImage {
         try RasterImage.wrap(lk_vips_overlay(vips, overlay.vips, Int32(x), Int32(y)), "composite failed")
+    }
+
+    /// Mirrored left to right.
+    public func mirrored() throws(ImagingError) -> RasterImage {
+        try RasterImage.wrap(lk_vips_mirror(vips), "mirror failed")
+    }
+
+    /// In shades of grey (still RGB).
+    public func greyscale() throws(ImagingError) -> RasterImage {
+        try RasterImage.wrap(lk_vips_greyscale(vips), "greyscale failed")
+    }
+
+    /// Turned by `degrees`, counter-clockwise, on a white background (the image grows to hold it).
+    public func rotated(degrees: Double) throws(ImagingError) -> RasterImage {
+        try RasterImage.wrap(lk_vips_rotate(vips, degrees), "rotation failed")
     }
 
     /// The colour at (x, y), for checks and tests.

@@ -132,7 +132,8 @@ func assembleApplication(
         webhooks: DialectWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok,
         store: storeCalls, metrics: metrics, clock: clock, logger: logger, replica: replica,
         shared: dataDirectory.isShared, leaseDuration: configuration.database?.lease ?? .seconds(30),
-        broadcast: fleetNotices ?? NoOtherReplicas(), fleet: dataDirectory.isShared ? store : nil)
+        broadcast: fleetNotices ?? NoOtherReplicas(), fleet: dataDirectory.isShared ? store : nil,
+        identity: IdentityCheck.load(configuration.identity, logger: logger))
     let accounts = AccountsService(
         accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
         store: storeCalls)

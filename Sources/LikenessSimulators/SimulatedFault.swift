@@ -32,6 +32,11 @@ public enum SimulatedFault: Sendable, Hashable {
     /// MiniMax only: success with `images` fewer images, counted in `metadata.failed_count`, as
     /// MiniMax reports images its content safety withheld.
     case withheldImages(Int)
+    /// MiniMax only: success, with images of these photos' people (image `i` shows photo
+    /// `i % count`), as a model that drew them would make them: the preview engine's picture with
+    /// the photo as its subject. How a test makes an upstream return the wrong person, or the
+    /// right one: `{"kind": "subject", "photos": ["<base64>", …]}`.
+    case subject(photos: [Data])
 
     /// Reads one entry of the control API's `faults` array.
     init(json object: [String: JSONValue]) throws(APIError) {
@@ -49,11 +54,18 @@ public enum SimulatedFault: Sendable, Hashable {
         case "expired-urls": self = .expiredResultURLs
         case "failing-polls": self = .failingPolls(count: Int(try fields.integer("count") ?? 1))
         case "withheld": self = .withheldImages(Int(try fields.integer("images") ?? 1))
+        case "subject":
+            let photos = (try fields.array("photos") ?? []).compactMap { entry -> Data? in
+                guard case .string(let text) = entry else { return nil }
+                return Data(base64Encoded: text)
+            }
+            guard !photos.isEmpty else { throw APIError.invalid("photos", "must hold base64 JPEG or PNG photos") }
+            self = .subject(photos: photos)
         default:
             throw APIError.invalid(
                 "kind",
                 "must be latency, http, code, malformed-json, truncated-body, connection-reset, expired-urls, "
-                    + "failing-polls or withheld")
+                    + "failing-polls, withheld or subject")
         }
     }
 }

@@ -31,18 +31,31 @@ extension SimulatorContext {
                 var data: [String: JSONValue] = [:]
                 let withheld = min(admitted.withheld, generation.count)
                 let delivered = generation.count - withheld
-                switch generation.responseFormat {
-                case .url:
-                    data["image_urls"] = .array(
-                        (0..<delivered).map { index in
-                            .string(
-                                Self.imageURL(
-                                    origin: Self.origin(of: request), size: generation.size, index: index,
-                                    expired: admitted.expireURLs))
-                        })
-                case .base64:
-                    let jpeg = try await state.image(generation.size).base64EncodedString()
-                    data["image_base64"] = .array(Array(repeating: .string(jpeg), count: delivered))
+                if !admitted.subjects.isEmpty {
+                    var urls: [JSONValue] = []
+                    var encoded: [JSONValue] = []
+                    for index in 0..<delivered {
+                        let photo = admitted.subjects[index % admitted.subjects.count]
+                        let (id, jpeg) = try await state.renderSubject(photo, size: generation.size)
+                        urls.append(.string("\(Self.origin(of: request))/simulator/subjects/\(id).jpg"))
+                        encoded.append(.string(jpeg.base64EncodedString()))
+                    }
+                    data[generation.responseFormat == .url ? "image_urls" : "image_base64"] =
+                        .array(generation.responseFormat == .url ? urls : encoded)
+                } else {
+                    switch generation.responseFormat {
+                    case .url:
+                        data["image_urls"] = .array(
+                            (0..<delivered).map { index in
+                                .string(
+                                    Self.imageURL(
+                                        origin: Self.origin(of: request), size: generation.size, index: index,
+                                        expired: admitted.expireURLs))
+                            })
+                    case .base64:
+                        let jpeg = try await state.image(generation.size).base64EncodedString()
+                        data["image_base64"] = .array(Array(repeating: .string(jpeg), count: delivered))
+                    }
                 }
                 return Self.json(
                     .ok,

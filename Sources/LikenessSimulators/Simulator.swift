@@ -124,6 +124,13 @@ struct SimulatorContext: Sendable {
             return Response(
                 status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(bytes: jpeg)))
         }
+        router.get("/simulator/subjects/:name") { _, context -> Response in
+            guard let id = context.parameters.get("name")?.split(separator: ".").first,
+                let jpeg = state.subjectImage(id: String(id))
+            else { return Response(status: .notFound) }
+            return Response(
+                status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(bytes: jpeg)))
+        }
         router.get("/simulator/expired/**") { _, _ -> Response in
             Response(
                 status: .forbidden, headers: [.contentType: "application/xml"],
@@ -141,6 +148,8 @@ struct SimulatorContext: Sendable {
         var expireURLs = false
         /// Images to withhold from the answer (MiniMax's `failed_count`).
         var withheld = 0
+        /// The people the images are to show (`SimulatedFault.subject`).
+        var subjects: [Data] = []
     }
 
     /// Records the request and applies the account's rate limit and the next fault. A non-nil
@@ -166,6 +175,8 @@ struct SimulatorContext: Sendable {
             return Admission()
         case .withheldImages(let count):
             return Admission(withheld: count)
+        case .subject(let photos):
+            return Admission(subjects: photos)
         case .latency(let milliseconds):
             try await Task.sleep(for: .milliseconds(milliseconds))
             return Admission()

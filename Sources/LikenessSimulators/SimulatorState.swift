@@ -38,6 +38,7 @@ public final class SimulatorState: Sendable {
         var falRequests: [String: FalRequest] = [:]
         var cancelledRequests: [String] = []
         var images: [PixelSize: Data] = [:]
+        var subjectImages: [String: Data] = [:]
     }
 
     private let shared = Mutex(Shared())
@@ -132,6 +133,23 @@ public final class SimulatorState: Sendable {
             state.cancelledRequests.append(id)
             return true
         }
+    }
+
+    /// A JPEG of this size showing `photo`'s person (the preview engine's picture with the photo
+    /// as its subject), kept under the id returned, for `/simulator/subjects/<id>.jpg`.
+    func renderSubject(_ photo: Data, size: PixelSize) async throws -> (id: String, jpeg: Data) {
+        let request = GenerationRequest(prompt: "Likeness upstream simulator", aspectRatio: nil, size: size)
+        let output = try await PreviewEngine().generate(
+            EngineJob(id: "simulator", request: request, seeds: [1], referenceImage: photo)
+        ) { _ in }
+        let id = UUID().uuidString.lowercased()
+        let jpeg = output.images[0].jpeg
+        shared.withLock { $0.subjectImages[id] = jpeg }
+        return (id, jpeg)
+    }
+
+    func subjectImage(id: String) -> Data? {
+        shared.withLock { $0.subjectImages[id] }
     }
 
     /// A JPEG of this size, rendered once by the preview engine and then served for every

@@ -29,6 +29,9 @@ struct Harness {
             reader: ConfigReader(
                 provider: InMemoryProvider(values: ["likeness.dataDir": .init(.string(root.path), isSecret: false)])))
         configuration.port = 0
+        // Face checks only where a test asks for them (`IdentityTests`): other tests' references are
+        // plain pictures.
+        configuration.identity = .off
         configure(&configuration)
         self.configuration = configuration
         let (directory, issued) = try prepareDataDirectory(configuration)

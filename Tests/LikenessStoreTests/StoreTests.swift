@@ -241,14 +241,18 @@ struct JobTests {
             id: "moved", engine: "preview", lease: JobLease(owner: "r", expiresAt: now.addingTimeInterval(60)), at: now,
             startLog: { JobLogLine(at: now, level: "INFO", source: "queue", message: "Started (attempt \($0))") })
         try store.appendLog(jobID: "moved", JobLogLine(at: now, level: "INFO", source: "engine", message: "working"))
+        let identity = IdentityReport(scores: [0.8125], passed: [true], threshold: 0.7, attempts: 2, note: "2 faces")
         try store.completeJob(
             id: "moved", images: [image(jobID: "moved")], blockedCount: 0, engine: "preview", engineSeconds: 0,
-            webhook: nil, log: JobLogLine(at: now, level: "INFO", source: "queue", message: "Stored 1 image"), at: now)
+            identity: identity, webhook: nil,
+            log: JobLogLine(at: now, level: "INFO", source: "queue", message: "Stored 1 image"), at: now)
         #expect(try store.logs(jobID: "moved").map(\.message) == ["Started (attempt 1)", "working", "Stored 1 image"])
+        // The identity report is kept whole, and its lowest score is what usage shows.
+        #expect(try store.job(id: "moved")?.identity == identity)
         // A completion that is refused (the job is no longer running) writes no line either.
         try store.completeJob(
-            id: "moved", images: [], blockedCount: 0, engine: "preview", engineSeconds: 0, webhook: nil,
-            log: JobLogLine(at: now, level: "INFO", source: "queue", message: "again"), at: now)
+            id: "moved", images: [], blockedCount: 0, engine: "preview", engineSeconds: 0, identity: nil,
+            webhook: nil, log: JobLogLine(at: now, level: "INFO", source: "queue", message: "again"), at: now)
         #expect(try store.logs(jobID: "moved").count == 3)
     }
 

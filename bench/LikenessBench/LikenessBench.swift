@@ -9,6 +9,7 @@ import LikenessImaging
 ///     LikenessBench gateways --requests N NAME=BASE_URL[|BASE_URL…],KEY,MODEL,PID[|PID…] ...
 ///     LikenessBench metrics-cost [--requests N]
 ///     LikenessBench pools --simulator URL --rpm N --per-account N NAME=BASE_URL,KEY,MODEL,ACCOUNTS ...
+///     LikenessBench identity --models DIR --photos DIR
 @main
 struct LikenessBench {
     static func main() async throws {
@@ -32,6 +33,14 @@ struct LikenessBench {
         if arguments.first == "metrics-cost" {
             let requests = arguments.firstIndex(of: "--requests").flatMap { Int(arguments[$0 + 1]) } ?? 1_000_000
             print(await benchMetricsCost(requests: requests))
+            return
+        }
+        if arguments.first == "identity" {
+            func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
+            guard let models = option("--models"), let photos = option("--photos") else {
+                throw BenchError("identity needs --models DIR --photos DIR")
+            }
+            print(try await benchIdentity(models: URL(filePath: models), photos: URL(filePath: photos)))
             return
         }
         if arguments.first == "pools" {

@@ -74,7 +74,9 @@ public enum FalQueue {
 
     /// The webhook body for a finished request: `status` `OK` with the output as `payload`, or
     /// `ERROR` with the error body as `payload` and `error` naming the HTTP status it would have had.
-    public static func webhook(requestID: String, output: Result<[FalImage], FalError>) -> Data {
+    public static func webhook(
+        requestID: String, output: Result<[FalImage], FalError>, identity: IdentityReport? = nil
+    ) -> Data {
         var writer = JSONWriter(reservingCapacity: 512)
         writer.raw("{\"request_id\":")
         writer.string(requestID)
@@ -83,7 +85,7 @@ public enum FalQueue {
         switch output {
         case .success(let images):
             writer.raw(",\"status\":\"OK\",\"payload\":")
-            writer.append(FalResponse.jsonData(images: images))
+            writer.append(FalResponse.jsonData(images: images, identity: identity))
         case .failure(let error):
             writer.raw(",\"status\":\"ERROR\",\"error\":")
             writer.string("Invalid status code: \(error.status)")

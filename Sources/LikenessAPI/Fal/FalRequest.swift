@@ -25,6 +25,7 @@ public enum FalApp: String, Sendable, CaseIterable {
         draft.aspectRatio = try fields.string("aspect_ratio")
         draft.count = try fields.integer("num_images")
         draft.promptOptimizer = try fields.bool("prompt_optimizer")
+        try draft.readIdentityFields(fields)
         if self == .subjectReference {
             draft.references = [.init(type: "character", image: try fields.string("image_url").map { .text($0) })]
         }
@@ -52,7 +53,8 @@ public struct FalImage: Sendable, Hashable {
 }
 
 public enum FalResponse {
-    public static func jsonData(images: [FalImage]) -> Data {
+    /// `identity` adds each image's score (see `JSONWriter.identityFields`).
+    public static func jsonData(images: [FalImage], identity: IdentityReport? = nil) -> Data {
         var writer = JSONWriter(reservingCapacity: 256 * images.count + 16)
         writer.raw("{\"images\":[")
         for (index, image) in images.enumerated() {
@@ -68,9 +70,12 @@ public enum FalResponse {
             writer.integer(image.width)
             writer.raw(",\"height\":")
             writer.integer(image.height)
+            writer.identityFields(identity, image: index)
             writer.raw("}")
         }
-        writer.raw("]}")
+        writer.raw("]")
+        writer.identityNote(identity)
+        writer.raw("}")
         return Data(writer.bytes)
     }
 }

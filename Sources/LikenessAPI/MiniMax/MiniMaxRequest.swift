@@ -35,6 +35,7 @@ public enum MiniMaxRequest {
             draft.responseFormat = known
         }
         try draft.readSharedFields(fields)
+        try draft.readIdentityFields(fields)
         draft.aspectRatio = try fields.string("aspect_ratio")
         // Documented: with aspect_ratio, width and height are ignored entirely, whatever they hold.
         if draft.aspectRatio == nil {

@@ -20,10 +20,17 @@ public struct MiniMaxResponse: Sendable, Decodable, Hashable {
         /// Strings, as in MiniMax's own examples (its schema says integers; clients take both).
         public var successCount: String
         public var failedCount: String
+        /// Likeness's identity scores, one per image (see `IdentityReport`); absent unless scored.
+        public var identityScores: [Double?]? = nil
+        public var identityPassed: [Bool]? = nil
+        public var identityNote: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case successCount = "success_count"
             case failedCount = "failed_count"
+            case identityScores = "identity_scores"
+            case identityPassed = "identity_passed"
+            case identityNote = "identity_note"
         }
     }
 
@@ -71,13 +78,20 @@ public struct MiniMaxResponse: Sendable, Decodable, Hashable {
     }
 
     public static func success(
-        id: String, imageURLs: [String]? = nil, imageBase64: [String]? = nil, failedCount: Int
+        id: String, imageURLs: [String]? = nil, imageBase64: [String]? = nil, failedCount: Int,
+        identity: IdentityReport? = nil
     ) -> MiniMaxResponse {
         let delivered = imageURLs?.count ?? imageBase64?.count ?? 0
+        var metadata = Metadata(successCount: String(delivered), failedCount: String(failedCount))
+        if let identity {
+            metadata.identityScores = identity.scores.map { $0.map(IdentityReport.rounded) }
+            metadata.identityPassed = identity.passed
+            metadata.identityNote = identity.note
+        }
         return MiniMaxResponse(
             id: id,
             data: ImageData(imageURLs: imageURLs, imageBase64: imageBase64),
-            metadata: Metadata(successCount: String(delivered), failedCount: String(failedCount)),
+            metadata: metadata,
             baseResponse: BaseResponse(statusCode: StatusCode.success.rawValue, statusMessage: "success")
         )
     }
@@ -125,6 +139,26 @@ extension MiniMaxResponse {
             writer.string(metadata.successCount)
             writer.raw(",\"failed_count\":")
             writer.string(metadata.failedCount)
+            if let scores = metadata.identityScores {
+                writer.raw(",\"identity_scores\":[")
+                for (index, score) in scores.enumerated() {
+                    if index > 0 { writer.raw(",") }
+                    if let score { writer.number(score) } else { writer.raw("null") }
+                }
+                writer.raw("]")
+            }
+            if let passed = metadata.identityPassed {
+                writer.raw(",\"identity_passed\":[")
+                for (index, value) in passed.enumerated() {
+                    if index > 0 { writer.raw(",") }
+                    value ? writer.raw("true") : writer.raw("false")
+                }
+                writer.raw("]")
+            }
+            if let note = metadata.identityNote {
+                writer.raw(",\"identity_note\":")
+                writer.string(note)
+            }
             writer.raw("},")
         }
         writer.raw("\"base_resp\":{\"status_code\":")

@@ -118,9 +118,11 @@ public enum OpenAIImageRequest {
         return try submission(draft, spelling: spelling, fields: reader)
     }
 
-    static let integerFields: Set<String> = ["n", "seed", "width", "height", "output_compression"]
+    static let integerFields: Set<String> = [
+        "n", "seed", "width", "height", "output_compression", "identity_max_attempts",
+    ]
     static let booleanFields: Set<String> = ["prompt_optimizer", "aigc_watermark", "stream", "async"]
-    static let numberFields: Set<String> = ["style_weight"]
+    static let numberFields: Set<String> = ["style_weight", "identity_threshold"]
 
     /// Form values are all text; the fields MiniMax types as numbers or booleans are read as such.
     static func typedFormValue(name: String, text: String) throws(APIError) -> JSONValue {
@@ -158,6 +160,7 @@ public enum OpenAIImageRequest {
             draft.model = known
         }
         try draft.readSharedFields(fields)
+        try draft.readIdentityFields(fields)
 
         switch try fields.string("background") {
         case nil, "auto", "opaque": break

@@ -8,8 +8,11 @@ public enum OpenAIImagesResponse {
         case base64([String])
     }
 
-    /// `format` is today's `output_format` field; nil leaves it out (DALL-E's shape).
-    public static func jsonData(created: Date, images: Images, format: OutputFormat? = nil) -> Data {
+    /// `format` is today's `output_format` field; nil leaves it out (DALL-E's shape). `identity`
+    /// adds each image's score (see `JSONWriter.identityFields`).
+    public static func jsonData(
+        created: Date, images: Images, format: OutputFormat? = nil, identity: IdentityReport? = nil
+    ) -> Data {
         let payload: Int =
             switch images {
             case .urls(let urls): urls.reduce(0) { $0 + $1.utf8.count + 16 }
@@ -24,12 +27,14 @@ public enum OpenAIImagesResponse {
             for (index, url) in urls.enumerated() {
                 writer.raw(index == 0 ? "{\"url\":" : ",{\"url\":")
                 writer.string(url)
+                writer.identityFields(identity, image: index)
                 writer.raw("}")
             }
         case .base64(let strings):
             for (index, string) in strings.enumerated() {
                 writer.raw(index == 0 ? "{\"b64_json\":" : ",{\"b64_json\":")
                 writer.plainString(string)
+                writer.identityFields(identity, image: index)
                 writer.raw("}")
             }
         }
@@ -38,6 +43,7 @@ public enum OpenAIImagesResponse {
             writer.raw(",\"output_format\":")
             writer.plainString(format.rawValue)
         }
+        writer.identityNote(identity)
         writer.raw("}")
         return Data(writer.bytes)
     }
@@ -144,7 +150,7 @@ public enum OpenAIImageTask {
 
     public static func jsonData(
         id: String, status: Status, created: Date, images: OpenAIImagesResponse.Images? = nil,
-        format: OutputFormat = .jpeg, error: OpenAIError? = nil
+        format: OutputFormat = .jpeg, identity: IdentityReport? = nil, error: OpenAIError? = nil
     ) -> Data {
         var writer = JSONWriter(reservingCapacity: 256)
         writer.raw("{\"id\":")
@@ -154,7 +160,8 @@ public enum OpenAIImageTask {
         if let images {
             // The synchronous answer's fields (`created`, `data`), so a client reads the result as
             // it would have then.
-            var body = OpenAIImagesResponse.jsonData(created: created, images: images, format: format)
+            var body = OpenAIImagesResponse.jsonData(
+                created: created, images: images, format: format, identity: identity)
             body.removeFirst()  // its opening brace: its fields continue this object
             writer.raw(",")
             writer.append(body)

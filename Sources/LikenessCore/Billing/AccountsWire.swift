@@ -88,11 +88,13 @@ public struct UsageRow: Codable, Sendable, Hashable {
     /// Served with the account's own MiniMax key, at no charge here.
     public var byok: Bool
     public var engine: String?
+    /// The lowest identity score of the delivered images (subject-reference requests).
+    public var identityScore: Double?
 
     public init(
         requestId: String, createdAt: Date, keyId: String?, dialect: String, model: String?, status: String,
         errorCode: Int?, imagesRequested: Int, imagesDelivered: Int, imagesBlocked: Int, priceUsd: MicroDollars,
-        costUsd: MicroDollars, byok: Bool, engine: String?
+        costUsd: MicroDollars, byok: Bool, engine: String?, identityScore: Double? = nil
     ) {
         self.requestId = requestId
         self.createdAt = createdAt
@@ -108,11 +110,12 @@ public struct UsageRow: Codable, Sendable, Hashable {
         self.costUsd = costUsd
         self.byok = byok
         self.engine = engine
+        self.identityScore = identityScore
     }
 
     public static let csvHeader =
         "request_id,created_at,key_id,dialect,model,status,error_code,images_requested,images_delivered,"
-        + "images_blocked,price_usd,cost_usd,byok,engine"
+        + "images_blocked,price_usd,cost_usd,byok,engine,identity_score"
 
     /// One CSV line (RFC 4180 quoting where a field needs it).
     public var csvLine: String {
@@ -120,6 +123,7 @@ public struct UsageRow: Codable, Sendable, Hashable {
             requestId, createdAt.formatted(.iso8601), keyId ?? "", dialect, model ?? "", status,
             errorCode.map(String.init) ?? "", String(imagesRequested), String(imagesDelivered),
             String(imagesBlocked), priceUsd.usd, costUsd.usd, byok ? "true" : "false", engine ?? "",
+            identityScore.map { String($0) } ?? "",
         ]
         return fields.map(Self.csvField).joined(separator: ",")
     }

@@ -23,6 +23,10 @@ public struct GenerationDraft: Sendable, Hashable {
     /// `output_format` and `output_compression`, as sent.
     public var outputFormat: String?
     public var outputCompression: Int64?
+    /// The consistency guard's fields, as sent (`IdentityGuard`).
+    public var identityThreshold: Double?
+    public var identityMaxAttempts: Int64?
+    public var identityPolicy: String?
 
     public struct Reference: Sendable, Hashable {
         public var type: String?
@@ -125,13 +129,14 @@ extension GenerationRequest {
             throw APIError.invalid(spelling[.count], "must be an integer in 1...9")
         }
 
+        let reference = try Self.validReference(draft.references, spelling: spelling)
         self.init(
             model: model, prompt: prompt, aspectRatio: aspectRatio, size: size, count: Int(count), seed: draft.seed,
             responseFormat: draft.responseFormat, promptOptimizer: draft.promptOptimizer ?? false,
-            aigcWatermark: draft.aigcWatermark ?? false,
-            subjectReference: try Self.validReference(draft.references, spelling: spelling),
+            aigcWatermark: draft.aigcWatermark ?? false, subjectReference: reference,
             style: try Self.validStyle(draft.style, model: model, spelling: spelling),
-            output: try Self.validOutput(draft, spelling: spelling))
+            output: try Self.validOutput(draft, spelling: spelling),
+            identityGuard: try Self.validIdentityGuard(draft, hasReference: reference != nil))
     }
 
     static func validOutput(_ draft: GenerationDraft, spelling: FieldSpelling) throws(APIError) -> OutputEncoding {

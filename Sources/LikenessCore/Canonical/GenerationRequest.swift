@@ -18,6 +18,8 @@ public struct GenerationRequest: Sendable, Hashable {
     public var subjectReference: SubjectReference?
     public var style: LiveStyle?
     public var output: OutputEncoding
+    /// Images under an identity score are made again (`identity_threshold`); nil: scored only.
+    public var identityGuard: IdentityGuard?
 
     public static let promptLengthRange = 1...1500
     public static let countRange = 1...9
@@ -34,7 +36,8 @@ public struct GenerationRequest: Sendable, Hashable {
         aigcWatermark: Bool = false,
         subjectReference: SubjectReference? = nil,
         style: LiveStyle? = nil,
-        output: OutputEncoding = .engineJPEG
+        output: OutputEncoding = .engineJPEG,
+        identityGuard: IdentityGuard? = nil
     ) {
         self.model = model
         self.prompt = prompt
@@ -48,6 +51,7 @@ public struct GenerationRequest: Sendable, Hashable {
         self.subjectReference = subjectReference
         self.style = style
         self.output = output
+        self.identityGuard = identityGuard
     }
 
     /// The per-image seeds: with a caller seed `s`, image `i` uses `s &+ i` (so image `i` can be

@@ -22,6 +22,12 @@ public struct JSONWriter {
         bytes.append(contentsOf: String(value).utf8)
     }
 
+    /// A finite number (non-finite ones, which JSON cannot hold, as null).
+    public mutating func number(_ value: Double) {
+        guard value.isFinite else { return raw("null") }
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
     /// A JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
     public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))

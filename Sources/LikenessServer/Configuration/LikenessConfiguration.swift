@@ -69,6 +69,9 @@ public struct LikenessConfiguration: Sendable {
     /// `likeness.s3.*` (`LIKENESS_S3_BUCKET`, …) and `LIKENESS_IMAGE_URLS`: images in a bucket;
     /// nil: in the data directory.
     public var objectStorage: ObjectStorageSettings?
+    /// `likeness.identity.*` (`LIKENESS_IDENTITY_SCORING`, `_MODELS`, `_REFERENCE_CHECK`, …):
+    /// face scores for subject-reference requests, and the reference check.
+    public var identity: IdentitySettings
 
     public init(reader: ConfigReader) throws {
         let settings = reader.scoped(to: "likeness")
@@ -124,6 +127,7 @@ public struct LikenessConfiguration: Sendable {
         billing = try BillingSettings(reader: reader)
         database = try DatabaseSettings.read(settings)
         objectStorage = try ObjectStorageSettings.read(settings)
+        identity = try IdentitySettings(settings.scoped(to: "identity"))
         // A fleet's replica may only take requests and leave running them to the others.
         if database != nil, settings.int(forKey: "maxConcurrentJobs") == 0 { maximumConcurrentJobs = 0 }
         switch (settings.string(forKey: "tls.certificate"), settings.string(forKey: "tls.privateKey")) {

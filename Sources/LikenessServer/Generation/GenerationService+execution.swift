@@ -168,6 +168,7 @@ extension GenerationService {
         var blockedCount: Int
         var engine: String
         var engineSeconds: Double
+        var identity: IdentityReport?
     }
 
     /// The operator's engines, or for a BYOK job the engine on its account's own key.
@@ -195,9 +196,15 @@ extension GenerationService {
             throw APIError(.systemError, "the queued request could not be read back")
         }
         var reference: Data? = nil
+        var referenceFace = IdentityCheck.Reference()
         if let subject = request.subjectReference {
             logLater(jobID: id, "Loading the subject reference", source: "queue")
-            reference = try await intake.load(subject)
+            let bytes = try await intake.load(subject)
+            referenceFace = try await identity.examine(reference: bytes, field: subject.field, logger: logger)
+            if let note = referenceFace.note {
+                await log(jobID: id, "Identity: \(note)", level: "WARNING", source: "identity")
+            }
+            reference = bytes
         }
         logLater(
             jobID: id, "Generating \(request.count) image\(request.count == 1 ? "" : "s") at \(request.size)",
@@ -212,8 +219,9 @@ extension GenerationService {
         guard !output.images.isEmpty else {
             throw APIError(.sensitiveOutput, "every image was withheld by content safety")
         }
+        let checked = try await checkIdentity(of: output, job: engineJob, reference: referenceFace, engine: engine)
         let servedBy = output.engine ?? engine.name
-        var images = output.images
+        var images = checked.images
         if request.aigcWatermark || request.output.changesEngineOutput {
             // Off the cooperative pool: it decodes and re-encodes every image.
             images = try await RenderThreads.run {
@@ -233,8 +241,8 @@ extension GenerationService {
         }
         return Output(
             images: images.map { FinishedImage(bytes: $0.jpeg, size: $0.size, remoteURL: $0.remoteURL) },
-            format: request.output.format, blockedCount: output.blockedCount, engine: servedBy,
-            engineSeconds: engineSeconds)
+            format: request.output.format, blockedCount: output.blockedCount + checked.withheld, engine: servedBy,
+            engineSeconds: engineSeconds, identity: checked.report)
     }
 
     /// Files first, then the job's completion with its image records and webhook in one
@@ -252,7 +260,7 @@ extension GenerationService {
                 if image.remoteURL == nil { try await blobs.write(image.bytes, id: record.id, format: output.format) }
                 stored.append(record)
             }
-            let webhook = webhook(for: job, outcome: .success(stored.map(ResultImage.init)))
+            let webhook = webhook(for: job, outcome: .success(stored.map(ResultImage.init)), identity: output.identity)
             let images = stored
             // The last log line goes in with the completion, after every progress line before it.
             let storedLine = JobLogLine(
@@ -262,7 +270,8 @@ extension GenerationService {
             let recorded = try await store.writeRaw { [jobs] in
                 try jobs.completeJob(
                     id: job.id, images: images, blockedCount: output.blockedCount, engine: output.engine,
-                    engineSeconds: output.engineSeconds, webhook: webhook, log: storedLine, at: now)
+                    engineSeconds: output.engineSeconds, identity: output.identity, webhook: webhook, log: storedLine,
+                    at: now)
             }
             guard recorded else {
                 // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
@@ -311,10 +320,14 @@ extension GenerationService {
     }
 
     /// The webhook of a finished job, when it asked for one, rendered in its dialect.
-    func webhook(for job: JobRecord, outcome: Result<[ResultImage], APIError>) -> WebhookDelivery? {
+    func webhook(for job: JobRecord, outcome: Result<[ResultImage], APIError>, identity: IdentityReport? = nil)
+        -> WebhookDelivery?
+    {
         guard let url = job.webhookURL else { return nil }
         return WebhookDelivery(
-            url: url, body: webhooks.body(jobID: job.id, dialect: job.dialect, origin: job.origin, outcome: outcome))
+            url: url,
+            body: webhooks.body(
+                jobID: job.id, dialect: job.dialect, origin: job.origin, outcome: outcome, identity: identity))
     }
 
     /// Runs workers until cancelled (graceful shutdown): each takes the next job, or waits for one.

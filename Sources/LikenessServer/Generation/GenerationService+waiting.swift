@@ -126,7 +126,8 @@ extension GenerationService {
         return .success(
             GenerationResult(
                 engine: job.engine ?? engine.name, images: output, blockedCount: job.failedCount,
-                engineDuration: duration, jobID: job.id, cost: job.cost ?? .zero, format: stored.first?.format ?? .jpeg)
+                engineDuration: duration, jobID: job.id, cost: job.cost ?? .zero, format: stored.first?.format ?? .jpeg,
+                identity: job.identity)
         )
     }
 

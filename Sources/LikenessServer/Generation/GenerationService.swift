@@ -9,8 +9,9 @@ import Logging
 /// The one path every generation takes, whatever dialect it arrived in:
 ///
 /// prompt policy → durable job (canonical request + reference bytes, one transaction) → queue
-/// worker: reference intake → engine → AIGC marker → image files, then job completion and its
-/// webhook in one transaction.
+/// worker: reference intake and face check → engine → identity scores (and the guard's
+/// regenerations) → AIGC marker → image files, then job completion and its webhook in one
+/// transaction.
 ///
 /// Synchronous routes submit and wait; fal's queue routes submit and poll. Dialects only
 /// translate into `GenerationRequest` and out of `GenerationResult` or `JobSnapshot`; the service
@@ -54,6 +55,8 @@ public struct GenerationService: Sendable {
     let fleet: (any FleetRepository)?
     /// Queue workers this process runs (0: a fleet replica that only takes requests).
     let configuredWorkers: Int
+    /// The reference's face, and the scores of the images made from it.
+    let identity: IdentityCheck
 
     init(
         engine: any ImageEngine, jobs: any JobRepository, images: any ImageRepository, blobs: any BlobStore,
@@ -61,9 +64,10 @@ public struct GenerationService: Sendable {
         workers: Int, webhooks: any WebhookRendering, billing: BillingSettings, byok: BYOKEngines, store: StoreCalls,
         metrics: ServerMetrics, clock: WallClock, logger: Logger, replica: ReplicaIdentity, shared: Bool = false,
         leaseDuration: Duration = .seconds(30), broadcast: any FleetBroadcast = NoOtherReplicas(),
-        fleet: (any FleetRepository)? = nil
+        fleet: (any FleetRepository)? = nil, identity: IdentityCheck = IdentityCheck(scorer: nil, settings: .off)
     ) {
         self.fleet = fleet
+        self.identity = identity
         self.replica = replica
         self.shared = shared
         self.leaseDuration = leaseDuration

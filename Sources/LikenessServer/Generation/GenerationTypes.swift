@@ -22,6 +22,8 @@ public struct GenerationResult: Sendable {
     public var cost: MicroDollars
     /// The format of every image (`output_format`).
     public var format: OutputFormat
+    /// The images' identity scores, for a subject-reference request that was scored.
+    public var identity: IdentityReport? = nil
 }
 
 /// One image of a result, as routes link to it and describe it.
@@ -121,7 +123,11 @@ struct Submission: Sendable {
 protocol WebhookRendering: Sendable {
     /// `dialect` is the job's; `origin` is this server as the request that asked for the webhook
     /// addressed it.
-    func body(jobID: String, dialect: String, origin: String?, outcome: Result<[ResultImage], APIError>) -> Data
+    /// `identity`: the images' scores, for a subject-reference job that was scored.
+    func body(
+        jobID: String, dialect: String, origin: String?, outcome: Result<[ResultImage], APIError>,
+        identity: IdentityReport?
+    ) -> Data
 }
 
 extension APIError {

@@ -38,11 +38,13 @@ enum OpenAITasks {
 
     /// A finished task: its images, or its error.
     static func body(
-        taskID: String, created: Date, _ outcome: Result<(OutputFormat, OpenAIImagesResponse.Images), APIError>
+        taskID: String, created: Date,
+        _ outcome: Result<(OutputFormat, OpenAIImagesResponse.Images, IdentityReport?), APIError>
     ) -> Data {
         switch outcome {
-        case .success(let (format, images)):
-            OpenAIImageTask.jsonData(id: taskID, status: .completed, created: created, images: images, format: format)
+        case .success(let (format, images, identity)):
+            OpenAIImageTask.jsonData(
+                id: taskID, status: .completed, created: created, images: images, format: format, identity: identity)
         case .failure(let error):
             OpenAIImageTask.jsonData(
                 id: taskID, status: error.reason == .cancelled ? .cancelled : .failed, created: created,

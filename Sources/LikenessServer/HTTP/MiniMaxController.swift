@@ -126,9 +126,11 @@ struct MiniMaxController {
         case .stored(let images):
             .success(
                 id: id, imageURLs: images.map { imageLinks.url(for: $0, request: request) },
-                failedCount: result.blockedCount)
+                failedCount: result.blockedCount, identity: result.identity)
         case .inline(let images):
-            .success(id: id, imageBase64: images.map { $0.base64EncodedString() }, failedCount: result.blockedCount)
+            .success(
+                id: id, imageBase64: images.map { $0.base64EncodedString() }, failedCount: result.blockedCount,
+                identity: result.identity)
         }
     }
 }

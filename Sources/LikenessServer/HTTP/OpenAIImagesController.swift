@@ -57,7 +57,7 @@ struct OpenAIImagesController {
                         id: job.id, status: OpenAITasks.status(of: job), created: job.createdAt)
                     return support.response(Rendered(status: .ok, body: body), context: context)
                 }
-                let outcome = await service.taskResult(of: job).map { ($0.format, images($0, request)) }
+                let outcome = await service.taskResult(of: job).map { ($0.format, images($0, request), $0.identity) }
                 var rendered = Rendered(
                     status: .ok, body: OpenAITasks.body(taskID: job.id, created: job.createdAt, outcome))
                 rendered.headers = support.billingHeaders(of: job)
@@ -100,7 +100,8 @@ struct OpenAIImagesController {
                 guard let stream, case .base64(let encoded) = images else {
                     return Rendered(
                         status: .ok,
-                        body: OpenAIImagesResponse.jsonData(created: Date(), images: images, format: result.format))
+                        body: OpenAIImagesResponse.jsonData(
+                            created: Date(), images: images, format: result.format, identity: result.identity))
                 }
                 return Rendered(
                     status: .ok,

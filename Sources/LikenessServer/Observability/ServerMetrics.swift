@@ -25,6 +25,7 @@ struct ServerMetrics: Sendable {
             .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
             .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120),
         ]
+        factory.valueHistogramBuckets["likeness_identity_score"] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]
         series = SeriesCache(factory: recording ? factory : NOOPMetricsHandler.instance)
     }
 
@@ -83,6 +84,19 @@ struct ServerMetrics: Sendable {
         guard amount.value > 0 else { return }
         series.counter("likeness_money_microdollars_total", [("kind", kind)])
             .increment(by: Int(amount.value))
+    }
+
+    // MARK: Identity
+
+    /// Each image scored against its reference (0…1), in buckets of a tenth.
+    func identityScore(_ score: Double?) {
+        guard let score else { return }
+        Recorder(label: "likeness_identity_score", factory: factory).record(score)
+    }
+
+    /// Images the consistency guard had made again.
+    func identityRetries(_ images: Int) {
+        series.counter("likeness_identity_regenerated_images_total").increment(by: images)
     }
 
     // MARK: Outbound

@@ -27,6 +27,8 @@ struct QueuedRequest: Codable, Hashable {
     /// the fingerprints of requests without them, read as before).
     var outputFormat: OutputFormat?
     var outputQuality: Int?
+    /// Absent without `identity_threshold` (so older jobs read as before).
+    var identityGuard: IdentityGuard?
 
     static let inlineReference = "inline"
 
@@ -51,6 +53,7 @@ struct QueuedRequest: Codable, Hashable {
         }
         outputFormat = request.output.changesEngineOutput ? request.output.format : nil
         outputQuality = request.output.quality
+        identityGuard = request.identityGuard
         referenceField = request.subjectReference.flatMap {
             $0.field == SubjectReference.miniMaxField ? nil : $0.field
         }
@@ -91,7 +94,7 @@ struct QueuedRequest: Codable, Hashable {
             model: model, prompt: prompt, aspectRatio: aspectRatio, size: PixelSize(width: width, height: height),
             count: n, seed: seed, responseFormat: responseFormat, promptOptimizer: promptOptimizer,
             aigcWatermark: aigcWatermark, subjectReference: subject, style: style,
-            output: OutputEncoding(format: outputFormat ?? .jpeg, quality: outputQuality))
+            output: OutputEncoding(format: outputFormat ?? .jpeg, quality: outputQuality), identityGuard: identityGuard)
     }
 
     var json: String {

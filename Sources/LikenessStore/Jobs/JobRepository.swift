@@ -82,6 +82,8 @@ public struct JobRecord: Sendable, Hashable {
     public var idempotencyKey: String?
     /// A digest of the request, to tell a retry from a different request under the same key.
     public var fingerprint: String?
+    /// How the delivered images compare with the reference's face, once succeeded.
+    public var identity: IdentityReport?
 
     public init(
         id: String, keyID: String?, dialect: String, model: String?, parameters: String?, createdAt: Date,
@@ -222,7 +224,7 @@ public protocol JobRepository: Sendable {
     @discardableResult
     func completeJob(
         id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
-        webhook: WebhookDelivery?, log: JobLogLine?, at: Date
+        identity: IdentityReport?, webhook: WebhookDelivery?, log: JobLogLine?, at: Date
     ) throws -> Bool
     /// Failed, but only while it is still queued (a synchronous caller gave up waiting for it to
     /// start); false once it has started or finished.
@@ -259,7 +261,7 @@ extension JobRepository {
     ) throws -> Bool {
         try completeJob(
             id: id, images: images, blockedCount: blockedCount, engine: engine, engineSeconds: engineSeconds,
-            webhook: webhook, log: nil, at: date)
+            identity: nil, webhook: webhook, log: nil, at: date)
     }
 
     /// Claims whatever job is at the head of the queue now.

@@ -163,6 +163,11 @@ enum PostgresSchema {
             theoretical_arrival DOUBLE PRECISION NOT NULL
         );
         """,
+        // 3: identity scores (the report as JSON; its lowest score for usage).
+        """
+        ALTER TABLE jobs ADD COLUMN identity TEXT;
+        ALTER TABLE jobs ADD COLUMN identity_score DOUBLE PRECISION;
+        """,
     ]
 
     static func migrate(_ database: PostgreSQLDatabase) throws {

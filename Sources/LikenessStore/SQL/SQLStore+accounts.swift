@@ -126,7 +126,7 @@ extension SQLStore {
         try database.query(
             """
             SELECT id, created_at, key_id, dialect, model, status, status_code, requested_count, image_count,
-            failed_count, price_micros, cost_micros, byok, engine
+            failed_count, price_micros, cost_micros, byok, engine, identity_score
             FROM jobs WHERE account_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at, \(database.flavor.insertionOrder) LIMIT ?
             """, [.text(accountID), SQLValue(from), SQLValue(to), SQLValue(limit)]
         ).map { row in
@@ -137,7 +137,8 @@ extension SQLStore {
                 imagesRequested: Int(row.integer(7) ?? 0),
                 imagesDelivered: Int(row.integer(8) ?? 0), imagesBlocked: Int(row.integer(9) ?? 0),
                 priceUsd: MicroDollars(row.integer(10) ?? 0), costUsd: MicroDollars(row.integer(11) ?? 0),
-                byok: row.integer(12) == 1, engine: row.text(13))
+                byok: row.integer(12) == 1, engine: row.text(13),
+                identityScore: row.real(14).map(IdentityReport.rounded))
         }
     }
 

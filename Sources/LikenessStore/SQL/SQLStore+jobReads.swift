@@ -7,7 +7,8 @@ extension SQLStore {
         id, key_id, dialect, app, model, parameters, engine, status, priority, attempts, cancel_requested,
         status_code, status_message, error_field, error_reason, retry_after_seconds, image_count, failed_count,
         result_image_ids, engine_seconds, webhook_url, origin, start_deadline, created_at, started_at, finished_at,
-        account_id, requested_count, price_micros, reserved_micros, byok, cost_micros, idempotency_key, fingerprint
+        account_id, requested_count, price_micros, reserved_micros, byok, cost_micros, idempotency_key, fingerprint,
+        identity
         """
 
     static func job(_ row: SQLRow) -> JobRecord {
@@ -45,6 +46,7 @@ extension SQLStore {
         job.cost = row.integer("cost_micros").map(MicroDollars.init)
         job.idempotencyKey = row.text("idempotency_key")
         job.fingerprint = row.text("fingerprint")
+        job.identity = row.text("identity").flatMap(IdentityReport.init(json:))
         return job
     }
 

@@ -153,19 +153,21 @@ extension SQLStore {
     @discardableResult
     public func completeJob(
         id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
-        webhook: WebhookDelivery?, log: JobLogLine?, at date: Date
+        identity: IdentityReport?, webhook: WebhookDelivery?, log: JobLogLine?, at date: Date
     ) throws -> Bool {
         let imageIDs = String(decoding: try JSONEncoder().encode(images.map(\.id)), as: UTF8.self)
         return try database.transaction { transaction in
             let completed = try transaction.execute(
                 """
                 UPDATE jobs SET status = 'succeeded', status_code = 0, status_message = 'success', image_count = ?,
-                failed_count = ?, result_image_ids = ?, engine = ?, engine_seconds = ?, finished_at = ?
+                failed_count = ?, result_image_ids = ?, engine = ?, engine_seconds = ?, finished_at = ?,
+                identity = ?, identity_score = ?
                 WHERE id = ? AND status = 'running'
                 """,
                 [
                     SQLValue(images.count), SQLValue(blockedCount), .text(imageIDs), .text(engine),
-                    .real(engineSeconds), SQLValue(date), .text(id),
+                    .real(engineSeconds), SQLValue(date), identity.map { .text($0.json) } ?? .null,
+                    identity?.lowest.map(SQLValue.real) ?? .null, .text(id),
                 ])
             guard completed == 1 else { return false }
             for image in images {

@@ -176,6 +176,11 @@ enum SQLiteSchema {
             theoretical_arrival REAL NOT NULL
         );
         """,
+        // v7: identity scores (the report as JSON; its lowest score for usage).
+        """
+        ALTER TABLE jobs ADD COLUMN identity TEXT;
+        ALTER TABLE jobs ADD COLUMN identity_score REAL;
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {

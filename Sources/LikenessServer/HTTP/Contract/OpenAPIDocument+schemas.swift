@@ -43,10 +43,34 @@ extension OpenAPIDocument {
         let countText: J = .object(["type": .array([.string("string"), .string("integer")])])
         let async = boolean()
         let callback = string("An http(s) URL: sent the task's answer when it ends, signed")
+        // The consistency guard's request fields and the scores beside each image (`IdentityReport`).
+        let identityRequest: [String: J] = [
+            "identity_threshold": .object([
+                "type": .string("number"), "minimum": .integer(0), "maximum": .integer(1),
+                "description": .string(
+                    "With a subject reference: images whose identity score is under this are made again"),
+            ]),
+            "identity_max_attempts": .object([
+                "type": .string("integer"), "minimum": .integer(1), "maximum": .integer(5),
+                "description": .string("Engine calls an image may take, the first included (default 2)"),
+            ]),
+            "identity_policy": .object([
+                "enum": .array([.string("best"), .string("strict")]),
+                "description": .string("`best` (default) delivers flagged images; `strict` withholds them"),
+            ]),
+        ]
+        let identityScore: J = .object([
+            "type": .array([.string("number"), .string("null")]), "minimum": .integer(0), "maximum": .integer(1),
+            "description": .string("Similarity of the image's face to the reference's: 1 − dlib distance / 1.2"),
+        ])
+        let identityImage: [String: J] = ["identity_score": identityScore, "identity_passed": boolean()]
+        let identityNote = string("Several faces in the reference (the largest is the subject), or none")
+        let openAIImage = object(["url": string(), "b64_json": string()].merging(identityImage) { $1 })
         let falImage = object(
             [
                 "url": string(), "content_type": string(), "file_name": string(), "file_size": integer(),
-                "width": integer(), "height": integer(),
+                "width": integer(), "height": integer(), "identity_score": identityScore,
+                "identity_passed": boolean(),
             ], required: ["url", "content_type", "file_name", "file_size", "width", "height"])
         let byok = object(["minimax": boolean(), "minimax_region": string()], required: ["minimax"])
         let usageRow = object(
@@ -54,7 +78,7 @@ extension OpenAPIDocument {
                 "request_id": string(), "created_at": string(), "key_id": string(), "dialect": string(),
                 "model": string(), "status": string(), "error_code": integer(), "images_requested": integer(),
                 "images_delivered": integer(), "images_blocked": integer(), "price_usd": dollars(),
-                "cost_usd": dollars(), "byok": boolean(), "engine": string(),
+                "cost_usd": dollars(), "byok": boolean(), "engine": string(), "identity_score": number(),
             ], required: ["request_id", "created_at", "dialect", "status"])
         let logLine = object(
             ["message": string(), "level": string(), "source": string(), "timestamp": string()],
@@ -67,13 +91,17 @@ extension OpenAPIDocument {
                     "seed": integer(), "n": count, "prompt_optimizer": boolean(), "aigc_watermark": boolean(),
                     "subject_reference": subjectReference, "style": style, "async": async,
                     "callback_url": callback,
-                ], required: ["model", "prompt"]),
+                ].merging(identityRequest) { $1 }, required: ["model", "prompt"]),
             "MiniMaxResponse": object(
                 [
                     "task_id": string(), "status": enumeration(["Queueing", "Processing", "Success", "Fail"]),
                     "id": string(),
                     "data": object(["image_urls": array(string()), "image_base64": array(string())]),
-                    "metadata": object(["success_count": countText, "failed_count": countText]),
+                    "metadata": object([
+                        "success_count": countText, "failed_count": countText,
+                        "identity_scores": array(identityScore), "identity_passed": array(boolean()),
+                        "identity_note": identityNote,
+                    ]),
                     "base_resp": object(
                         ["status_code": integer(), "status_msg": string()], required: ["status_code", "status_msg"]),
                 ], required: ["base_resp"]),
@@ -104,7 +132,7 @@ extension OpenAPIDocument {
                         "type": .string("boolean"),
                         "description": .string("Server-sent events, one `image_generation.completed` per image"),
                     ]),
-                ], required: ["prompt"]),
+                ].merging(identityRequest) { $1 }, required: ["prompt"]),
             "OpenAIImageStreamEvent": object(
                 [
                     "type": enumeration(["image_generation.completed", "image_edit.completed"]),
@@ -115,8 +143,8 @@ extension OpenAPIDocument {
                 [
                     "id": string(), "object": .object(["const": .string("image.generation.task")]),
                     "status": enumeration(["queued", "in_progress", "completed", "failed", "cancelled"]),
-                    "created": integer(), "data": array(object(["url": string(), "b64_json": string()])),
-                    "output_format": enumeration(OutputFormat.allCases.map(\.rawValue)),
+                    "created": integer(), "data": array(openAIImage),
+                    "output_format": enumeration(OutputFormat.allCases.map(\.rawValue)), "identity_note": identityNote,
                     "error": object(
                         [
                             "message": string(), "type": string(), "param": nullable("string"),
@@ -137,7 +165,7 @@ extension OpenAPIDocument {
                             ["image_url": string("The subject's photo: an http(s) or data URL")],
                             required: ["image_url"]),
                     ]),
-                ], required: ["prompt", "images"]),
+                ].merging(identityRequest) { $1 }, required: ["prompt", "images"]),
             "OpenAIEditsForm": object(
                 [
                     "image": .object([
@@ -147,12 +175,12 @@ extension OpenAPIDocument {
                     "prompt": prompt, "model": string(), "n": string("1 to 9"), "size": string(),
                     "response_format": enumeration(["url", "b64_json", "base64"]), "seed": string(),
                     "aspect_ratio": enumeration(ratios),
-                ], required: ["image", "prompt"]),
+                ].merging(identityRequest.mapValues { _ in string("As text") }) { $1 }, required: ["image", "prompt"]),
             "OpenAIImagesResponse": object(
                 [
                     "created": integer(),
-                    "data": array(object(["url": string(), "b64_json": string()])),
-                    "output_format": enumeration(OutputFormat.allCases.map(\.rawValue)),
+                    "data": array(openAIImage),
+                    "output_format": enumeration(OutputFormat.allCases.map(\.rawValue)), "identity_note": identityNote,
                 ], required: ["created", "data"]),
             "OpenAIError": object(
                 [
@@ -196,8 +224,8 @@ extension OpenAPIDocument {
                 [
                     "prompt": prompt, "image_url": string("The subject's photo: an http(s) or data URL"),
                     "aspect_ratio": enumeration(ratios), "num_images": count, "prompt_optimizer": boolean(),
-                ], required: ["prompt", "image_url"]),
-            "FalOutput": object(["images": array(falImage)], required: ["images"]),
+                ].merging(identityRequest) { $1 }, required: ["prompt", "image_url"]),
+            "FalOutput": object(["images": array(falImage), "identity_note": identityNote], required: ["images"]),
             "FalSubmitted": object(
                 [
                     "request_id": string(), "response_url": string(), "status_url": string(),

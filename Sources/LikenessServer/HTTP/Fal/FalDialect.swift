@@ -64,7 +64,7 @@ struct FalDialect: DialectRendering {
         guard case .stored(let stored) = result.images else {
             throw APIError(.internalError, "fal results are always stored images")
         }
-        return FalResponse.jsonData(images: images(stored, links: links, origin: origin))
+        return FalResponse.jsonData(images: images(stored, links: links, origin: origin), identity: result.identity)
     }
 }
 
@@ -74,21 +74,26 @@ struct FalDialect: DialectRendering {
 struct DialectWebhookRendering: WebhookRendering {
     let links: ImageLinks
 
-    func body(jobID: String, dialect: String, origin: String?, outcome: Result<[ResultImage], APIError>) -> Data {
+    func body(
+        jobID: String, dialect: String, origin: String?, outcome: Result<[ResultImage], APIError>,
+        identity: IdentityReport?
+    ) -> Data {
         let origin = origin ?? links.publicURL ?? ""
         let urls = outcome.map { $0.map { links.url(for: $0, origin: origin) } }
         switch dialect {
         case MiniMaxDialect().name:
             return MiniMaxTasks.body(
-                taskID: jobID, urls.map { MiniMaxResponse.success(id: jobID, imageURLs: $0, failedCount: 0) })
+                taskID: jobID,
+                urls.map { MiniMaxResponse.success(id: jobID, imageURLs: $0, failedCount: 0, identity: identity) })
         case OpenAIDialect().name:
             let format = (try? outcome.get())?.first?.format ?? .jpeg
             return OpenAITasks.body(
-                taskID: jobID, created: Date(), urls.map { (format, OpenAIImagesResponse.Images.urls($0)) })
+                taskID: jobID, created: Date(), urls.map { (format, OpenAIImagesResponse.Images.urls($0), identity) })
         default:
             return FalQueue.webhook(
                 requestID: jobID,
-                output: outcome.map { FalDialect.images($0, links: links, origin: origin) }.mapError(FalError.init))
+                output: outcome.map { FalDialect.images($0, links: links, origin: origin) }.mapError(FalError.init),
+                identity: identity)
         }
     }
 }

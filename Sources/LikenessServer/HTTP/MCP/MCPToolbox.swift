@@ -142,11 +142,24 @@ struct MCPToolbox: Sendable {
                 .image(data: $0.base64EncodedString(), mimeType: inline.format.mimeType, annotations: nil, _meta: nil)
             }
         }
-        let structured: [Value] = zip(images, urls).map { image, url in
-            .object([
-                "url": .string(url), "width": .int(image.width), "height": .int(image.height),
-                "content_type": .string(image.format.mimeType),
-            ])
+        // Identity scores, for an agent to judge the likeness by (as the dialects report them).
+        let identity = linked.identity
+        if let identity, let lowest = identity.lowest {
+            let scores = identity.scores.map { $0.map { String(format: "%.3f", $0) } ?? "unscored" }
+            content.append(
+                .plain(
+                    "Identity scores against the reference (1 is the same face): \(scores.joined(separator: ", "))"
+                        + " (lowest \(String(format: "%.3f", lowest)))" + (identity.note.map { ". \($0)" } ?? "")))
+        }
+        let structured: [Value] = zip(images, urls).enumerated().map { index, pair in
+            var fields: [String: Value] = [
+                "url": .string(pair.1), "width": .int(pair.0.width), "height": .int(pair.0.height),
+                "content_type": .string(pair.0.format.mimeType),
+            ]
+            if let scores = identity?.scores, scores.indices.contains(index), let score = scores[index] {
+                fields["identity_score"] = .double(IdentityReport.rounded(score))
+            }
+            return .object(fields)
         }
         return CallTool.Result(
             content: content,

@@ -77,6 +77,9 @@ struct RequestSupport: Sendable {
                 "engine;dur=\(result.engineDuration.serverTiming), total;dur=\(received.duration(to: .now).serverTiming)"
         ]
         if result.blockedCount > 0 { headers[.blockedImages] = String(result.blockedCount) }
+        if let lowest = result.identity?.lowest {
+            headers[.likenessIdentity] = String(format: "%.3f", IdentityReport.rounded(lowest))
+        }
         return headers
     }
 }
@@ -92,6 +95,8 @@ extension HTTPField.Name {
     static let likenessEngine = HTTPField.Name("X-Likeness-Engine")!
     static let serverTiming = HTTPField.Name("Server-Timing")!
     static let blockedImages = HTTPField.Name("X-Likeness-Blocked-Images")!
+    /// The lowest identity score of the images delivered (subject reference).
+    static let likenessIdentity = HTTPField.Name("X-Likeness-Identity")!
     /// A native failure's kind and field, which `base_resp` has no place for (Likeness's SDK reads
     /// them; MiniMax's clients ignore them).
     static let likenessErrorReason = HTTPField.Name("X-Likeness-Error-Reason")!

@@ -1,0 +1,52 @@
+import Foundation
+
+/// How the delivered images of a subject-reference request compare with the reference's face:
+/// recorded with the job, rendered by every dialect beside its images, summed up in usage.
+public struct IdentityReport: Sendable, Hashable, Codable {
+    /// One per delivered image, in order: the similarity (0…1) of its largest face to the
+    /// reference's, 0 when it has no face, nil when it could not be scored (an image passed
+    /// through at its provider has no bytes here).
+    public var scores: [Double?]
+    /// With a guard: whether each delivered image reached its threshold.
+    public var passed: [Bool]?
+    /// The guard's threshold, when the request set one.
+    public var threshold: Double?
+    /// Engine calls made for the request, the first included.
+    public var attempts: Int
+    /// What the caller should know about the reference: several faces (which one was taken), or
+    /// none (with the reference check at `warn`, then there are no scores).
+    public var note: String?
+
+    public init(
+        scores: [Double?], passed: [Bool]? = nil, threshold: Double? = nil, attempts: Int = 1, note: String? = nil
+    ) {
+        self.scores = scores
+        self.passed = passed
+        self.threshold = threshold
+        self.attempts = attempts
+        self.note = note
+    }
+
+    /// The lowest score of the delivered images, as `X-Likeness-Identity` and usage report it.
+    public var lowest: Double? { scores.compactMap { $0 }.min() }
+
+    /// Scores as the wire shows them: three decimals.
+    public static func rounded(_ score: Double) -> Double {
+        (score * 1000).rounded() / 1000
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// A report this store wrote; nil for anything else.
+    public init?(json: String) {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let report = try? decoder.decode(IdentityReport.self, from: Data(json.utf8)) else { return nil }
+        self = report
+    }
+}

@@ -1,0 +1,61 @@
+"""Identity scores and the consistency guard through the real `openai` client: the extra fields
+ride on the client's own models, and a faceless reference is the client's BadRequestError."""
+
+import base64
+import io
+import os
+from pathlib import Path
+
+import openai
+import pytest
+from openai import OpenAI
+
+from conftest import API_KEY, ROOT, start_server
+
+PHOTOS = Path(os.environ.get("LIKENESS_TEST_FACE_PHOTOS", ROOT / ".cache/face-photos"))
+
+
+@pytest.fixture(scope="module")
+def client():
+    process, base, _ = start_server({"LIKENESS_IDENTITY_SCORING": "on", "LIKENESS_IDENTITY_THREADS": "2"})
+    yield OpenAI(base_url=base + "/v1", api_key=API_KEY, max_retries=0)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def data_url(name: str) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode((PHOTOS / name).read_bytes()).decode()
+
+
+def test_scores_ride_on_each_image(client):
+    response = client.images.generate(
+        model="image-01", prompt="the same person on a beach", n=2, size="1024x1024",
+        extra_body={"subject_reference": [{"type": "character", "image_file": data_url("obama.jpg")}]},
+    )
+    scores = [image.model_extra["identity_score"] for image in response.data]
+    assert len(scores) == 2 and all(score >= 0.5 for score in scores), scores
+
+
+def test_guard_fields_are_accepted_and_reported(client):
+    raw = client.images.with_raw_response.generate(
+        model="image-01", prompt="portrait", size="1024x1024",
+        extra_body={
+            "subject_reference": [{"type": "character", "image_file": data_url("obama2.jpg")}],
+            "identity_threshold": 0.5, "identity_max_attempts": 2, "identity_policy": "strict",
+        },
+    )
+    image = raw.parse().data[0]
+    assert image.model_extra["identity_passed"] is True
+    assert float(raw.headers["X-Likeness-Identity"]) == image.model_extra["identity_score"]
+
+
+def test_faceless_reference_is_a_bad_request(client):
+    # A picture the server drew itself: no face in it.
+    drawn = base64.b64decode(
+        client.images.generate(model="image-01", prompt="a koi pond", response_format="b64_json", size="1024x1024")
+        .data[0].b64_json
+    )
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.images.edit(model="image-01", image=("pond.jpg", io.BytesIO(drawn), "image/jpeg"), prompt="portrait")
+    assert caught.value.body["param"] == "image"
+    assert "no face found in image" in caught.value.message
