@@ -36,7 +36,7 @@ public final class FaceScorer: Sendable {
 
     public let settings: Settings
     public let files: FaceModelFiles
-    private let idleWorkers: Mutex<[WorkerHandle]>
+    private let workers: Workers
     private let threads: NIOThreadPool
 
     /// Faces beyond this many are counted but not located.
@@ -53,26 +53,24 @@ public final class FaceScorer: Sendable {
         }
         // Each worker copies what it needs; the loaded originals go once the workers exist.
         defer { lk_face_models_free(loaded) }
-        var workers: [WorkerHandle] = []
+        var made: [WorkerHandle] = []
         for _ in 0..<max(1, settings.threads) {
             guard let worker = lk_face_worker_create(loaded, &error, error.count) else {
-                for made in workers { lk_face_worker_free(made.pointer) }
+                for earlier in made { lk_face_worker_free(earlier.pointer) }
                 throw FaceScoringError(.modelsUnreadable, errorText(error))
             }
-            workers.append(WorkerHandle(pointer: worker))
+            made.append(WorkerHandle(pointer: worker))
         }
         self.files = files
         self.settings = settings
-        self.idleWorkers = Mutex(workers)
-        self.threads = NIOThreadPool(numberOfThreads: workers.count)
+        self.workers = Workers(made)
+        self.threads = NIOThreadPool(numberOfThreads: made.count)
         threads.start()
     }
 
     deinit {
-        try? threads.syncShutdownGracefully()
-        idleWorkers.withLock { workers in
-            for worker in workers { lk_face_worker_free(worker.pointer) }
-        }
+        // Without waiting: work already queued holds the workers, not the scorer, and finishes.
+        threads.shutdownGracefully { _ in }
     }
 
     /// Finds the faces in an encoded photo (JPEG, PNG, WebP), largest first, and describes the
@@ -83,8 +81,10 @@ public final class FaceScorer: Sendable {
     {
         let result: Result<FaceAnalysis, FaceScoringError>
         do {
-            result = try await threads.runIfActive { [self] in
-                Result { () throws(FaceScoringError) in try analyzeNow(bytes, describe: describe, limits: limits) }
+            result = try await threads.runIfActive { [workers, settings] in
+                Result { () throws(FaceScoringError) in
+                    try workers.analyze(bytes, describe: describe, limits: limits, settings: settings)
+                }
             }
         } catch {
             throw FaceScoringError(.stopped, "the face scorer has stopped")
@@ -92,9 +92,26 @@ public final class FaceScorer: Sendable {
         return try result.get()
     }
 
-    /// `analyze`, on the calling thread (one of the scorer's).
-    private func analyzeNow(_ bytes: Data, describe: Int, limits: DecodeLimits) throws(FaceScoringError)
-        -> FaceAnalysis
+}
+
+/// The scorer's workers, one per thread: each thread takes one from the idle list for an image
+/// and puts it back, so one thread at a time uses a worker. Freed when the last image is done.
+private final class Workers: Sendable {
+    private let idle: Mutex<[WorkerHandle]>
+
+    init(_ workers: [WorkerHandle]) {
+        idle = Mutex(workers)
+    }
+
+    deinit {
+        idle.withLock { workers in
+            for worker in workers { lk_face_worker_free(worker.pointer) }
+        }
+    }
+
+    /// `FaceScorer.analyze`, on the calling thread (one of the scorer's).
+    func analyze(_ bytes: Data, describe: Int, limits: DecodeLimits, settings: FaceScorer.Settings)
+        throws(FaceScoringError) -> FaceAnalysis
     {
         let image: RasterImage
         do {
@@ -103,9 +120,9 @@ public final class FaceScorer: Sendable {
             throw FaceScoringError(.unreadableImage, error.message)
         }
         // The pool has as many threads as workers, so one is always idle for the thread running this.
-        let worker = idleWorkers.withLock { $0.removeLast() }
-        defer { idleWorkers.withLock { $0.append(worker) } }
-        var faces = [lk_face](repeating: lk_face(), count: Self.faceCapacity)
+        let worker = idle.withLock { $0.removeLast() }
+        defer { idle.withLock { $0.append(worker) } }
+        var faces = [lk_face](repeating: lk_face(), count: FaceScorer.faceCapacity)
         var error = [CChar](repeating: 0, count: 512)
         let found = image.withRGBPixels { pixels, rowBytes in
             lk_face_worker_analyze(
@@ -114,7 +131,7 @@ public final class FaceScorer: Sendable {
                 Int32(describe), &error, error.count)
         }
         guard found >= 0 else { throw FaceScoringError(.analysisFailed, errorText(error)) }
-        let located = faces.prefix(min(Int(found), Self.faceCapacity)).map(DetectedFace.init)
+        let located = faces.prefix(min(Int(found), FaceScorer.faceCapacity)).map(DetectedFace.init)
         return FaceAnalysis(width: image.width, height: image.height, faceCount: Int(found), faces: Array(located))
     }
 }

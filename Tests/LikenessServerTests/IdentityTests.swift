@@ -9,6 +9,7 @@ import LikenessImaging
 import LikenessSimulators
 import LikenessStore
 import LikenessTestSupport
+import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -191,6 +192,23 @@ struct IdentityTests {
             let note = try #require(Self.metadata(reply)["identity_note"] as? String)
             #expect(note.contains("2 faces found in subject_reference[0].image_file; the largest"))
         }
+    }
+
+    @Test("Without the model files the server starts, says so once, and checks nothing")
+    func modelsMissing() async throws {
+        let harness = try Harness { configuration in
+            configuration.identity = IdentitySettings(models: "/nonexistent/face-models", referenceCheck: .reject)
+        }
+        let records = RecordingLogHandler.Records()
+        try await harness.test(logger: Logger(label: "test") { _ in RecordingLogHandler(records: records) }) {
+            client in
+            let reply = try await client.native(Self.nativeRequest(reference: try Self.faceless()), key: harness.key)
+            #expect(reply.nativeCode == 0)
+            #expect(Self.metadata(reply)["identity_scores"] == nil)
+        }
+        let warnings = records.all.withLock { $0 }.filter { $0.message.hasPrefix("identity scoring is off") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.level == .warning)
     }
 
     @Test("Guard fields are validated in every dialect, and need a reference")

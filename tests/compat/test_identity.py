@@ -59,3 +59,24 @@ def test_faceless_reference_is_a_bad_request(client):
         client.images.edit(model="image-01", image=("pond.jpg", io.BytesIO(drawn), "image/jpeg"), prompt="portrait")
     assert caught.value.body["param"] == "image"
     assert "no face found in image" in caught.value.message
+
+
+def test_the_console_captions_each_image_with_its_score(client, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from test_console import CHROMIUM, sign_in
+
+    base = str(client.base_url).removesuffix("/v1/")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page()
+        sign_in(page, base)
+        page.set_input_files("#reference", str(PHOTOS / "obama2.jpg"))
+        page.get_by_role("textbox", name="Prompt").fill("the same person on a beach")
+        page.get_by_role("button", name="Generate").click()
+        caption = page.locator("#gallery figcaption.identity")
+        expect(caption).to_have_count(1)
+        expect(caption).to_contain_text("Likeness to the reference: 0.")
+        score = float(caption.inner_text().split(": ")[1])
+        assert score >= 0.5, score
+        browser.close()

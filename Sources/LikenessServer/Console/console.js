@@ -546,8 +546,10 @@ async function follow(taskID) {
     }
     if (body.status === "Success") {
       const cost = response.headers.get("X-Likeness-Cost-USD");
-      $("progress").textContent = `Done: ${body.data.image_urls.length} image(s)` + (cost ? `, cost $${cost}` : "") + ".";
-      showImages(taskID, body.data.image_urls);
+      const note = body.metadata && body.metadata.identity_note;
+      $("progress").textContent = `Done: ${body.data.image_urls.length} image(s)` + (cost ? `, cost $${cost}` : "") + "."
+        + (note ? ` Reference: ${note}.` : "");
+      showImages(taskID, body.data.image_urls, body.metadata || {});
       await showAccount();
       return;
     }
@@ -563,7 +565,8 @@ async function follow(taskID) {
   }
 }
 
-function showImages(taskID, urls) {
+// `metadata`: the task's, whose identity scores (subject reference) caption each image.
+function showImages(taskID, urls, metadata) {
   const figures = urls.map((url, index) => {
     const figure = document.createElement("figure");
     const link = document.createElement("a");
@@ -579,6 +582,15 @@ function showImages(taskID, urls) {
     download.textContent = "Download";
     download.addEventListener("click", () => save(url, `${taskID}-${index + 1}.jpg`));
     figure.append(link, download);
+    const score = (metadata.identity_scores || [])[index];
+    if (typeof score === "number") {
+      const caption = document.createElement("figcaption");
+      caption.className = "identity";
+      const passed = (metadata.identity_passed || [])[index];
+      caption.textContent = `Likeness to the reference: ${score.toFixed(2)}`
+        + (passed === false ? " (under the threshold)" : "");
+      figure.append(caption);
+    }
     return figure;
   });
   $("gallery").replaceChildren(...figures);
