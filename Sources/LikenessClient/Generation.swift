@@ -13,6 +13,8 @@ public struct Generation: Sendable, Hashable {
     public var engine: String?
     /// What the request was charged (Likeness's `X-Likeness-Cost-USD`); nil from MiniMax.
     public var cost: MicroDollars?
+    /// About the subject reference's face (several found, or none); Likeness only.
+    public var identityNote: String? = nil
 }
 
 /// One image: a URL that expires, or the bytes (`responseFormat: .base64`).
@@ -24,6 +26,11 @@ public struct GeneratedImage: Sendable, Hashable {
     /// The seed that draws it again with `count: 1`, when the request gave one (image `i` of
     /// a request with seed `s` uses `s + i`).
     public var seed: Int64?
+    /// How alike its face is to the reference's (0…1; dlib's same-person threshold is 0.5), for
+    /// a subject-reference request that Likeness scored.
+    public var identityScore: Double? = nil
+    /// Whether it reached the request's `identityGuard` threshold, when it set one.
+    public var identityPassed: Bool? = nil
 }
 
 extension Generation {
@@ -48,10 +55,12 @@ extension Generation {
         for index in images.indices {
             images[index].size = request?.size
             images[index].seed = request?.seed.map { $0 &+ Int64(index) }
+            if body.identityScores.indices.contains(index) { images[index].identityScore = body.identityScores[index] }
+            if body.identityPassed.indices.contains(index) { images[index].identityPassed = body.identityPassed[index] }
         }
         self.init(
             id: id, images: images, withheldCount: body.failedCount,
             engine: answer.header("X-Likeness-Engine"),
-            cost: answer.header("X-Likeness-Cost-USD").flatMap(MicroDollars.init(usd:)))
+            cost: answer.header("X-Likeness-Cost-USD").flatMap(MicroDollars.init(usd:)), identityNote: body.identityNote)
     }
 }

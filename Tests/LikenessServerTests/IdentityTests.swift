@@ -3,8 +3,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LikenessClient
 import LikenessCore
 import LikenessFaces
+import LikenessEngines
 import LikenessImaging
 import LikenessSimulators
 import LikenessStore
@@ -352,6 +354,27 @@ struct IdentityGuardTests {
             let usage = try await client.send(.get, "/v1/usage", key: customer.key)
             let rows = try #require(usage.object["data"] as? [[String: Any]])
             #expect(rows.last?["cost_usd"] as? String == "0.00")
+        }
+    }
+}
+
+/// The Swift SDK sends the guard and reads the scores.
+@Suite("identity through the Swift SDK")
+struct IdentitySDKTests {
+    @Test("A guarded request through LikenessClient comes back with each image's score and verdict")
+    func sdkReadsScores() async throws {
+        let harness = try IdentityTests.harness()
+        try await harness.live(engine: PreviewEngine()) { base in
+            let client = LikenessClient(baseURL: base, apiKey: harness.key)
+            var request = GenerationRequest(prompt: "the same person in a garden", count: 2)
+            request.identityGuard = IdentityGuard(threshold: 0.5, maxAttempts: 2, policy: .strict)
+            let generation = try await client.generate(request, reference: .data(try FacePhotos.bytes("obama3")))
+            #expect(generation.images.count == 2)
+            for image in generation.images {
+                #expect((image.identityScore ?? 0) >= 0.5)
+                #expect(image.identityPassed == true)
+            }
+            #expect(generation.identityNote == nil)
         }
     }
 }

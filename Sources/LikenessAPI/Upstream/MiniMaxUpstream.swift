@@ -15,13 +15,19 @@ public enum MiniMaxUpstream {
     }
 
     /// The native request as Likeness's Swift client sends it: the caller's response format and
-    /// `aigc_watermark` (which Likeness honours and MiniMax accepts), and `"async": true` for
-    /// Likeness's queue. `reference` is a data URL or an http(s) URL.
+    /// `aigc_watermark` (which Likeness honours and MiniMax accepts), `"async": true` for
+    /// Likeness's queue, and Likeness's consistency guard. `reference` is a data URL or an
+    /// http(s) URL.
     public static func clientRequestBody(_ request: GenerationRequest, reference: String?, async: Bool) -> Data {
         var body = fields(request, reference: reference)
         body["response_format"] = .string(request.responseFormat.rawValue)
         if request.aigcWatermark { body["aigc_watermark"] = .bool(true) }
         if async { body["async"] = .bool(true) }
+        if let rule = request.identityGuard {
+            body["identity_threshold"] = .number(rule.threshold)
+            body["identity_max_attempts"] = .integer(Int64(rule.maxAttempts))
+            body["identity_policy"] = .string(rule.policy.rawValue)
+        }
         return UpstreamWire.encode(body)
     }
 
@@ -64,6 +70,10 @@ public enum MiniMaxUpstream {
         /// A task query's id and status (`Queueing`, `Processing`, `Success`, `Fail`): Likeness's queue.
         public var taskID: String? = nil
         public var taskStatus: String? = nil
+        /// Likeness's identity scores, one per image (nil where unscored), and its note.
+        public var identityScores: [Double?] = []
+        public var identityPassed: [Bool] = []
+        public var identityNote: String? = nil
     }
 
     public static func readAnswer(_ body: Data) throws(UpstreamWire.MalformedAnswer) -> Answer {
@@ -79,6 +89,11 @@ public enum MiniMaxUpstream {
             imageURLs: data["image_urls"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             imageBase64: data["image_base64"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             failedCount: metadata["failed_count"]?.lenientInteger ?? 0, id: object["id"]?.stringValue,
-            taskID: object["task_id"]?.stringValue, taskStatus: object["status"]?.stringValue)
+            taskID: object["task_id"]?.stringValue, taskStatus: object["status"]?.stringValue,
+            identityScores: metadata["identity_scores"]?.arrayValue?.map(\.doubleValue) ?? [],
+            identityPassed: metadata["identity_passed"]?.arrayValue?.compactMap { value in
+                if case .bool(let passed) = value { passed } else { nil }
+            } ?? [],
+            identityNote: metadata["identity_note"]?.stringValue)
     }
 }

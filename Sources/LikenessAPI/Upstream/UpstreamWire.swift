@@ -39,6 +39,15 @@ extension JSONValue {
         }
     }
 
+    /// A number, integral or not.
+    var doubleValue: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
+
     var stringValue: String? {
         if case .string(let text) = self { text } else { nil }
     }
