@@ -61,6 +61,7 @@ extension Generation {
         self.init(
             id: id, images: images, withheldCount: body.failedCount,
             engine: answer.header("X-Likeness-Engine"),
-            cost: answer.header("X-Likeness-Cost-USD").flatMap(MicroDollars.init(usd:)), identityNote: body.identityNote)
+            cost: answer.header("X-Likeness-Cost-USD").flatMap(MicroDollars.init(usd:)), identityNote: body.identityNote
+        )
     }
 }

@@ -5,8 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import LikenessClient
 import LikenessCore
-import LikenessFaces
 import LikenessEngines
+import LikenessFaces
 import LikenessImaging
 import LikenessSimulators
 import LikenessStore
@@ -211,6 +211,21 @@ struct IdentityTests {
         let warnings = records.all.withLock { $0 }.filter { $0.message.hasPrefix("identity scoring is off") }
         #expect(warnings.count == 1)
         #expect(warnings.first?.level == .warning)
+    }
+
+    @Test("References are remembered by content and field, the oldest forgotten past the capacity")
+    func recentReferences() {
+        let recent = RecentReferences(capacity: 2)
+        let photo = Data("photo".utf8)
+        let key = RecentReferences.key(photo, field: "image_url")
+        #expect(key != RecentReferences.key(photo, field: "image"))
+        #expect(key == RecentReferences.key(Data("photo".utf8), field: "image_url"))
+        recent.remember(IdentityCheck.Reference(note: "first"), for: key)
+        recent.remember(IdentityCheck.Reference(note: "second"), for: "b")
+        #expect(recent.reference(for: key)?.note == "first")
+        recent.remember(IdentityCheck.Reference(note: "third"), for: "c")
+        #expect(recent.reference(for: key) == nil)
+        #expect(recent.reference(for: "b")?.note == "second" && recent.reference(for: "c")?.note == "third")
     }
 
     @Test("Guard fields are validated in every dialect, and need a reference")

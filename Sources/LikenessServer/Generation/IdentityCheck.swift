@@ -1,7 +1,9 @@
+import Crypto
 import Foundation
 import LikenessCore
 import LikenessEngines
 import LikenessFaces
+import LikenessStore
 import Logging
 import Synchronization
 
@@ -11,6 +13,9 @@ import Synchronization
 struct IdentityCheck: Sendable {
     let scorer: FaceScorer?
     let settings: IdentitySettings
+    /// References seen lately, by content: a character's photo is sent again and again, and
+    /// finding its face takes as long as scoring an image.
+    let recentReferences = RecentReferences(capacity: 256)
 
     /// What the reference gave: the subject's face, and what the caller should be told about it.
     struct Reference: Sendable {
@@ -57,6 +62,16 @@ struct IdentityCheck: Sendable {
     /// without a usable face when the check is `reject`.
     func examine(reference bytes: Data, field: String, logger: Logger) async throws(APIError) -> Reference {
         guard let scorer else { return Reference() }
+        let key = RecentReferences.key(bytes, field: field)
+        if let known = recentReferences.reference(for: key) { return known }
+        let reference = try await examine(reference: bytes, field: field, scorer: scorer, logger: logger)
+        recentReferences.remember(reference, for: key)
+        return reference
+    }
+
+    private func examine(reference bytes: Data, field: String, scorer: FaceScorer, logger: Logger)
+        async throws(APIError) -> Reference
+    {
         let check = settings.referenceCheck
         let analysis: FaceAnalysis
         do {
@@ -113,6 +128,38 @@ struct IdentityCheck: Sendable {
             var scores = [Double?](repeating: nil, count: images.count)
             for await (index, score) in group { scores[index] = score }
             return scores
+        }
+    }
+}
+
+/// The last `capacity` references examined, by the SHA-256 of their bytes and the field they came
+/// in (the field is in the note). A refused reference is not kept: it is refused again.
+final class RecentReferences: Sendable {
+    private struct Entries {
+        var byKey: [String: IdentityCheck.Reference] = [:]
+        var order: [String] = []
+    }
+
+    private let capacity: Int
+    private let entries = Mutex(Entries())
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    static func key(_ bytes: Data, field: String) -> String {
+        "\(SHA256.hash(data: bytes).hexadecimal) \(field)"
+    }
+
+    func reference(for key: String) -> IdentityCheck.Reference? {
+        entries.withLock { $0.byKey[key] }
+    }
+
+    /// Keeps `reference`, forgetting the oldest one past `capacity`.
+    func remember(_ reference: IdentityCheck.Reference, for key: String) {
+        entries.withLock { entries in
+            if entries.byKey.updateValue(reference, forKey: key) == nil { entries.order.append(key) }
+            if entries.order.count > capacity { entries.byKey[entries.order.removeFirst()] = nil }
         }
     }
 }
