@@ -125,19 +125,25 @@ struct IdentityTests {
 
     @Test("A face too small to compare is refused with the size found")
     func tinyFaceRefused() async throws {
-        let harness = try Self.harness()
-        // A portrait shrunk until its face is about 25 px, on a plain 1000 px canvas.
-        let small = try RasterImage.cover(decoding: try FacePhotos.bytes("obama2"), width: 55, height: 105)
-        let canvas = try RasterImage.gradient(
-            width: 1000, height: 1000, from: RGB(90, 90, 90), to: RGB(110, 110, 110), vertical: false)
-        let reference = try canvas.overlaying(small, x: 450, y: 450).encoded(as: .png)
+        // The photo's face is about 275 px; the operator asks for 400 at least.
+        let harness = try Self.harness { $0.identity.minimumFaceSide = 400 }
         try await harness.test { client in
-            let reply = try await client.native(Self.nativeRequest(reference: reference), key: harness.key)
-            let message = (reply.object["base_resp"] as? [String: Any])?["status_msg"] as? String ?? ""
+            let reply = try await client.native(
+                Self.nativeRequest(reference: try FacePhotos.bytes("obama")), key: harness.key)
             #expect(reply.nativeCode == 2013)
-            // Either nothing is found at that size, or what is found is named with its size.
-            #expect(message.contains("too small to compare") || message.contains("no face found"))
-            if message.contains("too small") { #expect(message.contains(" px")) }
+            let message = (reply.object["base_resp"] as? [String: Any])?["status_msg"] as? String ?? ""
+            #expect(message.hasPrefix("invalid params, the face in subject_reference[0].image_file is "))
+            #expect(message.contains(" px, too small to compare (at least 400 px"))
+        }
+    }
+
+    @Test("With the check off, a faceless reference goes through, with no note and no scores")
+    func checkOff() async throws {
+        let harness = try Self.harness(check: .off)
+        try await harness.test { client in
+            let reply = try await client.native(Self.nativeRequest(reference: try Self.faceless()), key: harness.key)
+            #expect(reply.nativeCode == 0)
+            #expect(Self.metadata(reply)["identity_note"] == nil && Self.metadata(reply)["identity_scores"] == nil)
         }
     }
 
@@ -175,6 +181,12 @@ struct IdentityTests {
             #expect(rows.count == 3)
             #expect(rows.allSatisfy { ($0["identity_score"] as? Double ?? 0) >= 0.5 })
             #expect(rows.first?["identity_score"] as? Double == scores.min())
+
+            // Four images scored (two native, one OpenAI, one fal), all of them at 0.5 or more.
+            let metrics = try await client.send(.get, "/metrics", key: harness.key)
+            let text = String(decoding: metrics.body, as: UTF8.self)
+            #expect(text.contains("likeness_identity_score_count 4"))
+            #expect(text.contains(#"likeness_identity_score_bucket{le="0.4"} 0"#))
         }
     }
 
@@ -280,7 +292,8 @@ struct IdentityGuardTests {
     static func run(
         _ body:
             @escaping @Sendable (
-                _ harness: Harness, _ customer: Customer, _ base: String, _ client: any TestClientProtocol
+                _ harness: Harness, _ customer: Customer, _ base: String, _ simulator: SimulatorState,
+                _ client: any TestClientProtocol
             )
             async throws -> Void
     ) async throws {
@@ -293,7 +306,9 @@ struct IdentityGuardTests {
                 configuration.identity = IdentitySettings(models: FacePhotos.modelsDirectory.path, threads: 2)
             }
             let customer = try harness.customer(credit: MicroDollars(10_000_000))
-            try await harness.test(engine: nil) { client in try await body(harness, customer, base, client) }
+            try await harness.test(engine: nil) { client in
+                try await body(harness, customer, base, upstream.state, client)
+            }
         }
     }
 
@@ -303,7 +318,7 @@ struct IdentityGuardTests {
 
     @Test("The wrong person is made again with a new seed, and the right one delivered and charged once")
     func regeneratesWrongPerson() async throws {
-        try await Self.run { harness, customer, base, client in
+        try await Self.run { harness, customer, base, simulator, client in
             try await Self.plan([try Self.subjects(["biden"]), try Self.subjects(["obama2"])], at: base)
             let reply = try await client.native(
                 try Self.request(["identity_threshold": 0.5, "identity_max_attempts": 2]), key: customer.key)
@@ -319,12 +334,17 @@ struct IdentityGuardTests {
             #expect(job.cost == job.price)
             let logs = try harness.directory.store.logs(jobID: jobID).map(\.message)
             #expect(logs.contains { $0.contains("making it again with seed") && $0.contains("attempt 2 of 2") })
+            // Two upstream calls of one image each: the first, and the one made again.
+            let sent = try simulator.received.map { received in
+                try #require(try JSONSerialization.jsonObject(with: received.body) as? [String: Any])
+            }
+            #expect(sent.count == 2 && sent.allSatisfy { $0["n"] as? Int == 1 })
         }
     }
 
     @Test("best: an image that never passes is delivered, flagged, and charged")
     func bestDeliversFlagged() async throws {
-        try await Self.run { harness, customer, base, client in
+        try await Self.run { harness, customer, base, simulator, client in
             try await Self.plan([try Self.subjects(["biden"], count: 2)], at: base)
             let reply = try await client.native(
                 try Self.request(["identity_threshold": 0.5, "identity_max_attempts": 2]), key: customer.key)
@@ -341,7 +361,7 @@ struct IdentityGuardTests {
 
     @Test("strict: images that never pass are withheld, counted as failed, and not charged")
     func strictWithholds() async throws {
-        try await Self.run { harness, customer, base, client in
+        try await Self.run { harness, customer, base, simulator, client in
             // Of two images, the first shows the right person and the second the wrong one, twice.
             try await Self.plan(
                 [try Self.subjects(["obama2", "biden"]), try Self.subjects(["biden"])], at: base)
