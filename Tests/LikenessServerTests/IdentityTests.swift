@@ -339,6 +339,9 @@ struct IdentityGuardTests {
                 try #require(try JSONSerialization.jsonObject(with: received.body) as? [String: Any])
             }
             #expect(sent.count == 2 && sent.allSatisfy { $0["n"] as? Int == 1 })
+            // The second call carries the new seed its log line names.
+            let seed = try #require(sent.last?["seed"] as? Int64)
+            #expect(logs.contains { $0.contains("with seed \(UInt64(bitPattern: seed)) ") })
         }
     }
 

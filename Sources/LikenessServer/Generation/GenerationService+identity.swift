@@ -40,7 +40,10 @@ extension GenerationService {
             let failing = scores.indices.filter { scores[$0].map { $0 < rule.threshold } ?? false }
             guard !failing.isEmpty else { break }
             attempts += 1
-            let seeds = failing.map { Self.retrySeed(job.seeds[$0], attempt: attempts) }
+            // Consecutive seeds from one new base, as every engine reads a request's seed (image `i`
+            // uses `seed + i`), and sent as the request's seed so an upstream draws new images too.
+            let base = Self.retrySeed(job.seeds[failing[0]], attempt: attempts)
+            let seeds = failing.indices.map { base &+ UInt64($0) }
             for (slot, seed) in zip(failing, seeds) {
                 logLater(
                     jobID: job.id,
@@ -50,6 +53,7 @@ extension GenerationService {
             }
             var retry = request
             retry.count = failing.count
+            retry.seed = Int64(bitPattern: base)
             let again: EngineOutput
             do {
                 again = try await engine.generate(
