@@ -80,3 +80,13 @@ def test_the_console_captions_each_image_with_its_score(client, tmp_path):
         score = float(caption.inner_text().split(": ")[1])
         assert score >= 0.5, score
         browser.close()
+
+
+def test_streamed_events_carry_the_score(client):
+    events = list(client.images.edit(
+        model="image-01", image=("face.jpg", (PHOTOS / "obama3.jpg").read_bytes(), "image/jpeg"),
+        prompt="the same person at dusk", stream=True, extra_body={"identity_threshold": 0.5},
+    ))
+    assert [event.type for event in events] == ["image_edit.completed"]
+    assert events[0].model_extra["identity_score"] >= 0.5
+    assert events[0].model_extra["identity_passed"] is True

@@ -187,12 +187,14 @@ public enum OpenAIImageStream {
         case edit = "image_edit"
     }
 
+    /// `identity` adds each image's score to its event (see `JSONWriter.identityFields`).
     public static func completedEvents(
-        _ kind: Kind, base64 images: [String], format: OutputFormat, created: Date, size: PixelSize
+        _ kind: Kind, base64 images: [String], format: OutputFormat, created: Date, size: PixelSize,
+        identity: IdentityReport? = nil
     ) -> Data {
         var writer = JSONWriter(reservingCapacity: images.reduce(0) { $0 + $1.utf8.count + 400 })
         let name = kind.rawValue + ".completed"
-        for image in images {
+        for (index, image) in images.enumerated() {
             writer.raw("event: ")
             writer.append(Data(name.utf8))
             writer.raw("\ndata: {\"type\":")
@@ -207,7 +209,9 @@ public enum OpenAIImageStream {
             writer.plainString(format.rawValue)
             writer.raw(
                 ",\"usage\":{\"input_tokens\":0,\"input_tokens_details\":{\"image_tokens\":0,\"text_tokens\":0},")
-            writer.raw("\"output_tokens\":0,\"total_tokens\":0}}\n\n")
+            writer.raw("\"output_tokens\":0,\"total_tokens\":0}")
+            writer.identityFields(identity, image: index)
+            writer.raw("}\n\n")
         }
         return Data(writer.bytes)
     }

@@ -106,7 +106,8 @@ struct OpenAIImagesController {
                 return Rendered(
                     status: .ok,
                     body: OpenAIImageStream.completedEvents(
-                        kind, base64: encoded, format: result.format, created: stream.created, size: stream.size),
+                        kind, base64: encoded, format: result.format, created: stream.created, size: stream.size,
+                        identity: result.identity),
                     headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"])
             },
             accepted: { job in

@@ -138,6 +138,7 @@ extension OpenAPIDocument {
                     "type": enumeration(["image_generation.completed", "image_edit.completed"]),
                     "b64_json": string(), "created_at": integer(), "size": string(), "quality": string(),
                     "background": string(), "output_format": string(), "usage": .object(["type": .string("object")]),
+                    "identity_score": identityScore, "identity_passed": boolean(),
                 ], required: ["type", "b64_json", "created_at", "size"]),
             "OpenAIImageTask": object(
                 [
