@@ -241,7 +241,7 @@ struct JobTests {
             id: "moved", engine: "preview", lease: JobLease(owner: "r", expiresAt: now.addingTimeInterval(60)), at: now,
             startLog: { JobLogLine(at: now, level: "INFO", source: "queue", message: "Started (attempt \($0))") })
         try store.appendLog(jobID: "moved", JobLogLine(at: now, level: "INFO", source: "engine", message: "working"))
-        let identity = IdentityReport(scores: [0.8125], passed: [true], threshold: 0.7, attempts: 2, note: "2 faces")
+        let identity = IdentityReport(scores: [0.8125], threshold: 0.7, attempts: 2, note: "2 faces")
         try store.completeJob(
             id: "moved", images: [image(jobID: "moved")], blockedCount: 0, engine: "preview", engineSeconds: 0,
             identity: identity, webhook: nil,

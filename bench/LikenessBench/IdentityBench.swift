@@ -121,11 +121,7 @@ private func variants(of bytes: Data) throws -> [(String, Data)] {
     ]
 }
 
-/// This process's resident memory (Linux `/proc`; 0 elsewhere).
+/// This process's resident memory in MiB.
 private func residentMiB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-        let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
-    else { return 0 }
-    return kilobytes / 1024
+    processMemory("/proc/self/status").current
 }

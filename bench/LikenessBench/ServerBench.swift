@@ -38,12 +38,7 @@ final class ServerProcess {
 
     /// Resident set size now and its peak since the last reset, in MiB (Linux /proc).
     func memory() -> (current: Double, peak: Double) {
-        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-        func field(_ name: String) -> Double {
-            let line = status.split(separator: "\n").first { $0.hasPrefix(name) } ?? ""
-            return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan) / 1024
-        }
-        return (field("VmRSS:"), field("VmHWM:"))
+        processMemory("/proc/\(process.processIdentifier)/status")
     }
 
     /// Starts a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM).

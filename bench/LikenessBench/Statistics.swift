@@ -29,3 +29,14 @@ func format(_ value: Double, _ digits: Int = 1) -> String {
 func row(_ cells: [String]) -> String {
     "| " + cells.joined(separator: " | ") + " |"
 }
+
+/// A process's resident set size now and its peak, in MiB, from its Linux `/proc/<pid>/status`
+/// (NaN where there is none).
+func processMemory(_ statusPath: String) -> (current: Double, peak: Double) {
+    let status = (try? String(contentsOfFile: statusPath, encoding: .utf8)) ?? ""
+    func field(_ name: String) -> Double {
+        let line = status.split(separator: "\n").first { $0.hasPrefix(name) } ?? ""
+        return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan) / 1024
+    }
+    return (field("VmRSS:"), field("VmHWM:"))
+}

@@ -7,8 +7,6 @@ public struct IdentityReport: Sendable, Hashable, Codable {
     /// reference's, 0 when it has no face, nil when it could not be scored (an image passed
     /// through at its provider has no bytes here).
     public var scores: [Double?]
-    /// With a guard: whether each delivered image reached its threshold.
-    public var passed: [Bool]?
     /// The guard's threshold, when the request set one.
     public var threshold: Double?
     /// Engine calls made for the request, the first included.
@@ -18,13 +16,22 @@ public struct IdentityReport: Sendable, Hashable, Codable {
     public var note: String?
 
     public init(
-        scores: [Double?], passed: [Bool]? = nil, threshold: Double? = nil, attempts: Int = 1, note: String? = nil
+        scores: [Double?], threshold: Double? = nil, attempts: Int = 1, note: String? = nil
     ) {
         self.scores = scores
-        self.passed = passed
         self.threshold = threshold
         self.attempts = attempts
         self.note = note
+    }
+
+    /// With a guard: whether each delivered image reached its threshold (an unscored one never does).
+    public var passed: [Bool]? {
+        threshold.map { threshold in scores.map { score in score.map { $0 >= threshold } ?? false } }
+    }
+
+    /// A score as logs and messages write it: three decimals, or `unscored`.
+    public static func formatted(_ score: Double?) -> String {
+        score.map { String(format: "%.3f", $0) } ?? "unscored"
     }
 
     /// The lowest score of the delivered images, as `X-Likeness-Identity` and usage report it.

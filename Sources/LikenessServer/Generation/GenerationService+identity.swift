@@ -47,7 +47,7 @@ extension GenerationService {
             for (slot, seed) in zip(failing, seeds) {
                 logLater(
                     jobID: job.id,
-                    "Identity: image \(slot + 1) scored \(Self.formatted(scores[slot])) (under \(rule.threshold)); "
+                    "Identity: image \(slot + 1) scored \(IdentityReport.formatted(scores[slot])) (under \(rule.threshold)); "
                         + "making it again with seed \(seed) (attempt \(attempts) of \(rule.maxAttempts))",
                     source: "identity")
             }
@@ -79,22 +79,18 @@ extension GenerationService {
             }
         }
 
-        let passed = scores.map { $0.map { $0 >= rule.threshold } ?? false }
-        let summary = scores.map(Self.formatted).joined(separator: ", ")
+        let report = IdentityReport(
+            scores: scores, threshold: rule.threshold, attempts: attempts, note: reference.note)
+        let summary = scores.map(IdentityReport.formatted).joined(separator: ", ")
         logLater(
             jobID: job.id,
             "Identity: scores \(summary) against threshold \(rule.threshold) after \(attempts) attempt"
                 + "\(attempts == 1 ? "" : "s")", source: "identity")
-        guard rule.policy == .strict else {
-            return IdentityOutcome(
-                images: best, withheld: 0,
-                report: IdentityReport(
-                    scores: scores, passed: passed, threshold: rule.threshold, attempts: attempts,
-                    note: reference.note))
-        }
+        guard rule.policy == .strict else { return IdentityOutcome(images: best, withheld: 0, report: report) }
+        let passed = report.passed ?? []
         let kept = passed.indices.filter { passed[$0] }
         guard !kept.isEmpty else {
-            let highest = scores.compactMap { $0 }.max().map(Self.formatted) ?? "none"
+            let highest = scores.compactMap { $0 }.max().map(IdentityReport.formatted) ?? "none"
             throw APIError(
                 .sensitiveOutput,
                 "every image was withheld: none reached identity_threshold \(rule.threshold) in \(attempts) "
@@ -103,8 +99,7 @@ extension GenerationService {
         return IdentityOutcome(
             images: kept.map { best[$0] }, withheld: best.count - kept.count,
             report: IdentityReport(
-                scores: kept.map { scores[$0] }, passed: kept.map { _ in true }, threshold: rule.threshold,
-                attempts: attempts, note: reference.note))
+                scores: kept.map { scores[$0] }, threshold: rule.threshold, attempts: attempts, note: reference.note))
     }
 
     /// A new seed for an image made again: derived from its first seed and the attempt, so a
@@ -114,9 +109,5 @@ extension GenerationService {
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
         mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
         return mixed ^ (mixed >> 31)
-    }
-
-    static func formatted(_ score: Double?) -> String {
-        score.map { String(format: "%.3f", $0) } ?? "unscored"
     }
 }

@@ -145,11 +145,11 @@ struct MCPToolbox: Sendable {
         // Identity scores, for an agent to judge the likeness by (as the dialects report them).
         let identity = linked.identity
         if let identity, let lowest = identity.lowest {
-            let scores = identity.scores.map { $0.map { String(format: "%.3f", $0) } ?? "unscored" }
+            let scores = identity.scores.map(IdentityReport.formatted)
             content.append(
                 .plain(
                     "Identity scores against the reference (1 is the same face): \(scores.joined(separator: ", "))"
-                        + " (lowest \(String(format: "%.3f", lowest)))" + (identity.note.map { ". \($0)" } ?? "")))
+                        + " (lowest \(IdentityReport.formatted(lowest)))" + (identity.note.map { ". \($0)" } ?? "")))
         }
         let structured: [Value] = zip(images, urls).enumerated().map { index, pair in
             var fields: [String: Value] = [

@@ -78,7 +78,7 @@ struct RequestSupport: Sendable {
         ]
         if result.blockedCount > 0 { headers[.blockedImages] = String(result.blockedCount) }
         if let lowest = result.identity?.lowest {
-            headers[.likenessIdentity] = String(format: "%.3f", IdentityReport.rounded(lowest))
+            headers[.likenessIdentity] = IdentityReport.formatted(IdentityReport.rounded(lowest))
         }
         return headers
     }
