@@ -90,6 +90,10 @@ public protocol ImageEngine: Sendable {
     /// Nil when the engine has no such limits (the default).
     func reserveCapacity(for model: ImageModel) async throws -> CapacityReservation?
 
+    /// `reserveCapacity` without waiting: what it would return at once, or `.busy` when it would
+    /// have to wait. For a job that starts now or else queues. `.granted(nil)` by default.
+    func reserveCapacityNow(for model: ImageModel) -> ImmediateCapacity
+
     /// The sustained time between starts for `model`, when the engine is paced: how wait
     /// estimates (`Retry-After`) are made. Nil by default.
     func startInterval(for model: ImageModel) -> Duration?
@@ -100,5 +104,13 @@ public protocol ImageEngine: Sendable {
 
 extension ImageEngine {
     public func reserveCapacity(for model: ImageModel) async throws -> CapacityReservation? { nil }
+    public func reserveCapacityNow(for model: ImageModel) -> ImmediateCapacity { .granted(nil) }
     public func startInterval(for model: ImageModel) -> Duration? { nil }
+}
+
+/// An engine's capacity for a request that starts now: granted (holding the reservation, nil
+/// when the engine needs none), or busy (it would have to wait).
+public enum ImmediateCapacity: Sendable {
+    case granted(CapacityReservation?)
+    case busy
 }

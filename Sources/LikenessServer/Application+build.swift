@@ -134,9 +134,10 @@ func assembleApplication(
         shared: dataDirectory.isShared, leaseDuration: configuration.database?.lease ?? .seconds(30),
         broadcast: fleetNotices ?? NoOtherReplicas(), fleet: dataDirectory.isShared ? store : nil,
         identity: IdentityCheck.load(configuration.identity, logger: logger))
+    let recentKeys = RecentKeys(lifetime: configuration.billing.keyCacheLifetime)
     let accounts = AccountsService(
         accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
-        store: storeCalls)
+        store: storeCalls, recentKeys: recentKeys)
 
     let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes, engineName: engine.name)
     let authenticator = Authenticator(
@@ -144,7 +145,7 @@ func assembleApplication(
         // Alone, the limits are counted in memory; in a fleet, in the database they share.
         limiter: dataDirectory.isShared
             ? SharedRateLimiter(fleet: store, store: storeCalls, clock: clock) : RateLimiter(),
-        billing: configuration.billing, store: storeCalls)
+        billing: configuration.billing, store: storeCalls, recentKeys: recentKeys)
     let router = Router(context: LikenessRequestContext.self)
     router.middlewares.add(
         ObservabilityMiddleware(metrics: metrics, accessLevel: configuration.accessLogLevel, logger: logger))

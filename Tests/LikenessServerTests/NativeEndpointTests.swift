@@ -149,17 +149,37 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("an unknown or revoked key is 2049")
+    @Test(
+        "an unknown or revoked key is 2049: at once when revoked through the server, within the key cache's bound when revoked elsewhere"
+    )
     func unknownAndRevoked() async throws {
-        let harness = try Harness()
-        let extra = try harness.directory.store.createKey(name: "soon revoked", accountID: try harness.houseAccountID())
+        let harness = try Harness { $0.billing.keyCacheLifetime = .seconds(1) }
+        let house = try harness.houseAccountID()
+        let throughServer = try harness.directory.store.createKey(name: "revoked by the admin API", accountID: house)
+        let elsewhere = try harness.directory.store.createKey(name: "revoked by another process", accountID: house)
         try await harness.test { client in
             try await client.generate(body, key: "lk_not-a-key") { _, reply in
                 #expect(reply.base_resp.status_code == 2049)
             }
-            try await client.generate(body, key: extra.secret) { _, reply in #expect(reply.base_resp.status_code == 0) }
-            #expect(try harness.directory.store.revokeKey(id: extra.key.id))
-            try await client.generate(body, key: extra.secret) { _, reply in
+            try await client.generate(body, key: throughServer.secret) { _, reply in
+                #expect(reply.base_resp.status_code == 0)
+            }
+            let revoked = try await client.send(.delete, "/v1/admin/keys/\(throughServer.key.id)", key: harness.key)
+            #expect(revoked.status == .ok)
+            try await client.generate(body, key: throughServer.secret) { _, reply in
+                #expect(reply.base_resp.status_code == 2049)
+            }
+            // The `likeness` command, or another replica: this server still trusts the key it
+            // checked, for no longer than the cache's lifetime.
+            try await client.generate(body, key: elsewhere.secret) { _, reply in
+                #expect(reply.base_resp.status_code == 0)
+            }
+            #expect(try harness.directory.store.revokeKey(id: elsewhere.key.id))
+            try await client.generate(body, key: elsewhere.secret) { _, reply in
+                #expect(reply.base_resp.status_code == 0)
+            }
+            try await Task.sleep(for: .milliseconds(1100))
+            try await client.generate(body, key: elsewhere.secret) { _, reply in
                 #expect(reply.base_resp.status_code == 2049)
             }
         }

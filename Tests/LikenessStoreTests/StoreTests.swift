@@ -91,11 +91,12 @@ struct JobTests {
         #expect(claimed.record.id == "job-1" && claimed.record.status == .running && claimed.record.attempts == 1)
         #expect(claimed.input == JobInput(request: "{\"n\":1}", reference: Data([1, 2, 3])))
         let image = image(jobID: "job-1")
-        #expect(
-            try store.completeJob(
-                id: "job-1", images: [image], blockedCount: 1, engine: "minimax", engineSeconds: 0.25, webhook: nil,
-                at: Date()))
+        let completed = try store.completeJob(
+            id: "job-1", images: [image], blockedCount: 1, engine: "minimax", engineSeconds: 0.25, webhook: nil,
+            at: Date())
         let job = try #require(try store.job(id: "job-1"))
+        // The completion answers with the job as it was recorded.
+        #expect(completed == job)
         // The engine that served replaces the one that claimed (a router names its route's engine).
         #expect(job.status == .succeeded && job.failure == nil && job.engine == "minimax")
         #expect(job.resultImageIDs == [image.id] && job.imageCount == 1 && job.failedCount == 1)
@@ -115,11 +116,11 @@ struct JobTests {
         #expect(
             try store.completeJob(
                 id: "j", images: [image(jobID: "j")], blockedCount: 0, engine: "preview", engineSeconds: 1,
-                webhook: nil, at: Date()))
+                webhook: nil, at: Date()) != nil)
         #expect(
-            try !store.completeJob(
+            try store.completeJob(
                 id: "j", images: [image(jobID: "j")], blockedCount: 0, engine: "preview", engineSeconds: 1,
-                webhook: nil, at: Date()))
+                webhook: nil, at: Date()) == nil)
         #expect(try store.imageIDs().count == 1)
         #expect(
             try !store.finishJob(
@@ -174,6 +175,54 @@ struct JobTests {
         #expect(
             try store.claimDueWebhooks(at: Date(), limit: 10, holdUntil: Date().addingTimeInterval(30)).map(\.jobID)
                 == ["queued"])
+    }
+
+    @Test(
+        "a job asked to start now is claimed as it is queued, with its input kept, unless a job waits before it",
+        arguments: StoreKind.tested)
+    func startNow(_ kind: StoreKind) throws {
+        let store = try kind.makeStore(in: directory)
+        let now = Date()
+        let start = ImmediateStart(
+            engine: "preview", lease: JobLease(owner: "r", expiresAt: now.addingTimeInterval(60)),
+            log: ["Started (attempt 1)", "Generating"].map {
+                JobLogLine(at: now, level: "INFO", source: "queue", message: $0)
+            })
+        let outcome = try store.enqueueJob(
+            job("now"), input: JobInput(request: "{\"n\":1}", reference: Data([7])),
+            admission: Admission(startNow: start))
+        guard case .started(let started) = outcome else {
+            Issue.record("not started: \(outcome)")
+            return
+        }
+        #expect(started.status == .running && started.attempts == 1 && started.engine == "preview")
+        #expect(started == (try store.job(id: "now")))
+        #expect(try store.logs(jobID: "now").map(\.message) == ["Started (attempt 1)", "Generating"])
+        // Its input stays until it finishes, so that a crash puts it back in the queue whole.
+        #expect(try store.runningJobs().map(\.id) == ["now"])
+        try store.requeueJob(id: "now", refundAttempt: false)
+        #expect(try store.claimNextJob(engine: "preview", at: now)?.input.reference == Data([7]))
+
+        // A queued job of its priority goes first: the new one only queues behind it.
+        _ = try store.enqueueJob(job("waiting"), input: JobInput(request: "{}", reference: nil), admission: Admission())
+        #expect(
+            try store.enqueueJob(
+                job("behind"), input: JobInput(request: "{}", reference: nil), admission: Admission(startNow: start))
+                == .queued)
+        #expect(try store.queuePosition(id: "behind") == 1)
+        // A low-priority job waiting does not hold back a normal one.
+        _ = try store.claimNextJob(engine: "preview", at: now)
+        _ = try store.claimNextJob(engine: "preview", at: now)
+        _ = try store.enqueueJob(
+            job("low", priority: .low), input: JobInput(request: "{}", reference: nil), admission: Admission())
+        guard
+            case .started = try store.enqueueJob(
+                job("ahead-of-low"), input: JobInput(request: "{}", reference: nil),
+                admission: Admission(startNow: start))
+        else {
+            Issue.record("a low-priority job held back a normal one")
+            return
+        }
     }
 
     @Test("running jobs are listed for recovery and can be queued again at their place", arguments: StoreKind.tested)

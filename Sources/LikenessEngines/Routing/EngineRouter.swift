@@ -76,6 +76,12 @@ public struct EngineRouter: ImageEngine {
         return nil
     }
 
+    /// `reserveCapacity`'s choice of tier, taken only if a member can start at once.
+    public func reserveCapacityNow(for model: ImageModel) -> ImmediateCapacity {
+        guard let tier = routes[model]?.first(where: { !$0.placeable().isEmpty }) else { return .granted(nil) }
+        return tier.acquireNow().map { .granted($0.reservation) } ?? .busy
+    }
+
     /// A place on `tier`, its wait counted as the chosen member's pacer wait.
     private func acquire(on tier: UpstreamPool, excluding excluded: Set<Int> = []) async throws -> UpstreamPool.Placed?
     {

@@ -119,6 +119,27 @@ public final class UpstreamPacer: Sendable {
         return CapacityReservation(pacer: self, scheduled: scheduled)
     }
 
+    /// With a slot held: this request's start, if it may start at once; otherwise nil, with the
+    /// slot freed. A start from a fleet's shared schedule is never at once (it is a database
+    /// round trip away), so such a request waits its turn in the queue.
+    func startNow() -> CapacityReservation? {
+        let scheduled: ContinuousClock.Instant?? = state.withLock { state in
+            guard shared == nil || interval == nil else { return .none }
+            let undo = state.theoreticalArrival
+            let (start, scheduled) = schedule(&state)
+            guard start <= .now else {
+                state.theoreticalArrival = undo
+                return .none
+            }
+            return .some(scheduled)
+        }
+        guard let scheduled else {
+            releaseSlot()
+            return nil
+        }
+        return CapacityReservation(pacer: self, scheduled: scheduled)
+    }
+
     /// The start the shared schedule gives this request, waited for. Nil when the schedule cannot
     /// be reached: this process's own schedule paces the request then (logged by the schedule).
     private func startShared(_ shared: SharedSchedule, interval: Duration) async throws -> CapacityReservation? {

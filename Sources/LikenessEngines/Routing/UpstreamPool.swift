@@ -71,6 +71,24 @@ public final class UpstreamPool: Sendable {
         }
     }
 
+    /// `acquire`'s choice among the members that can start a request at once; nil when none can.
+    public func acquireNow() -> Placed? {
+        let now = ContinuousClock.now
+        let ready = placeable(at: now).compactMap { index -> Placement.Candidate? in
+            let pacer = members[index].pacer.snapshot(at: now)
+            guard pacer.hasFreeSlot, pacer.earliestStart <= now else { return nil }
+            return Placement.Candidate(
+                member: index, earliestStart: pacer.earliestStart, inFlight: pacer.inFlight,
+                weight: members[index].weight,
+                recentFailures: members[index].health.snapshot(at: now).consecutiveFailures)
+        }
+        guard let best = rotation.withLock({ Placement.choose(ready, rotation: &$0) }),
+            members[best].pacer.tryTakeSlot()
+        else { return nil }
+        guard let reservation = members[best].pacer.startNow() else { return nil }
+        return Placed(member: best, reservation: reservation)
+    }
+
     /// Every candidate's slots are taken: waits in each one's line and keeps the first slot
     /// granted, handing back any other granted meanwhile.
     private func firstFreeSlot(among candidates: [Int]) async throws -> Int {

@@ -15,11 +15,15 @@ public struct AccountsService: Sendable {
     public let billing: BillingSettings
     let vault: CredentialVault
     let store: StoreCalls
+    /// The keys authentication trusts for a while: forgotten whenever a key or an account changes.
+    let recentKeys: RecentKeys
 
     init(
         accounts: any AccountRepository, keys: any APIKeyRepository, webhookSecrets: any WebhookRepository,
-        billing: BillingSettings, serverSecret: Data, store: StoreCalls
+        billing: BillingSettings, serverSecret: Data, store: StoreCalls,
+        recentKeys: RecentKeys = RecentKeys(lifetime: .zero)
     ) {
+        self.recentKeys = recentKeys
         self.accounts = accounts
         self.keys = keys
         self.webhookSecrets = webhookSecrets
@@ -70,6 +74,7 @@ public struct AccountsService: Sendable {
         else {
             throw Self.notFound("no account with id \(accountID)")
         }
+        recentKeys.forgetAll()
         return account
     }
 
@@ -194,6 +199,7 @@ public struct AccountsService: Sendable {
 
     /// Revokes an active key: its requests fail with 2049 from now on.
     public func revokeKey(_ id: String) async throws(APIError) -> APIKey {
+        defer { recentKeys.forgetAll() }
         guard try await store.write("revoke a key", { [keys] in try keys.revokeKey(id: id) }),
             let key = try await store.read("read a key", { [keys] in try keys.key(id: id) })
         else {
@@ -239,6 +245,7 @@ public struct AccountsService: Sendable {
         guard attached else {
             throw Self.notFound("no account with id \(accountID)")
         }
+        recentKeys.forgetAll()
         return try await account(accountID)
     }
 
@@ -246,6 +253,7 @@ public struct AccountsService: Sendable {
         _ = try await store.write("detach a MiniMax key") { [accounts] in
             try accounts.setMiniMaxKey(accountID: accountID, sealed: nil, region: nil)
         }
+        recentKeys.forgetAll()
         return try await account(accountID)
     }
 

@@ -27,6 +27,11 @@ public struct BillingSettings: Sendable, Hashable {
     /// `likeness.byok.requestsPerMinute` (10, MiniMax's limit per account): pacing of each
     /// account's own key.
     public var byokRequestsPerMinute: Int
+    /// `likeness.keys.cacheSeconds` (2; 0 turns the cache off): how long a checked key is
+    /// trusted without reading the store again. A key revoked or an account changed through
+    /// this server counts at once; through the `likeness` command or another replica, within
+    /// this bound.
+    public var keyCacheLifetime: Duration
 
     public static let defaultPrice = MicroDollars(10_000)
 
@@ -36,8 +41,10 @@ public struct BillingSettings: Sendable, Hashable {
         topUpFeeBasisPoints: Int64 = 500,
         keyLimits: UsageLimits = UsageLimits(requestsPerMinute: 60, concurrentJobs: 8),
         accountLimits: UsageLimits = UsageLimits(requestsPerMinute: 120, concurrentJobs: 16),
-        idempotencyWindow: TimeInterval = 86_400, byokBaseURL: String? = nil, byokRequestsPerMinute: Int = 10
+        idempotencyWindow: TimeInterval = 86_400, byokBaseURL: String? = nil, byokRequestsPerMinute: Int = 10,
+        keyCacheLifetime: Duration = .seconds(2)
     ) {
+        self.keyCacheLifetime = keyCacheLifetime
         self.prices = prices
         self.topUpFeeBasisPoints = topUpFeeBasisPoints
         self.keyLimits = keyLimits
@@ -83,7 +90,9 @@ public struct BillingSettings: Sendable, Hashable {
             idempotencyWindow: TimeInterval(
                 max(60, settings.int(forKey: "idempotency.windowSeconds", default: 86_400))),
             byokBaseURL: base.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-            byokRequestsPerMinute: max(0, settings.int(forKey: "byok.requestsPerMinute", default: 10)))
+            byokRequestsPerMinute: max(0, settings.int(forKey: "byok.requestsPerMinute", default: 10)),
+            keyCacheLifetime: .milliseconds(
+                Int64(1000 * min(60, max(0, settings.double(forKey: "keys.cacheSeconds", default: 2))))))
     }
 
     /// The fee a top-up of `paid` pays.

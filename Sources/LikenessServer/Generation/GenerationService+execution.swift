@@ -85,12 +85,9 @@ extension GenerationService {
             {
                 let engineName = engine.name
                 let now = clock.now()
-                let lease = JobLease(owner: replica.id, expiresAt: now.addingTimeInterval(leaseDuration.seconds))
-                let place = shared ? " on \(replica.host) (\(replica.id))" : ""
+                let lease = lease(from: now)
                 // The first log line goes in with the claim: one commit fewer before the engine starts.
-                let startLog: @Sendable (Int) -> JobLogLine = { attempt in
-                    JobLogLine(at: now, level: "INFO", source: "queue", message: "Started\(place) (attempt \(attempt))")
-                }
+                let startLog: @Sendable (Int) -> JobLogLine = { [self] attempt in startLine(attempt: attempt, at: now) }
                 claimed = try await store.write("claim a job") { [jobs] in
                     try jobs.claimJob(id: current.id, engine: engineName, lease: lease, at: now, startLog: startLog)
                 }
@@ -108,17 +105,43 @@ extension GenerationService {
         }
         // Whatever the job did not use (it failed before reaching the engine) goes back.
         defer { reservation?.giveBack() }
-        let job = claimed.record
+        _ = await run(claimed.record, .stored(claimed.input), on: engine, reservation: reservation)
+        return true
+    }
+
+    /// How a run ended, for a caller that waits on it.
+    enum RunEnd: Sendable {
+        /// Succeeded and recorded: the job as completed, its images and their bytes.
+        case completed(JobRecord, [StoredImage], [Data])
+        /// Failed or cancelled (recorded), or put back in the queue as the server stops.
+        case ended
+    }
+
+    /// What a run needs of a job's request: its stored input, or the request as it was
+    /// submitted (a job its own request runs at once, never encoded and decoded on the way).
+    enum RunInput: Sendable {
+        case stored(JobInput)
+        case submitted(QueuedRequest, GenerationRequest)
+    }
+
+    /// Runs a claimed job to its end and records how it ended. `generatingLogged`: its
+    /// "Generating" line went in with the claim.
+    func run(
+        _ job: JobRecord, _ input: RunInput, on engine: any ImageEngine, reservation: CapacityReservation?,
+        generatingLogged: Bool = false
+    ) async -> RunEnd {
         metrics.queueWait(.seconds(max(0, clock.now().timeIntervalSince(job.createdAt))))
         if let deadline = job.startDeadline, deadline < clock.now() {
             await finish(
                 job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
-            return true
+            return .ended
         }
         announce(.changed(jobID: job.id))
 
         // Its own task, so that a cancel request stops this job and not the worker.
-        let task = Task { try await perform(claimed, on: engine, reservation: reservation) }
+        let task = Task {
+            try await perform(job.id, input, on: engine, reservation: reservation, generatingLogged: generatingLogged)
+        }
         running.insert(jobID: job.id) { task.cancel() }
         let outcome = await withTaskCancellationHandler {
             await task.result
@@ -129,7 +152,7 @@ extension GenerationService {
 
         switch outcome {
         case .success(let output):
-            await complete(job, output)
+            return await complete(job, output)
         case .failure(let error as APIError):
             await finish(job, as: .failed, error)
         case .failure(is CancellationError):
@@ -150,7 +173,7 @@ extension GenerationService {
             logger.error("job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
             await finish(job, as: .failed, APIError(.internalError, "the image engine failed"))
         }
-        return true
+        return .ended
     }
 
     /// An image as stored and served: the engine's, finished (watermark, output format).
@@ -171,8 +194,19 @@ extension GenerationService {
         var identity: IdentityReport?
     }
 
+    /// A claim made at `date`, held by this replica.
+    func lease(from date: Date) -> JobLease {
+        JobLease(owner: replica.id, expiresAt: date.addingTimeInterval(leaseDuration.seconds))
+    }
+
+    /// The log line of a job's start (on which replica, in a fleet).
+    func startLine(attempt: Int, at date: Date) -> JobLogLine {
+        let place = shared ? " on \(replica.host) (\(replica.id))" : ""
+        return JobLogLine(at: date, level: "INFO", source: "queue", message: "Started\(place) (attempt \(attempt))")
+    }
+
     /// The operator's engines, or for a BYOK job the engine on its account's own key.
-    private func engine(for head: QueueHead) async -> any ImageEngine {
+    func engine(for head: QueueHead) async -> any ImageEngine {
         guard head.byok, let accountID = head.accountID else { return engine }
         do throws(APIError) {
             return try await byok.engine(accountID: accountID)
@@ -182,18 +216,23 @@ extension GenerationService {
     }
 
     /// Reference intake, engine, watermark. Throws `APIError` for failures the caller sees.
-    private func perform(_ claimed: ClaimedJob, on engine: any ImageEngine, reservation: CapacityReservation?)
-        async throws -> Output
-    {
-        let id = claimed.record.id
+    private func perform(
+        _ id: String, _ input: RunInput, on engine: any ImageEngine, reservation: CapacityReservation?,
+        generatingLogged: Bool
+    ) async throws -> Output {
         let queued: QueuedRequest
         let request: GenerationRequest
-        do {
-            queued = try QueuedRequest(decoding: claimed.input)
-            request = try queued.generationRequest(reference: claimed.input.reference)
-        } catch {
-            logger.error("unreadable job input", metadata: ["job": "\(id)", "error": "\(error)"])
-            throw APIError(.systemError, "the queued request could not be read back")
+        switch input {
+        case .submitted(let submittedQueued, let submittedRequest):
+            (queued, request) = (submittedQueued, submittedRequest)
+        case .stored(let stored):
+            do {
+                queued = try QueuedRequest(decoding: stored)
+                request = try queued.generationRequest(reference: stored.reference)
+            } catch {
+                logger.error("unreadable job input", metadata: ["job": "\(id)", "error": "\(error)"])
+                throw APIError(.systemError, "the queued request could not be read back")
+            }
         }
         var reference: Data? = nil
         var referenceFace = IdentityCheck.Reference()
@@ -206,9 +245,7 @@ extension GenerationService {
             }
             reference = bytes
         }
-        logLater(
-            jobID: id, "Generating \(request.count) image\(request.count == 1 ? "" : "s") at \(request.size)",
-            source: "engine")
+        if !generatingLogged { logLater(jobID: id, Self.generatingLine(request), source: "engine") }
         let engineJob = EngineJob(
             id: id, request: request, seeds: queued.seeds, referenceImage: reference, reservation: reservation)
         let started = ContinuousClock.now
@@ -245,12 +282,18 @@ extension GenerationService {
             engineSeconds: engineSeconds, identity: checked.report)
     }
 
+    /// The log line a job's generation starts with.
+    static func generatingLine(_ request: GenerationRequest) -> String {
+        "Generating \(request.count) image\(request.count == 1 ? "" : "s") at \(request.size)"
+    }
+
     /// Files first, then the job's completion with its image records and webhook in one
     /// transaction: a URL exists only for a complete file, and a result is recorded once.
-    private func complete(_ job: JobRecord, _ output: Output) async {
+    private func complete(_ job: JobRecord, _ output: Output) async -> RunEnd {
         let now = clock.now()
         let expiry = now.addingTimeInterval(imageLifetime.seconds)
         var stored: [StoredImage] = []
+        let completed: JobRecord
         do {
             for image in output.images {
                 let record = StoredImage(
@@ -273,17 +316,18 @@ extension GenerationService {
                     engineSeconds: output.engineSeconds, identity: output.identity, webhook: webhook, log: storedLine,
                     at: now)
             }
-            guard recorded else {
+            guard let recorded else {
                 // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
                 for image in stored { await blobs.delete(id: image.id, format: image.format) }
-                return
+                return .ended
             }
+            completed = recorded
             if webhook != nil { webhookSignal.signal() }
         } catch {
             logger.error("cannot store results", metadata: ["job": "\(job.id)", "error": "\(error)"])
             for image in stored { await blobs.delete(id: image.id, format: image.format) }
             await finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
-            return
+            return .ended
         }
         metrics.jobFinished(outcome: "succeeded", code: nil)
         metrics.images(delivered: stored.count, withheld: output.blockedCount)
@@ -297,6 +341,7 @@ extension GenerationService {
             ])
         announce(.finished(jobID: job.id))
         workSignal.signal()
+        return .completed(completed, stored, output.images.map(\.bytes))
     }
 
     /// Records a failed or cancelled job with its webhook, and tells whoever waits.
@@ -330,12 +375,15 @@ extension GenerationService {
                 jobID: job.id, dialect: job.dialect, origin: job.origin, outcome: outcome, identity: identity))
     }
 
-    /// Runs workers until cancelled (graceful shutdown): each takes the next job, or waits for one.
+    /// Runs workers until cancelled (graceful shutdown): each takes a free slot and the next
+    /// job, or waits for one.
     func work() async {
         await startup.wait()
         await activeWorkers.counting {
-            while !Task.isCancelled {
-                if await runNextJob() { continue }
+            while await slots.take() {
+                let ran = await runNextJob()
+                slots.release()
+                if ran { continue }
                 await workSignal.wait()
             }
         }

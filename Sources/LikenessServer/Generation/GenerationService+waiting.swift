@@ -6,24 +6,90 @@ import Logging
 
 /// The caller's side of a job: waiting for it, reading it, and cancelling it.
 extension GenerationService {
-    /// Submits and waits: the synchronous routes of every dialect. A job that has not started
-    /// within `queue.synchronousStartLimit` (the queue is long, or an upstream's pacing holds it)
-    /// is withdrawn and answered as a rate limit with an estimated `Retry-After`. A replay (same
-    /// `Idempotency-Key`) waits for the first request's job instead.
+    /// Submits and waits: the synchronous routes of every dialect. When a worker's slot and the
+    /// engine's capacity are free as the request arrives and nothing waits in the queue before
+    /// it, the request runs its own job: claimed in the transaction that records it, answered
+    /// from what the run recorded, with no worker to wake and nothing to read back. Otherwise a
+    /// worker runs it; a job that has not started within `queue.synchronousStartLimit` (the
+    /// queue is long, or an upstream's pacing holds it) is withdrawn and answered as a rate
+    /// limit with an estimated `Retry-After`. A replay (same `Idempotency-Key`) waits for the
+    /// first request's job instead.
     func generate(_ request: GenerationRequest, id: String, _ submission: Submission)
         async throws(APIError) -> GenerationResult
     {
-        let (submitted, duplicate) = try await submit(request, id: id, submission)
+        let immediate = await immediateRun(for: request, id: id, caller: submission.caller)
+        let submitted: Submitted
+        do throws(APIError) {
+            submitted = try await submit(request, id: id, submission, start: immediate?.start)
+        } catch {
+            immediate?.giveBack()
+            throw error
+        }
+        if case .started(let job, let queued) = submitted, let immediate {
+            defer { immediate.giveBack() }
+            let end = await run(
+                job, .submitted(queued, request), on: immediate.engine, reservation: immediate.reservation,
+                generatingLogged: immediate.generatingLogged)
+            if case .completed(let record, let images, let bytes) = end {
+                return try await result(of: record, format: request.responseFormat, known: (images, bytes)).get()
+            }
+            // Failed, cancelled, or put back as the server stops: answered as a queued job is.
+        } else {
+            immediate?.giveBack()
+        }
         let watchdog = Task { [self] in
-            guard !duplicate else { return }
+            guard case .queued = submitted else { return }
             try await Task.sleep(for: queue.synchronousStartLimit)
             await withdrawIfNotStarted(id: id, model: request.model)
         }
         defer { watchdog.cancel() }
-        guard let job = try await waitUntilFinished(id: submitted.id), job.status.isFinished else {
+        guard let job = try await waitUntilFinished(id: submitted.job.id), job.status.isFinished else {
             throw APIError(.timeout, "the request was cancelled before it finished")
         }
         return try await result(of: job, format: request.responseFormat).get()
+    }
+
+    /// A worker's slot and the engine's capacity for `request`, both free now, and the claim
+    /// that records them; nil when either would have to be waited for (or the workers have not
+    /// started: startup recovery runs first).
+    private func immediateRun(for request: GenerationRequest, id: String, caller: Caller) async -> ImmediateRun? {
+        guard startup.isOpened, slots.tryTake() else { return nil }
+        let engine = await engine(
+            for: QueueHead(
+                id: id, model: request.model.rawValue, accountID: caller.account.id,
+                byok: caller.account.hasMiniMaxKey))
+        guard case .granted(let reservation) = engine.reserveCapacityNow(for: request.model) else {
+            slots.release()
+            return nil
+        }
+        // With no reference to load first, the "Generating" line goes in with the claim too.
+        let generatingLogged = request.subjectReference == nil
+        let start: @Sendable (JobRecord) -> ImmediateStart = { [self] job in
+            var log = [startLine(attempt: 1, at: job.createdAt)]
+            if generatingLogged {
+                log.append(
+                    JobLogLine(
+                        at: job.createdAt, level: "INFO", source: "engine", message: Self.generatingLine(request)))
+            }
+            return ImmediateStart(engine: engine.name, lease: lease(from: job.createdAt), log: log)
+        }
+        return ImmediateRun(
+            engine: engine, reservation: reservation, slots: slots, start: start, generatingLogged: generatingLogged)
+    }
+
+    /// A synchronous request's own run: the slot and capacity it holds, and how its job is claimed.
+    private struct ImmediateRun: Sendable {
+        let engine: any ImageEngine
+        let reservation: CapacityReservation?
+        let slots: JobSlots
+        let start: @Sendable (JobRecord) -> ImmediateStart
+        let generatingLogged: Bool
+
+        /// The slot, and the capacity if the run did not use it.
+        func giveBack() {
+            reservation?.giveBack()
+            slots.release()
+        }
     }
 
     /// Submits and answers at once: fal's queue. A replay answers with the first request's job.
@@ -85,18 +151,24 @@ extension GenerationService {
         return await result(of: job.record, format: queued?.responseFormat ?? .url)
     }
 
-    func result(of job: JobRecord, format: ResponseFormat = .url) async -> Result<GenerationResult, APIError> {
+    /// `known`: the job's images and their bytes as its run just recorded them, so that nothing
+    /// is read back.
+    func result(
+        of job: JobRecord, format: ResponseFormat = .url, known: (images: [StoredImage], bytes: [Data])? = nil
+    ) async -> Result<GenerationResult, APIError> {
         guard job.status == .succeeded else {
             return .failure(job.failure.map(APIError.init) ?? APIError(.unknownError, "the job has not finished"))
         }
-        var stored: [StoredImage] = []
-        do throws(APIError) {
-            for id in job.resultImageIDs {
-                let image = try await store.read("read a result image") { [images] in try images.image(id: id) }
-                if let image, image.expiresAt > clock.now() { stored.append(image) }
+        var stored: [StoredImage] = known?.images ?? []
+        if known == nil {
+            do throws(APIError) {
+                for id in job.resultImageIDs {
+                    let image = try await store.read("read a result image") { [images] in try images.image(id: id) }
+                    if let image, image.expiresAt > clock.now() { stored.append(image) }
+                }
+            } catch {
+                return .failure(error)
             }
-        } catch {
-            return .failure(error)
         }
         guard stored.count == job.resultImageIDs.count else {
             return .failure(APIError(.invalidParameters, "the result has expired", reason: .expired))
@@ -107,6 +179,11 @@ extension GenerationService {
         case .url:
             output = .stored(stored.map(ResultImage.init))
         case .base64:
+            // A passed-through image has no bytes here; the store's blobs answer for it as before.
+            if let known, known.images.allSatisfy({ $0.sourceURL == nil }) {
+                output = .inline(known.bytes)
+                break
+            }
             do throws(APIError) {
                 var images: [Data] = []
                 for image in stored {

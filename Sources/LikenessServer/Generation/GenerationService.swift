@@ -35,6 +35,8 @@ public struct GenerationService: Sendable {
     /// Closed until startup recovery has run: no worker claims a job before then.
     let startup = StartupGate()
     let activeWorkers = ActiveWorkers()
+    /// Generations running at once: the workers' and the synchronous requests' own.
+    let slots: JobSlots
     let billing: BillingSettings
     /// Engines on customers' own MiniMax keys.
     let byok: BYOKEngines
@@ -85,6 +87,7 @@ public struct GenerationService: Sendable {
         self.webhooks = webhooks
         self.workSignal = WorkSignal(maximumPending: max(1, workers))
         self.configuredWorkers = workers
+        self.slots = JobSlots(count: workers)
         self.store = store
         self.metrics = metrics
         self.clock = clock
@@ -105,19 +108,37 @@ public struct GenerationService: Sendable {
         _ = try? await store.write("record a refused request") { [jobs, job] in try jobs.insertJob(job) }
     }
 
+    /// What became of a submitted job.
+    enum Submitted: Sendable {
+        case queued(JobRecord)
+        /// Claimed as it was queued (`start`), and running now.
+        case started(JobRecord, QueuedRequest)
+        /// The idempotency key was already used for this same request: its job.
+        case duplicate(JobRecord)
+
+        var job: JobRecord {
+            switch self {
+            case .queued(let job), .started(let job, _), .duplicate(let job): job
+            }
+        }
+    }
+
     /// Queues a job, after the prompt policy, the queue's length, the caller's concurrency limits
     /// and balance allow it, reserving its price. A refusal is recorded as a failed job and
     /// thrown. With an idempotency key already used for the same request, nothing is queued and
-    /// the first request's job comes back (`duplicate`).
-    func submit(_ request: GenerationRequest, id: String, _ submission: Submission) async throws(APIError)
-        -> (job: JobRecord, duplicate: Bool)
-    {
+    /// the first request's job comes back (`duplicate`). With `start`, the job is claimed in the
+    /// same transaction when nothing waits before it in the queue.
+    func submit(
+        _ request: GenerationRequest, id: String, _ submission: Submission,
+        start: (@Sendable (JobRecord) -> ImmediateStart)? = nil
+    ) async throws(APIError) -> Submitted {
         let caller = submission.caller
         let seeds = request.imageSeeds()
         let queued = QueuedRequest(request, seeds: seeds)
+        let parameters = try Self.encoded(queued)
         var job = JobRecord(
             id: id, keyID: caller.key.id, dialect: submission.dialect, model: request.model.rawValue,
-            parameters: try Self.encoded(queued), createdAt: clock.now())
+            parameters: parameters, createdAt: clock.now())
         let options = submission.options
         job.app = options.app
         job.priority =
@@ -139,12 +160,13 @@ public struct GenerationService: Sendable {
             concurrentJobsPerAccount: billing.limits(for: caller.account).concurrentJobs,
             idempotencyKey: submission.idempotencyKey,
             fingerprint: fingerprint,
-            idempotencyWindow: billing.idempotencyWindow, maximumQueuedJobs: queue.maximumQueuedJobs)
+            idempotencyWindow: billing.idempotencyWindow, maximumQueuedJobs: queue.maximumQueuedJobs,
+            startNow: start?(job))
         let outcome: EnqueueOutcome
         do throws(APIError) {
             try promptPolicy.check(request.prompt)
             do {
-                let input = try QueuedRequest.input(for: request, seeds: seeds)
+                let input = JobInput(request: parameters, reference: request.inlineReference)
                 outcome = try await store.writeRaw { [jobs, job] in
                     try jobs.enqueueJob(job, input: input, admission: admission)
                 }
@@ -166,7 +188,7 @@ public struct GenerationService: Sendable {
         }
         if case .duplicate(let first) = outcome {
             logger.debug("idempotent replay", metadata: ["job": "\(first.id)", "request": "\(id)"])
-            return (first, true)
+            return .duplicate(first)
         }
         logger.debug(
             "job queued",
@@ -175,8 +197,9 @@ public struct GenerationService: Sendable {
                 "reserved_usd": "\(job.reserved.usd)",
             ])
         metrics.money("reserved", job.reserved)
+        if case .started(let running) = outcome { return .started(running, queued) }
         announce(.queued)
-        return (job, false)
+        return .queued(job)
     }
 
     /// What makes two submissions the same request: dialect, app and every canonical field,

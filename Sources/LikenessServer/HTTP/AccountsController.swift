@@ -26,7 +26,8 @@ struct AccountsController: Sendable {
         router.get("/v1/balance") { _, context in
             await answer(context) { () async throws(APIError) in
                 let caller = try context.requireCaller()
-                var body = try await balance(of: caller.account)
+                // Read again: the caller's account may come from the key cache, its balance older.
+                var body = try await balance(of: try await accounts.account(caller.account.id))
                 body.keyId = caller.key.id
                 body.keyRole = caller.key.role.rawValue
                 return try json(body)

@@ -40,8 +40,11 @@ struct StoreCalls: Sendable {
         try await call(what, on: threads.ordered, body)
     }
 
-    /// Returns once every write asked for in the ordered lane before it is done.
+    /// Returns once every write asked for in the ordered lane before it is done. With one write
+    /// thread (SQLite) the lane is that thread, so any write asked for next runs after them
+    /// anyway: nothing to wait for.
     func flushOrderedWrites() async {
+        guard threads.ordered !== threads.writes else { return }
         _ = try? await Self.run(on: threads.ordered) {}
     }
 

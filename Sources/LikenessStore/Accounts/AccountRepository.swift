@@ -79,11 +79,16 @@ public struct Admission: Sendable, Hashable {
     public var idempotencyWindow: TimeInterval
     /// Jobs that may wait in the queue (all callers together); nil: no limit.
     public var maximumQueuedJobs: Int?
+    /// Start the job in the transaction that accepts it, when no job of its priority or higher
+    /// waits in the queue: a synchronous request with a worker's slot free runs it itself.
+    public var startNow: ImmediateStart?
 
     public init(
         concurrentJobsPerKey: Int? = nil, concurrentJobsPerAccount: Int? = nil, idempotencyKey: String? = nil,
-        fingerprint: String? = nil, idempotencyWindow: TimeInterval = 86_400, maximumQueuedJobs: Int? = nil
+        fingerprint: String? = nil, idempotencyWindow: TimeInterval = 86_400, maximumQueuedJobs: Int? = nil,
+        startNow: ImmediateStart? = nil
     ) {
+        self.startNow = startNow
         self.maximumQueuedJobs = maximumQueuedJobs
         self.concurrentJobsPerKey = concurrentJobsPerKey
         self.concurrentJobsPerAccount = concurrentJobsPerAccount
@@ -93,8 +98,24 @@ public struct Admission: Sendable, Hashable {
     }
 }
 
+/// A job claimed as it is queued (`Admission.startNow`): the claim's engine and lease, and the
+/// job's first log lines.
+public struct ImmediateStart: Sendable, Hashable {
+    public var engine: String
+    public var lease: JobLease
+    public var log: [JobLogLine]
+
+    public init(engine: String, lease: JobLease, log: [JobLogLine]) {
+        self.engine = engine
+        self.lease = lease
+        self.log = log
+    }
+}
+
 public enum EnqueueOutcome: Sendable, Hashable {
     case queued
+    /// Queued and claimed at once (`Admission.startNow`): the job as running now.
+    case started(JobRecord)
     /// The idempotency key was already used for this same request: this is its job.
     case duplicate(JobRecord)
 }

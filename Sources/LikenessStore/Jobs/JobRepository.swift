@@ -196,8 +196,9 @@ public protocol JobRepository: Sendable {
     /// Records a request refused before it was queued (already `failed`).
     func insertJob(_ job: JobRecord) throws
     /// Queues a job and its input together, behind every job already queued at its priority,
-    /// after `admission`'s checks pass, reserving `job.reserved` from its account. All of it is
-    /// one transaction: a refusal (`AdmissionRefusal`) writes nothing.
+    /// after `admission`'s checks pass, reserving `job.reserved` from its account, and claims it
+    /// at once under `admission.startNow` when nothing waits before it. All of it is one
+    /// transaction: a refusal (`AdmissionRefusal`) writes nothing.
     func enqueueJob(_ job: JobRecord, input: JobInput, admission: Admission) throws -> EnqueueOutcome
     /// The job a worker would take next, by priority then first in, first out.
     func nextQueuedJob() throws -> QueueHead?
@@ -218,14 +219,14 @@ public protocol JobRepository: Sendable {
     func queuedJobCount() throws -> Int
     /// `webhook` is recorded only when the outcome is `.cancelled`.
     func requestCancellation(id: String, webhook: WebhookDelivery?, at: Date) throws -> CancellationOutcome
-    /// Records success, the images that make it visible and the webhook, in one transaction;
-    /// false (and nothing written) unless the job was running.
-    /// `log` is the job's last log line, written in the same transaction.
+    /// Records success, the images that make it visible and the webhook, in one transaction,
+    /// and returns the job as it now stands (settled); nil (and nothing written) unless the job
+    /// was running. `log` is the job's last log line, written in the same transaction.
     @discardableResult
     func completeJob(
         id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
         identity: IdentityReport?, webhook: WebhookDelivery?, log: JobLogLine?, at: Date
-    ) throws -> Bool
+    ) throws -> JobRecord?
     /// Failed, but only while it is still queued (a synchronous caller gave up waiting for it to
     /// start); false once it has started or finished.
     func failQueuedJob(id: String, failure: JobFailure, at: Date) throws -> Bool
@@ -258,7 +259,7 @@ extension JobRepository {
     public func completeJob(
         id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
         webhook: WebhookDelivery?, at date: Date
-    ) throws -> Bool {
+    ) throws -> JobRecord? {
         try completeJob(
             id: id, images: images, blockedCount: blockedCount, engine: engine, engineSeconds: engineSeconds,
             identity: nil, webhook: webhook, log: nil, at: date)

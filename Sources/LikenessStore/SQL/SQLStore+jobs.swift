@@ -58,6 +58,13 @@ extension SQLStore {
                 job.idempotencyKey = key
                 job.fingerprint = admission.fingerprint
             }
+            // Nothing that would run before it waits: it may start at once.
+            let startsNow =
+                try admission.startNow != nil
+                && transaction.query(
+                    "SELECT 1 FROM jobs WHERE status = 'queued' AND priority <= ? LIMIT 1",
+                    [SQLValue(job.priority.rawValue)]
+                ).isEmpty
             if let limit = admission.maximumQueuedJobs,
                 try transaction.query("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").first?.integer(0) ?? 0
                     >= limit
@@ -87,7 +94,12 @@ extension SQLStore {
             try transaction.execute(
                 "INSERT INTO job_inputs (job_id, request, reference) VALUES (?, ?, ?)",
                 [.text(job.id), .text(input.request), input.reference.map(SQLValue.blob) ?? .null])
-            return .queued
+            guard startsNow, let start = admission.startNow,
+                let started = try claim(
+                    id: job.id, engine: start.engine, lease: start.lease, at: job.createdAt, in: transaction)
+            else { return .queued }
+            for line in start.log { try Self.insertLog(jobID: job.id, line, in: transaction) }
+            return .started(started)
         }
     }
 
@@ -107,23 +119,33 @@ extension SQLStore {
         id: String, engine: String, lease: JobLease, at date: Date, startLog: (@Sendable (Int) -> JobLogLine)?
     ) throws -> ClaimedJob? {
         try database.transaction { transaction in
-            let claimed = try transaction.execute(
-                """
-                UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ?,
-                lease_owner = ?, lease_expires_at = ?
-                WHERE id = (SELECT id FROM jobs WHERE id = ? AND status = 'queued' \(database.flavor.skipLocked))
-                """,
-                [.text(engine), SQLValue(date), .text(lease.owner), SQLValue(lease.expiresAt), .text(id)])
-            guard claimed == 1 else { return nil }
-            let record = try transaction.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)])
-                .first.map(Self.job)
+            guard let record = try claim(id: id, engine: engine, lease: lease, at: date, in: transaction) else {
+                return nil
+            }
             let input = try transaction.query("SELECT request, reference FROM job_inputs WHERE job_id = ?", [.text(id)])
                 .first
-            guard let record, let input else { throw StoreError(.corrupt, "job \(id) is queued without its input") }
+            guard let input else { throw StoreError(.corrupt, "job \(id) is queued without its input") }
             if let startLog { try Self.insertLog(jobID: id, startLog(record.attempts), in: transaction) }
             return ClaimedJob(
                 record: record, input: JobInput(request: input.text(0) ?? "", reference: input.blob(1)))
         }
+    }
+
+    /// Marks a queued job running under `lease`, counting the attempt; nil when it is not queued
+    /// (or, on PostgreSQL, another replica is claiming it).
+    private func claim(id: String, engine: String, lease: JobLease, at date: Date, in transaction: any SQLTransaction)
+        throws -> JobRecord?
+    {
+        let claimed = try transaction.execute(
+            """
+            UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ?,
+            lease_owner = ?, lease_expires_at = ?
+            WHERE id = (SELECT id FROM jobs WHERE id = ? AND status = 'queued' \(database.flavor.skipLocked))
+            """,
+            [.text(engine), SQLValue(date), .text(lease.owner), SQLValue(lease.expiresAt), .text(id)])
+        guard claimed == 1 else { return nil }
+        return try transaction.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(
+            Self.job)
     }
 
     public func requestCancellation(id: String, webhook: WebhookDelivery?, at date: Date) throws
@@ -154,7 +176,7 @@ extension SQLStore {
     public func completeJob(
         id: String, images: [StoredImage], blockedCount: Int, engine: String, engineSeconds: Double,
         identity: IdentityReport?, webhook: WebhookDelivery?, log: JobLogLine?, at date: Date
-    ) throws -> Bool {
+    ) throws -> JobRecord? {
         let imageIDs = String(decoding: try JSONEncoder().encode(images.map(\.id)), as: UTF8.self)
         return try database.transaction { transaction in
             let completed = try transaction.execute(
@@ -169,7 +191,7 @@ extension SQLStore {
                     .real(engineSeconds), SQLValue(date), identity.map { .text($0.json) } ?? .null,
                     identity?.lowest.map(SQLValue.real) ?? .null, .text(id),
                 ])
-            guard completed == 1 else { return false }
+            guard completed == 1 else { return nil }
             for image in images {
                 try transaction.execute(
                     """
@@ -185,7 +207,8 @@ extension SQLStore {
             }
             try Self.finished(id: id, webhook: webhook, in: transaction)
             if let log { try Self.insertLog(jobID: id, log, in: transaction) }
-            return true
+            return try transaction.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first
+                .map(Self.job)
         }
     }
 

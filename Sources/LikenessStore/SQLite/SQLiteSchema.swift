@@ -181,6 +181,11 @@ enum SQLiteSchema {
         ALTER TABLE jobs ADD COLUMN identity TEXT;
         ALTER TABLE jobs ADD COLUMN identity_score REAL;
         """,
+        // v8: the next queue place is MAX(queue_seq) + 1, read by every submit: without its own
+        // index that read scanned every job ever recorded (1 ms at 12,000 jobs, on the one writer).
+        """
+        CREATE INDEX jobs_by_queue_seq ON jobs(queue_seq);
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {
