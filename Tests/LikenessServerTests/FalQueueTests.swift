@@ -394,7 +394,7 @@ struct FalWebhookTests {
                 let id = try #require(reply.object["request_id"] as? String)
                 try await waitFor("two webhook attempts") { received.withLock { $0.count } >= 2 }
                 let calls = received.withLock { $0 }
-                #expect(calls.map(\.attempt) == ["1", "2"])
+                try #require(calls.map(\.attempt) == ["1", "2"])
                 #expect(calls[0].body == calls[1].body)
                 for call in calls {
                     #expect(call.signature == "sha256=" + WebhookDispatcher.signature(of: call.body, secret: secret))

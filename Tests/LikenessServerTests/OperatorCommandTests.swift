@@ -6,6 +6,7 @@ import LikenessCore
 import LikenessStore
 import NIOCore
 import NIOFoundationCompat
+import NIOPosix
 import Testing
 
 @testable import LikenessServer
@@ -18,8 +19,14 @@ struct OperatorCommand {
         URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "likeness")
     }
 
-    /// Runs `likeness <arguments> --data-dir …`: its exit status, standard output and error.
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    /// Runs `likeness <arguments> --data-dir …`: its exit status, standard output and error. It
+    /// waits on NIO's blocking-I/O threads: a process held on one of the cooperative pool's
+    /// threads (two on a 2-core machine) stalls every other test in this process meanwhile.
+    func run(_ arguments: [String]) async throws -> (status: Int32, output: String, error: String) {
+        try await NIOThreadPool.singleton.runIfActive { try runBlocking(arguments) }
+    }
+
+    private func runBlocking(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = Self.binary
         // Before any `--`, after which everything is positional (a negative amount).
@@ -95,7 +102,7 @@ struct OperatorCommandTests {
         let command = OperatorCommand(dataDirectory: harness.configuration.dataDirectory)
         try await harness.test { client in
             for refusal in Self.refusals(account: customer.accountID) {
-                let ran = try command.run(refusal.command)
+                let ran = try await command.run(refusal.command)
                 #expect(ran.status != 0, "\(refusal) succeeded: \(ran.output)")
                 let body = refusal.body.map { ByteBuffer(string: $0) }
                 try await client.execute(
@@ -117,16 +124,18 @@ struct OperatorCommandTests {
     }
 
     @Test("what the admin API accepts, the command accepts: a key that expires, a top-up less its fee")
-    func sameAcceptance() throws {
+    func sameAcceptance() async throws {
         let harness = try Harness()
         let customer = try harness.customer()
         let command = OperatorCommand(dataDirectory: harness.configuration.dataDirectory)
-        let created = try command.run(["keys", "create", "--account", customer.accountID, "--expires-in-days", "3"])
+        let created = try await command.run([
+            "keys", "create", "--account", customer.accountID, "--expires-in-days", "3",
+        ])
         #expect(created.status == 0, "\(created.error)")
         let keyID = try #require(created.output.split(separator: "\t").first.map(String.init))
         let key = try #require(try harness.directory.store.key(id: keyID))
         #expect(key.expiresAt.map { $0.timeIntervalSinceNow > 2.9 * 86_400 } == true)
-        let topUp = try command.run(["credits", "add", customer.accountID, "10.00"])
+        let topUp = try await command.run(["credits", "add", customer.accountID, "10.00"])
         #expect(topUp.status == 0 && topUp.output.contains("balance\t9.50"), "\(topUp.output) \(topUp.error)")
     }
 }

@@ -7,12 +7,18 @@ import LikenessStore
 import LikenessTestSupport
 import NIOCore
 import NIOFoundationCompat
+import NIOPosix
 import Testing
 
 @testable import LikenessServer
 
-/// A self-signed certificate for localhost, made with the openssl command.
-func selfSignedIdentity() throws -> TLSFiles {
+/// A self-signed certificate for localhost, made with the openssl command (on NIO's blocking-I/O
+/// threads: a process waited for on the cooperative pool stalls the other tests).
+func selfSignedIdentity() async throws -> TLSFiles {
+    try await NIOThreadPool.singleton.runIfActive { try makeSelfSignedIdentity() }
+}
+
+private func makeSelfSignedIdentity() throws -> TLSFiles {
     let directory = temporaryDirectory("likeness-tls")
     let certificate = directory.appending(path: "cert.pem").path
     let privateKey = directory.appending(path: "key.pem").path
@@ -25,7 +31,9 @@ func selfSignedIdentity() throws -> TLSFiles {
     openssl.standardError = FileHandle.nullDevice
     try openssl.run()
     openssl.waitUntilExit()
-    #expect(openssl.terminationStatus == 0)
+    guard openssl.terminationStatus == 0 else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl req failed"])
+    }
     return TLSFiles(certificate: certificate, privateKey: privateKey)
 }
 
@@ -33,7 +41,7 @@ func selfSignedIdentity() throws -> TLSFiles {
 struct TLSTests {
     @Test("with a certificate and key the server speaks HTTPS, and image links say https")
     func https() async throws {
-        let identity = try selfSignedIdentity()
+        let identity = try await selfSignedIdentity()
         let harness = try Harness { $0.tls = identity }
         let application = try buildApplication(configuration: harness.configuration, dataDirectory: harness.directory)
         try await application.test(.ahc(.https)) { client in
