@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The gateway comparison in docs/BENCHMARKS.md: the same OpenAI image load (n=1, URL response)
-# straight at the upstream simulator, through Likeness (its OpenAI-compatible engine) re-hosting
-# the result and passing the upstream's URL through, and through the LiteLLM proxy (OpenAI
-# passthrough, the fair comparison by api-notes.md), at concurrency 1, 16 and 64.
+# straight at the upstream simulator, through Likeness (its OpenAI-compatible engine) passing the
+# upstream's URL through and re-hosting the result, each on SQLite (the embedded default) and on
+# PostgreSQL (a throwaway local cluster), and through the LiteLLM proxy (OpenAI passthrough, the
+# fair comparison by api-notes.md), at concurrency 1, 16 and 64.
 # Usage: bench/gateways.sh [--requests N]   (default 400 per path and concurrency)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,16 +12,28 @@ if [[ "${1:-}" == "--requests" ]]; then requests=$2; fi
 
 # shellcheck source=bench/common.sh
 source bench/common.sh
-simulator_port=18801 likeness_port=18802 litellm_port=18803 passthrough_port=18804
+simulator_port=18801 rehost_port=18802 litellm_port=18803 passthrough_port=18804
+postgres_rehost_port=18805 postgres_passthrough_port=18806
+
+postgres_dir=/tmp/likeness-bench-postgres-$$
+trap 'cleanup; scripts/postgres.sh stop "$postgres_dir" 2>/dev/null || true' EXIT
+server=$(scripts/postgres.sh start "$postgres_dir" 18807)
+psql "${server%%\?*}" -qc "CREATE DATABASE bench_rehost" -c "CREATE DATABASE bench_passthrough"
 
 "$bin/likeness" simulate openai --port $simulator_port >"$work/simulator.log" 2>&1 &
 simulator=$!
 pids+=($simulator)
 
-serve_likeness $likeness_port rehost LIKENESS_ENGINE_SIMULATOR_RESULTS=rehost
-likeness=$!
 serve_likeness $passthrough_port passthrough LIKENESS_ENGINE_SIMULATOR_RESULTS=passthrough
 passthrough=$!
+serve_likeness $rehost_port rehost LIKENESS_ENGINE_SIMULATOR_RESULTS=rehost
+rehost=$!
+serve_likeness $postgres_passthrough_port postgres-passthrough LIKENESS_ENGINE_SIMULATOR_RESULTS=passthrough \
+    LIKENESS_DATABASE_URL="${server/\/likeness\?/\/bench_passthrough?}"
+postgres_passthrough=$!
+serve_likeness $postgres_rehost_port postgres-rehost LIKENESS_ENGINE_SIMULATOR_RESULTS=rehost \
+    LIKENESS_DATABASE_URL="${server/\/likeness\?/\/bench_rehost?}"
+postgres_rehost=$!
 
 cat >"$work/litellm.yaml" <<YAML
 model_list:
@@ -36,13 +49,17 @@ litellm=$!
 pids+=($litellm)
 
 wait_for http://127.0.0.1:$simulator_port/simulator/requests
-wait_for http://127.0.0.1:$likeness_port/health
-wait_for http://127.0.0.1:$passthrough_port/health
+for port in $passthrough_port $rehost_port $postgres_passthrough_port $postgres_rehost_port; do
+    wait_for http://127.0.0.1:$port/health
+done
 wait_for http://127.0.0.1:$litellm_port/health/liveliness
 
 machine_line
+echo "PostgreSQL: $(psql --version)"
 "$bin/LikenessBench" gateways --requests "$requests" \
     "direct=http://127.0.0.1:$simulator_port/v1,none,any,$simulator" \
-    "likeness-rehost=http://127.0.0.1:$likeness_port/v1,$likeness_key,image-01,$likeness" \
-    "likeness-passthrough=http://127.0.0.1:$passthrough_port/v1,$likeness_key,image-01,$passthrough" \
+    "sqlite-passthrough=http://127.0.0.1:$passthrough_port/v1,$likeness_key,image-01,$passthrough" \
+    "sqlite-rehost=http://127.0.0.1:$rehost_port/v1,$likeness_key,image-01,$rehost" \
+    "postgres-passthrough=http://127.0.0.1:$postgres_passthrough_port/v1,$likeness_key,image-01,$postgres_passthrough" \
+    "postgres-rehost=http://127.0.0.1:$postgres_rehost_port/v1,$likeness_key,image-01,$postgres_rehost" \
     "litellm=http://127.0.0.1:$litellm_port/v1,sk-bench,passthrough,$litellm"

@@ -257,7 +257,7 @@ func assembleApplication(
 
 /// Puts back what a previous process left behind: jobs it was running (queued again, or failed
 /// past `queue.maxAttempts`, which settles them), books that disagree with their ledger, and
-/// image files no record refers to. Queued jobs keep their reservations and simply wait.
+/// image and input files no record refers to. Queued jobs keep their reservations and simply wait.
 func recoverFromUncleanStop(service: GenerationService, store: SQLStore, sweeping blobs: FileBlobStore?, logger: Logger)
     async throws
 {
@@ -271,7 +271,7 @@ func recoverFromUncleanStop(service: GenerationService, store: SQLStore, sweepin
                 "corrected_accounts": "\(books.correctedAccounts.joined(separator: ","))",
             ])
     }
-    let removedFiles = try blobs?.sweep(keeping: store.imageIDs()) ?? 0
+    let removedFiles = try blobs?.sweep(keeping: store.imageIDs(), inputsOf: store.jobIDsWithInputs()) ?? 0
     if recovered.requeued + recovered.failed + removedFiles > 0 {
         logger.notice(
             "recovered from an unclean stop",

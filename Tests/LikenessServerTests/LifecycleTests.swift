@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import LikenessAPI
 import LikenessCore
+import LikenessImaging
 import LikenessStore
 import LikenessTestSupport
 import Logging
@@ -121,6 +122,45 @@ struct StartupTests {
         #expect(try store.logs(jobID: id).contains { $0.message.contains("Queued again after the server stopped") })
         #expect(try harness.directory.blobs.readFile(id: orphan, format: .jpeg) == nil)
         #expect(!FileManager.default.fileExists(atPath: partial.path))
+    }
+
+    @Test(
+        "an inline reference is a file beside the images, never a database row; an interrupted job runs again from it, and it goes when the job ends"
+    )
+    func referenceAsFile() async throws {
+        let harness = try Harness()
+        let store = harness.directory.store
+        let blobs = harness.directory.blobs
+        let photo = try RasterImage.panel(width: 64, height: 80, colour: RGB(90, 60, 40), alpha: 255)
+            .encoded(as: .jpeg(quality: 90))
+        // A job a crash left running, its reference already a file.
+        let id = Identifier.make()
+        var request = GenerationRequest(prompt: "the same person, interrupted", count: 1, seed: 3)
+        request.subjectReference = SubjectReference(source: .inline(photo))
+        let queued = try QueuedRequest.input(for: request, seeds: request.imageSeeds())
+        try blobs.writeInputFile(photo, jobID: id)
+        _ = try store.enqueueJob(
+            JobRecord(
+                id: id, keyID: nil, dialect: "minimax", model: "image-01", parameters: queued.request, createdAt: Date()
+            ),
+            input: JobInput(request: queued.request, reference: nil), admission: Admission())
+        _ = try store.claimNextJob(engine: "preview", lease: JobLease(owner: "old", expiresAt: Date()), at: Date())
+        try await harness.test { client in
+            try await waitUntilFinished(id, in: store)
+            // A new request's reference: the answer comes, and no input stays behind.
+            let reply = try await client.native(
+                [
+                    "model": "image-01", "prompt": "the same person", "width": 512, "height": 512,
+                    "subject_reference": [
+                        ["type": "character", "image_file": "data:image/jpeg;base64," + photo.base64EncodedString()]
+                    ],
+                ], key: harness.key)
+            #expect(reply.nativeCode == 0)
+        }
+        #expect(try store.job(id: id)?.status == .succeeded)
+        #expect(try store.logs(jobID: id).contains { $0.message == "Loading the subject reference" })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: blobs.inputs.path) == [])
+        #expect(try store.jobIDsWithInputs().isEmpty)
     }
 
     @Test(

@@ -169,20 +169,48 @@ struct AuthenticationTests {
             try await client.generate(body, key: throughServer.secret) { _, reply in
                 #expect(reply.base_resp.status_code == 2049)
             }
-            // The `likeness` command, or another replica: this server still trusts the key it
-            // checked, for no longer than the cache's lifetime.
+            // The `likeness` command, or another replica: this server may trust the key it
+            // checked for as long as the cache's lifetime, and no longer.
             try await client.generate(body, key: elsewhere.secret) { _, reply in
                 #expect(reply.base_resp.status_code == 0)
             }
             #expect(try harness.directory.store.revokeKey(id: elsewhere.key.id))
-            try await client.generate(body, key: elsewhere.secret) { _, reply in
-                #expect(reply.base_resp.status_code == 0)
-            }
             try await Task.sleep(for: .milliseconds(1100))
             try await client.generate(body, key: elsewhere.secret) { _, reply in
                 #expect(reply.base_resp.status_code == 2049)
             }
         }
+    }
+
+    @Test("recent keys: a valid key is trusted for its lifetime, not past its own expiry, and forgotten on any change")
+    func recentKeys() async throws {
+        let now = Date()
+        let store = try Harness().directory.store
+        let issued = try store.createKey(
+            name: "k", accountID: try store.createAccount(name: "a", billing: .prepaid, limits: UsageLimits()).id)
+        guard case .valid(let key, let account) = try store.checkKey(secret: issued.secret) else {
+            Issue.record("a fresh key is not valid")
+            return
+        }
+        func caller(expiresAt: Date?) -> Caller {
+            var key = key
+            key.expiresAt = expiresAt
+            return Caller(key: key, account: account)
+        }
+        let keys = RecentKeys(lifetime: .milliseconds(200))
+        keys.remember(caller(expiresAt: nil), secret: "lk_a", at: now)
+        keys.remember(caller(expiresAt: now.addingTimeInterval(-1)), secret: "lk_expired", at: now)
+        #expect(keys.caller(secret: "lk_a", at: now)?.key.id == key.id)
+        #expect(keys.caller(secret: "lk_b", at: now) == nil)
+        #expect(keys.caller(secret: "lk_expired", at: now) == nil)
+        keys.forgetAll()
+        #expect(keys.caller(secret: "lk_a", at: now) == nil)
+        keys.remember(caller(expiresAt: nil), secret: "lk_a", at: now)
+        try await Task.sleep(for: .milliseconds(250))
+        #expect(keys.caller(secret: "lk_a", at: now) == nil)
+        let off = RecentKeys(lifetime: .zero)
+        off.remember(caller(expiresAt: nil), secret: "lk_a", at: now)
+        #expect(off.caller(secret: "lk_a", at: now) == nil)
     }
 
     @Test("the scheme is case-insensitive")

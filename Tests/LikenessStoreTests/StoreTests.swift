@@ -369,9 +369,12 @@ struct BlobStoreTests {
         #expect(try blobs.readFile(id: id, format: .jpeg, expectedSize: 100) == nil)
     }
 
-    @Test("sweep removes partial files and files of any format no record points to")
+    @Test("sweep removes partial files, files of any format no record points to, and inputs of no unfinished job")
     func sweep() throws {
         let blobs = try FileBlobStore(root: directory)
+        let (queuedJob, finishedJob) = (Identifier.make(), Identifier.make())
+        try blobs.writeInputFile(Data([4]), jobID: queuedJob)
+        try blobs.writeInputFile(Data([5]), jobID: finishedJob)
         let kept = Identifier.make()
         let orphans = OutputFormat.allCases.map { ($0, Identifier.make()) }
         try blobs.writeFile(Data([1]), id: kept, format: .png)
@@ -379,8 +382,10 @@ struct BlobStoreTests {
         let partial = blobs.fileURL(for: kept, format: .png).deletingLastPathComponent().appending(
             path: "x" + FileBlobStore.temporarySuffix)
         try Data([3]).write(to: partial)
-        #expect(blobs.sweep(keeping: [kept]) == 1 + orphans.count)
+        #expect(blobs.sweep(keeping: [kept], inputsOf: [queuedJob]) == 1 + orphans.count + 1)
         #expect(try blobs.readFile(id: kept, format: .png) != nil)
+        #expect(try blobs.readInputFile(jobID: queuedJob) == Data([4]))
+        #expect(try blobs.readInputFile(jobID: finishedJob) == nil)
         for (format, orphan) in orphans { #expect(try blobs.readFile(id: orphan, format: format) == nil) }
         #expect(!FileManager.default.fileExists(atPath: partial.path))
     }

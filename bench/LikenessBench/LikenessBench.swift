@@ -6,6 +6,7 @@ import LikenessImaging
 /// `bench/gateways.sh` and `bench/pools.sh`.
 ///
 ///     LikenessBench <path to likeness binary> [--scale N] [--port P]
+///     LikenessBench reference <path to likeness binary> [--scale N] [--port P]   (the 10 MB reference alone)
 ///     LikenessBench gateways --requests N NAME=BASE_URL[|BASE_URL…],KEY,MODEL,PID[|PID…] ...
 ///     LikenessBench metrics-cost [--requests N]
 ///     LikenessBench pools --simulator URL --rpm N --per-account N NAME=BASE_URL,KEY,MODEL,ACCOUNTS ...
@@ -61,8 +62,10 @@ struct LikenessBench {
                     limitPerMinute: option("--rpm").flatMap(Int.init) ?? 60))
             return
         }
+        let referenceOnly = arguments.first == "reference"
+        if referenceOnly { arguments.removeFirst() }
         guard let binary = arguments.first else {
-            throw BenchError("usage: LikenessBench <likeness binary> [--scale N] [--port P]")
+            throw BenchError("usage: LikenessBench [reference] <likeness binary> [--scale N] [--port P]")
         }
         arguments.removeFirst()
         func option(_ name: String, _ fallback: Int) -> Int {
@@ -71,12 +74,19 @@ struct LikenessBench {
         let scale = option("--scale", 1)
         let port = option("--port", 18790)
 
-        print("## Preview engine (in process)\n")
-        print(try await benchEngine(imagesPerRatio: 10 * scale))
+        if !referenceOnly {
+            print("## Preview engine (in process)\n")
+            print(try await benchEngine(imagesPerRatio: 10 * scale))
+        }
 
         let server = try ServerProcess(binary: binary, port: port)
         defer { server.stop() }
         try await server.waitUntilHealthy()
+        if referenceOnly {
+            print("## 10 MB reference as a data URL\n")
+            print(try await benchLargeReference(server, reference: try noiseReference(), scale: scale))
+            return
+        }
         print("\nServer idle RSS: \(format(server.memory().current, 0)) MiB\n")
         print("## Server, n=1, 1:1 (1024x1024)\n")
         print(try await benchServer(server, scale: scale))

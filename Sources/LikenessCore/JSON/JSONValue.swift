@@ -13,16 +13,14 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Parses a request body. Anything that is not a JSON object is refused.
     public static func parseObject(_ body: Data) throws(APIError) -> [String: JSONValue] {
-        let value: JSONValue
-        do {
-            value = try JSONDecoder().decode(JSONValue.self, from: body)
-        } catch {
+        let decoder = JSONDecoder()
+        // Decoded as an object straight away: a refused guess costs a thrown error, and every
+        // request body is an object. Only a refused body is decoded again, to say why.
+        if let object = try? decoder.decode([String: JSONValue].self, from: body) { return object }
+        guard (try? decoder.decode(JSONValue.self, from: body)) != nil else {
             throw APIError(.invalidParameters, "invalid params, the request body is not valid JSON")
         }
-        guard case .object(let object) = value else {
-            throw APIError(.invalidParameters, "invalid params, the request body must be a JSON object")
-        }
-        return object
+        throw APIError(.invalidParameters, "invalid params, the request body must be a JSON object")
     }
 
     var typeName: String {
@@ -40,18 +38,19 @@ public enum JSONValue: Sendable, Hashable {
 extension JSONValue: Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        // Order matters: Bool before numbers keeps `true` from reading as 1, and Int64
-        // before Double keeps integers exact.
+        // Each refused guess throws, which is what decoding costs most: strings, the commonest
+        // value in a request, are tried first. Bool before numbers keeps `true` from reading
+        // as 1, and Int64 before Double keeps integers exact.
         if container.decodeNil() {
             self = .null
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
         } else if let value = try? container.decode(Int64.self) {
             self = .integer(value)
         } else if let value = try? container.decode(Double.self) {
             self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {

@@ -75,9 +75,15 @@ public struct ObjectStorageSettings: Sendable, CustomStringConvertible {
     }
 
     func key(id: String, format: OutputFormat) -> String {
-        let folder = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
-        return folder + id + "." + format.fileExtension
+        folder + id + "." + format.fileExtension
     }
+
+    /// A queued job's input (its inline reference photo), until the job ends.
+    func inputKey(jobID: String) -> String {
+        folder + "inputs/" + jobID + ".input"
+    }
+
+    private var folder: String { prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/" }
 
     func objectURL(key: String) -> URL {
         var components = URLComponents(url: endpoint, resolvingAgainstBaseURL: false)!

@@ -228,7 +228,12 @@ extension GenerationService {
         case .stored(let stored):
             do {
                 queued = try QueuedRequest(decoding: stored)
-                request = try queued.generationRequest(reference: stored.reference)
+                // Jobs queued before inputs were files carry their reference in the database.
+                var reference = stored.reference
+                if reference == nil && queued.subjectReference == QueuedRequest.inlineReference {
+                    reference = try await blobs.readInput(jobID: id)
+                }
+                request = try queued.generationRequest(reference: reference)
             } catch {
                 logger.error("unreadable job input", metadata: ["job": "\(id)", "error": "\(error)"])
                 throw APIError(.systemError, "the queued request could not be read back")
@@ -322,6 +327,7 @@ extension GenerationService {
                 return .ended
             }
             completed = recorded
+            await discardInput(of: job)
             if webhook != nil { webhookSignal.signal() }
         } catch {
             logger.error("cannot store results", metadata: ["job": "\(job.id)", "error": "\(error)"])
@@ -351,7 +357,10 @@ extension GenerationService {
         let recorded = try? await store.write("record how a job ended") { [jobs] in
             try jobs.finishJob(id: job.id, status: status, failure: JobFailure(error), webhook: webhook, at: Date())
         }
-        if recorded == true && webhook != nil { webhookSignal.signal() }
+        if recorded == true {
+            await discardInput(of: job)
+            if webhook != nil { webhookSignal.signal() }
+        }
         metrics.jobFinished(outcome: status.rawValue, code: error.code)
         if status == .cancelled {
             await log(jobID: job.id, "Cancelled", source: "queue")
@@ -362,6 +371,11 @@ extension GenerationService {
             "generation \(status.rawValue)",
             metadata: ["job": "\(job.id)", "code": "\(error.code.rawValue)", "message": "\(error.message)"])
         announce(.finished(jobID: job.id))
+    }
+
+    /// Removes a finished job's input file, if it had one.
+    func discardInput(of job: JobRecord) async {
+        if job.hasInputFile { await blobs.deleteInput(jobID: job.id) }
     }
 
     /// The webhook of a finished job, when it asked for one, rendered in its dialect.

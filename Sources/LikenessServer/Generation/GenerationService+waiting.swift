@@ -114,6 +114,7 @@ extension GenerationService {
                 try jobs.failQueuedJob(id: id, failure: JobFailure(error), at: Date())
             }
             guard withdrawn else { return }
+            if let job = try await job(id: id) { await discardInput(of: job) }
             metrics.jobFinished(outcome: JobStatus.failed.rawValue, code: error.code)
         } catch {
             return  // logged by `store`; the job runs when its turn comes, and its caller still waits
@@ -228,6 +229,7 @@ extension GenerationService {
         }
         switch outcome {
         case .cancelled:
+            await discardInput(of: job)
             await log(jobID: id, "Cancelled by the caller before it started", source: "queue")
             announce(.finished(jobID: id))
             if webhook != nil { webhookSignal.signal() }

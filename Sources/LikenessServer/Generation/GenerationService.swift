@@ -163,10 +163,14 @@ public struct GenerationService: Sendable {
             idempotencyWindow: billing.idempotencyWindow, maximumQueuedJobs: queue.maximumQueuedJobs,
             startNow: start?(job))
         let outcome: EnqueueOutcome
+        // An inline reference is written beside the images before the job is recorded, and
+        // named by the job's id: megabytes stay out of the database's transactions.
+        let inputFile = request.inlineReference
         do throws(APIError) {
             try promptPolicy.check(request.prompt)
             do {
-                let input = JobInput(request: parameters, reference: request.inlineReference)
+                if let inputFile { try await blobs.writeInput(inputFile, jobID: id) }
+                let input = JobInput(request: parameters, reference: nil)
                 outcome = try await store.writeRaw { [jobs, job] in
                     try jobs.enqueueJob(job, input: input, admission: admission)
                 }
@@ -177,6 +181,7 @@ public struct GenerationService: Sendable {
                 throw APIError(.systemError, "the request could not be recorded; nothing was generated")
             }
         } catch {
+            if inputFile != nil { await blobs.deleteInput(jobID: id) }
             guard error.code != .systemError else { throw error }
             job.status = .failed
             job.failure = JobFailure(error)
@@ -187,6 +192,7 @@ public struct GenerationService: Sendable {
             throw error
         }
         if case .duplicate(let first) = outcome {
+            if inputFile != nil { await blobs.deleteInput(jobID: id) }
             logger.debug("idempotent replay", metadata: ["job": "\(first.id)", "request": "\(id)"])
             return .duplicate(first)
         }

@@ -116,3 +116,12 @@ struct JobInputError: Error, CustomStringConvertible {
         self.description = description
     }
 }
+
+extension JobRecord {
+    /// Whether its request carried the reference inline: the bytes are then a file beside the
+    /// images (`BlobStore.writeInput`) until the job ends. Read from the recorded parameters
+    /// without decoding them (a prompt's quotes are escaped there, so it cannot match).
+    var hasInputFile: Bool {
+        parameters?.contains(#""subject_reference":"\#(QueuedRequest.inlineReference)""#) ?? false
+    }
+}

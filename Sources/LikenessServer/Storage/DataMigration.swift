@@ -64,6 +64,11 @@ public struct DataMigration: Sendable {
             copiedImages += 1
         }
         report.imagesCopied = copiedImages
+        // Jobs still queued keep their inline references as files: the bucket holds them now.
+        for jobID in try source.store.jobIDsWithInputs().sorted() {
+            guard let bytes = try source.blobs.readInputFile(jobID: jobID) else { continue }
+            try await bucket.writeInput(bytes, jobID: jobID)
+        }
         return report
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import LikenessCore
 import NIOPosix
 
-/// Image files on disk, `<root>/<first two hex digits>/<id>.<jpg|png|webp>`.
+/// Image files on disk, `<root>/<first two hex digits>/<id>.<jpg|png|webp>`; jobs' inputs in
+/// `<root>/inputs/<job id>.input`.
 ///
 /// A file appears under its name only complete: it is written to a temporary name and renamed
 /// into place, so a process crash leaves at worst a temporary file that `sweep` removes. There
@@ -12,6 +13,9 @@ import NIOPosix
 public struct FileBlobStore: BlobStore {
     public let root: URL
     static let temporarySuffix = ".partial"
+    static let inputExtension = "input"
+
+    public var inputs: URL { root.appending(path: "inputs", directoryHint: .isDirectory) }
 
     public init(root: URL) throws {
         self.root = root
@@ -22,6 +26,7 @@ public struct FileBlobStore: BlobStore {
                 at: root.appending(path: name.count == 1 ? "0" + name : name, directoryHint: .isDirectory),
                 withIntermediateDirectories: true)
         }
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
     }
 
     public func fileURL(for id: String, format: OutputFormat) -> URL {
@@ -29,10 +34,29 @@ public struct FileBlobStore: BlobStore {
             .appending(path: id + "." + format.fileExtension)
     }
 
+    public func inputURL(jobID: String) -> URL {
+        inputs.appending(path: jobID + "." + Self.inputExtension)
+    }
+
     /// `id` must be lowercase hex (an `Identifier`): its first two digits name the shard.
     public func writeFile(_ bytes: Data, id: String, format: OutputFormat) throws {
         precondition(Identifier.isValid(id), "blob ids are identifiers")
-        let destination = fileURL(for: id, format: format).path
+        try write(bytes, to: fileURL(for: id, format: format).path, naming: "image \(id)")
+    }
+
+    public func writeInputFile(_ bytes: Data, jobID: String) throws {
+        precondition(Identifier.isValid(jobID), "job ids are identifiers")
+        try write(bytes, to: inputURL(jobID: jobID).path, naming: "the input of job \(jobID)")
+    }
+
+    public func readInputFile(jobID: String) throws -> Data? {
+        let url = inputURL(jobID: jobID)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try Data(contentsOf: url)
+    }
+
+    /// Written under a temporary name, then renamed into place: complete, or not there.
+    private func write(_ bytes: Data, to destination: String, naming what: String) throws {
         let temporary = destination + Self.temporarySuffix
         let descriptor = open(String(temporary), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw StoreError("cannot create \(temporary): errno \(errno)") }
@@ -50,7 +74,7 @@ public struct FileBlobStore: BlobStore {
         guard written, closed, rename(String(temporary), destination) == 0 else {
             let code = errno
             unlink(String(temporary))
-            throw StoreError("cannot write image \(id): errno \(code)")
+            throw StoreError("cannot write \(what): errno \(code)")
         }
     }
 
@@ -70,10 +94,10 @@ public struct FileBlobStore: BlobStore {
         try? FileManager.default.removeItem(at: fileURL(for: id, format: format))
     }
 
-    /// Removes temporary files and files no record points to (what a crash can leave behind).
-    /// Returns how many files were removed.
+    /// Removes temporary files, image files no record points to and inputs of jobs that hold
+    /// none (what a crash can leave behind). Returns how many files were removed.
     @discardableResult
-    public func sweep(keeping knownIDs: Set<String>) -> Int {
+    public func sweep(keeping knownIDs: Set<String>, inputsOf jobsWithInputs: Set<String> = []) -> Int {
         guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
             return 0
         }
@@ -81,7 +105,10 @@ public struct FileBlobStore: BlobStore {
         for case let url as URL in enumerator where !url.hasDirectoryPath {
             let name = url.lastPathComponent
             let isImage = OutputFormat(fileExtension: url.pathExtension) != nil
-            let isOrphan = isImage && !knownIDs.contains(url.deletingPathExtension().lastPathComponent)
+            let stem = url.deletingPathExtension().lastPathComponent
+            let isOrphan =
+                isImage
+                ? !knownIDs.contains(stem) : url.pathExtension == Self.inputExtension && !jobsWithInputs.contains(stem)
             if name.hasSuffix(Self.temporarySuffix) || isOrphan {
                 try? FileManager.default.removeItem(at: url)
                 removed += 1
@@ -106,5 +133,17 @@ extension FileBlobStore {
 
     public func delete(id: String, format: OutputFormat) async {
         _ = try? await NIOThreadPool.singleton.runIfActive { deleteFile(id: id, format: format) }
+    }
+
+    public func writeInput(_ bytes: Data, jobID: String) async throws {
+        try await NIOThreadPool.singleton.runIfActive { try writeInputFile(bytes, jobID: jobID) }
+    }
+
+    public func readInput(jobID: String) async throws -> Data? {
+        try await NIOThreadPool.singleton.runIfActive { try readInputFile(jobID: jobID) }
+    }
+
+    public func deleteInput(jobID: String) async {
+        _ = try? await NIOThreadPool.singleton.runIfActive { unlink(inputURL(jobID: jobID).path) }
     }
 }

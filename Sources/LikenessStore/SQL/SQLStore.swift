@@ -192,4 +192,9 @@ public final class SQLStore: APIKeyRepository, AccountRepository, JobRepository,
     public func imageIDs() throws -> Set<String> {
         Set(try database.query("SELECT id FROM images").compactMap { $0.text(0) })
     }
+
+    /// The unfinished jobs, which keep their input until they end.
+    public func jobIDsWithInputs() throws -> Set<String> {
+        Set(try database.query("SELECT job_id FROM job_inputs").compactMap { $0.text(0) })
+    }
 }

@@ -42,6 +42,28 @@ struct S3BlobStore: BlobStore {
         }
     }
 
+    func writeInput(_ bytes: Data, jobID: String) async throws {
+        _ = try await send(
+            "PUT", key: settings.inputKey(jobID: jobID), body: bytes,
+            headers: ["Content-Type": "application/octet-stream"], expecting: [200])
+    }
+
+    func readInput(jobID: String) async throws -> Data? {
+        let (status, body) = try await send(
+            "GET", key: settings.inputKey(jobID: jobID), expecting: [200, 404],
+            limit: ReferenceSource.maximumByteCount + 1)
+        return status == 200 ? body : nil
+    }
+
+    func deleteInput(jobID: String) async {
+        do {
+            _ = try await send("DELETE", key: settings.inputKey(jobID: jobID), expecting: [200, 204, 404])
+        } catch {
+            logger.warning(
+                "cannot delete a job's input from the bucket", metadata: ["job": "\(jobID)", "error": "\(error)"])
+        }
+    }
+
     /// Fails unless the bucket answers to these credentials: checked before serving, so that a
     /// wrong setting stops the server at once instead of failing every request.
     func checkBucket() async throws {
