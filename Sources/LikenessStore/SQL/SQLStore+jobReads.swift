@@ -99,9 +99,13 @@ extension SQLStore {
         try database.execute(Self.insertLog, Self.values(of: line, jobID: jobID))
     }
 
-    /// Inside a transaction that moves the job (its claim, its completion).
-    static func insertLog(jobID: String, _ line: JobLogLine, in transaction: any SQLTransaction) throws {
-        try transaction.execute(insertLog, values(of: line, jobID: jobID))
+    /// Inside a transaction that moves the job (its claim, its completion), in one statement.
+    static func insertLogs(jobID: String, _ lines: [JobLogLine], in transaction: any SQLTransaction) throws {
+        guard !lines.isEmpty else { return }
+        let rows = repeatElement("(?, ?, ?, ?, ?)", count: lines.count).joined(separator: ", ")
+        try transaction.execute(
+            "INSERT INTO job_logs (job_id, at, level, source, message) VALUES \(rows)",
+            lines.flatMap { values(of: $0, jobID: jobID) })
     }
 
     private static let insertLog = "INSERT INTO job_logs (job_id, at, level, source, message) VALUES (?, ?, ?, ?, ?)"

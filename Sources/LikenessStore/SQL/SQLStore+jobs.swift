@@ -38,8 +38,14 @@ extension SQLStore {
         return try database.transaction { transaction in
             // The checks below and the writes they allow are one step for this account and key,
             // whichever replica runs them (the account first, always, so no two submits deadlock).
-            if let accountID = job.accountID { try transaction.lock("accounts", id: accountID) }
-            if let keyID = job.keyID { try transaction.lock("api_keys", id: keyID) }
+            // A lock is taken only for a check that reads what a concurrent submit could change:
+            // held for the whole transaction, it makes one account's submits take turns.
+            let accountChecked =
+                admission.idempotencyKey != nil || (admission.concurrentJobsPerAccount ?? 0) > 0 || job.reserved > .zero
+            if accountChecked, let accountID = job.accountID { try transaction.lock("accounts", id: accountID) }
+            if (admission.concurrentJobsPerKey ?? 0) > 0, let keyID = job.keyID {
+                try transaction.lock("api_keys", id: keyID)
+            }
             if let key = admission.idempotencyKey, let accountID = job.accountID {
                 let earlier = try transaction.query(
                     "SELECT \(Self.jobColumns) FROM jobs WHERE account_id = ? AND idempotency_key = ?",
@@ -58,19 +64,18 @@ extension SQLStore {
                 job.idempotencyKey = key
                 job.fingerprint = admission.fingerprint
             }
-            // Nothing that would run before it waits: it may start at once.
-            let startsNow =
-                try admission.startNow != nil
-                && transaction.query(
-                    "SELECT 1 FROM jobs WHERE status = 'queued' AND priority <= ? LIMIT 1",
-                    [SQLValue(job.priority.rawValue)]
-                ).isEmpty
-            if let limit = admission.maximumQueuedJobs,
-                try transaction.query("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").first?.integer(0) ?? 0
-                    >= limit
-            {
+            // The queue's length, and whether anything in it would run before this job (if not, it
+            // may start at once), in one read.
+            let queue = try transaction.query(
+                """
+                SELECT COUNT(*), COALESCE(SUM(CASE WHEN priority <= ? THEN 1 ELSE 0 END), 0)
+                FROM jobs WHERE status = 'queued'
+                """, [SQLValue(job.priority.rawValue)]
+            ).first
+            if let limit = admission.maximumQueuedJobs, queue?.integer(0) ?? 0 >= limit {
                 throw AdmissionRefusal.queueFull(limit: limit)
             }
+            let startsNow = admission.startNow != nil && queue?.integer(1) ?? 0 == 0
             try Self.checkConcurrency(
                 column: "key_id", job.keyID, limit: admission.concurrentJobsPerKey, scope: .key, in: transaction)
             try Self.checkConcurrency(
@@ -98,7 +103,7 @@ extension SQLStore {
                 let started = try claim(
                     id: job.id, engine: start.engine, lease: start.lease, at: job.createdAt, in: transaction)
             else { return .queued }
-            for line in start.log { try Self.insertLog(jobID: job.id, line, in: transaction) }
+            try Self.insertLogs(jobID: job.id, start.log, in: transaction)
             return .started(started)
         }
     }
@@ -125,7 +130,7 @@ extension SQLStore {
             let input = try transaction.query("SELECT request, reference FROM job_inputs WHERE job_id = ?", [.text(id)])
                 .first
             guard let input else { throw StoreError(.corrupt, "job \(id) is queued without its input") }
-            if let startLog { try Self.insertLog(jobID: id, startLog(record.attempts), in: transaction) }
+            if let startLog { try Self.insertLogs(jobID: id, [startLog(record.attempts)], in: transaction) }
             return ClaimedJob(
                 record: record, input: JobInput(request: input.text(0) ?? "", reference: input.blob(1)))
         }
@@ -136,16 +141,15 @@ extension SQLStore {
     private func claim(id: String, engine: String, lease: JobLease, at date: Date, in transaction: any SQLTransaction)
         throws -> JobRecord?
     {
-        let claimed = try transaction.execute(
+        try transaction.query(
             """
             UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ?,
             lease_owner = ?, lease_expires_at = ?
             WHERE id = (SELECT id FROM jobs WHERE id = ? AND status = 'queued' \(database.flavor.skipLocked))
+            RETURNING \(Self.jobColumns)
             """,
-            [.text(engine), SQLValue(date), .text(lease.owner), SQLValue(lease.expiresAt), .text(id)])
-        guard claimed == 1 else { return nil }
-        return try transaction.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(
-            Self.job)
+            [.text(engine), SQLValue(date), .text(lease.owner), SQLValue(lease.expiresAt), .text(id)]
+        ).first.map(Self.job)
     }
 
     public func requestCancellation(id: String, webhook: WebhookDelivery?, at date: Date) throws
@@ -206,7 +210,7 @@ extension SQLStore {
                     ])
             }
             try Self.finished(id: id, webhook: webhook, in: transaction)
-            if let log { try Self.insertLog(jobID: id, log, in: transaction) }
+            if let log { try Self.insertLogs(jobID: id, [log], in: transaction) }
             return try transaction.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first
                 .map(Self.job)
         }
