@@ -70,8 +70,9 @@ struct UpstreamPoolTests {
             try await refusing.run { refusingBase in
                 var keys = poolKeys(["a", "c"], baseURL: othersBase)
                 keys.merge(poolKeys(["b"], baseURL: refusingBase)) { $1 }
-                // Long enough that a loaded machine still reads /health inside it; short enough to wait out.
-                for name in ["a", "b", "c"] { keys["likeness.engine.\(name).health.cooldownSeconds"] = "3" }
+                // Long enough that a loaded machine still reads /health inside it (3 s was not, with
+                // the nine requests taking longer than that); short enough to wait out.
+                for name in ["a", "b", "c"] { keys["likeness.engine.\(name).health.cooldownSeconds"] = "8" }
                 let harness = try harness(keys, engines: ["a", "b", "c"], route: "a|b|c", workers: 3)
                 try await harness.test(engine: nil) { client in
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -95,7 +96,7 @@ struct UpstreamPoolTests {
 
                     // The provider recovers; after the cool-down a probe finds it and it is back.
                     refusing.state.clearFaults()
-                    try await Task.sleep(for: .milliseconds(3100))
+                    try await Task.sleep(for: .milliseconds(8100))
                     let recovered = try await eventually(timeout: .seconds(20), every: .milliseconds(1)) {
                         let (response, _) = try await client.openAIGenerate(
                             ["model": "image-01", "prompt": "probe"], key: harness.key)

@@ -96,19 +96,19 @@ extension SQLStore {
     }
 
     public func appendLog(jobID: String, _ line: JobLogLine) throws {
-        try database.execute(Self.insertLog, Self.values(of: line, jobID: jobID))
+        try database.execute(Self.insertLogs(count: 1), Self.values(of: line, jobID: jobID))
     }
 
     /// Inside a transaction that moves the job (its claim, its completion), in one statement.
     static func insertLogs(jobID: String, _ lines: [JobLogLine], in transaction: any SQLTransaction) throws {
         guard !lines.isEmpty else { return }
-        let rows = repeatElement("(?, ?, ?, ?, ?)", count: lines.count).joined(separator: ", ")
-        try transaction.execute(
-            "INSERT INTO job_logs (job_id, at, level, source, message) VALUES \(rows)",
-            lines.flatMap { values(of: $0, jobID: jobID) })
+        try transaction.execute(insertLogs(count: lines.count), lines.flatMap { values(of: $0, jobID: jobID) })
     }
 
-    private static let insertLog = "INSERT INTO job_logs (job_id, at, level, source, message) VALUES (?, ?, ?, ?, ?)"
+    private static func insertLogs(count: Int) -> String {
+        "INSERT INTO job_logs (job_id, at, level, source, message) VALUES "
+            + repeatElement("(?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+    }
 
     private static func values(of line: JobLogLine, jobID: String) -> [SQLValue] {
         [.text(jobID), SQLValue(line.at), .text(line.level), .text(line.source), .text(line.message)]
