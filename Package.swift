@@ -14,7 +14,7 @@ let package = Package(
     products: [
         .executable(name: "likeness", targets: ["LikenessCLI"]),
         .executable(name: "LikenessBench", targets: ["LikenessBench"]),
-        .library(name: "LikenessAPI", targets: ["LikenessAPI", "LikenessCore"]),
+        .library(name: "LikenessAPI", targets: ["LikenessAPI", "LikenessCore", "LikenessUpstream"]),
         // The Swift SDK: Foundation only (URLSession), for apps on Apple platforms and for Linux.
         .library(name: "LikenessClient", targets: ["LikenessClient"]),
     ],
@@ -49,8 +49,14 @@ let package = Package(
         // The wire dialects (MiniMax, OpenAI-compatible, fal, and the same from the client side):
         // each translates its bodies into the canonical request and renders answers in its shape.
         .target(name: "LikenessAPI", dependencies: ["LikenessCore"], swiftSettings: swiftSettings),
+        // The providers' wire from the client side (MiniMax, fal, OpenAI-compatible): the bodies
+        // Likeness sends as an upstream's client and the readers of their answers. Below the
+        // engines, beside the dialects: an engine never sees how Likeness itself is called.
+        .target(name: "LikenessUpstream", dependencies: ["LikenessCore"], swiftSettings: swiftSettings),
         // The Swift SDK on those same wire types: native generation, the queue, accounts, admin.
-        .target(name: "LikenessClient", dependencies: ["LikenessAPI", "LikenessCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "LikenessClient", dependencies: ["LikenessAPI", "LikenessCore", "LikenessUpstream"],
+            swiftSettings: swiftSettings),
 
         // libvips through a header of static inline wrappers (Swift cannot call C variadics).
         .systemLibrary(
@@ -81,7 +87,7 @@ let package = Package(
         .target(
             name: "LikenessEngines",
             dependencies: [
-                "LikenessAPI", "LikenessCore", "LikenessImaging",
+                "LikenessCore", "LikenessImaging", "LikenessUpstream",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -112,24 +118,45 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The core service: admission, the queue and its workers, the job runner, accounts and
+        // money, webhooks, the fleet, the image stores. It imports no dialect and no HTTP
+        // framework: a route reaches it with a canonical request and gets back a result.
         .target(
-            name: "LikenessServer",
+            name: "LikenessService",
             dependencies: [
-                "LikenessAPI", "LikenessCore", "LikenessImaging", "LikenessEngines", "LikenessStore", "LikenessFaces",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                "LikenessCore", "LikenessImaging", "LikenessEngines", "LikenessStore", "LikenessFaces",
+                "LikenessUpstream",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // HTTP: the routes of every dialect, middleware, the dialects' renderers, the console,
+        // the contract, and `buildApplication`, which wires the service to them.
+        .target(
+            name: "LikenessServer",
+            dependencies: [
+                "LikenessAPI", "LikenessCore", "LikenessImaging", "LikenessEngines", "LikenessStore", "LikenessService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MCP", package: "swift-sdk"),
             ],
             // The web console, compiled into the binary: no files to ship beside it.
@@ -147,7 +174,8 @@ let package = Package(
             name: "LikenessCLI",
             dependencies: [
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
-                "LikenessServer", "LikenessAPI", "LikenessCore", "LikenessStore", "LikenessSimulators",
+                "LikenessServer", "LikenessService", "LikenessAPI", "LikenessCore", "LikenessStore",
+                "LikenessSimulators",
                 "LikenessClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -199,7 +227,8 @@ let package = Package(
         .executableTarget(
             name: "LikenessTestServer",
             dependencies: [
-                "LikenessServer", "LikenessTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                "LikenessServer", "LikenessService", "LikenessTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/LikenessTestServer",
             swiftSettings: swiftSettings
@@ -207,7 +236,9 @@ let package = Package(
 
         .testTarget(
             name: "LikenessAPITests",
-            dependencies: ["LikenessAPI", "LikenessCore", "LikenessEngines", "LikenessTestSupport"],
+            dependencies: [
+                "LikenessAPI", "LikenessCore", "LikenessEngines", "LikenessTestSupport", "LikenessUpstream",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LikenessFacesTests",
@@ -220,7 +251,7 @@ let package = Package(
             name: "LikenessEnginesTests",
             dependencies: [
                 "LikenessEngines", "LikenessImaging", "LikenessTestSupport", "LikenessSimulators", "LikenessAPI",
-                "LikenessCore",
+                "LikenessCore", "LikenessUpstream",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -233,8 +264,8 @@ let package = Package(
         .testTarget(
             name: "LikenessServerTests",
             dependencies: [
-                "LikenessServer", "LikenessImaging", "LikenessEngines", "LikenessTestSupport", "LikenessSimulators",
-                "LikenessClient", "LikenessFaces",
+                "LikenessServer", "LikenessService", "LikenessImaging", "LikenessEngines", "LikenessTestSupport",
+                "LikenessSimulators", "LikenessClient", "LikenessFaces",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -3,6 +3,7 @@ import Foundation
 import LikenessAPI
 import LikenessCore
 import LikenessServer
+import LikenessService
 import LikenessStore
 import Logging
 
@@ -13,7 +14,9 @@ func openAccounts(_ data: DataDirectoryOption) async throws -> (AccountsService,
     let directory = try openDataDirectory(configuration)
     var logger = Logger(label: "likeness")
     logger.logLevel = .warning
-    return (try AccountsService(dataDirectory: directory, configuration: configuration, logger: logger), configuration)
+    return (
+        try AccountsService(dataDirectory: directory, billing: configuration.billing, logger: logger), configuration
+    )
 }
 
 /// Runs an operator command's work; a refusal prints the same message the admin API answers.

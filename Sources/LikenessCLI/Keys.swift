@@ -3,6 +3,7 @@ import Foundation
 import LikenessAPI
 import LikenessCore
 import LikenessServer
+import LikenessService
 import LikenessStore
 
 struct Keys: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LikenessServer
+import LikenessService
 import Logging
 
 /// `likeness migrate-data --from ./.likeness --to postgres://…`: moving up to a fleet.
@@ -25,9 +26,10 @@ struct MigrateData: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "likeness.migrate")
         logger.logLevel = .warning
+        let configuration = try LikenessConfiguration.fromEnvironment()
         let report = try await DataMigration.run(
             from: URL(filePath: from, directoryHint: .isDirectory), to: to,
-            configuration: try LikenessConfiguration.fromEnvironment(), logger: logger)
+            password: configuration.database?.password, bucket: configuration.objectStorage, logger: logger)
         print(report)
         print("Done. Start the replicas with LIKENESS_DATABASE_URL set to that database.")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LikenessAPI
 import LikenessCore
+import LikenessUpstream
 
 /// Finished images and what they cost.
 public struct Generation: Sendable, Hashable {

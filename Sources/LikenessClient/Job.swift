@@ -1,6 +1,7 @@
 import Foundation
 import LikenessAPI
 import LikenessCore
+import LikenessUpstream
 
 /// Likeness's queue (the native dialect's asynchronous mode): submit, then follow the job.
 extension LikenessClient {

@@ -1,6 +1,7 @@
 import Foundation
 import LikenessAPI
 import LikenessCore
+import LikenessUpstream
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

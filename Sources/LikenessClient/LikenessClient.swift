@@ -3,6 +3,7 @@ import LikenessAPI
 // The canonical request and its parts (`GenerationRequest`, `AspectRatio`, `ImageModel`, …) and
 // the account bodies are this SDK's vocabulary: one `import LikenessClient` brings them.
 @_exported import LikenessCore
+import LikenessUpstream
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

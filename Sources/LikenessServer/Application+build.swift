@@ -7,6 +7,7 @@ import LikenessAPI
 import LikenessCore
 import LikenessEngines
 import LikenessImaging
+import LikenessService
 import LikenessStore
 import Logging
 import ServiceLifecycle
@@ -124,20 +125,20 @@ func assembleApplication(
             bucket.presignedURL(id: image.id, format: image.format, expiresAt: image.expiresAt)
         }
     }
+    let recentKeys = RecentKeys(lifetime: configuration.billing.keyCacheLifetime)
+    let accounts = AccountsService(
+        accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
+        store: storeCalls, recentKeys: recentKeys)
     let service = GenerationService(
         engine: engine, jobs: store, images: store, blobs: blobs,
         fetcher: fetcher ?? GuardedHTTPFetcher(settings: configuration.fetch, refused: metrics.referenceFetchRefused),
         promptPolicy: configuration.promptPolicy, imageLifetime: configuration.imageURLLifetime,
         queue: configuration.queue, workers: configuration.maximumConcurrentJobs,
-        webhooks: DialectWebhookRendering(links: imageLinks), billing: configuration.billing, byok: byok,
+        webhooks: DialectWebhookRendering(links: imageLinks), billing: accounts.billing, byok: byok,
         store: storeCalls, metrics: metrics, clock: clock, logger: logger, replica: replica,
         shared: dataDirectory.isShared, leaseDuration: configuration.database?.lease ?? .seconds(30),
         broadcast: fleetNotices ?? NoOtherReplicas(), fleet: dataDirectory.isShared ? store : nil,
         identity: IdentityCheck.load(configuration.identity, logger: logger))
-    let recentKeys = RecentKeys(lifetime: configuration.billing.keyCacheLifetime)
-    let accounts = AccountsService(
-        accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing, serverSecret: secret,
-        store: storeCalls, recentKeys: recentKeys)
 
     let support = RequestSupport(maximumBodyBytes: configuration.maximumBodyBytes, engineName: engine.name)
     let authenticator = Authenticator(
@@ -145,7 +146,7 @@ func assembleApplication(
         // Alone, the limits are counted in memory; in a fleet, in the database they share.
         limiter: dataDirectory.isShared
             ? SharedRateLimiter(fleet: store, store: storeCalls, clock: clock) : RateLimiter(),
-        billing: configuration.billing, store: storeCalls, recentKeys: recentKeys)
+        billing: accounts.billing, store: storeCalls, recentKeys: recentKeys)
     let router = Router(context: LikenessRequestContext.self)
     router.middlewares.add(
         ObservabilityMiddleware(metrics: metrics, accessLevel: configuration.accessLogLevel, logger: logger))

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessUpstream
 import Testing
 
 @testable import LikenessAPI

@@ -6,6 +6,7 @@ import LikenessCore
 import LikenessEngines
 import LikenessImaging
 import LikenessSimulators
+import LikenessUpstream
 import Logging
 import Testing
 

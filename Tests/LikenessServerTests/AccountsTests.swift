@@ -14,6 +14,7 @@ import Synchronization
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// An answer as a test reads it.
 struct Reply: Sendable {
@@ -361,7 +362,7 @@ struct AccountsTests {
         let id = Identifier.make()
         let request = GenerationRequest(prompt: "interrupted", size: PixelSize(width: 512, height: 512), count: 2)
         var job = JobRecord(
-            id: id, keyID: customer.keyID, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date())
+            id: id, keyID: customer.keyID, dialect: .minimax, model: "image-01", parameters: nil, createdAt: Date())
         job.accountID = customer.accountID
         job.requestedCount = 2
         job.price = MicroDollars(10_000)

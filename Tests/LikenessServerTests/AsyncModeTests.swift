@@ -10,6 +10,7 @@ import NIOFoundationCompat
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 extension TestClientProtocol {
     /// A JSON POST (with `headers`), answered as (status, JSON object).

@@ -11,6 +11,7 @@ import Synchronization
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

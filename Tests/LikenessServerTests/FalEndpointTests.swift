@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LikenessCore
 import LikenessImaging
 import LikenessStore
 import NIOCore
@@ -9,6 +10,7 @@ import NIOFoundationCompat
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 @Suite("fal synchronous endpoints")
 struct FalEndpointTests {
@@ -38,7 +40,7 @@ struct FalEndpointTests {
                     #expect(images.count == 2)
                     #expect(images[0]["width"] as? Int == 720 && images[0]["height"] as? Int == 1280)
                     let id = try #require(response.headers[HTTPField.Name("Trace-Id")!])
-                    #expect(try harness.directory.store.job(id: id)?.dialect == "fal")
+                    #expect(try harness.directory.store.job(id: id)?.dialect == .fal)
                 }
             }
         }

@@ -13,6 +13,7 @@ import Synchronization
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// The preview engine behind a gate: each job waits, in the engine, until `open()` (or until
 /// its task is cancelled, which it honours at once). Lets tests hold jobs running and queued.

@@ -4,6 +4,7 @@ import LikenessCore
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 func address(_ text: String) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: text.contains(":") ? 16 : 4)

@@ -13,6 +13,7 @@ import Synchronization
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// A reference fetcher that reaches nothing: mutated bodies carry URLs, and a test never leaves
 /// the machine.

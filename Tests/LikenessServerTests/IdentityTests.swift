@@ -19,6 +19,7 @@ import Synchronization
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// Identity checks across the server: the reference's face at intake, the scores of every image
 /// made from it in each dialect, and the consistency guard against an upstream that draws the

@@ -12,6 +12,7 @@ import NIOCore
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 @Suite("Image URLs")
 struct ImageURLTests {
@@ -96,7 +97,7 @@ struct StartupTests {
         let id = Identifier.make()
         let request = GenerationRequest(prompt: "interrupted mid-render", count: 2, seed: 7)
         _ = try store.enqueueJob(
-            JobRecord(id: id, keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()),
+            JobRecord(id: id, keyID: nil, dialect: .minimax, model: "image-01", parameters: nil, createdAt: Date()),
             input: try QueuedRequest.input(for: request, seeds: request.imageSeeds()), admission: Admission())
         for attempt in 1...attempts {
             _ = try store.claimNextJob(engine: "preview", lease: JobLease(owner: "old", expiresAt: Date()), at: Date())
@@ -141,7 +142,7 @@ struct StartupTests {
         try blobs.writeInputFile(photo, jobID: id)
         _ = try store.enqueueJob(
             JobRecord(
-                id: id, keyID: nil, dialect: "minimax", model: "image-01", parameters: queued.request, createdAt: Date()
+                id: id, keyID: nil, dialect: .minimax, model: "image-01", parameters: queued.request, createdAt: Date()
             ),
             input: JobInput(request: queued.request, reference: nil), admission: Admission())
         _ = try store.claimNextJob(engine: "preview", lease: JobLease(owner: "old", expiresAt: Date()), at: Date())
@@ -175,7 +176,7 @@ struct StartupTests {
         let store = harness.directory.store
         let id = Identifier.make()
         _ = try store.enqueueJob(
-            JobRecord(id: id, keyID: nil, dialect: "minimax", model: "image-01", parameters: nil, createdAt: Date()),
+            JobRecord(id: id, keyID: nil, dialect: .minimax, model: "image-01", parameters: nil, createdAt: Date()),
             input: JobInput(request: request, reference: nil), admission: Admission())
         try await harness.test { client in
             try await waitUntilFinished(id, in: store)

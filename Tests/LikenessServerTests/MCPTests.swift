@@ -11,6 +11,7 @@ import NIOFoundationCompat
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 extension TestClientProtocol {
     /// One JSON-RPC call to `/mcp`: the HTTP response and its parsed body.
@@ -88,7 +89,7 @@ struct MCPTests {
             }
             let structured = try #require(result["structuredContent"] as? [String: Any])
             let jobID = try #require(structured["job_id"] as? String)
-            #expect(try harness.directory.store.job(id: jobID)?.dialect == "mcp")
+            #expect(try harness.directory.store.job(id: jobID)?.dialect == .mcp)
             let urls = try #require(structured["images"] as? [[String: Any]]).compactMap { $0["url"] as? String }
             #expect(urls.count == 2)
             #expect(texts.first?.contains(urls[0]) == true)

@@ -9,6 +9,7 @@ import NIOFoundationCompat
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 extension TestClientProtocol {
     /// A GET with the caller's key, answered as (status, JSON object).

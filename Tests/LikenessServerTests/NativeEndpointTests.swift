@@ -13,6 +13,7 @@ import Synchronization
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 @Suite("POST /v1/image_generation")
 struct NativeEndpointTests {
@@ -300,7 +301,7 @@ struct RefusalTests {
             ) { response, reply in
                 let id = try #require(reply.id)
                 let job = try #require(try harness.directory.store.job(id: id))
-                #expect(job.status == .succeeded && job.engine == "preview" && job.dialect == "minimax")
+                #expect(job.status == .succeeded && job.engine == "preview" && job.dialect == .minimax)
                 #expect(job.keyID != nil && job.startedAt != nil && job.finishedAt != nil)
                 #expect(job.imageCount == 2 && job.resultImageIDs.count == 2)
                 let parameters = try #require(job.parameters)

@@ -12,6 +12,7 @@ import NIOFoundationCompat
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 struct OpenAIReply: Decodable {
     struct Item: Decodable {
@@ -82,7 +83,7 @@ struct OpenAIEndpointTests {
                 #expect(reply.created ?? 0 > 0)
                 url = try #require(reply.data?.first?.url)
                 let id = try #require(response.headers[HTTPField.Name("Trace-Id")!])
-                #expect(try harness.directory.store.job(id: id)?.dialect == "openai")
+                #expect(try harness.directory.store.job(id: id)?.dialect == .openai)
             }
             let image = try await client.download(url)
             #expect(

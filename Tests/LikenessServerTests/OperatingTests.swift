@@ -15,6 +15,7 @@ import Synchronization
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 extension TestClientProtocol {
     /// `GET /metrics` with `key`: the status and the exposition text.

@@ -10,6 +10,7 @@ import NIOPosix
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// The `likeness` binary beside this test bundle, run on a data directory.
 struct OperatorCommand {

@@ -8,6 +8,7 @@ import SystemPackage
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 @Suite("routing configuration")
 struct RoutingSettingsTests {

@@ -9,6 +9,7 @@ import NIOHTTP1
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// The bucket store against a real S3-compatible server (moto, started by `scripts/test.sh`,
 /// which sets `LIKENESS_TEST_S3_ENDPOINT`).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// The signer against the Signature Version 4 examples AWS publishes for S3 ("Signature
 /// Calculations for the Authorization Header" and "Query String Authentication").

@@ -11,6 +11,7 @@ import NIOPosix
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// A self-signed certificate for localhost, made with the openssl command (on NIO's blocking-I/O
 /// threads: a process waited for on the cooperative pool stalls the other tests).

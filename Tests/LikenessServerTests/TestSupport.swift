@@ -16,6 +16,7 @@ import Synchronization
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// A Likeness application on a fresh data directory, with one valid key.
 struct Harness {

@@ -14,6 +14,7 @@ import NIOFoundationCompat
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 /// One upstream simulator for a test, and the routing settings that point Likeness at it.
 struct Upstream {

@@ -10,6 +10,7 @@ import NIOFoundationCompat
 import Testing
 
 @testable import LikenessServer
+@testable import LikenessService
 
 extension TestClientProtocol {
     /// `GET /health` as JSON.

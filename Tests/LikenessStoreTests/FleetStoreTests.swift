@@ -14,7 +14,7 @@ struct FleetStoreTests {
 
     func job(_ id: String, account: String? = nil, price: MicroDollars = .zero) -> JobRecord {
         var job = JobRecord(
-            id: id, keyID: "key_1", dialect: "openai", model: "image-01", parameters: "{}", createdAt: Date())
+            id: id, keyID: "key_1", dialect: .openai, model: "image-01", parameters: "{}", createdAt: Date())
         job.accountID = account
         job.requestedCount = 1
         job.price = price

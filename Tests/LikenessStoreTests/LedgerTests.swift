@@ -18,7 +18,7 @@ struct Books {
     /// A prepaid job of `count` images on `accountID`, as the service would queue it.
     func job(_ id: String, account: String, key: String = "key_a", count: Int) -> JobRecord {
         var job = JobRecord(
-            id: id, keyID: key, dialect: "minimax", model: "image-01", parameters: "{}", createdAt: Date())
+            id: id, keyID: key, dialect: .minimax, model: "image-01", parameters: "{}", createdAt: Date())
         job.accountID = account
         job.requestedCount = count
         job.price = price

@@ -66,7 +66,7 @@ struct JobTests {
 
     func job(_ id: String, priority: JobPriority = .normal, webhook: String? = nil) -> JobRecord {
         var job = JobRecord(
-            id: id, keyID: "key_1", dialect: "fal", model: "image-01", parameters: "{}", createdAt: Date())
+            id: id, keyID: "key_1", dialect: .fal, model: "image-01", parameters: "{}", createdAt: Date())
         job.priority = priority
         job.webhookURL = webhook
         return job
@@ -186,7 +186,7 @@ struct JobTests {
         let start = ImmediateStart(
             engine: "preview", lease: JobLease(owner: "r", expiresAt: now.addingTimeInterval(60)),
             log: ["Started (attempt 1)", "Generating"].map {
-                JobLogLine(at: now, level: "INFO", source: "queue", message: $0)
+                JobLogLine(at: now, level: .info, source: .queue, message: $0)
             })
         let outcome = try store.enqueueJob(
             job("now"), input: JobInput(request: "{\"n\":1}", reference: Data([7])),
@@ -276,7 +276,7 @@ struct JobTests {
         _ = try store.enqueueJob(job("logged"), input: JobInput(request: "{}", reference: nil), admission: Admission())
         for message in ["one", "two", "three"] {
             try store.appendLog(
-                jobID: "logged", JobLogLine(at: Date(), level: "INFO", source: "engine", message: message))
+                jobID: "logged", JobLogLine(at: Date(), level: .info, source: .engine, message: message))
         }
         #expect(try store.logs(jobID: "logged").map(\.message) == ["one", "two", "three"])
     }
@@ -288,20 +288,20 @@ struct JobTests {
         let now = Date()
         _ = try store.claimJob(
             id: "moved", engine: "preview", lease: JobLease(owner: "r", expiresAt: now.addingTimeInterval(60)), at: now,
-            startLog: { JobLogLine(at: now, level: "INFO", source: "queue", message: "Started (attempt \($0))") })
-        try store.appendLog(jobID: "moved", JobLogLine(at: now, level: "INFO", source: "engine", message: "working"))
+            startLog: { JobLogLine(at: now, level: .info, source: .queue, message: "Started (attempt \($0))") })
+        try store.appendLog(jobID: "moved", JobLogLine(at: now, level: .info, source: .engine, message: "working"))
         let identity = IdentityReport(scores: [0.8125], threshold: 0.7, attempts: 2, note: "2 faces")
         try store.completeJob(
             id: "moved", images: [image(jobID: "moved")], blockedCount: 0, engine: "preview", engineSeconds: 0,
             identity: identity, webhook: nil,
-            log: JobLogLine(at: now, level: "INFO", source: "queue", message: "Stored 1 image"), at: now)
+            log: JobLogLine(at: now, level: .info, source: .queue, message: "Stored 1 image"), at: now)
         #expect(try store.logs(jobID: "moved").map(\.message) == ["Started (attempt 1)", "working", "Stored 1 image"])
         // The identity report is kept whole, and its lowest score is what usage shows.
         #expect(try store.job(id: "moved")?.identity == identity)
         // A completion that is refused (the job is no longer running) writes no line either.
         try store.completeJob(
             id: "moved", images: [], blockedCount: 0, engine: "preview", engineSeconds: 0, identity: nil,
-            webhook: nil, log: JobLogLine(at: now, level: "INFO", source: "queue", message: "again"), at: now)
+            webhook: nil, log: JobLogLine(at: now, level: .info, source: .queue, message: "again"), at: now)
         #expect(try store.logs(jobID: "moved").count == 3)
     }
 

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import LikenessAPI
 import LikenessCore
+import LikenessUpstream
 import NIOHTTP1
 
 /// image-01 at fal (`https://queue.fal.run`), through fal's queue: submit, poll the status
@@ -73,7 +73,7 @@ public struct FalEngine: ImageEngine {
         }
     }
 
-    private func submit(app: FalApp, body: Data) async throws -> FalUpstream.Submitted {
+    private func submit(app: FalUpstream.App, body: Data) async throws -> FalUpstream.Submitted {
         let response = try await http.send(.POST, "\(endpoint.baseURL)/\(app.rawValue)", headers: headers, body: body)
         guard (200..<300).contains(response.status) else {
             throw UpstreamFailure.http(

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import LikenessAPI
 import LikenessCore
+import LikenessUpstream
 import NIOHTTP1
 
 /// The real image-01 at MiniMax (global `https://api.minimax.io` or mainland

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import LikenessAPI
 import LikenessCore
+import LikenessUpstream
 import NIOHTTP1
 
 /// Any server that speaks the OpenAI images API (`sd-server`, LocalAI, another gateway):

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import LikenessAPI
 import LikenessCore
+import LikenessUpstream
 
 /// Where an upstream engine sends its requests, and how it treats the images it gets back.
 public struct UpstreamEndpoint: Sendable {

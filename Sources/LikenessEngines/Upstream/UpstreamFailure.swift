@@ -1,6 +1,6 @@
 import Foundation
-import LikenessAPI
 import LikenessCore
+import LikenessUpstream
 
 /// Why one attempt at an upstream provider failed, and so what the router does next.
 ///

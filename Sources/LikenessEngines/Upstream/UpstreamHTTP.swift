@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import LikenessAPI
 import LikenessCore
 import LikenessImaging
+import LikenessUpstream
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import LikenessAPI
 import LikenessCore
+import LikenessService
 import Logging
 
 /// Every setting of `likeness serve`, read through swift-configuration. Each key is read from
@@ -143,46 +144,6 @@ public struct LikenessConfiguration: Sendable {
     }
 }
 
-public struct QueueSettings: Sendable, Hashable {
-    public var maximumQueuedJobs: Int
-    public var maximumAttempts: Int
-    /// How long a synchronous request may wait in the queue before it is answered as rate limited.
-    public var synchronousStartLimit: Duration
-
-    public init(maximumQueuedJobs: Int = 1000, maximumAttempts: Int = 3, synchronousStartLimit: Duration = .seconds(60))
-    {
-        self.maximumQueuedJobs = maximumQueuedJobs
-        self.maximumAttempts = maximumAttempts
-        self.synchronousStartLimit = synchronousStartLimit
-    }
-}
-
-public struct WebhookSettings: Sendable, Hashable {
-    public var maximumAttempts: Int
-    /// The wait after the first failed attempt; doubled after each further one, up to `maximumBackoff`.
-    public var initialBackoff: Duration
-    public var maximumBackoff: Duration = .seconds(300)
-    public var timeout: Duration
-    /// Lets webhooks reach loopback and private networks. For tests and closed deployments only.
-    public var allowPrivateNetworks: Bool
-
-    public init(
-        maximumAttempts: Int = 8, initialBackoff: Duration = .seconds(2), timeout: Duration = .seconds(10),
-        allowPrivateNetworks: Bool = false
-    ) {
-        self.maximumAttempts = maximumAttempts
-        self.initialBackoff = initialBackoff
-        self.timeout = timeout
-        self.allowPrivateNetworks = allowPrivateNetworks
-    }
-
-    /// The wait before attempt `attempt + 1`, after `attempt` failures (1 or more).
-    func backoff(afterFailures attempt: Int) -> Duration {
-        let doubled = initialBackoff * (1 << min(max(attempt - 1, 0), 20))
-        return min(doubled, maximumBackoff)
-    }
-}
-
 /// The PEM files of a TLS identity.
 public struct TLSFiles: Sendable, Hashable {
     public var certificate: String
@@ -191,13 +152,5 @@ public struct TLSFiles: Sendable, Hashable {
     public init(certificate: String, privateKey: String) {
         self.certificate = certificate
         self.privateKey = privateKey
-    }
-}
-
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public var description: String
-
-    init(_ description: String) {
-        self.description = description
     }
 }

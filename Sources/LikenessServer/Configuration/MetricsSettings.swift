@@ -1,4 +1,5 @@
 import Configuration
+import LikenessService
 
 /// Who may read `/metrics`: `likeness.metrics.access` on the API's own port (`admin`, the
 /// default: an admin key as `Authorization: Bearer`; `open`; or `off`, which also stops the

@@ -1,4 +1,5 @@
 import Hummingbird
+import LikenessService
 import Logging
 import ServiceLifecycle
 

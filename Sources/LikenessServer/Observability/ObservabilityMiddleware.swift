@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessCore
+import LikenessService
 import Logging
 
 /// Outermost: counts and times every request for `/metrics`, and writes the access log, one

@@ -38,8 +38,8 @@ public struct JobFailure: Sendable, Hashable {
 public struct JobRecord: Sendable, Hashable {
     public var id: String
     public var keyID: String?
-    /// The API dialect the request arrived in (`minimax`, `openai`, `fal`).
-    public var dialect: String
+    /// The API dialect the request arrived in.
+    public var dialect: Dialect
     /// For fal jobs, the app id it was submitted to (`fal-ai/minimax/image-01`).
     public var app: String?
     public var model: String?
@@ -86,7 +86,7 @@ public struct JobRecord: Sendable, Hashable {
     public var identity: IdentityReport?
 
     public init(
-        id: String, keyID: String?, dialect: String, model: String?, parameters: String?, createdAt: Date,
+        id: String, keyID: String?, dialect: Dialect, model: String?, parameters: String?, createdAt: Date,
         status: JobStatus = .queued
     ) {
         self.id = id
@@ -158,11 +158,11 @@ public struct ClaimedJob: Sendable {
 /// A status log line (shown by fal's status endpoints with `logs=1`).
 public struct JobLogLine: Sendable, Hashable {
     public var at: Date
-    public var level: String
-    public var source: String
+    public var level: JobLogLevel
+    public var source: JobLogSource
     public var message: String
 
-    public init(at: Date, level: String, source: String, message: String) {
+    public init(at: Date, level: JobLogLevel = .info, source: JobLogSource, message: String) {
         self.at = at
         self.level = level
         self.source = source
@@ -245,7 +245,7 @@ public protocol JobRepository: Sendable {
     func runningJobs() throws -> [JobRecord]
     func job(id: String) throws -> JobRecord?
     /// An account's jobs submitted in `dialect`, newest first.
-    func recentJobs(accountID: String, dialect: String, limit: Int) throws -> [JobRecord]
+    func recentJobs(accountID: String, dialect: Dialect, limit: Int) throws -> [JobRecord]
     func appendLog(jobID: String, _ line: JobLogLine) throws
     func logs(jobID: String) throws -> [JobLogLine]
 }

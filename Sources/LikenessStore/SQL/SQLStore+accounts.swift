@@ -232,8 +232,8 @@ extension SQLStore {
             kind: kind, amount: amount, balanceAfter: balance, requestID: requestID, note: note, createdAt: date)
     }
 
-    /// Ends a finished job's reservation: the whole reservation is released and the delivered
-    /// images are charged, in the transaction that finished it. Settles once.
+    /// Ends a finished job's reservation by the `Settlement` rule, in the transaction that
+    /// finished it. Settles once.
     static func settle(jobID: String, at date: Date, in transaction: any SQLTransaction) throws {
         guard
             let row = try transaction.query(
@@ -241,25 +241,25 @@ extension SQLStore {
                 [.text(jobID)]
             ).first
         else { return }
-        let reserved = MicroDollars(row.integer(1) ?? 0)
-        let delivered = MicroDollars(row.integer(2) ?? 0) * Int(row.integer(3) ?? 0)
-        let charge = min(reserved, delivered)
-        if let accountID = row.text(0), reserved > .zero {
+        let settlement = Settlement(
+            reserved: MicroDollars(row.integer(1) ?? 0), price: MicroDollars(row.integer(2) ?? 0),
+            delivered: Int(row.integer(3) ?? 0))
+        if let accountID = row.text(0), settlement.release > .zero {
             guard
                 try appendLedger(
-                    accountID: accountID, .release, reserved, requestID: jobID, note: nil, at: date, in: transaction)
-                    != nil
+                    accountID: accountID, .release, settlement.release, requestID: jobID, note: nil, at: date,
+                    in: transaction) != nil
             else { throw StoreError("the reservation of \(jobID) could not be released") }
-            if charge > .zero {
+            if settlement.charge > .zero {
                 guard
                     try appendLedger(
-                        accountID: accountID, .charge, -charge, requestID: jobID, note: nil, at: date, in: transaction)
-                        != nil
+                        accountID: accountID, .charge, -settlement.charge, requestID: jobID, note: nil, at: date,
+                        in: transaction) != nil
                 else { throw StoreError("job \(jobID) could not be charged") }
             }
         }
         try transaction.execute(
             "UPDATE jobs SET cost_micros = ?, settled_at = ? WHERE id = ?",
-            [.integer(charge.value), SQLValue(date), .text(jobID)])
+            [.integer(settlement.charge.value), SQLValue(date), .text(jobID)])
     }
 }

@@ -13,7 +13,8 @@ extension SQLStore {
 
     static func job(_ row: SQLRow) -> JobRecord {
         var job = JobRecord(
-            id: row.text("id") ?? "", keyID: row.text("key_id"), dialect: row.text("dialect") ?? "",
+            id: row.text("id") ?? "", keyID: row.text("key_id"),
+            dialect: Dialect(rawValue: row.text("dialect") ?? "") ?? .minimax,
             model: row.text("model"), parameters: row.text("parameters"),
             createdAt: row.date("created_at") ?? .distantPast,
             status: JobStatus(rawValue: row.text("status") ?? "") ?? .failed)
@@ -86,12 +87,12 @@ extension SQLStore {
         try database.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
     }
 
-    public func recentJobs(accountID: String, dialect: String, limit: Int) throws -> [JobRecord] {
+    public func recentJobs(accountID: String, dialect: Dialect, limit: Int) throws -> [JobRecord] {
         try database.query(
             """
             SELECT \(Self.jobColumns) FROM jobs WHERE account_id = ? AND dialect = ?
             ORDER BY created_at DESC, \(database.flavor.insertionOrder) DESC LIMIT ?
-            """, [.text(accountID), .text(dialect), .integer(Int64(limit))]
+            """, [.text(accountID), .text(dialect.rawValue), .integer(Int64(limit))]
         ).map(Self.job)
     }
 
@@ -111,7 +112,7 @@ extension SQLStore {
     }
 
     private static func values(of line: JobLogLine, jobID: String) -> [SQLValue] {
-        [.text(jobID), SQLValue(line.at), .text(line.level), .text(line.source), .text(line.message)]
+        [.text(jobID), SQLValue(line.at), .text(line.level.rawValue), .text(line.source.rawValue), .text(line.message)]
     }
 
     public func logs(jobID: String) throws -> [JobLogLine] {
@@ -122,7 +123,8 @@ extension SQLStore {
             ]
         ).map { row in
             JobLogLine(
-                at: row.date(0) ?? .distantPast, level: row.text(1) ?? "INFO", source: row.text(2) ?? "",
+                at: row.date(0) ?? .distantPast, level: row.text(1).flatMap(JobLogLevel.init) ?? .info,
+                source: row.text(2).flatMap(JobLogSource.init) ?? .queue,
                 message: row.text(3) ?? "")
         }
     }

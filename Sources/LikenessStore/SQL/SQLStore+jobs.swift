@@ -13,7 +13,7 @@ extension SQLStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(queueSequence), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                .text(job.id), SQLValue(job.keyID), .text(job.dialect), SQLValue(job.app), SQLValue(job.model),
+                .text(job.id), SQLValue(job.keyID), .text(job.dialect.rawValue), SQLValue(job.app), SQLValue(job.model),
                 SQLValue(job.parameters), .text(job.status.rawValue), SQLValue(job.priority.rawValue),
                 SQLValue(job.failure?.code), SQLValue(job.failure?.message), SQLValue(job.failure?.field),
                 SQLValue(job.failure?.reason), SQLValue(job.failure?.retryAfterSeconds), SQLValue(job.webhookURL),

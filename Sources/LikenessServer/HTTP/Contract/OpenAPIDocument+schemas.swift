@@ -1,5 +1,6 @@
 import LikenessAPI
 import LikenessCore
+import LikenessService
 
 /// The document's schemas: request bodies with the contract's enums and ranges, and every
 /// answer's shape as the dialects write it.

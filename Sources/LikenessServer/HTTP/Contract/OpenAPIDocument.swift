@@ -1,6 +1,7 @@
 import Foundation
 import LikenessAPI
 import LikenessCore
+import LikenessService
 
 /// The published contract: an OpenAPI 3.1 document of every public route, built here in one
 /// place from the same enums the dialects validate against (models, aspect ratios, styles, fal

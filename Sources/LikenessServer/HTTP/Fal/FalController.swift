@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import LikenessAPI
 import LikenessCore
+import LikenessService
 
 /// fal.ai's synchronous endpoints, under the `/fal` prefix so that `fal-client` works with
 /// `FAL_RUN_HOST=<host:port>/fal`: `POST /fal/fal-ai/minimax/image-01` and

@@ -3,11 +3,12 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import LikenessCore
+import LikenessService
 
 /// fal's answers, in one place: errors (`FalError`, with `Retry-After` when busy), images, and
-/// the webhook body of a finished queue request.
+/// the output of a finished request.
 struct FalDialect: DialectRendering {
-    let name = "fal"
+    let id = Dialect.fal
     /// fal's clients send `Authorization: Key <key>`; Bearer works too.
     static let schemes: Set<String> = ["key", "bearer"]
 
@@ -65,35 +66,5 @@ struct FalDialect: DialectRendering {
             throw APIError(.internalError, "fal results are always stored images")
         }
         return FalResponse.jsonData(images: images(stored, links: links, origin: origin), identity: result.identity)
-    }
-}
-
-/// The webhook body of a finished job in its own dialect, linking images from the origin the
-/// request was submitted to: fal's queue webhook, or the native and OpenAI dialects' task
-/// answers (their `callback_url`), always with image URLs.
-struct DialectWebhookRendering: WebhookRendering {
-    let links: ImageLinks
-
-    func body(
-        jobID: String, dialect: String, origin: String?, outcome: Result<[ResultImage], APIError>,
-        identity: IdentityReport?
-    ) -> Data {
-        let origin = origin ?? links.publicURL ?? ""
-        let urls = outcome.map { $0.map { links.url(for: $0, origin: origin) } }
-        switch dialect {
-        case MiniMaxDialect().name:
-            return MiniMaxTasks.body(
-                taskID: jobID,
-                urls.map { MiniMaxResponse.success(id: jobID, imageURLs: $0, failedCount: 0, identity: identity) })
-        case OpenAIDialect().name:
-            let format = (try? outcome.get())?.first?.format ?? .jpeg
-            return OpenAITasks.body(
-                taskID: jobID, created: Date(), urls.map { (format, OpenAIImagesResponse.Images.urls($0), identity) })
-        default:
-            return FalQueue.webhook(
-                requestID: jobID,
-                output: outcome.map { FalDialect.images($0, links: links, origin: origin) }.mapError(FalError.init),
-                identity: identity)
-        }
     }
 }

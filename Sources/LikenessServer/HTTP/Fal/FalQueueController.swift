@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import LikenessCore
+import LikenessService
 import NIOCore
 
 /// fal's queue API under `/fal/queue`, so that `fal-client` works with
@@ -104,7 +105,7 @@ struct FalQueueController {
             let id = try context.parameter("id")
             guard
                 let job = try await service.visibleJob(
-                    id: id, to: try context.requireCaller(), dialect: dialect.name,
+                    id: id, to: try context.requireCaller(), dialect: dialect.id,
                     app: app == FalQueue.requestsApp ? nil : app)
             else {
                 return response(.notFound, FalQueue.cancelStatus("NOT_FOUND"), id: id)
@@ -129,7 +130,8 @@ struct FalQueueController {
         let logs =
             withLogs
             ? try await service.logs(jobID: job.id).map { line in
-                FalQueue.LogLine(message: line.message, level: line.level, source: line.source, timestamp: line.at)
+                FalQueue.LogLine(
+                    message: line.message, level: line.level.rawValue, source: line.source.rawValue, timestamp: line.at)
             } : nil
         return (
             status,

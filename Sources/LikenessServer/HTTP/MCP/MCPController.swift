@@ -3,13 +3,14 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import LikenessCore
+import LikenessService
 import Logging
 import MCP
 
 /// Refusals before a call reaches MCP (a missing key, a body too large): a JSON-RPC error
 /// object, with the HTTP status OpenAI's dialect would use (401, 413, 429, …).
 struct MCPDialect: DialectRendering {
-    let name = "mcp"
+    let id = Dialect.mcp
 
     func failure(_ error: APIError, id: String) -> Rendered {
         let status = OpenAIError(error).status

@@ -1,5 +1,6 @@
 import LikenessAPI
 import LikenessCore
+import LikenessService
 import MCP
 
 extension MCPToolbox {

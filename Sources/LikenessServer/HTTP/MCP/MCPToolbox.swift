@@ -1,6 +1,7 @@
 import Foundation
 import LikenessAPI
 import LikenessCore
+import LikenessService
 import MCP
 
 /// The tools `/mcp` serves, on the generation service every dialect uses: an agent's jobs are
@@ -9,7 +10,7 @@ struct MCPToolbox: Sendable {
     let service: GenerationService
     let imageLinks: ImageLinks
     let authenticator: Authenticator
-    static let dialect = MCPDialect().name
+    static let dialect = MCPDialect().id
 
     /// Who is calling, and where this server was addressed (for image links).
     struct Call: Sendable {
@@ -135,7 +136,7 @@ struct MCPToolbox: Sendable {
                     + urls.joined(separator: "\n"))
         ]
         // The bytes too, so an agent can look at them; a passed-through image has none here.
-        if case .success(let inline) = await service.result(of: job.record, format: .base64),
+        if case .success(let inline) = await service.result(of: job, format: .base64),
             case .inline(let files) = inline.images
         {
             content += files.map {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import LikenessCore
+import LikenessService
 import NIOCore
 import NIOFoundationEssentialsCompat
 
@@ -81,11 +82,11 @@ struct GenerationEndpoint: Sendable {
                 idempotencyKey = try Self.idempotencyKey(request)
                 intake = try await parse()
             } catch {
-                await service.recordRejected(id: context.requestID, caller: caller, dialect: dialect.name, error: error)
+                await service.recordRejected(id: context.requestID, caller: caller, dialect: dialect.id, error: error)
                 throw error
             }
             let submission = Submission(
-                caller: caller, dialect: dialect.name, idempotencyKey: idempotencyKey, options: intake.options)
+                caller: caller, dialect: dialect.id, idempotencyKey: idempotencyKey, options: intake.options)
             outcome = try await submit(intake, context.requestID, submission)
         } catch {
             outcome = Outcome(

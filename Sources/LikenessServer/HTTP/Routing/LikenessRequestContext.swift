@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import LikenessCore
+import LikenessService
 import LikenessStore
 import Synchronization
 
@@ -55,8 +56,8 @@ final class RequestNotes: Sendable {
 
 /// How one dialect answers a failure: its error shape and status, and any headers it adds.
 protocol DialectRendering: Sendable {
-    /// The dialect's name as jobs record it: `minimax`, `openai`, `fal`.
-    var name: String { get }
+    /// Which dialect this is, as jobs record it.
+    var id: Dialect { get }
     func failure(_ error: APIError, id: String) -> Rendered
 }
 

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import LikenessCore
+import LikenessService
 import NIOCore
 
 /// Authenticates every route of its group (`Authorization: <scheme> <key>`) and puts the caller

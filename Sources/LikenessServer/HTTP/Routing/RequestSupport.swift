@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessAPI
 import LikenessCore
+import LikenessService
 import LikenessStore
 import NIOCore
 import NIOFoundationCompat

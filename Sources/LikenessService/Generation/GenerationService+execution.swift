@@ -1,0 +1,422 @@
+import Foundation
+import LikenessCore
+import LikenessEngines
+import LikenessImaging
+import LikenessStore
+import Logging
+import Synchronization
+
+/// The worker's side of the queue: recovery after a restart, and running one job to its end.
+extension GenerationService {
+    /// Settles the jobs a stopped process left running, before any worker starts: each runs
+    /// again unless it was being cancelled or has used up `queue.maximumAttempts`. Alone on its
+    /// store, every running job is such a leftover; in a fleet, only those whose lease lapsed.
+    package func recoverInterruptedJobs() async throws(APIError) -> (requeued: Int, failed: Int) {
+        let now = clock.now()
+        let interrupted = try await store.read("read the interrupted jobs") { [jobs, shared] in
+            shared ? try jobs.lapsedJobs(at: now) : try jobs.runningJobs()
+        }
+        var requeued = 0
+        var failed = 0
+        for job in interrupted {
+            if job.cancelRequested {
+                await finish(job, as: .cancelled, APIError(JobFailure.cancelled))
+                failed += 1
+            } else if job.attempts >= queue.maximumAttempts {
+                let cause = shared ? "its replica stopped" : "server restarts"
+                await finish(
+                    job, as: .failed,
+                    APIError(.systemError, "interrupted by \(cause) \(job.attempts) times; not retried again"))
+                failed += 1
+            } else {
+                // In a fleet the lease is checked again as the job is put back: its replica may
+                // have renewed it since it was read.
+                let putBack = try await store.write("queue a job again") { [jobs, shared] in
+                    shared
+                        ? try jobs.requeueLapsedJob(id: job.id, at: now)
+                        : try jobs.requeueJob(id: job.id, refundAttempt: false)
+                }
+                guard putBack else { continue }
+                let cause = shared ? "its replica stopped responding" : "the server stopped unexpectedly"
+                await log(
+                    jobID: job.id,
+                    "Queued again after \(cause) (attempt \(job.attempts) of \(queue.maximumAttempts))",
+                    level: .warning, source: .queue)
+                requeued += 1
+            }
+        }
+        if requeued > 0 { announce(.queued) }
+        return (requeued, failed)
+    }
+
+    /// Claims the next queued job and runs it to its end. False when the queue was empty.
+    ///
+    /// Capacity comes first: the worker waits for the engine's pacing (an upstream's rate limit
+    /// and concurrency cap) before it claims, so a waiting job stays queued with a true
+    /// position. Once the capacity is granted the worker takes whatever job of that model is at
+    /// the head then (another worker may have taken the one it waited for); with none, the
+    /// capacity is given back.
+    func runNextJob() async -> Bool {
+        let next: QueueHead?
+        do {
+            next = try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
+        } catch {
+            try? await Task.sleep(for: .seconds(1))  // a pause before reading again; cancellation ends it
+            return false
+        }
+        guard let next else { return false }
+        let engine = await engine(for: next)
+        let reservation: CapacityReservation?
+        do {
+            reservation = try await engine.reserveCapacity(for: next.model.flatMap(ImageModel.init) ?? .image01)
+        } catch {
+            return false  // cancelled: the server is stopping
+        }
+        var claimed: ClaimedJob? = nil
+        do throws(APIError) {
+            // Without a reservation nothing was waited for, so the head just read is still the one
+            // to try first; after a wait, the head is read again.
+            var head =
+                reservation == nil
+                ? Optional(next) : try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
+            // The same model on the same engine: what the reserved capacity is good for.
+            while let current = head, current.model == next.model, current.byok == next.byok,
+                !next.byok || current.accountID == next.accountID
+            {
+                let engineName = engine.name
+                let now = clock.now()
+                let lease = lease(from: now)
+                // The first log line goes in with the claim: one commit fewer before the engine starts.
+                let startLog: @Sendable (Int) -> JobLogLine = { [self] attempt in startLine(attempt: attempt, at: now) }
+                claimed = try await store.write("claim a job") { [jobs] in
+                    try jobs.claimJob(id: current.id, engine: engineName, lease: lease, at: now, startLog: startLog)
+                }
+                if claimed != nil { break }
+                head = try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
+            }
+        } catch {
+            reservation?.giveBack()
+            try? await Task.sleep(for: .seconds(1))  // a pause before trying again; cancellation ends it
+            return false
+        }
+        guard let claimed else {
+            reservation?.giveBack()
+            return true
+        }
+        // Whatever the job did not use (it failed before reaching the engine) goes back.
+        defer { reservation?.giveBack() }
+        _ = await run(claimed.record, .stored(claimed.input), on: engine, reservation: reservation)
+        return true
+    }
+
+    /// How a run ended, for a caller that waits on it.
+    enum RunEnd: Sendable {
+        /// Succeeded and recorded: the job as completed, its images and their bytes.
+        case completed(JobRecord, [StoredImage], [Data])
+        /// Failed or cancelled (recorded), or put back in the queue as the server stops.
+        case ended
+    }
+
+    /// What a run needs of a job's request: its stored input, or the request as it was
+    /// submitted (a job its own request runs at once, never encoded and decoded on the way).
+    enum RunInput: Sendable {
+        case stored(JobInput)
+        case submitted(QueuedRequest, GenerationRequest)
+    }
+
+    /// Runs a claimed job to its end and records how it ended. `generatingLogged`: its
+    /// "Generating" line went in with the claim.
+    func run(
+        _ job: JobRecord, _ input: RunInput, on engine: any ImageEngine, reservation: CapacityReservation?,
+        generatingLogged: Bool = false
+    ) async -> RunEnd {
+        metrics.queueWait(.seconds(max(0, clock.now().timeIntervalSince(job.createdAt))))
+        if let deadline = job.startDeadline, deadline < clock.now() {
+            await finish(
+                job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
+            return .ended
+        }
+        announce(.changed(jobID: job.id))
+
+        // Its own task, so that a cancel request stops this job and not the worker.
+        let task = Task {
+            try await perform(job.id, input, on: engine, reservation: reservation, generatingLogged: generatingLogged)
+        }
+        running.insert(jobID: job.id) { task.cancel() }
+        let outcome = await withTaskCancellationHandler {
+            await task.result
+        } onCancel: {
+            task.cancel()
+        }
+        running.remove(jobID: job.id)
+
+        switch outcome {
+        case .success(let output):
+            return await complete(job, output)
+        case .failure(let error as APIError):
+            await finish(job, as: .failed, error)
+        case .failure(is CancellationError):
+            do throws(APIError) {
+                if try await self.job(id: job.id)?.cancelRequested == true {
+                    await finish(job, as: .cancelled, APIError(JobFailure.cancelled))
+                } else {
+                    // The server is stopping: the job runs again after the restart, at its place.
+                    try await store.write("put a job back in the queue") { [jobs] in
+                        try jobs.requeueJob(id: job.id, refundAttempt: true)
+                    }
+                    logger.notice("job put back in the queue for the next start", metadata: ["job": "\(job.id)"])
+                }
+            } catch {
+                // Left running (logged): the next start's recovery queues it again, counting this attempt.
+            }
+        case .failure(let error):
+            logger.error("job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            await finish(job, as: .failed, APIError(.internalError, "the image engine failed"))
+        }
+        return .ended
+    }
+
+    /// An image as stored and served: the engine's, finished (watermark, output format).
+    private struct FinishedImage: Sendable {
+        var bytes: Data
+        var size: PixelSize
+        /// A passed-through image at its provider; no bytes here.
+        var remoteURL: String?
+    }
+
+    private struct Output: Sendable {
+        var images: [FinishedImage]
+        /// The format every image of `images` is in.
+        var format: OutputFormat
+        var blockedCount: Int
+        var engine: String
+        var engineSeconds: Double
+        var identity: IdentityReport?
+    }
+
+    /// A claim made at `date`, held by this replica.
+    func lease(from date: Date) -> JobLease {
+        JobLease(owner: replica.id, expiresAt: date.addingTimeInterval(leaseDuration.seconds))
+    }
+
+    /// The log line of a job's start (on which replica, in a fleet).
+    func startLine(attempt: Int, at date: Date) -> JobLogLine {
+        let place = shared ? " on \(replica.host) (\(replica.id))" : ""
+        return JobLogLine(at: date, level: .info, source: .queue, message: "Started\(place) (attempt \(attempt))")
+    }
+
+    /// The operator's engines, or for a BYOK job the engine on its account's own key.
+    func engine(for head: QueueHead) async -> any ImageEngine {
+        guard head.byok, let accountID = head.accountID else { return engine }
+        do throws(APIError) {
+            return try await byok.engine(accountID: accountID)
+        } catch {
+            return UnavailableEngine(name: "minimax-byok", error: error)
+        }
+    }
+
+    /// Reference intake, engine, watermark. Throws `APIError` for failures the caller sees.
+    private func perform(
+        _ id: String, _ input: RunInput, on engine: any ImageEngine, reservation: CapacityReservation?,
+        generatingLogged: Bool
+    ) async throws -> Output {
+        let queued: QueuedRequest
+        let request: GenerationRequest
+        switch input {
+        case .submitted(let submittedQueued, let submittedRequest):
+            (queued, request) = (submittedQueued, submittedRequest)
+        case .stored(let stored):
+            do {
+                queued = try QueuedRequest(decoding: stored)
+                // Jobs queued before inputs were files carry their reference in the database.
+                var reference = stored.reference
+                if reference == nil && queued.subjectReference == QueuedRequest.inlineReference {
+                    reference = try await blobs.readInput(jobID: id)
+                }
+                request = try queued.generationRequest(reference: reference)
+            } catch {
+                logger.error("unreadable job input", metadata: ["job": "\(id)", "error": "\(error)"])
+                throw APIError(.systemError, "the queued request could not be read back")
+            }
+        }
+        var reference: Data? = nil
+        var referenceFace = IdentityCheck.Reference()
+        if let subject = request.subjectReference {
+            logLater(jobID: id, "Loading the subject reference", source: .queue)
+            let bytes = try await intake.load(subject)
+            referenceFace = try await identity.examine(reference: bytes, field: subject.field, logger: logger)
+            if let note = referenceFace.note {
+                await log(jobID: id, "Identity: \(note)", level: .warning, source: .identity)
+            }
+            reference = bytes
+        }
+        if !generatingLogged { logLater(jobID: id, Self.generatingLine(request), source: .engine) }
+        let engineJob = EngineJob(
+            id: id, request: request, seeds: queued.seeds, referenceImage: reference, reservation: reservation)
+        let started = ContinuousClock.now
+        let output = try await engine.generate(engineJob) { progress in
+            logLater(jobID: id, progress.message, source: .engine)
+        }
+        let engineSeconds = started.duration(to: .now).seconds
+        guard !output.images.isEmpty else {
+            throw APIError(.sensitiveOutput, "every image was withheld by content safety")
+        }
+        let checked = try await checkIdentity(of: output, job: engineJob, reference: referenceFace, engine: engine)
+        let servedBy = output.engine ?? engine.name
+        var images = checked.images
+        if request.aigcWatermark || request.output.changesEngineOutput {
+            // Off the cooperative pool: it decodes and re-encodes every image.
+            images = try await RenderThreads.run {
+                [images, watermark = request.aigcWatermark, encoding = request.output] in
+                do {
+                    return try images.map { image in
+                        guard image.remoteURL == nil else { return image }
+                        var finished = image
+                        finished.jpeg = try ImageFinishing.finish(
+                            image.jpeg, watermarkedBy: watermark ? servedBy : nil, as: encoding)
+                        return finished
+                    }
+                } catch {
+                    throw APIError(.internalError, "the images could not be finished (watermark, format): \(error)")
+                }
+            }
+        }
+        return Output(
+            images: images.map { FinishedImage(bytes: $0.jpeg, size: $0.size, remoteURL: $0.remoteURL) },
+            format: request.output.format, blockedCount: output.blockedCount + checked.withheld, engine: servedBy,
+            engineSeconds: engineSeconds, identity: checked.report)
+    }
+
+    /// The log line a job's generation starts with.
+    static func generatingLine(_ request: GenerationRequest) -> String {
+        "Generating \(request.count) image\(request.count == 1 ? "" : "s") at \(request.size)"
+    }
+
+    /// Files first, then the job's completion with its image records and webhook in one
+    /// transaction: a URL exists only for a complete file, and a result is recorded once.
+    private func complete(_ job: JobRecord, _ output: Output) async -> RunEnd {
+        let now = clock.now()
+        let expiry = now.addingTimeInterval(imageLifetime.seconds)
+        var stored: [StoredImage] = []
+        let completed: JobRecord
+        do {
+            for image in output.images {
+                let record = StoredImage(
+                    id: Identifier.make(), jobID: job.id, contentType: output.format.mimeType,
+                    byteCount: image.bytes.count, width: image.size.width, height: image.size.height, createdAt: now,
+                    expiresAt: expiry, sourceURL: image.remoteURL)
+                if image.remoteURL == nil { try await blobs.write(image.bytes, id: record.id, format: output.format) }
+                stored.append(record)
+            }
+            let webhook = webhook(for: job, outcome: .success(stored.map(ResultImage.init)), identity: output.identity)
+            let images = stored
+            // The last log line goes in with the completion, after every progress line before it.
+            let storedLine = JobLogLine(
+                at: now, level: .info, source: .queue,
+                message: "Stored \(stored.count) image\(stored.count == 1 ? "" : "s")")
+            await store.flushOrderedWrites()
+            let recorded = try await store.writeRaw { [jobs] in
+                try jobs.completeJob(
+                    id: job.id, images: images, blockedCount: output.blockedCount, engine: output.engine,
+                    engineSeconds: output.engineSeconds, identity: output.identity, webhook: webhook, log: storedLine,
+                    at: now)
+            }
+            guard let recorded else {
+                // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
+                for image in stored { await blobs.delete(id: image.id, format: image.format) }
+                return .ended
+            }
+            completed = recorded
+            await discardInput(of: job)
+            if webhook != nil { webhookSignal.signal() }
+        } catch {
+            logger.error("cannot store results", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            for image in stored { await blobs.delete(id: image.id, format: image.format) }
+            await finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
+            return .ended
+        }
+        metrics.jobFinished(outcome: "succeeded", code: nil)
+        metrics.images(delivered: stored.count, withheld: output.blockedCount)
+        metrics.engineTime(engine: output.engine, model: job.model ?? "unknown", .seconds(output.engineSeconds))
+        metrics.money("charged", Settlement(reserved: job.reserved, price: job.price, delivered: stored.count).charge)
+        logger.info(
+            "generation finished",
+            metadata: [
+                "job": "\(job.id)", "engine": "\(output.engine)", "images": "\(stored.count)",
+                "engine_ms": "\(Int(output.engineSeconds * 1000))",
+            ])
+        announce(.finished(jobID: job.id))
+        workSignal.signal()
+        return .completed(completed, stored, output.images.map(\.bytes))
+    }
+
+    /// Records a failed or cancelled job with its webhook, and tells whoever waits.
+    func finish(_ job: JobRecord, as status: JobStatus, _ error: APIError) async {
+        let webhook = webhook(for: job, outcome: .failure(error))
+        // A failure to record it is logged; the job stays as it was, and recovery settles it.
+        let recorded = try? await store.write("record how a job ended") { [jobs] in
+            try jobs.finishJob(id: job.id, status: status, failure: JobFailure(error), webhook: webhook, at: Date())
+        }
+        if recorded == true {
+            await discardInput(of: job)
+            if webhook != nil { webhookSignal.signal() }
+        }
+        metrics.jobFinished(outcome: status.rawValue, code: error.code)
+        if status == .cancelled {
+            await log(jobID: job.id, "Cancelled", source: .queue)
+        } else {
+            await log(jobID: job.id, "Failed: \(error.message)", level: .error, source: .queue)
+        }
+        logger.notice(
+            "generation \(status.rawValue)",
+            metadata: ["job": "\(job.id)", "code": "\(error.code.rawValue)", "message": "\(error.message)"])
+        announce(.finished(jobID: job.id))
+    }
+
+    /// Removes a finished job's input file, if it had one.
+    func discardInput(of job: JobRecord) async {
+        if job.hasInputFile { await blobs.deleteInput(jobID: job.id) }
+    }
+
+    /// The webhook of a finished job, when it asked for one, rendered in its dialect.
+    func webhook(for job: JobRecord, outcome: Result<[ResultImage], APIError>, identity: IdentityReport? = nil)
+        -> WebhookDelivery?
+    {
+        guard let url = job.webhookURL else { return nil }
+        return WebhookDelivery(
+            url: url,
+            body: webhooks.body(
+                jobID: job.id, dialect: job.dialect, origin: job.origin, outcome: outcome, identity: identity))
+    }
+
+    /// Runs workers until cancelled (graceful shutdown): each takes a free slot and the next
+    /// job, or waits for one.
+    func work() async {
+        await startup.wait()
+        await activeWorkers.counting {
+            while await slots.take() {
+                let ran = await runNextJob()
+                slots.release()
+                if ran { continue }
+                await workSignal.wait()
+            }
+        }
+    }
+}
+
+/// How to stop each job running now, so that a cancel request can reach it.
+final class RunningJobs: Sendable {
+    private let cancellers = Mutex<[String: @Sendable () -> Void]>([:])
+
+    func insert(jobID: String, cancel: @escaping @Sendable () -> Void) {
+        cancellers.withLock { $0[jobID] = cancel }
+    }
+
+    func remove(jobID: String) {
+        _ = cancellers.withLock { $0.removeValue(forKey: jobID) }
+    }
+
+    func cancel(jobID: String) {
+        cancellers.withLock { $0[jobID] }?()
+    }
+}
