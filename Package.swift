@@ -148,6 +148,7 @@ let package = Package(
             name: "LikenessServer",
             dependencies: [
                 "LikenessAPI", "LikenessCore", "LikenessImaging", "LikenessEngines", "LikenessStore", "LikenessService",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

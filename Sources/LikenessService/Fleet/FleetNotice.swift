@@ -1,4 +1,6 @@
 import Foundation
+import LikenessCore
+import LikenessStore
 
 /// This process, among the replicas that may share its store.
 package struct ReplicaIdentity: Sendable, Hashable {
@@ -14,6 +16,38 @@ package struct ReplicaIdentity: Sendable, Hashable {
             + String((0..<10).map { _ in "0123456789abcdefghijklmnopqrstuvwxyz".randomElement(using: &generator)! })
         self.host = host
         self.startedAt = startedAt
+    }
+}
+
+/// This process's part in a fleet: who it is, and, when other replicas share its store
+/// (PostgreSQL), the register of replicas, how long its claims hold, and how it tells the others
+/// what it changed. Alone, leases are never read: the process itself tells which running jobs
+/// were interrupted.
+package struct FleetRole: Sendable {
+    package let replica: ReplicaIdentity
+    /// The fleet's register of replicas; nil alone.
+    let register: (any FleetRepository)?
+    /// How long a claim holds without renewal (`FleetKeeper` renews a third of the way).
+    let leaseDuration: Duration
+    /// The other replicas, told what this one changed in the queue.
+    let broadcast: any FleetBroadcast
+
+    /// Whether other replicas share the store.
+    package var shared: Bool { register != nil }
+
+    package init(
+        replica: ReplicaIdentity, register: (any FleetRepository)? = nil, leaseDuration: Duration = .seconds(30),
+        broadcast: any FleetBroadcast = NoOtherReplicas()
+    ) {
+        self.replica = replica
+        self.register = register
+        self.leaseDuration = leaseDuration
+        self.broadcast = broadcast
+    }
+
+    /// A claim made at `date`, held by this replica.
+    func lease(from date: Date) -> JobLease {
+        JobLease(owner: replica.id, expiresAt: date.addingTimeInterval(leaseDuration.seconds))
     }
 }
 
@@ -63,33 +97,7 @@ package protocol FleetBroadcast: Sendable {
 }
 
 package struct NoOtherReplicas: FleetBroadcast {
+    package init() {}
 
-    package init() {
-    }
     package func send(_ notice: FleetNotice) {}
-}
-
-extension GenerationService {
-    /// Acts on a change to the queue here, and tells the other replicas.
-    func announce(_ notice: FleetNotice) {
-        apply(notice)
-        broadcast.send(notice)
-    }
-
-    /// Acts on a change to the queue, made here or by another replica.
-    func apply(_ notice: FleetNotice) {
-        switch notice {
-        case .queued: workSignal.signal()
-        case .changed(let id): events.publish(.changed, jobID: id)
-        case .finished(let id): events.publish(.finished, jobID: id)
-        case .cancel(let id): running.cancel(jobID: id)
-        }
-    }
-
-    /// After notices may have been missed: every waiter reads its job again, and idle workers
-    /// look at the queue.
-    func resync() {
-        events.publishToAll(.recheck)
-        workSignal.signalAll()
-    }
 }

@@ -23,10 +23,10 @@ package final class PostgresNotices: FleetBroadcast {
     }
 
     /// Sends and listens until cancelled.
-    func run(database: PostgreSQLDatabase, service: GenerationService, logger: Logger) async {
+    func run(database: PostgreSQLDatabase, book: JobBook, logger: Logger) async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.sendAll(database: database, logger: logger) }
-            group.addTask { await self.listen(database: database, service: service, logger: logger) }
+            group.addTask { await self.listen(database: database, book: book, logger: logger) }
         }
     }
 
@@ -46,19 +46,19 @@ package final class PostgresNotices: FleetBroadcast {
         try? await connection?.close()
     }
 
-    private func listen(database: PostgreSQLDatabase, service: GenerationService, logger: Logger) async {
+    private func listen(database: PostgreSQLDatabase, book: JobBook, logger: Logger) async {
         while !Task.isCancelled {
             do {
                 let connection = try await database.connect()
                 defer { Task { try? await connection.close() } }
                 try await connection.listen(on: Self.channel) { notifications in
                     // Listening from here on: whatever changed before is read again.
-                    service.resync()
+                    book.resync()
                     for try await notification in notifications {
                         guard FleetNotice.sender(of: notification.payload) != Substring(replica),
                             let notice = FleetNotice(payload: notification.payload)
                         else { continue }
-                        service.apply(notice)
+                        book.apply(notice)
                     }
                 }
             } catch  where !Task.isCancelled {

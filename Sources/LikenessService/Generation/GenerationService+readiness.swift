@@ -14,24 +14,30 @@ package struct Readiness: Sendable, Hashable {
 }
 
 extension GenerationService {
+    /// This replica's part in a fleet, as `/health` shows it.
+    package var fleet: FleetRole { book.fleet }
+
     /// Sets `likeness_queue_depth` from the store (a failure leaves it as it was, logged).
     package func recordQueueDepth() async {
-        if let queued = try? await store.read("count the queue", { [jobs] in try jobs.queuedJobCount() }) {
-            metrics.queueDepth(queued)
+        if let queued = try? await book.store.read(
+            "count the queue", { [jobs = book.jobs] in try jobs.queuedJobCount() })
+        {
+            book.metrics.queueDepth(queued)
         }
     }
 
     /// Ready once startup recovery has run, while the queue's workers run and the store answers.
     package func readiness() async -> Readiness {
-        let workers = activeWorkers.count
-        guard startup.isOpened else {
+        let workers = runner.activeWorkers.count
+        guard runner.startup.isOpened else {
             return Readiness(status: "starting", reason: "recovering what the last run left", workers: workers)
         }
-        guard workers > 0 || configuredWorkers == 0 else {
+        guard workers > 0 || runner.settings.workers == 0 else {
             return Readiness(status: "stopping", reason: "the queue's workers are not running", workers: workers)
         }
         do throws(APIError) {
-            let queued = try await store.read("count the queue") { [jobs] in try jobs.queuedJobCount() }
+            let queued = try await book.store.read("count the queue") { [jobs = book.jobs] in try jobs.queuedJobCount()
+            }
             return Readiness(status: "ready", workers: workers, queuedJobs: queued)
         } catch {
             return Readiness(status: "unavailable", reason: "the database cannot be read", workers: workers)
@@ -43,10 +49,11 @@ extension GenerationService {
     /// The replicas serving this store now (seen within a lease), this one among them; nil
     /// alone, or when the store cannot be read.
     package func liveReplicas() async -> [FleetMember]? {
-        guard let fleet else { return nil }
-        let since = clock.now().addingTimeInterval(-leaseDuration.seconds)
-        return try? await store.read("list the fleet's replicas") {
-            try fleet.replicas(seenSince: since).map {
+        let role = book.fleet
+        guard let register = role.register else { return nil }
+        let since = book.clock.now().addingTimeInterval(-role.leaseDuration.seconds)
+        return try? await book.store.read("list the fleet's replicas") {
+            try register.replicas(seenSince: since).map {
                 FleetMember(id: $0.id, host: $0.host, startedAt: $0.startedAt, seenAt: $0.seenAt)
             }
         }

@@ -5,12 +5,11 @@ import Synchronization
 /// generations running at once. At graceful shutdown the running jobs are stopped and put
 /// back in the queue, to run first after the next start.
 package struct JobWorkers: Service {
-    let service: GenerationService
-    let count: Int
+    let runner: JobRunner
+    var count: Int { runner.settings.workers }
 
-    package init(service: GenerationService, count: Int) {
-        self.service = service
-        self.count = count
+    package init(runner: JobRunner) {
+        self.runner = runner
     }
 
     package func run() async throws {
@@ -19,7 +18,7 @@ package struct JobWorkers: Service {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for _ in 0..<count {
-                    group.addTask { await service.work() }
+                    group.addTask { await runner.work() }
                 }
             }
         }

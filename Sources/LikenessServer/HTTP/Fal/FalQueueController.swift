@@ -144,7 +144,7 @@ struct FalQueueController {
         let withLogs = request.asksForLogs
         let body = ResponseBody { [service] writer in
             let changed = WorkSignal(maximumPending: 1)
-            let notices = service.events.subscribe(to: job.id)
+            let notices = service.notices(of: job.id)
             let relay = Task {
                 for await _ in notices { changed.signal() }
                 changed.signal()

@@ -36,9 +36,10 @@ struct OperationsController: Sendable {
         admin: some RouterMethods<LikenessRequestContext>
     ) {
         router.get("/health") { _, _ in
-            let replicas = service.shared ? await service.liveReplicas() : nil
+            let replicas = service.fleet.shared ? await service.liveReplicas() : nil
             return HealthReport(
-                engine: engineName, upstreams: upstreams?.status(), replica: service.shared ? service.replica.id : nil,
+                engine: engineName, upstreams: upstreams?.status(),
+                replica: service.fleet.shared ? service.fleet.replica.id : nil,
                 replicas: replicas)
         }
         // For a load balancer: 503 while starting, stopping, or without a store, with the reason.

@@ -6,7 +6,7 @@ import LikenessStore
 import Logging
 
 /// Identity scores and the consistency guard, between the engine and the stored images.
-extension GenerationService {
+extension JobRunner {
     /// The images a job delivers after its identity checks, and their report.
     struct IdentityOutcome: Sendable {
         var images: [EngineImage]
@@ -27,8 +27,8 @@ extension GenerationService {
             return IdentityOutcome(images: output.images, withheld: 0, report: report)
         }
         var best = output.images
-        var scores = await identity.scores(best, against: face, logger: logger)
-        for score in scores { metrics.identityScore(score) }
+        var scores = await identity.scores(best, against: face, logger: book.logger)
+        for score in scores { book.metrics.identityScore(score) }
         let request = job.request
         guard let rule = request.identityGuard else {
             return IdentityOutcome(
@@ -46,7 +46,7 @@ extension GenerationService {
             let base = Self.retrySeed(job.seeds[failing[0]], attempt: attempts)
             let seeds = failing.indices.map { base &+ UInt64($0) }
             for (slot, seed) in zip(failing, seeds) {
-                logLater(
+                book.logLater(
                     jobID: job.id,
                     "Identity: image \(slot + 1) scored \(IdentityReport.formatted(scores[slot])) (under \(rule.threshold)); "
                         + "making it again with seed \(seed) (attempt \(attempts) of \(rule.maxAttempts))",
@@ -59,19 +59,19 @@ extension GenerationService {
             do {
                 again = try await engine.generate(
                     EngineJob(id: job.id, request: retry, seeds: seeds, referenceImage: job.referenceImage)
-                ) { [self] progress in logLater(jobID: job.id, progress.message, source: .engine) }
+                ) { [self] progress in book.logLater(jobID: job.id, progress.message, source: .engine) }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 // What was made already still stands: deliver the best so far.
-                await log(
+                await book.log(
                     jobID: job.id, "Identity: attempt \(attempts) failed (\(error)); keeping the best images so far",
                     level: .warning, source: .identity)
                 break
             }
-            metrics.identityRetries(failing.count)
-            let againScores = await identity.scores(again.images, against: face, logger: logger)
-            for score in againScores { metrics.identityScore(score) }
+            book.metrics.identityRetries(failing.count)
+            let againScores = await identity.scores(again.images, against: face, logger: book.logger)
+            for score in againScores { book.metrics.identityScore(score) }
             // Content safety may return fewer images than asked: they fill the failing slots in order.
             for (slot, (image, score)) in zip(failing, zip(again.images, againScores))
             where (score ?? -1) > (scores[slot] ?? -1) {
@@ -83,7 +83,7 @@ extension GenerationService {
         let report = IdentityReport(
             scores: scores, threshold: rule.threshold, attempts: attempts, note: reference.note)
         let summary = scores.map(IdentityReport.formatted).joined(separator: ", ")
-        logLater(
+        book.logLater(
             jobID: job.id,
             "Identity: scores \(summary) against threshold \(rule.threshold) after \(attempts) attempt"
                 + "\(attempts == 1 ? "" : "s")", source: .identity)

@@ -1,51 +1,111 @@
 import Foundation
 import LikenessCore
 import LikenessEngines
+import LikenessFaces
 import LikenessImaging
 import LikenessStore
 import Logging
 import Synchronization
 
-/// The worker's side of the queue: recovery after a restart, and running one job to its end.
-extension GenerationService {
+/// How the runner runs jobs: how many at once, how often one may be started again after an
+/// interruption, and how long its images are kept.
+package struct RunnerSettings: Sendable {
+    /// Queue workers this process runs (0: a fleet replica that only takes requests).
+    package var workers: Int
+    package var maximumAttempts: Int
+    package var imageLifetime: Duration
+
+    package init(workers: Int, maximumAttempts: Int, imageLifetime: Duration) {
+        self.workers = workers
+        self.maximumAttempts = maximumAttempts
+        self.imageLifetime = imageLifetime
+    }
+}
+
+/// The engines a job may run on: the operator's (the configured router, or the preview engine),
+/// and each BYOK account's own MiniMax key.
+package struct JobEngines: Sendable {
+    let operated: any ImageEngine
+    let byok: BYOKEngines
+
+    package init(operated: any ImageEngine, byok: BYOKEngines) {
+        self.operated = operated
+        self.byok = byok
+    }
+}
+
+/// Runs jobs to their end: recovery after a restart, the queue's worker loop, the claim, the
+/// reference's intake and face check, the engine, the identity guard, the finishing of images,
+/// and the one transaction that records the result. A synchronous request's own run (claimed as
+/// it is recorded) goes through the same `run`.
+package struct JobRunner: Sendable {
+    let settings: RunnerSettings
+    let engines: JobEngines
+    let intake: ReferenceIntake
+    /// The reference's face, and the scores of the images made from it.
+    let identity: IdentityCheck
+    package let book: JobBook
+    var fleet: FleetRole { book.fleet }
+    /// Generations running at once: the workers' and the synchronous requests' own.
+    let slots: JobSlots
+    /// Closed until startup recovery has run: no worker claims a job before then.
+    package let startup = StartupGate()
+    let activeWorkers = ActiveWorkers()
+
+    package init(
+        settings: RunnerSettings, engines: JobEngines, fetcher: any ReferenceFetching, identity: IdentityCheck,
+        book: JobBook
+    ) {
+        self.settings = settings
+        self.engines = engines
+        self.intake = ReferenceIntake(fetcher: fetcher, limits: DecodeLimits())
+        self.identity = identity
+        self.book = book
+        self.slots = JobSlots(count: settings.workers)
+    }
+
+    var engine: any ImageEngine { engines.operated }
+
     /// Settles the jobs a stopped process left running, before any worker starts: each runs
-    /// again unless it was being cancelled or has used up `queue.maximumAttempts`. Alone on its
+    /// again unless it was being cancelled or has used up `settings.maximumAttempts`. Alone on its
     /// store, every running job is such a leftover; in a fleet, only those whose lease lapsed.
     package func recoverInterruptedJobs() async throws(APIError) -> (requeued: Int, failed: Int) {
-        let now = clock.now()
-        let interrupted = try await store.read("read the interrupted jobs") { [jobs, shared] in
-            shared ? try jobs.lapsedJobs(at: now) : try jobs.runningJobs()
+        let now = book.clock.now()
+        let interrupted = try await book.store.read("read the interrupted jobs") {
+            [jobs = book.jobs, shared = fleet.shared] in
+            fleet.shared ? try jobs.lapsedJobs(at: now) : try jobs.runningJobs()
         }
         var requeued = 0
         var failed = 0
         for job in interrupted {
             if job.cancelRequested {
-                await finish(job, as: .cancelled, APIError(JobFailure.cancelled))
+                await book.finish(job, as: .cancelled, APIError(JobFailure.cancelled))
                 failed += 1
-            } else if job.attempts >= queue.maximumAttempts {
-                let cause = shared ? "its replica stopped" : "server restarts"
-                await finish(
+            } else if job.attempts >= settings.maximumAttempts {
+                let cause = fleet.shared ? "its replica stopped" : "server restarts"
+                await book.finish(
                     job, as: .failed,
                     APIError(.systemError, "interrupted by \(cause) \(job.attempts) times; not retried again"))
                 failed += 1
             } else {
                 // In a fleet the lease is checked again as the job is put back: its replica may
                 // have renewed it since it was read.
-                let putBack = try await store.write("queue a job again") { [jobs, shared] in
+                let putBack = try await book.store.write("queue a job again") {
+                    [jobs = book.jobs, shared = fleet.shared] in
                     shared
                         ? try jobs.requeueLapsedJob(id: job.id, at: now)
                         : try jobs.requeueJob(id: job.id, refundAttempt: false)
                 }
                 guard putBack else { continue }
-                let cause = shared ? "its replica stopped responding" : "the server stopped unexpectedly"
-                await log(
+                let cause = fleet.shared ? "its replica stopped responding" : "the server stopped unexpectedly"
+                await book.log(
                     jobID: job.id,
-                    "Queued again after \(cause) (attempt \(job.attempts) of \(queue.maximumAttempts))",
+                    "Queued again after \(cause) (attempt \(job.attempts) of \(settings.maximumAttempts))",
                     level: .warning, source: .queue)
                 requeued += 1
             }
         }
-        if requeued > 0 { announce(.queued) }
+        if requeued > 0 { book.announce(.queued) }
         return (requeued, failed)
     }
 
@@ -59,7 +119,7 @@ extension GenerationService {
     func runNextJob() async -> Bool {
         let next: QueueHead?
         do {
-            next = try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
+            next = try await book.store.read("read the queue") { [jobs = book.jobs] in try jobs.nextQueuedJob() }
         } catch {
             try? await Task.sleep(for: .seconds(1))  // a pause before reading again; cancellation ends it
             return false
@@ -78,21 +138,22 @@ extension GenerationService {
             // to try first; after a wait, the head is read again.
             var head =
                 reservation == nil
-                ? Optional(next) : try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
+                ? Optional(next)
+                : try await book.store.read("read the queue") { [jobs = book.jobs] in try jobs.nextQueuedJob() }
             // The same model on the same engine: what the reserved capacity is good for.
             while let current = head, current.model == next.model, current.byok == next.byok,
                 !next.byok || current.accountID == next.accountID
             {
                 let engineName = engine.name
-                let now = clock.now()
-                let lease = lease(from: now)
+                let now = book.clock.now()
+                let lease = fleet.lease(from: now)
                 // The first log line goes in with the claim: one commit fewer before the engine starts.
                 let startLog: @Sendable (Int) -> JobLogLine = { [self] attempt in startLine(attempt: attempt, at: now) }
-                claimed = try await store.write("claim a job") { [jobs] in
+                claimed = try await book.store.write("claim a job") { [jobs = book.jobs] in
                     try jobs.claimJob(id: current.id, engine: engineName, lease: lease, at: now, startLog: startLog)
                 }
                 if claimed != nil { break }
-                head = try await store.read("read the queue") { [jobs] in try jobs.nextQueuedJob() }
+                head = try await book.store.read("read the queue") { [jobs = book.jobs] in try jobs.nextQueuedJob() }
             }
         } catch {
             reservation?.giveBack()
@@ -130,48 +191,48 @@ extension GenerationService {
         _ job: JobRecord, _ input: RunInput, on engine: any ImageEngine, reservation: CapacityReservation?,
         generatingLogged: Bool = false
     ) async -> RunEnd {
-        metrics.queueWait(.seconds(max(0, clock.now().timeIntervalSince(job.createdAt))))
-        if let deadline = job.startDeadline, deadline < clock.now() {
-            await finish(
+        book.metrics.queueWait(.seconds(max(0, book.clock.now().timeIntervalSince(job.createdAt))))
+        if let deadline = job.startDeadline, deadline < book.clock.now() {
+            await book.finish(
                 job, as: .failed, APIError(.timeout, "the request was not started within its requested timeout"))
             return .ended
         }
-        announce(.changed(jobID: job.id))
+        book.announce(.changed(jobID: job.id))
 
         // Its own task, so that a cancel request stops this job and not the worker.
         let task = Task {
             try await perform(job.id, input, on: engine, reservation: reservation, generatingLogged: generatingLogged)
         }
-        running.insert(jobID: job.id) { task.cancel() }
+        book.running.insert(jobID: job.id) { task.cancel() }
         let outcome = await withTaskCancellationHandler {
             await task.result
         } onCancel: {
             task.cancel()
         }
-        running.remove(jobID: job.id)
+        book.running.remove(jobID: job.id)
 
         switch outcome {
         case .success(let output):
             return await complete(job, output)
         case .failure(let error as APIError):
-            await finish(job, as: .failed, error)
+            await book.finish(job, as: .failed, error)
         case .failure(is CancellationError):
             do throws(APIError) {
-                if try await self.job(id: job.id)?.cancelRequested == true {
-                    await finish(job, as: .cancelled, APIError(JobFailure.cancelled))
+                if try await book.job(id: job.id)?.cancelRequested == true {
+                    await book.finish(job, as: .cancelled, APIError(JobFailure.cancelled))
                 } else {
                     // The server is stopping: the job runs again after the restart, at its place.
-                    try await store.write("put a job back in the queue") { [jobs] in
+                    try await book.store.write("put a job back in the queue") { [jobs = book.jobs] in
                         try jobs.requeueJob(id: job.id, refundAttempt: true)
                     }
-                    logger.notice("job put back in the queue for the next start", metadata: ["job": "\(job.id)"])
+                    book.logger.notice("job put back in the queue for the next start", metadata: ["job": "\(job.id)"])
                 }
             } catch {
                 // Left running (logged): the next start's recovery queues it again, counting this attempt.
             }
         case .failure(let error):
-            logger.error("job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
-            await finish(job, as: .failed, APIError(.internalError, "the image engine failed"))
+            book.logger.error("job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            await book.finish(job, as: .failed, APIError(.internalError, "the image engine failed"))
         }
         return .ended
     }
@@ -194,14 +255,9 @@ extension GenerationService {
         var identity: IdentityReport?
     }
 
-    /// A claim made at `date`, held by this replica.
-    func lease(from date: Date) -> JobLease {
-        JobLease(owner: replica.id, expiresAt: date.addingTimeInterval(leaseDuration.seconds))
-    }
-
     /// The log line of a job's start (on which replica, in a fleet).
     func startLine(attempt: Int, at date: Date) -> JobLogLine {
-        let place = shared ? " on \(replica.host) (\(replica.id))" : ""
+        let place = fleet.shared ? " on \(fleet.replica.host) (\(fleet.replica.id))" : ""
         return JobLogLine(at: date, level: .info, source: .queue, message: "Started\(place) (attempt \(attempt))")
     }
 
@@ -209,7 +265,7 @@ extension GenerationService {
     func engine(for head: QueueHead) async -> any ImageEngine {
         guard head.byok, let accountID = head.accountID else { return engine }
         do throws(APIError) {
-            return try await byok.engine(accountID: accountID)
+            return try await engines.byok.engine(accountID: accountID)
         } catch {
             return UnavailableEngine(name: "minimax-byok", error: error)
         }
@@ -231,31 +287,31 @@ extension GenerationService {
                 // Jobs queued before inputs were files carry their reference in the database.
                 var reference = stored.reference
                 if reference == nil && queued.subjectReference == QueuedRequest.inlineReference {
-                    reference = try await blobs.readInput(jobID: id)
+                    reference = try await book.storage.blobs.readInput(jobID: id)
                 }
                 request = try queued.generationRequest(reference: reference)
             } catch {
-                logger.error("unreadable job input", metadata: ["job": "\(id)", "error": "\(error)"])
+                book.logger.error("unreadable job input", metadata: ["job": "\(id)", "error": "\(error)"])
                 throw APIError(.systemError, "the queued request could not be read back")
             }
         }
         var reference: Data? = nil
         var referenceFace = IdentityCheck.Reference()
         if let subject = request.subjectReference {
-            logLater(jobID: id, "Loading the subject reference", source: .queue)
+            book.logLater(jobID: id, "Loading the subject reference", source: .queue)
             let bytes = try await intake.load(subject)
-            referenceFace = try await identity.examine(reference: bytes, field: subject.field, logger: logger)
+            referenceFace = try await identity.examine(reference: bytes, field: subject.field, logger: book.logger)
             if let note = referenceFace.note {
-                await log(jobID: id, "Identity: \(note)", level: .warning, source: .identity)
+                await book.log(jobID: id, "Identity: \(note)", level: .warning, source: .identity)
             }
             reference = bytes
         }
-        if !generatingLogged { logLater(jobID: id, Self.generatingLine(request), source: .engine) }
+        if !generatingLogged { book.logLater(jobID: id, Self.generatingLine(request), source: .engine) }
         let engineJob = EngineJob(
             id: id, request: request, seeds: queued.seeds, referenceImage: reference, reservation: reservation)
         let started = ContinuousClock.now
         let output = try await engine.generate(engineJob) { progress in
-            logLater(jobID: id, progress.message, source: .engine)
+            book.logLater(jobID: id, progress.message, source: .engine)
         }
         let engineSeconds = started.duration(to: .now).seconds
         guard !output.images.isEmpty else {
@@ -295,8 +351,8 @@ extension GenerationService {
     /// Files first, then the job's completion with its image records and webhook in one
     /// transaction: a URL exists only for a complete file, and a result is recorded once.
     private func complete(_ job: JobRecord, _ output: Output) async -> RunEnd {
-        let now = clock.now()
-        let expiry = now.addingTimeInterval(imageLifetime.seconds)
+        let now = book.clock.now()
+        let expiry = now.addingTimeInterval(settings.imageLifetime.seconds)
         var stored: [StoredImage] = []
         let completed: JobRecord
         do {
@@ -305,17 +361,20 @@ extension GenerationService {
                     id: Identifier.make(), jobID: job.id, contentType: output.format.mimeType,
                     byteCount: image.bytes.count, width: image.size.width, height: image.size.height, createdAt: now,
                     expiresAt: expiry, sourceURL: image.remoteURL)
-                if image.remoteURL == nil { try await blobs.write(image.bytes, id: record.id, format: output.format) }
+                if image.remoteURL == nil {
+                    try await book.storage.blobs.write(image.bytes, id: record.id, format: output.format)
+                }
                 stored.append(record)
             }
-            let webhook = webhook(for: job, outcome: .success(stored.map(ResultImage.init)), identity: output.identity)
+            let webhook = book.webhook(
+                for: job, outcome: .success(stored.map(ResultImage.init)), identity: output.identity)
             let images = stored
             // The last log line goes in with the completion, after every progress line before it.
             let storedLine = JobLogLine(
                 at: now, level: .info, source: .queue,
                 message: "Stored \(stored.count) image\(stored.count == 1 ? "" : "s")")
-            await store.flushOrderedWrites()
-            let recorded = try await store.writeRaw { [jobs] in
+            await book.store.flushOrderedWrites()
+            let recorded = try await book.store.writeRaw { [jobs = book.jobs] in
                 try jobs.completeJob(
                     id: job.id, images: images, blockedCount: output.blockedCount, engine: output.engine,
                     engineSeconds: output.engineSeconds, identity: output.identity, webhook: webhook, log: storedLine,
@@ -323,70 +382,32 @@ extension GenerationService {
             }
             guard let recorded else {
                 // Finished meanwhile (cancelled at the last moment): these files belong to nothing.
-                for image in stored { await blobs.delete(id: image.id, format: image.format) }
+                for image in stored { await book.storage.blobs.delete(id: image.id, format: image.format) }
                 return .ended
             }
             completed = recorded
-            await discardInput(of: job)
-            if webhook != nil { webhookSignal.signal() }
+            await book.discardInput(of: job)
+            if webhook != nil { book.webhookSignal.signal() }
         } catch {
-            logger.error("cannot store results", metadata: ["job": "\(job.id)", "error": "\(error)"])
-            for image in stored { await blobs.delete(id: image.id, format: image.format) }
-            await finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
+            book.logger.error("cannot store results", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            for image in stored { await book.storage.blobs.delete(id: image.id, format: image.format) }
+            await book.finish(job, as: .failed, APIError(.systemError, "the images could not be stored"))
             return .ended
         }
-        metrics.jobFinished(outcome: "succeeded", code: nil)
-        metrics.images(delivered: stored.count, withheld: output.blockedCount)
-        metrics.engineTime(engine: output.engine, model: job.model ?? "unknown", .seconds(output.engineSeconds))
-        metrics.money("charged", Settlement(reserved: job.reserved, price: job.price, delivered: stored.count).charge)
-        logger.info(
+        book.metrics.jobFinished(outcome: "succeeded", code: nil)
+        book.metrics.images(delivered: stored.count, withheld: output.blockedCount)
+        book.metrics.engineTime(engine: output.engine, model: job.model ?? "unknown", .seconds(output.engineSeconds))
+        book.metrics.money(
+            "charged", Settlement(reserved: job.reserved, price: job.price, delivered: stored.count).charge)
+        book.logger.info(
             "generation finished",
             metadata: [
                 "job": "\(job.id)", "engine": "\(output.engine)", "images": "\(stored.count)",
                 "engine_ms": "\(Int(output.engineSeconds * 1000))",
             ])
-        announce(.finished(jobID: job.id))
-        workSignal.signal()
+        book.announce(.finished(jobID: job.id))
+        book.workSignal.signal()
         return .completed(completed, stored, output.images.map(\.bytes))
-    }
-
-    /// Records a failed or cancelled job with its webhook, and tells whoever waits.
-    func finish(_ job: JobRecord, as status: JobStatus, _ error: APIError) async {
-        let webhook = webhook(for: job, outcome: .failure(error))
-        // A failure to record it is logged; the job stays as it was, and recovery settles it.
-        let recorded = try? await store.write("record how a job ended") { [jobs] in
-            try jobs.finishJob(id: job.id, status: status, failure: JobFailure(error), webhook: webhook, at: Date())
-        }
-        if recorded == true {
-            await discardInput(of: job)
-            if webhook != nil { webhookSignal.signal() }
-        }
-        metrics.jobFinished(outcome: status.rawValue, code: error.code)
-        if status == .cancelled {
-            await log(jobID: job.id, "Cancelled", source: .queue)
-        } else {
-            await log(jobID: job.id, "Failed: \(error.message)", level: .error, source: .queue)
-        }
-        logger.notice(
-            "generation \(status.rawValue)",
-            metadata: ["job": "\(job.id)", "code": "\(error.code.rawValue)", "message": "\(error.message)"])
-        announce(.finished(jobID: job.id))
-    }
-
-    /// Removes a finished job's input file, if it had one.
-    func discardInput(of job: JobRecord) async {
-        if job.hasInputFile { await blobs.deleteInput(jobID: job.id) }
-    }
-
-    /// The webhook of a finished job, when it asked for one, rendered in its dialect.
-    func webhook(for job: JobRecord, outcome: Result<[ResultImage], APIError>, identity: IdentityReport? = nil)
-        -> WebhookDelivery?
-    {
-        guard let url = job.webhookURL else { return nil }
-        return WebhookDelivery(
-            url: url,
-            body: webhooks.body(
-                jobID: job.id, dialect: job.dialect, origin: job.origin, outcome: outcome, identity: identity))
     }
 
     /// Runs workers until cancelled (graceful shutdown): each takes a free slot and the next
@@ -398,7 +419,7 @@ extension GenerationService {
                 let ran = await runNextJob()
                 slots.release()
                 if ran { continue }
-                await workSignal.wait()
+                await book.workSignal.wait()
             }
         }
     }
