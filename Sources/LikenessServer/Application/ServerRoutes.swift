@@ -26,41 +26,51 @@ struct ServerRoutes {
 
         let minimax = MiniMaxDialect()
         let minimaxGroup = groups.authenticated(minimax, generation: true)
-        MiniMaxController(endpoint: endpoint, imageLinks: links)
-            .addRoutes(to: minimaxGroup, submissions: groups.rateLimited(minimaxGroup, minimax))
+        let minimaxRoutes = MiniMaxController(endpoint: endpoint, imageLinks: links)
+        minimaxGroup.addRoutes(minimaxRoutes.tasks)
+        groups.rateLimited(minimaxGroup).addRoutes(minimaxRoutes.submissions)
         let openAI = OpenAIDialect()
         let openAIGroup = groups.authenticated(openAI, generation: true)
-        OpenAIImagesController(endpoint: endpoint, imageLinks: links, aliases: configuration.modelAliases)
-            .addRoutes(to: openAIGroup, submissions: groups.rateLimited(openAIGroup, openAI))
+        let openAIRoutes = OpenAIImagesController(
+            endpoint: endpoint, imageLinks: links, aliases: configuration.modelAliases)
+        openAIGroup.addRoutes(openAIRoutes.tasks)
+        groups.rateLimited(openAIGroup).addRoutes(openAIRoutes.submissions)
         let fal = FalDialect()
         let falGroup = groups.authenticated(fal, schemes: FalDialect.schemes, generation: true)
-        FalController(endpoint: endpoint, imageLinks: links).addRoutes(to: groups.rateLimited(falGroup, fal))
+        FalController(endpoint: endpoint, imageLinks: links).addRoutes(to: groups.rateLimited(falGroup))
         FalQueueController(endpoint: endpoint, imageLinks: links)
-            .addRoutes(to: falGroup, submissions: groups.rateLimited(falGroup, fal))
+            .addRoutes(to: falGroup, submissions: groups.rateLimited(falGroup))
         // Agents: the MCP tools, on the same service, rate limited per generation call.
-        MCPController(
-            toolbox: MCPToolbox(service: core.generation, imageLinks: links, authenticator: core.authenticator),
-            support: support, logger: logger
-        ).addRoutes(to: groups.authenticated(MCPDialect()))
+        groups.authenticated(MCPDialect()).addRoutes(
+            MCPController(
+                toolbox: MCPToolbox(service: core.generation, imageLinks: links, authenticator: core.authenticator),
+                support: support, logger: logger
+            ).routes)
 
-        ConsoleController().addRoutes(to: router)
+        let operatorsRoutes = groups.open(.operations)
+        ConsoleController().addRoutes(to: operatorsRoutes)
         FilesController(
             images: storage.store, blobs: storage.blobs, signer: storage.signer, store: storage.calls, clock: clock
-        ).addRoutes(to: router)
-        ModelsController(
-            aliases: configuration.modelAliases, engines: engines.routeNames, accounts: core.accounts,
-            support: support
-        ).addRoutes(to: groups.authenticated(openAI))
+        ).addRoutes(to: groups.open(.files))
+        groups.authenticated(openAI).addRoutes(
+            ModelsController(
+                aliases: configuration.modelAliases, engines: engines.routeNames, accounts: core.accounts,
+                support: support
+            ).routes)
         let callerAccounts = AccountsController(accounts: core.accounts, support: support)
         // Each dialect's clients read their balance with the header they already send.
-        callerAccounts.addRoutes(to: groups.authenticated(openAI, schemes: ["bearer", "key"]))
-        AdminController(caller: callerAccounts).addRoutes(
-            to: groups.admin(groups.authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"])))
+        groups.authenticated(openAI, schemes: ["bearer", "key"], area: .account, noStore: true).addRoutes(
+            callerAccounts.routes)
+        groups.admin(
+            groups.authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"], area: .admin, noStore: true)
+        )
+        .addRoutes(AdminController(caller: callerAccounts).routes)
         operations = OperationsController(
             service: core.generation, metrics: metrics, upstreams: engines.upstreams,
             engineName: engines.engine.name, aliases: configuration.modelAliases, support: support)
         operations.addRoutes(
-            to: router, metrics: configuration.metrics.access, admin: groups.admin(groups.authenticated(openAI)))
+            to: operatorsRoutes, metrics: configuration.metrics.access,
+            admin: groups.admin(groups.authenticated(openAI, area: .operations)))
         self.router = router
     }
 }
@@ -72,29 +82,32 @@ struct RouteGroups {
     let authenticator: Authenticator
     let support: RequestSupport
 
-    /// A group (under `path`) whose routes need a key (in `schemes`), with refusals in `dialect`'s
-    /// shape. A dialect's generation routes also label every answer with its cost.
+    /// A group (under `path`) whose routes need a key (in `schemes`), labelled `area` (by default
+    /// the dialect's) and with every refusal in `dialect`'s shape. A dialect's generation routes also label every answer with its cost;
+    /// answers about an account are never cached.
     func authenticated(
         under path: RouterPath = "", _ dialect: any DialectRendering, schemes: Set<String> = ["bearer"],
-        generation: Bool = false
+        area: APIArea? = nil, generation: Bool = false, noStore: Bool = false
     ) -> RouterGroup<LikenessRequestContext> {
-        let group = router.group(path)
+        let group = router.group(path).add(middleware: AreaMiddleware(area: area ?? APIArea(dialect.id)))
         if generation { group.add(middleware: CostHeaderMiddleware()) }
-        return group.add(
-            middleware: AuthenticationMiddleware(
-                authenticator: authenticator, schemes: schemes, dialect: dialect, support: support))
+        if noStore { group.add(middleware: NoStoreMiddleware()) }
+        return group.add(middleware: DialectErrorMiddleware(dialect: dialect, support: support))
+            .add(middleware: AuthenticationMiddleware(authenticator: authenticator, schemes: schemes))
+    }
+
+    /// A group anyone may call (the console, image files, the operators' probes), labelled `area`.
+    func open(_ area: APIArea) -> RouterGroup<LikenessRequestContext> {
+        router.group().add(middleware: AreaMiddleware(area: area))
     }
 
     /// Generation routes are also counted against the caller's requests a minute.
-    func rateLimited(_ group: RouterGroup<LikenessRequestContext>, _ dialect: any DialectRendering)
-        -> RouterGroup<LikenessRequestContext>
-    {
-        group.group().add(
-            middleware: RateLimitMiddleware(authenticator: authenticator, dialect: dialect, support: support))
+    func rateLimited(_ group: RouterGroup<LikenessRequestContext>) -> RouterGroup<LikenessRequestContext> {
+        group.group().add(middleware: RateLimitMiddleware(authenticator: authenticator))
     }
 
-    /// Only admin keys, refused in the OpenAI shape (the admin API's).
+    /// Only admin keys, refused in the group's shape.
     func admin(_ group: RouterGroup<LikenessRequestContext>) -> RouterGroup<LikenessRequestContext> {
-        group.add(middleware: AdminOnlyMiddleware(dialect: OpenAIDialect(), support: support))
+        group.group().add(middleware: AdminOnlyMiddleware())
     }
 }

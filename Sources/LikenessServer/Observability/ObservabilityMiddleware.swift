@@ -35,7 +35,8 @@ struct ObservabilityMiddleware: RouterMiddleware {
         let duration = context.received.duration(to: .now)
         // The route as registered (`/v1/files/{name}`), never the path as sent: a bounded label.
         let route = context.endpointPath ?? "unmatched"
-        let dialect = Self.dialect(ofRoute: route)
+        // The part of the API its group declared (`AreaMiddleware`); a request no route matched has none.
+        let dialect = context.endpointPath == nil ? "none" : (context.notes.area ?? .operations).rawValue
         metrics.request(route: route, dialect: dialect, status: status, duration: duration)
         guard let accessLevel else { return }
         var metadata: Logger.Metadata = [
@@ -47,18 +48,33 @@ struct ObservabilityMiddleware: RouterMiddleware {
         if let engine { metadata["engine"] = "\(engine)" }
         logger.log(level: accessLevel, "request", metadata: metadata)
     }
+}
 
-    /// Which API a route belongs to, from its registered path.
-    static func dialect(ofRoute route: String) -> String {
-        if route == "/v1/image_generation" { return "minimax" }
-        if route.hasPrefix("/v1/images") || route.hasPrefix("/v1/models") { return "openai" }
-        if route.hasPrefix("/fal") { return "fal" }
-        if route.hasPrefix("/v1/admin") { return "admin" }
-        if route.hasPrefix("/v1/files") { return "files" }
-        if route.hasPrefix("/v1/balance") || route.hasPrefix("/v1/usage") || route.hasPrefix("/v1/account") {
-            return "account"
+/// The part of the API a group of routes belongs to, as `/metrics` and the access log label a
+/// request (`dialect`): each generation dialect, or the account, admin, files and operators'
+/// routes. From a fixed set, so a label never grows with what callers send.
+enum APIArea: String, Sendable {
+    case minimax, openai, fal, mcp, account, admin, files, operations
+
+    init(_ dialect: Dialect) {
+        switch dialect {
+        case .minimax: self = .minimax
+        case .openai: self = .openai
+        case .fal: self = .fal
+        case .mcp: self = .mcp
         }
-        if route == "unmatched" { return "none" }
-        return "operations"
+    }
+}
+
+/// Says which part of the API its group's routes belong to, for the observability outside.
+struct AreaMiddleware: RouterMiddleware {
+    typealias Context = LikenessRequestContext
+    let area: APIArea
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        context.notes.area = area
+        return try await next(request, context)
     }
 }

@@ -16,69 +16,66 @@ import NIOFoundationEssentialsCompat
 struct AccountsController: Sendable {
     let accounts: AccountsService
     let support: RequestSupport
-    let dialect = OpenAIDialect()
 
     /// Rows in one answer, at most: past them, JSON says `has_more` and CSV stops (narrow the
     /// date range). The answer is built in memory, so this bounds it (about 20 MB of CSV).
     static let jsonRowLimit = 10_000
     static let csvRowLimit = 100_000
 
-    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
-        router.get("/v1/balance") { _, context in
-            await answer(context) { () async throws(APIError) in
-                let caller = try context.requireCaller()
-                // Read again: the caller's account may come from the key cache, its balance older.
-                var body = try await balance(of: try await accounts.account(caller.account.id))
-                body.keyId = caller.key.id
-                body.keyRole = caller.key.role.rawValue
-                return try json(body)
-            }
-        }
-        router.get("/v1/usage") { request, context in
-            await answer(context) { () async throws(APIError) in
-                try await usage(of: try context.requireCaller().account.id, request: request)
-            }
-        }
-        router.put("/v1/account/minimax-key") { request, context in
-            await answer(context) { () async throws(APIError) in
-                let body = try await decode(MiniMaxKeyBody.self, from: request)
-                let account = try await accounts.attachMiniMaxKey(
-                    body.apiKey, region: body.region, to: try context.requireCaller().account.id)
-                return try json(try await balance(of: account))
-            }
-        }
-        router.get("/v1/keys") { _, context in
-            await answer(context) { () async throws(APIError) in
-                let keys = try await accounts.listKeys(accountID: try context.requireCaller().account.id)
-                return try json(ListBody(data: keys.map(KeyBody.init)))
-            }
-        }
-        router.post("/v1/keys") { request, context in
-            await answer(context) { () async throws(APIError) in
-                let create = try await decode(CreateKeyBody.self, from: request)
-                let issued = try await accounts.createOwnKey(
-                    by: try context.requireCaller().key, name: create.name, role: create.role,
-                    expiresAt: create.expiresAt,
-                    limits: UsageLimits(
-                        requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
-                return try json(KeyBody(issued))
-            }
-        }
-        router.delete("/v1/keys/{id}") { _, context in
-            await answer(context) { () async throws(APIError) in
-                try json(
-                    KeyBody(
-                        try await accounts.revokeOwnKey(
-                            try context.parameter("id"), by: try context.requireCaller().key)))
-            }
-        }
-        router.delete("/v1/account/minimax-key") { _, context in
-            await answer(context) { () async throws(APIError) in
-                try json(
-                    try await balance(
-                        of: try await accounts.detachMiniMaxKey(from: try context.requireCaller().account.id)))
-            }
-        }
+    /// The caller's own routes, in a group behind authentication (errors in OpenAI's shape).
+    var routes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.get("/v1/balance", use: showBalance)
+        routes.get("/v1/usage", use: showUsage)
+        routes.put("/v1/account/minimax-key", use: attachMiniMaxKey)
+        routes.delete("/v1/account/minimax-key", use: detachMiniMaxKey)
+        routes.get("/v1/keys", use: listKeys)
+        routes.post("/v1/keys", use: createKey)
+        routes.delete("/v1/keys/{id}", use: revokeKey)
+        return routes
+    }
+
+    @Sendable func showBalance(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        // Read again: the caller's account may come from the key cache, its balance older.
+        var body = try await balance(of: try await accounts.account(caller.account.id))
+        body.keyId = caller.key.id
+        body.keyRole = caller.key.role.rawValue
+        return try json(body)
+    }
+
+    @Sendable func showUsage(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        try await usage(of: try context.requireCaller().account.id, request: request)
+    }
+
+    @Sendable func attachMiniMaxKey(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let body = try await decode(MiniMaxKeyBody.self, from: request)
+        let account = try await accounts.attachMiniMaxKey(
+            body.apiKey, region: body.region, to: try context.requireCaller().account.id)
+        return try json(try await balance(of: account))
+    }
+
+    @Sendable func detachMiniMaxKey(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        try json(
+            try await balance(of: try await accounts.detachMiniMaxKey(from: try context.requireCaller().account.id)))
+    }
+
+    @Sendable func listKeys(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let keys = try await accounts.listKeys(accountID: try context.requireCaller().account.id)
+        return try json(ListBody(data: keys.map(KeyBody.init)))
+    }
+
+    @Sendable func createKey(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let create = try await decode(CreateKeyBody.self, from: request)
+        let issued = try await accounts.createOwnKey(
+            by: try context.requireCaller().key, name: create.name, role: create.role, expiresAt: create.expiresAt,
+            limits: UsageLimits(requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
+        return try json(KeyBody(issued))
+    }
+
+    @Sendable func revokeKey(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        try json(
+            KeyBody(try await accounts.revokeOwnKey(try context.parameter("id"), by: try context.requireCaller().key)))
     }
 
     // MARK: Shared with the admin API
@@ -151,17 +148,6 @@ struct AccountsController: Sendable {
     }
 
     /// Runs `body` and renders an `APIError` in OpenAI's shape. Nothing here may be cached.
-    func answer(_ context: LikenessRequestContext, _ body: () async throws(APIError) -> Response) async -> Response {
-        var response: Response
-        do {
-            response = try await body()
-        } catch {
-            response = support.response(dialect.failure(error, id: context.requestID), context: context)
-        }
-        response.headers[.cacheControl] = "no-store"
-        return response
-    }
-
     static func field(of error: DecodingError) -> String? {
         let path: [any CodingKey]
         switch error {

@@ -28,105 +28,104 @@ struct AdminController: Sendable {
 
     var service: AccountsService { caller.accounts }
 
-    /// `router` is the group under `/v1/admin`, behind authentication and the admin check.
-    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
-        router.get("accounts") { _, context in
-            await caller.answer(context) { () async throws(APIError) in
-                var bodies: [AccountBody] = []
-                for account in try await service.listAccounts() { bodies.append(try await body(account)) }
-                return try caller.json(ListBody(data: bodies))
-            }
+    /// The routes under `/v1/admin`, for a group behind authentication and the admin check.
+    var routes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.get("accounts", use: listAccounts)
+        routes.post("accounts", use: createAccount)
+        routes.get("accounts/{id}", use: showAccount)
+        routes.patch("accounts/{id}", use: updateLimits)
+        routes.post("accounts/{id}/credits", use: addCredit)
+        routes.get("accounts/{id}/ledger", use: showLedger)
+        routes.get("accounts/{id}/usage", use: showUsage)
+        routes.get("accounts/{id}/keys", use: listKeys)
+        routes.post("accounts/{id}/keys", use: createKey)
+        routes.delete("keys/{id}", use: revokeKey)
+        routes.put("accounts/{id}/minimax-key", use: attachMiniMaxKey)
+        routes.delete("accounts/{id}/minimax-key", use: detachMiniMaxKey)
+        return routes
+    }
+
+    @Sendable func listAccounts(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        var bodies: [AccountBody] = []
+        for account in try await service.listAccounts() { bodies.append(try await body(account)) }
+        return try caller.json(ListBody(data: bodies))
+    }
+
+    @Sendable func createAccount(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let create = try await caller.decode(CreateAccountBody.self, from: request)
+        let account = try await service.createAccount(
+            name: create.name, billing: create.billing,
+            limits: UsageLimits(requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
+        return try caller.json(try await body(account))
+    }
+
+    @Sendable func showAccount(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        try caller.json(try await body(try await service.account(try context.parameter("id"))))
+    }
+
+    @Sendable func updateLimits(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let update = try await caller.decode(UpdateLimitsBody.self, from: request)
+        let account = try await service.updateLimits(
+            try context.parameter("id"),
+            UsageLimits(requestsPerMinute: update.requestsPerMinute, concurrentJobs: update.concurrentJobs))
+        return try caller.json(try await body(account))
+    }
+
+    @Sendable func addCredit(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let credit = try await caller.decode(CreditBody.self, from: request)
+        let kind: AccountsService.Credit
+        switch credit.kind ?? "top_up" {
+        case "top_up": kind = .topUp(waiveFee: credit.waiveFee == true)
+        case "adjustment": kind = .adjustment
+        default: throw APIError.invalid("kind", "must be top_up or adjustment")
         }
-        router.post("accounts") { request, context in
-            await caller.answer(context) { () async throws(APIError) in
-                let create = try await caller.decode(CreateAccountBody.self, from: request)
-                let account = try await service.createAccount(
-                    name: create.name, billing: create.billing,
-                    limits: UsageLimits(
-                        requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
-                return try caller.json(try await body(account))
-            }
-        }
-        router.get("accounts/{id}") { _, context in
-            await caller.answer(context) { () async throws(APIError) in
-                try caller.json(try await body(try await service.account(try context.parameter("id"))))
-            }
-        }
-        router.patch("accounts/{id}") { request, context in
-            await caller.answer(context) { () async throws(APIError) in
-                let update = try await caller.decode(UpdateLimitsBody.self, from: request)
-                let account = try await service.updateLimits(
-                    try context.parameter("id"),
-                    UsageLimits(requestsPerMinute: update.requestsPerMinute, concurrentJobs: update.concurrentJobs))
-                return try caller.json(try await body(account))
-            }
-        }
-        router.post("accounts/{id}/credits") { request, context in
-            await caller.answer(context) { () async throws(APIError) in
-                let credit = try await caller.decode(CreditBody.self, from: request)
-                let kind: AccountsService.Credit
-                switch credit.kind ?? "top_up" {
-                case "top_up": kind = .topUp(waiveFee: credit.waiveFee == true)
-                case "adjustment": kind = .adjustment
-                default: throw APIError.invalid("kind", "must be top_up or adjustment")
-                }
-                let entries = try await service.addCredit(
-                    credit.amountUsd, as: kind, to: try context.parameter("id"), note: credit.note)
-                return try caller.json(ListBody(data: entries.map(Self.row)))
-            }
-        }
-        router.get("accounts/{id}/ledger") { request, context in
-            await caller.answer(context) { () async throws(APIError) in
-                let query = request.uri.queryParameters
-                let period = try ReportPeriod(
-                    from: query.get("from"), to: query.get("to"), defaultFrom: .distantPast, defaultTo: .distantFuture)
-                let entries = try await service.ledger(
-                    try context.parameter("id"), period: period, limit: AccountsController.csvRowLimit)
-                return try caller.json(ListBody(data: entries.map(Self.row)))
-            }
-        }
-        router.get("accounts/{id}/usage") { request, context in
-            await caller.answer(context) { () async throws(APIError) in
-                try await caller.usage(of: try await service.account(try context.parameter("id")).id, request: request)
-            }
-        }
-        router.get("accounts/{id}/keys") { _, context in
-            await caller.answer(context) { () async throws(APIError) in
-                let keys = try await service.listKeys(accountID: try context.parameter("id"))
-                return try caller.json(ListBody(data: keys.map(KeyBody.init)))
-            }
-        }
-        router.post("accounts/{id}/keys") { request, context in
-            await caller.answer(context) { () async throws(APIError) in
-                let accountID = try context.parameter("id")
-                let create = try await caller.decode(CreateKeyBody.self, from: request)
-                let issued = try await service.createKey(
-                    accountID: accountID, name: create.name, role: create.role, expiresAt: create.expiresAt,
-                    limits: UsageLimits(
-                        requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
-                return try caller.json(KeyBody(issued))
-            }
-        }
-        router.delete("keys/{id}") { _, context in
-            await caller.answer(context) { () async throws(APIError) in
-                try caller.json(KeyBody(try await service.revokeKey(try context.parameter("id"))))
-            }
-        }
-        router.put("accounts/{id}/minimax-key") { request, context in
-            await caller.answer(context) { () async throws(APIError) in
-                let key = try await caller.decode(MiniMaxKeyBody.self, from: request)
-                let account = try await service.attachMiniMaxKey(
-                    key.apiKey, region: key.region, to: try context.parameter("id"))
-                return try caller.json(try await caller.balance(of: account))
-            }
-        }
-        router.delete("accounts/{id}/minimax-key") { _, context in
-            await caller.answer(context) { () async throws(APIError) in
-                let account = try await service.account(try context.parameter("id"))
-                return try caller.json(
-                    try await caller.balance(of: try await service.detachMiniMaxKey(from: account.id)))
-            }
-        }
+        let entries = try await service.addCredit(
+            credit.amountUsd, as: kind, to: try context.parameter("id"), note: credit.note)
+        return try caller.json(ListBody(data: entries.map(Self.row)))
+    }
+
+    @Sendable func showLedger(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let period = try ReportPeriod(
+            from: query.get("from"), to: query.get("to"), defaultFrom: .distantPast, defaultTo: .distantFuture)
+        let entries = try await service.ledger(
+            try context.parameter("id"), period: period, limit: AccountsController.csvRowLimit)
+        return try caller.json(ListBody(data: entries.map(Self.row)))
+    }
+
+    @Sendable func showUsage(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        try await caller.usage(of: try await service.account(try context.parameter("id")).id, request: request)
+    }
+
+    @Sendable func listKeys(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let keys = try await service.listKeys(accountID: try context.parameter("id"))
+        return try caller.json(ListBody(data: keys.map(KeyBody.init)))
+    }
+
+    @Sendable func createKey(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let accountID = try context.parameter("id")
+        let create = try await caller.decode(CreateKeyBody.self, from: request)
+        let issued = try await service.createKey(
+            accountID: accountID, name: create.name, role: create.role, expiresAt: create.expiresAt,
+            limits: UsageLimits(requestsPerMinute: create.requestsPerMinute, concurrentJobs: create.concurrentJobs))
+        return try caller.json(KeyBody(issued))
+    }
+
+    @Sendable func revokeKey(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        try caller.json(KeyBody(try await service.revokeKey(try context.parameter("id"))))
+    }
+
+    @Sendable func attachMiniMaxKey(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let key = try await caller.decode(MiniMaxKeyBody.self, from: request)
+        let account = try await service.attachMiniMaxKey(
+            key.apiKey, region: key.region, to: try context.parameter("id"))
+        return try caller.json(try await caller.balance(of: account))
+    }
+
+    @Sendable func detachMiniMaxKey(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let account = try await service.account(try context.parameter("id"))
+        return try caller.json(try await caller.balance(of: try await service.detachMiniMaxKey(from: account.id)))
     }
 
     // MARK: Rendering

@@ -39,16 +39,18 @@ struct FalQueueController {
         for app in [FalQueue.requestsApp] + FalApp.allCases.map(\.rawValue) {
             let base = Self.prefix + "/" + app + "/requests/{id}"
             router.get(RouterPath(base + "/status")) { request, context in
-                await respond(context, app: app) { job throws(APIError) in try await status(of: job, request: request) }
+                try await respond(context, app: app) { job throws(APIError) in
+                    try await status(of: job, request: request)
+                }
             }
             router.get(RouterPath(base + "/status/stream")) { request, context in
-                await respond(context, app: app) { job in statusStream(of: job, request: request) }
+                try await respond(context, app: app) { job in statusStream(of: job, request: request) }
             }
             router.get(RouterPath(base)) { request, context in
-                await respond(context, app: app) { job in await result(of: job, request: request) }
+                try await respond(context, app: app) { job in await result(of: job, request: request) }
             }
             router.put(RouterPath(base + "/cancel")) { _, context in
-                await respond(context, app: app) { job throws(APIError) in try await cancel(job) }
+                try await respond(context, app: app) { job throws(APIError) in try await cancel(job) }
             }
         }
     }
@@ -97,23 +99,20 @@ struct FalQueueController {
 
     // MARK: Requests
 
-    /// Finds the caller's job under `app` and renders `body`'s answer; fal-shaped errors otherwise.
+    /// Finds the caller's job under `app` and renders `body`'s answer (a refusal is thrown, for
+    /// the group's `DialectErrorMiddleware` to answer in fal's shape).
     private func respond(
         _ context: LikenessRequestContext, app: String, _ body: (JobSnapshot) async throws(APIError) -> Response
-    ) async -> Response {
-        do throws(APIError) {
-            let id = try context.parameter("id")
-            guard
-                let job = try await service.visibleJob(
-                    id: id, to: try context.requireCaller(), dialect: dialect.id,
-                    app: app == FalQueue.requestsApp ? nil : app)
-            else {
-                return response(.notFound, FalQueue.cancelStatus("NOT_FOUND"), id: id)
-            }
-            return try await body(job)
-        } catch {
-            return support.response(dialect.failure(error, id: context.requestID), context: context)
+    ) async throws(APIError) -> Response {
+        let id = try context.parameter("id")
+        guard
+            let job = try await service.visibleJob(
+                id: id, to: try context.requireCaller(), dialect: dialect.id,
+                app: app == FalQueue.requestsApp ? nil : app)
+        else {
+            return response(.notFound, FalQueue.cancelStatus("NOT_FOUND"), id: id)
         }
+        return try await body(job)
     }
 
     private func status(of job: JobSnapshot, request: Request) async throws(APIError) -> Response {

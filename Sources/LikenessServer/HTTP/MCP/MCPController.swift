@@ -39,42 +39,34 @@ struct MCPController {
     let toolbox: MCPToolbox
     let support: RequestSupport
     let logger: Logger
-    let dialect = MCPDialect()
 
-    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
-        router.post("/mcp") { request, context in
-            await handle(request, context: context)
-        }
-        // No server-sent stream and no session to delete in stateless mode: 405, as MCP says.
-        router.get("/mcp") { request, context in
-            await handle(request, context: context)
-        }
-        router.delete("/mcp") { request, context in
-            await handle(request, context: context)
-        }
+    /// `POST /mcp`; in stateless mode no server-sent stream and no session to delete, so `GET`
+    /// and `DELETE` answer 405, as MCP says (the SDK's transport answers them).
+    var routes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.post("/mcp", use: handle)
+        routes.get("/mcp", use: handle)
+        routes.delete("/mcp", use: handle)
+        return routes
     }
 
-    func handle(_ request: Request, context: LikenessRequestContext) async -> Response {
-        do throws(APIError) {
-            let caller = try context.requireCaller()
-            let body = request.method == .post ? try await support.readBody(request) : nil
-            if let body { try Self.checkEnvelope(body) }
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
-            // MCP clients accept JSON and event streams; a caller that accepts anything (curl's
-            // `*/*`) or says nothing gets JSON too, rather than a 406.
-            let accept = headers["accept"] ?? ""
-            if accept.isEmpty || accept.contains("*/*") || accept.contains("application/*") {
-                headers["accept"] = "application/json"
-            }
-            let mcpRequest = MCP.HTTPRequest(
-                method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
-            let call = MCPToolbox.Call(
-                caller: caller, origin: toolbox.imageLinks.origin(of: request), requestID: context.requestID)
-            return try await support.response(Self.rendered(serve(mcpRequest, call: call)), context: context)
-        } catch {
-            return support.response(dialect.failure(error, id: context.requestID), context: context)
+    @Sendable func handle(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let body = request.method == .post ? try await support.readBody(request) : nil
+        if let body { try Self.checkEnvelope(body) }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        // MCP clients accept JSON and event streams; a caller that accepts anything (curl's
+        // `*/*`) or says nothing gets JSON too, rather than a 406.
+        let accept = headers["accept"] ?? ""
+        if accept.isEmpty || accept.contains("*/*") || accept.contains("application/*") {
+            headers["accept"] = "application/json"
         }
+        let mcpRequest = MCP.HTTPRequest(
+            method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
+        let call = MCPToolbox.Call(
+            caller: caller, origin: toolbox.imageLinks.origin(of: request), requestID: context.requestID)
+        return try await support.response(Self.rendered(serve(mcpRequest, call: call)), context: context)
     }
 
     private func serve(_ request: MCP.HTTPRequest, call: MCPToolbox.Call) async throws(APIError) -> MCP.HTTPResponse {

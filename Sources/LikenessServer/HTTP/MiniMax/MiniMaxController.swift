@@ -35,75 +35,77 @@ struct MiniMaxController {
 
     var service: GenerationService { endpoint.service }
 
-    /// Submissions count against the caller's requests a minute; following a task (its query
-    /// and cancel) does not, as with fal's queue, so polling never uses up the limit.
-    func addRoutes(
-        to router: some RouterMethods<LikenessRequestContext>,
-        submissions: some RouterMethods<LikenessRequestContext>
-    ) {
-        submissions.post("/v1/image_generation") { request, context in
-            await endpoint.respond(
-                request, context: context, dialect: dialect,
-                parse: { () async throws(APIError) in
-                    let (generation, async) = try MiniMaxRequest.parseSubmission(
-                        try await endpoint.support.readBody(request))
-                    return Intake(
-                        request: generation,
-                        options: GenerationEndpoint.options(async, origin: imageLinks.origin(of: request)),
-                        respondAsync: async.requested || GenerationEndpoint.prefersAsync(request))
-                },
-                success: { result, id in
-                    Rendered(status: .ok, body: answer(result, id: id, request: request).jsonData())
-                },
-                accepted: { job in
-                    Rendered(status: .accepted, body: MiniMaxResponse.accepted(taskID: job.id).jsonData())
-                })
-        }
-        router.get("/v1/query/image_generation") { request, context in
-            do throws(APIError) {
-                let job = try await task(request, context)
-                guard job.isFinished else {
-                    var body = MiniMaxResponse.accepted(taskID: job.id).task(
-                        job.id, status: MiniMaxTasks.status(of: job))
-                    if request.asksForLogs {
-                        body.logs = try await service.logs(jobID: job.id).map { "\($0.source.rawValue): \($0.message)" }
-                    }
-                    var rendered = Rendered(status: .ok, body: body.jsonData())
-                    // Likeness's addition, in a header so the body stays MiniMax's: requests ahead.
-                    if let position = try await service.queuePosition(id: job.id) {
-                        rendered.headers[.likenessQueuePosition] = String(position)
-                    }
-                    return endpoint.support.response(rendered, context: context)
-                }
-                let outcome = await service.taskResult(of: job).map { answer($0, id: job.id, request: request) }
-                var rendered = Rendered(status: .ok, body: MiniMaxTasks.body(taskID: job.id, outcome))
-                rendered.headers = endpoint.support.billingHeaders(of: job)
-                if case .failure(let error) = outcome {
-                    rendered.headers.append(contentsOf: MiniMaxDialect.headers(of: error))
-                }
-                return endpoint.support.response(rendered, id: job.id)
-            } catch {
-                return endpoint.support.response(dialect.failure(error, id: context.requestID), context: context)
+    /// The submission, which counts against the caller's requests a minute.
+    var submissions: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.post("/v1/image_generation", use: generate)
+        return routes
+    }
+
+    /// Following a task (its query and cancel), which does not, as with fal's queue: polling
+    /// never uses up the limit.
+    var tasks: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.get("/v1/query/image_generation", use: query)
+        routes.delete("/v1/query/image_generation", use: cancel)
+        return routes
+    }
+
+    @Sendable func generate(_ request: Request, context: LikenessRequestContext) async -> Response {
+        await endpoint.respond(
+            request, context: context, dialect: dialect,
+            parse: { () async throws(APIError) in
+                let (generation, async) = try MiniMaxRequest.parseSubmission(
+                    try await endpoint.support.readBody(request))
+                return Intake(
+                    request: generation,
+                    options: GenerationEndpoint.options(async, origin: imageLinks.origin(of: request)),
+                    respondAsync: async.requested || GenerationEndpoint.prefersAsync(request))
+            },
+            success: { result, id in
+                Rendered(status: .ok, body: answer(result, id: id, request: request).jsonData())
+            },
+            accepted: { job in
+                Rendered(status: .accepted, body: MiniMaxResponse.accepted(taskID: job.id).jsonData())
+            })
+    }
+
+    @Sendable func query(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let job = try await task(request, context)
+        guard job.isFinished else {
+            var body = MiniMaxResponse.accepted(taskID: job.id).task(job.id, status: MiniMaxTasks.status(of: job))
+            if request.asksForLogs {
+                body.logs = try await service.logs(jobID: job.id).map { "\($0.source.rawValue): \($0.message)" }
             }
-        }
-        // Likeness's addition (MiniMax has no cancel): a queued task never runs; a running one is
-        // asked to stop. Either way it ends as a `Fail` whose message says it was cancelled.
-        router.delete("/v1/query/image_generation") { request, context in
-            do throws(APIError) {
-                let job = try await task(request, context)
-                switch try await service.cancel(job) {
-                case .requested:
-                    let body = MiniMaxResponse.accepted(taskID: job.id).task(job.id, status: "Cancelling")
-                    return endpoint.support.response(Rendered(status: .ok, body: body.jsonData()), context: context)
-                case .alreadyFinished:
-                    throw APIError(
-                        .invalidParameters, "invalid params, task_id \(job.id) has already finished", field: "task_id")
-                case .notFound:
-                    throw Self.noSuchTask(job.id)
-                }
-            } catch {
-                return endpoint.support.response(dialect.failure(error, id: context.requestID), context: context)
+            var rendered = Rendered(status: .ok, body: body.jsonData())
+            // Likeness's addition, in a header so the body stays MiniMax's: requests ahead.
+            if let position = try await service.queuePosition(id: job.id) {
+                rendered.headers[.likenessQueuePosition] = String(position)
             }
+            return endpoint.support.response(rendered, context: context)
+        }
+        let outcome = await service.taskResult(of: job).map { answer($0, id: job.id, request: request) }
+        var rendered = Rendered(status: .ok, body: MiniMaxTasks.body(taskID: job.id, outcome))
+        rendered.headers = endpoint.support.billingHeaders(of: job)
+        if case .failure(let error) = outcome {
+            rendered.headers.append(contentsOf: MiniMaxDialect.headers(of: error))
+        }
+        return endpoint.support.response(rendered, id: job.id)
+    }
+
+    /// Likeness's addition (MiniMax has no cancel): a queued task never runs; a running one is
+    /// asked to stop. Either way it ends as a `Fail` whose message says it was cancelled.
+    @Sendable func cancel(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let job = try await task(request, context)
+        switch try await service.cancel(job) {
+        case .requested:
+            let body = MiniMaxResponse.accepted(taskID: job.id).task(job.id, status: "Cancelling")
+            return endpoint.support.response(Rendered(status: .ok, body: body.jsonData()), context: context)
+        case .alreadyFinished:
+            throw APIError(
+                .invalidParameters, "invalid params, task_id \(job.id) has already finished", field: "task_id")
+        case .notFound:
+            throw Self.noSuchTask(job.id)
         }
     }
 

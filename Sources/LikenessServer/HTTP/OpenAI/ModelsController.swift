@@ -13,27 +13,28 @@ struct ModelsController: Sendable {
     let engines: [ImageModel: [[String]]]
     let accounts: AccountsService
     let support: RequestSupport
-    let dialect = OpenAIDialect()
 
-    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
-        router.get("/v1/models") { _, context in
-            await answer(context) { () throws(APIError) in
-                OpenAIModelList.listData(try entries(for: context))
-            }
-        }
+    var routes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.get("/v1/models", use: list)
         // Ids may hold slashes (`minimax/image-01`): sent as they are, or escaped (`%2F`, as the
         // openai SDK sends them).
-        router.get("/v1/models/**") { _, context in
-            await answer(context) { () throws(APIError) in
-                let path = context.parameters.getCatchAll().joined(separator: "/")
-                let id = path.removingPercentEncoding ?? path
-                guard let entry = try entries(for: context).first(where: { $0.id == id }) else {
-                    throw APIError(
-                        .invalidParameters, "the model '\(id)' does not exist on this server", reason: .unknownModel)
-                }
-                return OpenAIModelList.modelData(entry)
-            }
+        routes.get("/v1/models/**", use: show)
+        return routes
+    }
+
+    @Sendable func list(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        support.response(
+            Rendered(status: .ok, body: OpenAIModelList.listData(try entries(for: context))), context: context)
+    }
+
+    @Sendable func show(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let path = context.parameters.getCatchAll().joined(separator: "/")
+        let id = path.removingPercentEncoding ?? path
+        guard let entry = try entries(for: context).first(where: { $0.id == id }) else {
+            throw APIError(.invalidParameters, "the model '\(id)' does not exist on this server", reason: .unknownModel)
         }
+        return support.response(Rendered(status: .ok, body: OpenAIModelList.modelData(entry)), context: context)
     }
 
     /// Sorted by id.
@@ -42,14 +43,6 @@ struct ModelsController: Sendable {
         return aliases.names.sorted { $0.key < $1.key }.map { name, model in
             OpenAIModelList.Entry(
                 id: name, model: model, pricePerImage: prices[model] ?? .zero, engines: engines[model] ?? [])
-        }
-    }
-
-    private func answer(_ context: LikenessRequestContext, _ body: () throws(APIError) -> Data) async -> Response {
-        do throws(APIError) {
-            return support.response(Rendered(status: .ok, body: try body()), context: context)
-        } catch {
-            return support.response(dialect.failure(error, id: context.requestID), context: context)
         }
     }
 }

@@ -33,49 +33,52 @@ struct OpenAIImagesController {
 
     var service: GenerationService { endpoint.service }
 
-    /// Submissions count against the caller's requests a minute; reading a task does not.
-    func addRoutes(
-        to router: some RouterMethods<LikenessRequestContext>,
-        submissions: some RouterMethods<LikenessRequestContext>
-    ) {
-        submissions.post("/v1/images/generations") { request, context in
-            await respond(to: request, context: context, kind: .generation) { () async throws(APIError) in
-                try OpenAIImageRequest.parseSubmission(json: try await support.readBody(request), aliases: aliases)
-            }
+    /// The submissions, which count against the caller's requests a minute.
+    var submissions: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.post("/v1/images/generations", use: generate)
+        routes.post("/v1/images/edits", use: edit)
+        return routes
+    }
+
+    /// Reading a task, which does not count against the limit.
+    var tasks: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.get("/v1/images/generations/{id}", use: task)
+        return routes
+    }
+
+    @Sendable func generate(_ request: Request, context: LikenessRequestContext) async -> Response {
+        await respond(to: request, context: context, kind: .generation) { () async throws(APIError) in
+            try OpenAIImageRequest.parseSubmission(json: try await support.readBody(request), aliases: aliases)
         }
-        // An asynchronous generation: its status, then the synchronous answer's `data` or `error`.
-        router.get("/v1/images/generations/{id}") { request, context in
-            do throws(APIError) {
-                let id = try context.parameter("id")
-                guard
-                    let job = try await service.visibleJob(
-                        id: id, to: try context.requireCaller(), dialect: dialect.id)
-                else {
-                    throw APIError(.invalidParameters, "no image generation task \(id)", reason: .notFound)
-                }
-                guard job.isFinished else {
-                    let body = OpenAIImageTask.jsonData(
-                        id: job.id, status: OpenAITasks.status(of: job), created: job.createdAt)
-                    return support.response(Rendered(status: .ok, body: body), context: context)
-                }
-                let outcome = await service.taskResult(of: job).map { ($0.format, images($0, request), $0.identity) }
-                var rendered = Rendered(
-                    status: .ok, body: OpenAITasks.body(taskID: job.id, created: job.createdAt, outcome))
-                rendered.headers = support.billingHeaders(of: job)
-                return support.response(rendered, id: job.id)
-            } catch {
-                return support.response(dialect.failure(error, id: context.requestID), context: context)
+    }
+
+    @Sendable func edit(_ request: Request, context: LikenessRequestContext) async -> Response {
+        await respond(to: request, context: context, kind: .edit) { () async throws(APIError) in
+            // Today's clients may send the edit as JSON, the reference as `images[].image_url`.
+            if request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true {
+                return try OpenAIImageRequest.parse(editJSON: try await support.readBody(request), aliases: aliases)
             }
+            return try OpenAIImageRequest.parse(parts: try await readParts(request), aliases: aliases)
         }
-        submissions.post("/v1/images/edits") { request, context in
-            await respond(to: request, context: context, kind: .edit) { () async throws(APIError) in
-                // Today's clients may send the edit as JSON, the reference as `images[].image_url`.
-                if request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true {
-                    return try OpenAIImageRequest.parse(editJSON: try await support.readBody(request), aliases: aliases)
-                }
-                return try OpenAIImageRequest.parse(parts: try await readParts(request), aliases: aliases)
-            }
+    }
+
+    /// An asynchronous generation: its status, then the synchronous answer's `data` or `error`.
+    @Sendable func task(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let id = try context.parameter("id")
+        guard let job = try await service.visibleJob(id: id, to: try context.requireCaller(), dialect: dialect.id)
+        else {
+            throw APIError(.invalidParameters, "no image generation task \(id)", reason: .notFound)
         }
+        guard job.isFinished else {
+            let body = OpenAIImageTask.jsonData(id: job.id, status: OpenAITasks.status(of: job), created: job.createdAt)
+            return support.response(Rendered(status: .ok, body: body), context: context)
+        }
+        let outcome = await service.taskResult(of: job).map { ($0.format, images($0, request), $0.identity) }
+        var rendered = Rendered(status: .ok, body: OpenAITasks.body(taskID: job.id, created: job.createdAt, outcome))
+        rendered.headers = support.billingHeaders(of: job)
+        return support.response(rendered, id: job.id)
     }
 
     /// Submits the parsed request and answers as it asked: the images as JSON, server-sent

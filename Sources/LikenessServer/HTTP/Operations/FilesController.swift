@@ -41,7 +41,7 @@ struct FilesController {
     let store: StoreCalls
     let clock: WallClock
 
-    func addRoutes(to router: Router<some RequestContext>) {
+    func addRoutes(to router: some RouterMethods<some RequestContext>) {
         router.get("/v1/files/{file}") { request, context in
             try await serve(request, context: context)
         }

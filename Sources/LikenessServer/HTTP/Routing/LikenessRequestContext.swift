@@ -45,12 +45,23 @@ struct LikenessRequestContext: RequestContext {
 /// A context is a value, copied down the middleware chain: what the authentication inside learns
 /// reaches the access log outside through this shared box.
 final class RequestNotes: Sendable {
-    private let key = Mutex<String?>(nil)
+    private struct Notes {
+        var keyID: String?
+        var area: APIArea?
+    }
+
+    private let notes = Mutex(Notes())
 
     /// The calling key's id (never its secret), once authenticated.
     var keyID: String? {
-        get { key.withLock { $0 } }
-        set { key.withLock { $0 = newValue } }
+        get { notes.withLock { $0.keyID } }
+        set { notes.withLock { $0.keyID = newValue } }
+    }
+
+    /// The part of the API the matched route's group belongs to.
+    var area: APIArea? {
+        get { notes.withLock { $0.area } }
+        set { notes.withLock { $0.area = newValue } }
     }
 }
 

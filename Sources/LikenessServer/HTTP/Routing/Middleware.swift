@@ -5,22 +5,39 @@ import LikenessCore
 import LikenessService
 import NIOCore
 
-/// Authenticates every route of its group (`Authorization: <scheme> <key>`) and puts the caller
-/// in the context; a refusal is answered in the group's dialect.
-struct AuthenticationMiddleware: RouterMiddleware {
+/// Renders an `APIError` thrown by a route or a middleware of its group in the group's dialect:
+/// the one place where a refusal that is thrown becomes an answer. Any other error goes on to
+/// Hummingbird (a 404 for an unknown route, a 500 for a bug).
+struct DialectErrorMiddleware: RouterMiddleware {
     typealias Context = LikenessRequestContext
-    let authenticator: Authenticator
-    /// Accepted schemes, lowercase (fal's clients send `Key <key>`).
-    let schemes: Set<String>
     let dialect: any DialectRendering
     let support: RequestSupport
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        try await support.admit(request, context, dialect: dialect, next: next) { context throws(APIError) in
-            context.caller = try await authenticator.authenticate(request.headers[.authorization], schemes: schemes)
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return support.response(dialect.failure(error, id: context.requestID), context: context)
         }
+    }
+}
+
+/// Authenticates every route of its group (`Authorization: <scheme> <key>`) and puts the caller
+/// in the context. Inside the group's `DialectErrorMiddleware`, which renders a refusal.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = LikenessRequestContext
+    let authenticator: Authenticator
+    /// Accepted schemes, lowercase (fal's clients send `Key <key>`).
+    let schemes: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        var context = context
+        context.caller = try await authenticator.authenticate(request.headers[.authorization], schemes: schemes)
+        return try await next(request, context)
     }
 }
 
@@ -29,50 +46,40 @@ struct AuthenticationMiddleware: RouterMiddleware {
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = LikenessRequestContext
     let authenticator: Authenticator
-    let dialect: any DialectRendering
-    let support: RequestSupport
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        try await support.admit(request, context, dialect: dialect, next: next) { context throws(APIError) in
-            try await authenticator.admit(try context.requireCaller())
-        }
+        try await authenticator.admit(try context.requireCaller())
+        return try await next(request, context)
     }
 }
 
 /// Lets only keys with the admin role through (403 otherwise). Behind `AuthenticationMiddleware`.
 struct AdminOnlyMiddleware: RouterMiddleware {
     typealias Context = LikenessRequestContext
-    let dialect: any DialectRendering
-    let support: RequestSupport
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        try await support.admit(request, context, dialect: dialect, next: next) { context throws(APIError) in
-            guard try context.requireCaller().isAdmin else {
-                throw APIError(.invalidAPIKey, "this key may not use the admin API", reason: .forbidden)
-            }
+        guard try context.requireCaller().isAdmin else {
+            throw APIError(.invalidAPIKey, "this key may not use the admin API", reason: .forbidden)
         }
+        return try await next(request, context)
     }
 }
 
-extension RequestSupport {
-    /// A middleware's check: `check` may refuse (answered in `dialect`'s shape, the route never
-    /// runs) or add to the context the route then gets.
-    func admit(
-        _ request: Request, _ context: LikenessRequestContext, dialect: any DialectRendering,
-        next: (Request, LikenessRequestContext) async throws -> Response,
-        check: (inout LikenessRequestContext) async throws(APIError) -> Void
-    ) async throws -> Response {
-        var context = context
-        do {
-            try await check(&context)
-        } catch {
-            return response(dialect.failure(error, id: context.requestID), context: context)
-        }
-        return try await next(request, context)
+/// Answers about an account (balance, usage, keys, the admin API) are never cached, refusals
+/// included.
+struct NoStoreMiddleware: RouterMiddleware {
+    typealias Context = LikenessRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        var response = try await next(request, context)
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 }
 
