@@ -37,9 +37,10 @@ struct ServerRoutes {
         groups.rateLimited(openAIGroup).addRoutes(openAIRoutes.submissions)
         let fal = FalDialect()
         let falGroup = groups.authenticated(fal, schemes: FalDialect.schemes, generation: true)
-        FalController(endpoint: endpoint, imageLinks: links).addRoutes(to: groups.rateLimited(falGroup))
-        FalQueueController(endpoint: endpoint, imageLinks: links)
-            .addRoutes(to: falGroup, submissions: groups.rateLimited(falGroup))
+        groups.rateLimited(falGroup).addRoutes(FalController(endpoint: endpoint, imageLinks: links).routes)
+        let falQueue = FalQueueController(endpoint: endpoint, imageLinks: links)
+        falGroup.addRoutes(falQueue.requests)
+        groups.rateLimited(falGroup).addRoutes(falQueue.submissions)
         // Agents: the MCP tools, on the same service, rate limited per generation call.
         groups.authenticated(MCPDialect()).addRoutes(
             MCPController(
@@ -47,11 +48,12 @@ struct ServerRoutes {
                 support: support, logger: logger
             ).routes)
 
-        let operatorsRoutes = groups.open(.operations)
-        ConsoleController().addRoutes(to: operatorsRoutes)
-        FilesController(
-            images: storage.store, blobs: storage.blobs, signer: storage.signer, store: storage.calls, clock: clock
-        ).addRoutes(to: groups.open(.files))
+        groups.open(.operations).addRoutes(ConsoleController().routes)
+        groups.open(.files).addRoutes(
+            FilesController(
+                images: storage.store, blobs: storage.blobs, signer: storage.signer, store: storage.calls,
+                clock: clock
+            ).routes)
         groups.authenticated(openAI).addRoutes(
             ModelsController(
                 aliases: configuration.modelAliases, engines: engines.routeNames, accounts: core.accounts,
@@ -68,9 +70,12 @@ struct ServerRoutes {
         operations = OperationsController(
             service: core.generation, metrics: metrics, upstreams: engines.upstreams,
             engineName: engines.engine.name, aliases: configuration.modelAliases, support: support)
-        operations.addRoutes(
-            to: operatorsRoutes, metrics: configuration.metrics.access,
-            admin: groups.admin(groups.authenticated(openAI, area: .operations)))
+        groups.open(.operations).addRoutes(operations.routes)
+        switch configuration.metrics.access {
+        case .admin: groups.admin(groups.authenticated(openAI, area: .operations)).addRoutes(operations.metricsRoutes)
+        case .open: groups.open(.operations).addRoutes(operations.metricsRoutes)
+        case .off: break
+        }
         self.router = router
     }
 }

@@ -15,21 +15,26 @@ struct FalController {
 
     static let prefix = "/fal"
 
-    func addRoutes(to router: some RouterMethods<LikenessRequestContext>) {
+    /// One route per app; each counts against the caller's requests a minute.
+    var routes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
         for app in FalApp.allCases {
-            router.post(RouterPath(Self.prefix + "/" + app.rawValue)) { request, context in
-                await endpoint.respond(
-                    request, context: context, dialect: dialect,
-                    parse: { () async throws(APIError) in
-                        Intake(request: try app.parse(json: try await endpoint.support.readBody(request)))
-                    },
-                    success: { result, _ throws(APIError) in
-                        Rendered(
-                            status: .ok,
-                            body: try FalDialect.output(
-                                result, links: imageLinks, origin: imageLinks.origin(of: request)))
-                    })
-            }
+            routes.post(RouterPath(Self.prefix + "/" + app.rawValue)) { await run($0, context: $1, app: app) }
         }
+        return routes
+    }
+
+    /// Runs a request to `app` and answers with its output JSON.
+    func run(_ request: Request, context: LikenessRequestContext, app: FalApp) async -> Response {
+        await endpoint.respond(
+            request, context: context, dialect: dialect,
+            parse: { () async throws(APIError) in
+                Intake(request: try app.parse(json: try await endpoint.support.readBody(request)))
+            },
+            success: { result, _ throws(APIError) in
+                Rendered(
+                    status: .ok,
+                    body: try FalDialect.output(result, links: imageLinks, origin: imageLinks.origin(of: request)))
+            })
     }
 }

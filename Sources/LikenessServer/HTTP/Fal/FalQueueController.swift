@@ -26,33 +26,42 @@ struct FalQueueController {
     var service: GenerationService { endpoint.service }
     var support: RequestSupport { endpoint.support }
 
-    /// `submissions` is the rate-limited group the submit routes go in; the others only read.
-    func addRoutes(
-        to router: some RouterMethods<LikenessRequestContext>,
-        submissions: some RouterMethods<LikenessRequestContext>
-    ) {
+    /// The submissions, one per app, which count against the caller's requests a minute.
+    var submissions: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
         for app in FalApp.allCases {
-            submissions.post(RouterPath(Self.prefix + "/" + app.rawValue)) { request, context in
-                await submit(request, context: context, app: app)
-            }
+            routes.post(RouterPath(Self.prefix + "/" + app.rawValue)) { await submit($0, context: $1, app: app) }
         }
+        return routes
+    }
+
+    /// Following a request, which does not: under `fal-ai/minimax` and under each full app id.
+    var requests: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
         for app in [FalQueue.requestsApp] + FalApp.allCases.map(\.rawValue) {
             let base = Self.prefix + "/" + app + "/requests/{id}"
-            router.get(RouterPath(base + "/status")) { request, context in
-                try await respond(context, app: app) { job throws(APIError) in
-                    try await status(of: job, request: request)
-                }
-            }
-            router.get(RouterPath(base + "/status/stream")) { request, context in
-                try await respond(context, app: app) { job in statusStream(of: job, request: request) }
-            }
-            router.get(RouterPath(base)) { request, context in
-                try await respond(context, app: app) { job in await result(of: job, request: request) }
-            }
-            router.put(RouterPath(base + "/cancel")) { _, context in
-                try await respond(context, app: app) { job throws(APIError) in try await cancel(job) }
-            }
+            routes.get(RouterPath(base + "/status")) { try await status($0, context: $1, app: app) }
+            routes.get(RouterPath(base + "/status/stream")) { try await statusStream($0, context: $1, app: app) }
+            routes.get(RouterPath(base)) { try await result($0, context: $1, app: app) }
+            routes.put(RouterPath(base + "/cancel")) { try await cancel($0, context: $1, app: app) }
         }
+        return routes
+    }
+
+    func status(_ request: Request, context: LikenessRequestContext, app: String) async throws -> Response {
+        try await respond(context, app: app) { job throws(APIError) in try await status(of: job, request: request) }
+    }
+
+    func statusStream(_ request: Request, context: LikenessRequestContext, app: String) async throws -> Response {
+        try await respond(context, app: app) { job in statusStream(of: job, request: request) }
+    }
+
+    func result(_ request: Request, context: LikenessRequestContext, app: String) async throws -> Response {
+        try await respond(context, app: app) { job in await result(of: job, request: request) }
+    }
+
+    func cancel(_ request: Request, context: LikenessRequestContext, app: String) async throws -> Response {
+        try await respond(context, app: app) { job throws(APIError) in try await cancel(job) }
     }
 
     // MARK: Submit

@@ -19,18 +19,22 @@ struct ConsoleController {
         "/console/console.css": ("text/css; charset=utf-8", PackageResources.console_css),
     ]
 
-    func addRoutes(to router: some RouterMethods<some RequestContext>) {
-        for (path, file) in Self.files {
-            router.get(RouterPath(path)) { _, _ in
-                Response(
-                    status: .ok,
-                    headers: [
-                        .contentType: file.type, .contentSecurityPolicy: Self.policy, .xContentTypeOptions: "nosniff",
-                        .referrerPolicy: "no-referrer", .cacheControl: "no-cache",
-                    ],
-                    body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
-            }
-        }
+    var routes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        for path in Self.files.keys { routes.get(RouterPath(path), use: serve) }
+        return routes
+    }
+
+    /// One of the console's files, by the path it was registered under.
+    @Sendable func serve(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        guard let file = Self.files[request.uri.path] else { throw HTTPError(.notFound) }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: file.type, .contentSecurityPolicy: Self.policy, .xContentTypeOptions: "nosniff",
+                .referrerPolicy: "no-referrer", .cacheControl: "no-cache",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
     }
 }
 

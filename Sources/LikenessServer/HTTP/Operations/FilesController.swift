@@ -41,13 +41,13 @@ struct FilesController {
     let store: StoreCalls
     let clock: WallClock
 
-    func addRoutes(to router: some RouterMethods<some RequestContext>) {
-        router.get("/v1/files/{file}") { request, context in
-            try await serve(request, context: context)
-        }
+    var routes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.get("/v1/files/{file}", use: serve)
+        return routes
     }
 
-    func serve(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func serve(_ request: Request, context: LikenessRequestContext) async throws -> Response {
         let notFound = HTTPError(.notFound, message: "no such image, or its URL has expired")
         guard let file = context.parameters.get("file"), let dot = file.lastIndex(of: "."),
             let format = OutputFormat(fileExtension: String(file[file.index(after: dot)...])),

@@ -30,47 +30,58 @@ struct OperationsController: Sendable {
         self.support = support
     }
 
-    /// `/metrics` goes on `router` when open, on `admin` (a group behind an admin key) by default.
-    func addRoutes(
-        to router: some RouterMethods<LikenessRequestContext>, metrics access: MetricsSettings.Access,
-        admin: some RouterMethods<LikenessRequestContext>
-    ) {
-        router.get("/health") { _, _ in
-            let replicas = service.fleet.shared ? await service.liveReplicas() : nil
-            return HealthReport(
-                engine: engineName, upstreams: upstreams?.status(),
-                replica: service.fleet.shared ? service.fleet.replica.id : nil,
-                replicas: replicas)
-        }
-        // For a load balancer: 503 while starting, stopping, or without a store, with the reason.
-        router.get("/ready") { _, _ in
-            let readiness = await service.readiness()
-            return EditedResponse(
-                status: readiness.isReady ? .ok : .serviceUnavailable, response: ReadyReport(readiness))
-        }
-        switch access {
-        case .admin: admin.get("/metrics") { _, _ in await scrape() }
-        case .open: router.get("/metrics") { _, _ in await scrape() }
-        case .off: break
-        }
-        router.get("/openapi.json") { _, context in
-            support.response(Rendered(status: .ok, body: contract), context: context)
-        }
+    /// Open to anyone: the probes, the contract and the guide for agents.
+    var routes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.get("/health", use: health)
+        routes.get("/ready", use: ready)
+        routes.get("/openapi.json", use: openAPI)
         // fal publishes each app's document at this path.
-        router.get("/api/openapi/queue/openapi.json") { request, context in
-            guard let app = request.uri.queryParameters.get("endpoint_id").flatMap(FalApp.init(rawValue:)) else {
-                let known = FalApp.allCases.map(\.rawValue).joined(separator: ", ")
-                return support.response(
-                    Rendered(status: .notFound, body: FalQueue.detail("endpoint_id must be one of: \(known)")),
-                    context: context)
-            }
-            return support.response(Rendered(status: .ok, body: OpenAPIDocument.falJSON(app: app)), context: context)
+        routes.get("/api/openapi/queue/openapi.json", use: falOpenAPI)
+        routes.get("/llms.txt", use: llmsText)
+        return routes
+    }
+
+    /// `/metrics`: behind an admin key by default, open when `LIKENESS_METRICS_ACCESS=open`.
+    var metricsRoutes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.get("/metrics") { _, _ in await scrape() }
+        return routes
+    }
+
+    @Sendable func health(_ request: Request, context: LikenessRequestContext) async throws -> HealthReport {
+        let replicas = service.fleet.shared ? await service.liveReplicas() : nil
+        return HealthReport(
+            engine: engineName, upstreams: upstreams?.status(),
+            replica: service.fleet.shared ? service.fleet.replica.id : nil, replicas: replicas)
+    }
+
+    /// For a load balancer: 503 while starting, stopping, or without a store, with the reason.
+    @Sendable func ready(_ request: Request, context: LikenessRequestContext) async throws
+        -> EditedResponse<ReadyReport>
+    {
+        let readiness = await service.readiness()
+        return EditedResponse(status: readiness.isReady ? .ok : .serviceUnavailable, response: ReadyReport(readiness))
+    }
+
+    @Sendable func openAPI(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        support.response(Rendered(status: .ok, body: contract), context: context)
+    }
+
+    @Sendable func falOpenAPI(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        guard let app = request.uri.queryParameters.get("endpoint_id").flatMap(FalApp.init(rawValue:)) else {
+            let known = FalApp.allCases.map(\.rawValue).joined(separator: ", ")
+            return support.response(
+                Rendered(status: .notFound, body: FalQueue.detail("endpoint_id must be one of: \(known)")),
+                context: context)
         }
-        router.get("/llms.txt") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: LLMsText.text)))
-        }
+        return support.response(Rendered(status: .ok, body: OpenAPIDocument.falJSON(app: app)), context: context)
+    }
+
+    @Sendable func llmsText(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: LLMsText.text)))
     }
 
     /// The exposition, with the gauges read now, so they are as fresh as the scrape.
