@@ -1,12 +1,16 @@
 # Sourced by the benchmark scripts that run Likeness beside LiteLLM: release builds, the LiteLLM
 # venv, a scratch folder whose processes stop with the script, and a wait for readiness.
 # Sets: bin, work, pids, likeness_key; defines wait_for URL, serve_likeness and machine_line.
+# LIKENESS_BENCH_BIN names a folder with `likeness` and `LikenessBench` built before (another
+# commit's, for a before-and-after in one sitting); without it, this tree is built in release mode.
 scripts/bootstrap.sh
-swift build -c release --scratch-path .build-release --product likeness
-swift build -c release --scratch-path .build-release --product LikenessBench
+if [[ -z "${LIKENESS_BENCH_BIN:-}" ]]; then
+    swift build -c release --scratch-path .build-release --product likeness
+    swift build -c release --scratch-path .build-release --product LikenessBench
+fi
 [[ -x .venv-bench/bin/litellm ]] || { python3 -m venv .venv-bench && .venv-bench/bin/pip install -q -r bench/requirements-litellm.txt; }
 
-bin=.build-release/release
+bin=${LIKENESS_BENCH_BIN:-.build-release/release}
 work=$(mktemp -d)
 pids=()
 cleanup() {

@@ -5,6 +5,8 @@
 #                                         database `likeness` and print its URL
 #   scripts/postgres.sh stop DIR          stop it (DIR is left for a look; delete it yourself)
 #
+# LIKENESS_POSTGRES_OPTIONS adds server options at start (`-c name=value ...`), as the benchmarks'
+# statement statistics do.
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user.
 # Connections need a password (scram-sha-256), so the tests also use LIKENESS_DATABASE_PASSWORD_FILE.
 set -euo pipefail
@@ -33,7 +35,7 @@ start)
     fi
     # fsync off: a test cluster lives for one run; nothing in it needs to survive a power cut.
     "${as_owner[@]}" "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w start \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" >/dev/null
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 ${LIKENESS_POSTGRES_OPTIONS:-}" >/dev/null
     PGPASSWORD=$password "$bin/psql" -h 127.0.0.1 -p "$port" -U likeness -d postgres -qtc \
         "SELECT 1 FROM pg_database WHERE datname = 'likeness'" | grep -q 1 ||
         PGPASSWORD=$password "$bin/createdb" -h 127.0.0.1 -p "$port" -U likeness likeness

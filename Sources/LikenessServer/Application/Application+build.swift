@@ -37,9 +37,10 @@ public func prepareDataDirectory(_ configuration: LikenessConfiguration, lockFor
 public func openDataDirectory(_ configuration: LikenessConfiguration) throws -> DataDirectory {
     let root = URL(filePath: configuration.dataDirectory, directoryHint: .isDirectory)
     guard let database = configuration.database else { return try DataDirectory(root: root) }
+    // One connection more than the store's threads: the fleet's listener holds one for as long as it listens.
     let postgres = PostgreSQLDatabase(
         configuration: try PostgreSQLDatabase.configuration(url: database.url, password: database.password),
-        connections: database.connections, logger: Logger(label: "likeness.postgres"))
+        connections: database.connections + 1, logger: Logger(label: "likeness.postgres"))
     return try DataDirectory(root: root, postgres: postgres)
 }
 
@@ -97,6 +98,7 @@ func assembleApplication(
     let runner = core.generation.runner
     let store = storage.store
     var services: [any Service] = [HTTPClientService(client: client)]
+    if let postgres = store.postgres { services.append(postgres) }
     if let fleetNotices = core.fleetNotices, let postgres = store.postgres {
         // Before the workers, so stopped after them: leases stay renewed while running jobs are put back.
         services.append(

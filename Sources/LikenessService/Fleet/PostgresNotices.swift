@@ -3,9 +3,10 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// The fleet's notices over PostgreSQL's `LISTEN`/`NOTIFY`, on two connections of their own:
-/// one listens, one sends. A notice sent while PostgreSQL cannot be reached is lost; the
-/// listener's reconnection (`resync`) and `FleetKeeper`'s rounds cover what it would have said.
+/// The fleet's notices over PostgreSQL's `LISTEN`/`NOTIFY`, through the store's pool: one
+/// connection listens for as long as it can, and each notice goes out on whichever is free. A
+/// notice sent while PostgreSQL cannot be reached is lost; the listener's reconnection
+/// (`resync`) and `FleetKeeper`'s rounds cover what it would have said.
 package final class PostgresNotices: FleetBroadcast {
     static let channel = "likeness_queue"
 
@@ -31,34 +32,30 @@ package final class PostgresNotices: FleetBroadcast {
     }
 
     private func sendAll(database: PostgreSQLDatabase, logger: Logger) async {
-        var connection: PostgresConnection? = nil
         for await payload in outgoing {
             do {
-                if connection?.isClosed ?? true { connection = try await database.connect() }
-                try await connection?.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
+                try await database.client.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
             } catch {
                 logger.warning(
                     "cannot notify the other replicas", metadata: ["error": "\(PostgreSQLDatabase.describe(error))"])
-                try? await connection?.close()
-                connection = nil
             }
         }
-        try? await connection?.close()
     }
 
     private func listen(database: PostgreSQLDatabase, book: JobBook, logger: Logger) async {
         while !Task.isCancelled {
             do {
-                let connection = try await database.connect()
-                defer { Task { try? await connection.close() } }
-                try await connection.listen(on: Self.channel) { notifications in
-                    // Listening from here on: whatever changed before is read again.
-                    book.resync()
-                    for try await notification in notifications {
-                        guard FleetNotice.sender(of: notification.payload) != Substring(replica),
-                            let notice = FleetNotice(payload: notification.payload)
-                        else { continue }
-                        book.apply(notice)
+                // A connection of the pool's, held for as long as it listens (the pool has one more for it).
+                try await database.client.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        // Listening from here on: whatever changed before is read again.
+                        book.resync()
+                        for try await notification in notifications {
+                            guard FleetNotice.sender(of: notification.payload) != Substring(replica),
+                                let notice = FleetNotice(payload: notification.payload)
+                            else { continue }
+                            book.apply(notice)
+                        }
                     }
                 }
             } catch  where !Task.isCancelled {

@@ -10,7 +10,7 @@ extension PostgreSQLDatabase {
     /// or `require`/`verify-full` (TLS with the server's certificate verified). A
     /// `host=/path` query item connects through a Unix socket in that directory.
     public static func configuration(url text: String, password: String? = nil) throws
-        -> PostgresConnection.Configuration
+        -> PostgresClient.Configuration
     {
         guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql" else {
             throw StoreError(.refused, "the database URL must start with postgres:// (got \(redacted(text)))")
@@ -23,22 +23,22 @@ extension PostgreSQLDatabase {
             (url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
         if let socketDirectory = items["host"], socketDirectory.hasPrefix("/") {
             let port = url.port ?? 5432
-            return PostgresConnection.Configuration(
+            return PostgresClient.Configuration(
                 unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password,
                 database: database)
         }
         guard let host = url.host, !host.isEmpty else {
             throw StoreError(.refused, "the database URL names no host (\(redacted(text)))")
         }
-        let tls: PostgresConnection.Configuration.TLS
+        let tls: PostgresClient.Configuration.TLS
         switch items["sslmode"] ?? "prefer" {
         case "disable": tls = .disable
-        case "prefer", "allow": tls = try .prefer(.init(configuration: .makeClientConfiguration()))
-        case "require", "verify-ca", "verify-full": tls = try .require(.init(configuration: .makeClientConfiguration()))
+        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
         case let mode:
             throw StoreError(.refused, "sslmode \(mode) is not one of disable, prefer, require, verify-full")
         }
-        return PostgresConnection.Configuration(
+        return PostgresClient.Configuration(
             host: host, port: url.port ?? 5432, username: user, password: password, database: database, tls: tls)
     }
 

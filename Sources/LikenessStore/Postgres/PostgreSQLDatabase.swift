@@ -3,28 +3,49 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
-/// PostgreSQL for a fleet: a few connections, each lent to one calling thread at a time.
+/// PostgreSQL for a fleet, on PostgresNIO's own pool (`PostgresClient`).
 ///
-/// Calls block their thread until PostgreSQL answers, like SQLite's. They wait on PostgresNIO's
-/// futures, which is allowed from any thread but an event loop's, and the server makes store
-/// calls only from threads of its own (`StoreCalls`). A connection that breaks is dropped and
-/// opened again by the next call; a transaction that PostgreSQL aborts as a deadlock or a
-/// serialization failure runs again, up to three times.
+/// The store's calls are synchronous (one set of statements serves SQLite too), so each call
+/// borrows a connection from the pool for as long as it runs: a task leases it and lends it to
+/// the calling thread (`ConnectionLoan`), and the thread's statements wait on the connection's
+/// futures. The pool reconnects what breaks, keeps idle connections alive and closes those it no
+/// longer needs. A transaction that PostgreSQL aborts as a deadlock or a serialization failure
+/// runs again, up to three times.
+///
+/// The pool runs from the moment the database is opened (migrations and the first key come
+/// before any service runs) until `close()`; the server closes it as its last service stops.
 public final class PostgreSQLDatabase: SQLDatabase {
-    public let configuration: PostgresConnection.Configuration
-    private let pool: ConnectionPool
+    public let configuration: PostgresClient.Configuration
+    /// The driver's pool, for the async callers (the fleet's notices).
+    public let client: PostgresClient
+    private let running: Task<Void, Never>
     private let logger: Logger
     /// `?` placeholders rewritten as `$1…`, by statement.
     private let translations = Mutex<[String: String]>([:])
 
     public var flavor: SQLFlavor { .postgres }
 
-    public init(configuration: PostgresConnection.Configuration, connections: Int = 8, logger: Logger) {
+    public init(configuration: PostgresClient.Configuration, connections: Int = 8, logger: Logger) {
+        var configuration = configuration
+        configuration.options.maximumConnections = max(1, connections)
         self.configuration = configuration
         self.logger = logger
-        pool = ConnectionPool(size: max(1, connections))
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        running = Task(executorPreference: PoolExecutor.shared) { await client.run() }
+    }
+
+    deinit {
+        running.cancel()
+    }
+
+    /// Stops the pool: its connections close, and calls made from now on fail.
+    public func close() async {
+        running.cancel()
+        await running.value
     }
 
     /// Another set of connections to the same database (as a second replica would open).
@@ -37,13 +58,6 @@ public final class PostgreSQLDatabase: SQLDatabase {
         var configuration = configuration
         configuration.database = name
         return PostgreSQLDatabase(configuration: configuration, connections: connections, logger: logger)
-    }
-
-    /// Opens a connection of its own (for `LISTEN`, which holds one for as long as it listens).
-    public func connect() async throws -> PostgresConnection {
-        try await PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
-            id: Int.random(in: 1...Int.max), logger: logger)
     }
 
     @discardableResult
@@ -102,23 +116,28 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
     // MARK: Connections
 
+    /// Runs `body` on the calling thread with a connection leased from the pool, given back
+    /// when `body` returns. The thread blocks meanwhile; the lease itself runs on the pool's
+    /// executor, so even a blocked thread of the cooperative pool cannot hold it up.
     private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        let slot = pool.borrow()
-        defer { pool.giveBack(slot) }
-        let connection: PostgresConnection
-        if let open = slot.connection, !open.isClosed {
-            connection = open
-        } else {
+        let loan = ConnectionLoan()
+        Task(executorPreference: PoolExecutor.shared) { [client] in
             do {
-                connection = try PostgresConnection.connect(
-                    on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: slot.id,
-                    logger: logger
-                ).wait()
+                try await client.withConnection { connection in
+                    loan.lend(connection)
+                    await loan.returned()
+                }
             } catch {
-                throw StoreError(.failed, "cannot connect to PostgreSQL: \(Self.describe(error))")
+                loan.fail(error)
             }
-            slot.connection = connection
         }
+        let connection: PostgresConnection
+        do {
+            connection = try loan.borrow()
+        } catch {
+            throw StoreError(.failed, "cannot connect to PostgreSQL: \(Self.describe(error))")
+        }
+        defer { loan.giveBack() }
         return try body(connection)
     }
 
@@ -210,43 +229,82 @@ public final class PostgreSQLDatabase: SQLDatabase {
     }
 }
 
-/// A fixed set of connection slots; a caller waits for a free one.
-private final class ConnectionPool: Sendable {
-    private let free: Mutex<[ConnectionSlot]>
-    private let available: DispatchSemaphore
-
-    init(size: Int) {
-        free = Mutex((1...size).map { ConnectionSlot(id: $0) })
-        available = DispatchSemaphore(value: size)
+/// A leased connection handed from the task that holds the lease to the thread that uses it,
+/// and back: `borrow` blocks the thread until the task lends (or fails), and the task waits in
+/// `returned` until the thread gives the connection back.
+private final class ConnectionLoan: Sendable {
+    private enum Return {
+        case notYet
+        /// The thread gave it back before the task waited.
+        case givenBack
+        /// The task waits for the thread.
+        case awaited(CheckedContinuation<Void, Never>)
     }
 
-    func borrow() -> ConnectionSlot {
-        available.wait()
-        return free.withLock { $0.removeLast() }
+    private let lent = Mutex<Result<PostgresConnection, any Error>?>(nil)
+    private let ready = DispatchSemaphore(value: 0)
+    private let back = Mutex(Return.notYet)
+
+    func lend(_ connection: PostgresConnection) {
+        lent.withLock { $0 = .success(connection) }
+        ready.signal()
     }
 
-    func giveBack(_ slot: ConnectionSlot) {
-        free.withLock { $0.append(slot) }
-        available.signal()
+    func fail(_ error: any Error) {
+        lent.withLock { $0 = .failure(error) }
+        ready.signal()
+    }
+
+    func borrow() throws -> PostgresConnection {
+        ready.wait()
+        guard let outcome = lent.withLock({ $0 }) else { preconditionFailure("signalled with nothing lent") }
+        return try outcome.get()
+    }
+
+    func giveBack() {
+        let waiting = back.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard case .awaited(let continuation) = state else {
+                state = .givenBack
+                return nil
+            }
+            return continuation
+        }
+        waiting?.resume()
+    }
+
+    func returned() async {
+        await withCheckedContinuation { continuation in
+            let alreadyBack = back.withLock { state in
+                if case .givenBack = state { return true }
+                state = .awaited(continuation)
+                return false
+            }
+            if alreadyBack { continuation.resume() }
+        }
     }
 }
 
-/// One connection, used by the one thread that has borrowed its slot.
-// @unchecked: `connection` is read and written only by the thread holding the slot, which
-// `ConnectionPool` lends to one thread at a time (its mutex orders the hand-overs).
-private final class ConnectionSlot: @unchecked Sendable {
-    let id: Int
-    var connection: PostgresConnection?
+/// Where the pool's tasks run: one thread of their own, never Swift's cooperative pool. A store
+/// call blocks its thread until the pool lends it a connection, and that thread may be one of
+/// the cooperative pool's (a test, startup work); on a machine of one or two cores the pool's
+/// own tasks would then wait behind the very threads waiting for them.
+private final class PoolExecutor: TaskExecutor {
+    static let shared = PoolExecutor()
 
-    init(id: Int) {
-        self.id = id
+    /// For the life of the process, like NIO's singleton groups.
+    private let loop: any EventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
+}
 
-    deinit {
-        // Closed without waiting (this may run on any thread); the closure keeps the
-        // connection alive until it is closed, as PostgresNIO requires.
-        guard let connection, !connection.isClosed else { return }
-        let closing: EventLoopFuture<Void> = connection.close()
-        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+extension PostgreSQLDatabase: Service {
+    /// Keeps the pool open until the server shuts down, then closes it. The server's first
+    /// service, so stopped last: the workers put their running jobs back before it closes.
+    public func run() async {
+        try? await gracefulShutdown()
+        await close()
     }
 }
