@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -166,6 +167,16 @@ struct AsyncModeTests {
                 try await waitFor("the callback") { received.withLock { $0.count } >= 1 }
                 let call = try #require(received.withLock { $0.first })
                 #expect(call.signature == "sha256=" + WebhookDispatcher.signature(of: call.body, secret: secret))
+                // Standard Webhooks: HMAC-SHA256 of "id.timestamp.body", keyed by the bytes the
+                // secret's base64 after `whsec_` spells, as `v1,<base64>`.
+                let id = try #require(call.headers["webhook-id"])
+                let timestamp = try #require(call.headers["webhook-timestamp"])
+                #expect(id == taskID)
+                #expect(abs((Double(timestamp) ?? 0) - Date().timeIntervalSince1970) < 60)
+                let hmacKey = SymmetricKey(data: try #require(Data(base64Encoded: String(secret.dropFirst(6)))))
+                let mac = HMAC<SHA256>.authenticationCode(
+                    for: Data("\(id).\(timestamp).".utf8) + call.body, using: hmacKey)
+                #expect(call.headers["webhook-signature"] == "v1," + Data(mac).base64EncodedString())
                 let payload = try #require(try JSONSerialization.jsonObject(with: call.body) as? [String: Any])
                 #expect(payload["task_id"] as? String == taskID && payload["status"] as? String == "Success")
                 #expect(((payload["data"] as? [String: Any])?["image_urls"] as? [String])?.count == 1)

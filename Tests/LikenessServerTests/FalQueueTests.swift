@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -332,6 +333,8 @@ struct ReceivedWebhook: Sendable {
     var body: Data
     var signature: String?
     var attempt: String?
+    /// Every header, by lowercase name.
+    var headers: [String: String] = [:]
 }
 
 final class WebhookInbox: Sendable {
@@ -353,7 +356,11 @@ func withWebhookReceiver<Value: Sendable>(
             calls.append(
                 ReceivedWebhook(
                     body: Data(buffer: bytes), signature: request.headers[HTTPField.Name("X-Likeness-Signature")!],
-                    attempt: request.headers[HTTPField.Name("X-Likeness-Webhook-Attempt")!]))
+                    attempt: request.headers[HTTPField.Name("X-Likeness-Webhook-Attempt")!],
+                    headers: Dictionary(
+                        request.headers.map { ($0.name.canonicalName, $0.value) },
+                        uniquingKeysWith: { first, _ in first }
+                    )))
             return calls.count
         }
         return Response(status: count <= failures ? .internalServerError : .ok)
@@ -397,8 +404,17 @@ struct FalWebhookTests {
                 let calls = received.withLock { $0 }
                 try #require(calls.map(\.attempt) == ["1", "2"])
                 #expect(calls[0].body == calls[1].body)
+                let publicKey = try await webhookPublicKeys(client).first
                 for call in calls {
                     #expect(call.signature == "sha256=" + WebhookDispatcher.signature(of: call.body, secret: secret))
+                    // fal's own scheme, as its documentation has receivers check it.
+                    #expect(call.headers["x-fal-webhook-request-id"] == id)
+                    #expect(try #require(publicKey).isValidSignature(falSignature(of: call), for: falMessage(of: call)))
+                    var tampered = call
+                    tampered.body.append(0x20)
+                    #expect(
+                        try #require(publicKey).isValidSignature(falSignature(of: call), for: falMessage(of: tampered))
+                            == false)
                 }
                 let payload = try #require(try JSONSerialization.jsonObject(with: calls[1].body) as? [String: Any])
                 #expect(payload["request_id"] as? String == id && payload["gateway_request_id"] as? String == id)
@@ -409,6 +425,36 @@ struct FalWebhookTests {
                 try await waitFor("the delivery to be recorded") {
                     try harness.directory.store.nextWebhookDue() == nil
                 }
+            }
+        }
+    }
+
+    @Test("rotating the signing key publishes a new one; the old one stays only for its retention")
+    func rotation() async throws {
+        let harness = try Harness { configuration in
+            configuration.webhooks.allowPrivateNetworks = true
+            configuration.webhooks.retiredKeyRetention = .zero
+        }
+        try await withWebhookReceiver(failures: 0) { url, received in
+            try await harness.test { client in
+                let before = try await webhookPublicKeys(client)
+                let rotated = try await client.execute(
+                    uri: "/v1/admin/webhook-keys/rotate", method: .post,
+                    headers: [.authorization: "Bearer \(harness.key)"])
+                #expect(rotated.status == .ok)
+                let after = try await webhookPublicKeys(client)
+                try #require(before.count == 1 && after.count == 1)
+                #expect(before[0].rawRepresentation != after[0].rawRepresentation)
+                let user = try await client.execute(
+                    uri: "/v1/admin/webhook-keys/rotate", method: .post, headers: [.authorization: "Bearer lk_unknown"])
+                #expect(user.status == .unauthorized)
+
+                _ = try await FalQueueClient(client: client, key: harness.key).submit(
+                    ["prompt": "signed anew"], query: "?fal_webhook=\(url)")
+                try await waitFor("the webhook") { received.withLock { !$0.isEmpty } }
+                let call = try #require(received.withLock { $0.first })
+                #expect(after[0].isValidSignature(try falSignature(of: call), for: falMessage(of: call)))
+                #expect(before[0].isValidSignature(try falSignature(of: call), for: falMessage(of: call)) == false)
             }
         }
     }
@@ -503,4 +549,34 @@ struct LockedDatabaseTests {
             #expect(try await generation.value == 0)
         }
     }
+}
+
+/// The keys in the server's JWKS.
+func webhookPublicKeys(_ client: some TestClientProtocol) async throws -> [Curve25519.Signing.PublicKey] {
+    let response = try await client.execute(uri: "/.well-known/jwks.json", method: .get)
+    let set = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+    return try (set["keys"] as? [[String: Any]] ?? []).map { key in
+        var x = try #require(key["x"] as? String).replacingOccurrences(of: "-", with: "+")
+            .replacingOccurrences(of: "_", with: "/")
+        x += String(repeating: "=", count: (4 - x.count % 4) % 4)
+        return try Curve25519.Signing.PublicKey(rawRepresentation: try #require(Data(base64Encoded: x)))
+    }
+}
+
+/// What fal signs: request id, user id, timestamp and the body's SHA-256 in hex, one a line.
+func falMessage(of call: ReceivedWebhook) -> Data {
+    let digest = SHA256.hash(data: call.body).map { String(format: "%02x", $0) }.joined()
+    let parts = ["x-fal-webhook-request-id", "x-fal-webhook-user-id", "x-fal-webhook-timestamp"].map {
+        call.headers[$0] ?? ""
+    }
+    return Data((parts + [digest]).joined(separator: "\n").utf8)
+}
+
+func falSignature(of call: ReceivedWebhook) throws -> Data {
+    let hex = Array(try #require(call.headers["x-fal-webhook-signature"]).utf8)
+    try #require(hex.count == 128)
+    return Data(
+        stride(from: 0, to: hex.count, by: 2).map {
+            UInt8(String(decoding: hex[$0...$0 + 1], as: UTF8.self), radix: 16) ?? 0
+        })
 }

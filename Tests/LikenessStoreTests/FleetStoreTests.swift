@@ -156,6 +156,25 @@ struct FleetStoreTests {
         #expect(try second.sharedSecret(named: "signing-secret", candidate: Data([9, 9, 9])) == Data([1, 2, 3]))
     }
 
+    @Test("replicas changing one setting at once take turns: no change is lost", arguments: StoreKind.tested)
+    func settingChangedTogether(_ kind: StoreKind) async throws {
+        let (first, second) = try kind.makeTwoStores(in: directory)
+        #expect(try first.setting(named: "counter") == nil)
+        try await withThrowingTaskGroup { group in
+            for store in [first, second] {
+                group.addTask {
+                    for _ in 0..<20 {
+                        _ = try store.changeSetting(named: "counter") { stored in
+                            Data([(stored?.first ?? 0) + 1])
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try second.setting(named: "counter") == Data([40]))
+    }
+
     @Test("replicas are listed while they beat, and leave when they stop", arguments: StoreKind.tested)
     func heartbeats(_ kind: StoreKind) throws {
         let (store, _) = try kind.makeTwoStores(in: directory)

@@ -110,7 +110,7 @@ func assembleApplication(
         JobWorkers(runner: runner),
         WebhookDispatcher(
             deliveries: store, settings: configuration.webhooks, signal: runner.book.webhookSignal,
-            store: storage.calls, metrics: metrics),
+            store: storage.calls, metrics: metrics, signingKeys: core.webhookSigningKeys),
     ]
     if let listener = configuration.metrics.listener {
         services.append(MetricsListener(listener: listener, scrape: routes.operations.scrape, logger: logger))

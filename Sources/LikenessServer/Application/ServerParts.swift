@@ -92,6 +92,8 @@ struct ServerCore {
     let generation: GenerationService
     /// In a fleet: how this replica hears the others.
     let fleetNotices: PostgresNotices?
+    /// The ED25519 keys that sign fal-dialect webhooks.
+    let webhookSigningKeys: WebhookSigningKeys
 
     init(
         _ configuration: LikenessConfiguration, storage: ServerStorage, engines: ServerEngines,
@@ -108,6 +110,11 @@ struct ServerCore {
             limiter: storage.isShared
                 ? SharedRateLimiter(fleet: store, store: storage.calls, clock: clock) : RateLimiter(),
             billing: accounts.billing, store: storage.calls, recentKeys: recentKeys)
+
+        webhookSigningKeys = WebhookSigningKeys(
+            settings: store, serverSecret: storage.secret,
+            retention: configuration.webhooks.retiredKeyRetention ?? configuration.webhooks.retryWindow,
+            store: storage.calls)
 
         let replica = ReplicaIdentity(host: "\(configuration.host):\(configuration.port)")
         fleetNotices = storage.isShared ? PostgresNotices(replica: replica.id) : nil

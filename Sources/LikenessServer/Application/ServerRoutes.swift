@@ -67,6 +67,12 @@ struct ServerRoutes {
             groups.authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"], area: .admin, noStore: true)
         )
         .addRoutes(AdminController(caller: callerAccounts).routes)
+        let webhookKeys = WebhookKeysController(keys: core.webhookSigningKeys)
+        groups.open(.operations).addRoutes(webhookKeys.publicRoutes)
+        groups.admin(
+            groups.authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"], area: .admin, noStore: true)
+        )
+        .addRoutes(webhookKeys.adminRoutes)
         operations = OperationsController(
             service: core.generation, metrics: metrics, upstreams: engines.upstreams,
             engineName: engines.engine.name, aliases: configuration.modelAliases, support: support)

@@ -38,7 +38,8 @@ public struct LikenessConfiguration: Sendable {
     public var queue: QueueSettings
     /// `likeness.webhooks.maxAttempts` (8), `likeness.webhooks.initialBackoffSeconds` (2, doubled
     /// after each failure up to 300), `likeness.webhooks.timeoutSeconds` (10),
-    /// `likeness.webhooks.allowPrivateNetworks` (false).
+    /// `likeness.webhooks.allowPrivateNetworks` (false), `likeness.webhooks.retiredKeySeconds` (how long
+    /// a rotated-out fal signing key stays in the JWKS; default: `WebhookSettings.retryWindow`).
     public var webhooks: WebhookSettings
     /// `likeness.fetch.allowPrivateNetworks`, `likeness.fetch.timeoutSeconds` (15),
     /// `likeness.fetch.maxRedirects` (3): reference URL fetching.
@@ -97,6 +98,9 @@ public struct LikenessConfiguration: Sendable {
                 Int64(1000 * settings.double(forKey: "webhooks.initialBackoffSeconds", default: 2))),
             timeout: .seconds(settings.int(forKey: "webhooks.timeoutSeconds", default: 10)),
             allowPrivateNetworks: settings.bool(forKey: "webhooks.allowPrivateNetworks", default: false))
+        if let retention = settings.double(forKey: "webhooks.retiredKeySeconds") {
+            webhooks.retiredKeyRetention = .milliseconds(Int64(1000 * max(0, retention)))
+        }
         fetch = FetchSettings(
             allowPrivateNetworks: settings.bool(forKey: "fetch.allowPrivateNetworks", default: false),
             timeout: .seconds(settings.int(forKey: "fetch.timeoutSeconds", default: 15)),

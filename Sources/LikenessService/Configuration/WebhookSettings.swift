@@ -8,6 +8,9 @@ public struct WebhookSettings: Sendable, Hashable {
     public var timeout: Duration
     /// Lets webhooks reach loopback and private networks. For tests and closed deployments only.
     public var allowPrivateNetworks: Bool
+    /// How long a rotated-out fal signing key stays in the JWKS; nil: `retryWindow`, the longest
+    /// a webhook it signed can still be retried.
+    public var retiredKeyRetention: Duration? = nil
 
     public init(
         maximumAttempts: Int = 8, initialBackoff: Duration = .seconds(2), timeout: Duration = .seconds(10),
@@ -23,5 +26,12 @@ public struct WebhookSettings: Sendable, Hashable {
     func backoff(afterFailures attempt: Int) -> Duration {
         let doubled = initialBackoff * (1 << min(max(attempt - 1, 0), 20))
         return min(doubled, maximumBackoff)
+    }
+
+    /// From a webhook's first attempt to its last: every wait between attempts, and each attempt's
+    /// time limit with the margin its claim is held for.
+    public var retryWindow: Duration {
+        let waits = (1..<max(maximumAttempts, 1)).reduce(Duration.zero) { $0 + backoff(afterFailures: $1) }
+        return waits + (timeout + .seconds(30)) * maximumAttempts
     }
 }

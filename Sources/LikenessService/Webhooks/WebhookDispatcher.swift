@@ -12,8 +12,12 @@ import ServiceLifecycle
 /// submitting key's webhook secret, retried with exponential backoff until a 2xx answer or
 /// `settings.maximumAttempts`. Deliveries are in the database, so a restart resumes them.
 ///
-/// Headers: `X-Likeness-Signature: sha256=<hex HMAC-SHA256 of the body>`,
-/// `X-Likeness-Request-Id`, `X-Likeness-Webhook-Attempt` (1-based).
+/// Headers, on every webhook: `X-Likeness-Signature: sha256=<hex HMAC-SHA256 of the body>`,
+/// `X-Likeness-Request-Id`, `X-Likeness-Webhook-Attempt` (1-based). Besides, each dialect's own
+/// scheme, so that receivers written for it verify unchanged: fal's `X-Fal-Webhook-*` headers
+/// with an ED25519 signature by the installation's key (`WebhookSigningKeys`), and Standard
+/// Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) for the native and OpenAI
+/// `callback_url`, with the key's `whsec_` secret.
 package struct WebhookDispatcher: Service {
     let deliveries: any WebhookRepository
     let settings: WebhookSettings
@@ -23,10 +27,11 @@ package struct WebhookDispatcher: Service {
     let logger: Logger
     let store: StoreCalls
     let metrics: ServerMetrics
+    let signingKeys: WebhookSigningKeys
 
     package init(
         deliveries: any WebhookRepository, settings: WebhookSettings, signal: WorkSignal, store: StoreCalls,
-        metrics: ServerMetrics
+        metrics: ServerMetrics, signingKeys: WebhookSigningKeys
     ) {
         self.deliveries = deliveries
         self.settings = settings
@@ -35,6 +40,7 @@ package struct WebhookDispatcher: Service {
         self.logger = store.logger
         self.store = store
         self.metrics = metrics
+        self.signingKeys = signingKeys
     }
 
     package func run() async throws {
@@ -116,6 +122,7 @@ package struct WebhookDispatcher: Service {
 
     private func post(_ webhook: PendingWebhook, attempt: Int) async throws -> UInt {
         guard let url = URL(string: webhook.url) else { throw OutboundRefusal(message: "the webhook URL is invalid") }
+        let schemeHeaders = try await headers(of: webhook, at: Date())
         return try await withDeadline(settings.timeout) { [connector] in
             try await connector.withClient(for: url) { client in
                 var request = HTTPClientRequest(url: webhook.url)
@@ -129,6 +136,7 @@ package struct WebhookDispatcher: Service {
                         name: "X-Likeness-Signature",
                         value: "sha256=" + Self.signature(of: webhook.body, secret: secret))
                 }
+                for (name, value) in schemeHeaders { request.headers.add(name: name, value: value) }
                 request.body = .bytes(ByteBuffer(bytes: webhook.body))
                 let response = try await client.execute(request, timeout: .seconds(settings.timeout.components.seconds))
                 // The answer's body is not used; reading a little of it lets the connection close cleanly.
@@ -136,6 +144,45 @@ package struct WebhookDispatcher: Service {
                 return response.status.code
             }
         }
+    }
+
+    /// The dialect's own signature headers, made at `date` (each attempt is signed anew).
+    func headers(of webhook: PendingWebhook, at date: Date) async throws -> [(String, String)] {
+        let timestamp = Int64(date.timeIntervalSince1970)
+        switch webhook.dialect {
+        case .fal:
+            let key = try await signingKeys.current(at: date)
+            let signature = try WebhookSigningKeys.falSignature(
+                requestID: webhook.jobID, userID: webhook.accountID, timestamp: timestamp, body: webhook.body,
+                key: try key.signing)
+            return [
+                ("X-Fal-Webhook-Request-Id", webhook.jobID), ("X-Fal-Webhook-User-Id", webhook.accountID),
+                ("X-Fal-Webhook-Timestamp", String(timestamp)), ("X-Fal-Webhook-Signature", signature),
+            ]
+        case .minimax, .openai:
+            guard let secret = webhook.signingSecret,
+                let signature = Self.standardSignature(
+                    id: webhook.jobID, timestamp: timestamp, body: webhook.body, secret: secret)
+            else { return [] }
+            return [
+                ("webhook-id", webhook.jobID), ("webhook-timestamp", String(timestamp)),
+                ("webhook-signature", signature),
+            ]
+        case .mcp:
+            return []
+        }
+    }
+
+    /// Standard Webhooks' `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed by the bytes
+    /// the secret's base64 (after `whsec_`) spells; nil for a secret that spells none.
+    static func standardSignature(id: String, timestamp: Int64, body: Data, secret: String) -> String? {
+        guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))) else {
+            return nil
+        }
+        let signed = Data("\(id).\(timestamp).".utf8) + body
+        return "v1,"
+            + Data(HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: key)))
+            .base64EncodedString()
     }
 
     /// Lowercase hex HMAC-SHA256 of `body` keyed by the UTF-8 bytes of `secret`.

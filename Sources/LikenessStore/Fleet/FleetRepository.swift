@@ -39,6 +39,11 @@ public protocol FleetRepository: Sendable {
     /// The shared secret called `name`: the one stored, or `candidate`, stored now by the first
     /// replica to ask (the others then read it).
     func sharedSecret(named name: String, candidate: Data) throws -> Data
+    /// The installation's setting called `name`; nil when none is stored.
+    func setting(named name: String) throws -> Data?
+    /// Stores what `change` makes of the setting called `name` (nil when none is stored yet) and
+    /// returns it. Replicas that change one setting at once take turns.
+    func changeSetting(named name: String, _ change: (Data?) throws -> Data) throws -> Data
 }
 
 /// A number of requests a subject (a key, an account) may make in one window.

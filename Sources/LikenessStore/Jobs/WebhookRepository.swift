@@ -1,8 +1,12 @@
 import Foundation
+import LikenessCore
 
 /// A recorded webhook not yet delivered, with the signing secret of the key that asked for it.
 public struct PendingWebhook: Sendable, Hashable {
     public var jobID: String
+    /// The job's account and dialect: a fal webhook is signed as fal signs, for its user.
+    public var accountID: String
+    public var dialect: Dialect
     public var url: String
     public var body: Data
     /// Attempts already made.

@@ -101,4 +101,23 @@ extension SQLStore: FleetRepository {
             return stored
         }
     }
+
+    public func setting(named name: String) throws -> Data? {
+        try database.query("SELECT value FROM fleet_settings WHERE name = ?", [.text(name)]).first?.blob(0)
+    }
+
+    public func changeSetting(named name: String, _ change: (Data?) throws -> Data) throws -> Data {
+        try database.transaction { transaction in
+            try transaction.serialize("setting " + name)
+            let stored = try transaction.query("SELECT value FROM fleet_settings WHERE name = ?", [.text(name)])
+                .first?.blob(0)
+            let changed = try change(stored)
+            try transaction.execute(
+                """
+                INSERT INTO fleet_settings (name, value) VALUES (?, ?)
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                """, [.text(name), .blob(changed)])
+            return changed
+        }
+    }
 }

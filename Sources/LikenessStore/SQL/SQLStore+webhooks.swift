@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 extension SQLStore {
     public func claimDueWebhooks(at date: Date, limit: Int, holdUntil: Date) throws -> [PendingWebhook] {
@@ -15,12 +16,15 @@ extension SQLStore {
             return try claimed.compactMap { jobID in
                 try transaction.query(
                     """
-                    SELECT d.job_id, d.url, d.body, d.attempts, k.webhook_secret FROM webhook_deliveries AS d
+                    SELECT d.job_id, d.url, d.body, d.attempts, k.webhook_secret, j.account_id, j.dialect
+                    FROM webhook_deliveries AS d
                     JOIN jobs AS j ON j.id = d.job_id LEFT JOIN api_keys AS k ON k.id = j.key_id WHERE d.job_id = ?
                     """, [.text(jobID)]
                 ).first.map { row in
                     PendingWebhook(
-                        jobID: row.text(0) ?? "", url: row.text(1) ?? "", body: row.blob(2) ?? Data(),
+                        jobID: row.text(0) ?? "", accountID: row.text(5) ?? "",
+                        dialect: Dialect(rawValue: row.text(6) ?? "") ?? .fal, url: row.text(1) ?? "",
+                        body: row.blob(2) ?? Data(),
                         attempts: Int(row.integer(3) ?? 0), signingSecret: row.text(4))
                 }
             }

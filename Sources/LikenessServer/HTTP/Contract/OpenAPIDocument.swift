@@ -71,6 +71,12 @@ enum OpenAPIDocument {
         paths["/openapi.json"] = .object(["get": documentItself()])
         paths["/api/openapi/queue/openapi.json"] = .object(["get": falDocument()])
         paths["/llms.txt"] = .object(["get": llms()])
+        paths["/.well-known/jwks.json"] = .object([
+            "get": operation(
+                "webhookKeys", tag: "operations",
+                summary: "The ED25519 public keys that verify fal-dialect webhooks (a JWKS, as fal publishes its own)",
+                security: .array([]), responses: ["200": json(jwks(), "OK")])
+        ])
         paths["/"] = .object(["get": consoleFile("console", "The web console", "text/html")])
         paths["/console/console.js"] = .object([
             "get": consoleFile("consoleScript", "The console's script", "text/javascript")
@@ -491,6 +497,12 @@ enum OpenAPIDocument {
         paths[base + "/accounts/{id}/minimax-key"] = .object([
             "put": attachKey(admin: true), "delete": detachKey(admin: true),
         ])
+        paths[base + "/webhook-keys/rotate"] = .object([
+            "post": adminOperation(
+                "adminRotateWebhookKey",
+                "Sign fal-dialect webhooks with a new key; the old one stays published while its webhooks may be retried",
+                response: jwks())
+        ])
         paths[base + "/keys/{id}"] = .object([
             "delete": adminOperation(
                 "adminRevokeKey", "Revoke a key",
@@ -559,6 +571,17 @@ enum OpenAPIDocument {
                 "200": json(.object(["type": .string("object")]), "OpenAPI 3.1"),
                 "404": json(ref("FalDetail"), "No such endpoint"),
             ])
+    }
+
+    /// A JSON Web Key Set of Ed25519 keys (RFC 7517, RFC 8037).
+    static func jwks() -> J {
+        let key = object(
+            [
+                "kty": .object(["const": .string("OKP")]), "crv": .object(["const": .string("Ed25519")]),
+                "use": .object(["const": .string("sig")]), "alg": .object(["const": .string("EdDSA")]),
+                "kid": .object(["type": .string("string")]), "x": .object(["type": .string("string")]),
+            ], required: ["kty", "crv", "kid", "x"])
+        return object(["keys": array(key)], required: ["keys"])
     }
 
     static func llms() -> J {
