@@ -82,7 +82,7 @@ package struct WebhookSigningKeys: Sendable {
             }
             return .object([
                 "kty": .string("OKP"), "crv": .string("Ed25519"), "use": .string("sig"), "alg": .string("EdDSA"),
-                "kid": .string(key.id), "x": .string(Self.base64URL(publicKey)),
+                "kid": .string(key.id), "x": .string(publicKey.base64URLEncoded),
             ])
         }
         let encoder = JSONEncoder()
@@ -91,12 +91,6 @@ package struct WebhookSigningKeys: Sendable {
             throw APIError(.systemError, "the JWKS cannot be written")
         }
         return body
-    }
-
-    /// Base64url without padding (RFC 7515), as JWKs spell their keys.
-    static func base64URL(_ bytes: Data) -> String {
-        bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 
     /// fal's signature: ED25519 over the request id, the user id, the timestamp and the body's

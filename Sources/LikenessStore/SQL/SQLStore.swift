@@ -30,10 +30,7 @@ public final class SQLStore: APIKeyRepository, AccountRepository, JobRepository,
 
     /// `lk_` then 32 random bytes as unpadded base64url.
     static func generateSecret() -> String {
-        "lk_"
-            + randomBytes(32).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        "lk_" + randomBytes(32).base64URLEncoded
     }
 
     static func randomBytes(_ count: Int) -> Data {
