@@ -24,7 +24,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     private let running: Task<Void, Never>
     private let logger: Logger
     /// `?` placeholders rewritten as `$1…`, by statement.
-    private let translations = Mutex<[String: String]>([:])
+    private static let translations = Mutex<[String: String]>([:])
 
     public var flavor: SQLFlavor { .postgres }
 
@@ -62,11 +62,19 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
     @discardableResult
     public func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
-        try withConnection { try Self.run(translate(sql), parameters, on: $0, logger: logger).changed }
+        try withConnection { try Self.run(Self.translate(sql), parameters, on: $0, logger: logger).changed }
     }
 
     public func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
-        try withConnection { try Self.run(translate(sql), parameters, on: $0, logger: logger).rows }
+        try withConnection { try Self.run(Self.translate(sql), parameters, on: $0, logger: logger).rows }
+    }
+
+    public func query<Statement: FrequentStatement>(_ statement: Statement.Type, _ parameters: [SQLValue]) throws
+        -> [SQLRow]
+    {
+        try withConnection {
+            try Self.runPrepared(statement, parameters, on: $0, logger: logger)
+        }
     }
 
     public func transaction<T>(_ body: (any SQLTransaction) throws -> T) throws -> T {
@@ -96,13 +104,20 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
         func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
             try PostgreSQLDatabase.run(
-                database.translate(sql), parameters, on: connection, logger: database.logger
+                PostgreSQLDatabase.translate(sql), parameters, on: connection, logger: database.logger
             ).changed
         }
 
         func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
-            try PostgreSQLDatabase.run(database.translate(sql), parameters, on: connection, logger: database.logger)
-                .rows
+            try PostgreSQLDatabase.run(
+                PostgreSQLDatabase.translate(sql), parameters, on: connection, logger: database.logger
+            ).rows
+        }
+
+        func query<Statement: FrequentStatement>(_ statement: Statement.Type, _ parameters: [SQLValue]) throws
+            -> [SQLRow]
+        {
+            try PostgreSQLDatabase.runPrepared(statement, parameters, on: connection, logger: database.logger)
         }
 
         func lock(_ table: String, id: String) throws {
@@ -142,7 +157,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     }
 
     /// Rewrites the store's `?` placeholders as PostgreSQL's `$n`, outside quoted text.
-    func translate(_ sql: String) -> String {
+    static func translate(_ sql: String) -> String {
         if let known = translations.withLock({ $0[sql] }) { return known }
         var translated = ""
         var number = 0
@@ -180,10 +195,13 @@ public final class PostgreSQLDatabase: SQLDatabase {
         } catch {
             throw storeError(error, sql: sql)
         }
+        return (try rows(result.rows), result.metadata.rows ?? 0)
+    }
+
+    static func rows(_ rows: [PostgresRow]) throws -> [SQLRow] {
         var columns: [String: Int] = [:]
-        for cell in result.rows.first.map(Array.init) ?? [] { columns[cell.columnName] = cell.columnIndex }
-        let rows = try result.rows.map { row in SQLRow(values: try row.map(value(of:)), columns: columns) }
-        return (rows, result.metadata.rows ?? 0)
+        for cell in rows.first.map(Array.init) ?? [] { columns[cell.columnName] = cell.columnIndex }
+        return try rows.map { row in SQLRow(values: try row.map(value(of:)), columns: columns) }
     }
 
     private static func value(of cell: PostgresCell) throws -> SQLValue {
@@ -203,7 +221,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     }
 
     /// PostgreSQL's SQLSTATE, as the store's kinds of failure.
-    private static func storeError(_ error: any Error, sql: String) -> StoreError {
+    static func storeError(_ error: any Error, sql: String) -> StoreError {
         guard let error = error as? PSQLError else {
             return StoreError(.failed, "\(sql) failed: \(describe(error))")
         }
@@ -288,7 +306,7 @@ private final class ConnectionLoan: Sendable {
 /// call blocks its thread until the pool lends it a connection, and that thread may be one of
 /// the cooperative pool's (a test, startup work); on a machine of one or two cores the pool's
 /// own tasks would then wait behind the very threads waiting for them.
-private final class PoolExecutor: TaskExecutor {
+final class PoolExecutor: TaskExecutor {
     static let shared = PoolExecutor()
 
     /// For the life of the process, like NIO's singleton groups.

@@ -10,6 +10,8 @@ public protocol SQLDatabase: Sendable {
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int
     /// A statement that only reads.
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow]
+    /// A frequent statement that only reads.
+    func query<Statement: FrequentStatement>(_ statement: Statement.Type, _ parameters: [SQLValue]) throws -> [SQLRow]
     /// Runs `body` in one transaction, committed when it returns and rolled back when it throws.
     func transaction<T>(_ body: (any SQLTransaction) throws -> T) throws -> T
 }
@@ -20,6 +22,8 @@ public protocol SQLTransaction {
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow]
+    /// A frequent statement's rows (a read, or a write's `RETURNING`).
+    func query<Statement: FrequentStatement>(_ statement: Statement.Type, _ parameters: [SQLValue]) throws -> [SQLRow]
     /// Holds the row with this `id` against other transactions until this one ends, so that a
     /// check and the write it allows cannot interleave with another's (SQLite's single writer
     /// already serialises transactions; PostgreSQL takes the row lock).

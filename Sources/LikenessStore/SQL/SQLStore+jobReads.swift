@@ -52,13 +52,7 @@ extension SQLStore {
     }
 
     public func nextQueuedJob() throws -> QueueHead? {
-        try database.query(
-            // Past a job another worker is claiming right now: reading it again would only spin.
-            """
-            SELECT id, model, account_id, byok FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1
-            \(database.flavor.skipLocked)
-            """
-        ).first.flatMap { row in
+        try database.query(NextQueuedJob.self, []).first.flatMap { row in
             row.text(0).map { QueueHead(id: $0, model: row.text(1), accountID: row.text(2), byok: row.integer(3) == 1) }
         }
     }
@@ -127,5 +121,18 @@ extension SQLStore {
                 source: row.text(2).flatMap(JobLogSource.init) ?? .queue,
                 message: row.text(3) ?? "")
         }
+    }
+}
+
+/// The queue's head: the job a worker claims next.
+private enum NextQueuedJob: FrequentStatement {
+    static let name = "next_queued_job"
+    static let parameterTypes: [SQLType] = []
+    static func sql(_ flavor: SQLFlavor) -> String {
+        // Past a job another worker is claiming right now: reading it again would only spin.
+        """
+        SELECT id, model, account_id, byok FROM jobs WHERE status = 'queued' ORDER BY priority, queue_seq LIMIT 1
+        \(flavor.skipLocked)
+        """
     }
 }

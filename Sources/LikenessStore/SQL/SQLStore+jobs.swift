@@ -66,12 +66,7 @@ extension SQLStore {
             }
             // The queue's length, and whether anything in it would run before this job (if not, it
             // may start at once), in one read.
-            let queue = try transaction.query(
-                """
-                SELECT COUNT(*), COALESCE(SUM(CASE WHEN priority <= ? THEN 1 ELSE 0 END), 0)
-                FROM jobs WHERE status = 'queued'
-                """, [SQLValue(job.priority.rawValue)]
-            ).first
+            let queue = try transaction.query(QueueLength.self, [SQLValue(job.priority.rawValue)]).first
             if let limit = admission.maximumQueuedJobs, queue?.integer(0) ?? 0 >= limit {
                 throw AdmissionRefusal.queueFull(limit: limit)
             }
@@ -142,13 +137,7 @@ extension SQLStore {
         throws -> JobRecord?
     {
         try transaction.query(
-            """
-            UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ?,
-            lease_owner = ?, lease_expires_at = ?
-            WHERE id = (SELECT id FROM jobs WHERE id = ? AND status = 'queued' \(database.flavor.skipLocked))
-            RETURNING \(Self.jobColumns)
-            """,
-            [.text(engine), SQLValue(date), .text(lease.owner), SQLValue(lease.expiresAt), .text(id)]
+            ClaimJob.self, [.text(engine), SQLValue(date), .text(lease.owner), SQLValue(lease.expiresAt), .text(id)]
         ).first.map(Self.job)
     }
 
@@ -183,19 +172,14 @@ extension SQLStore {
     ) throws -> JobRecord? {
         let imageIDs = String(decoding: try JSONEncoder().encode(images.map(\.id)), as: UTF8.self)
         return try database.transaction { transaction in
-            let completed = try transaction.execute(
-                """
-                UPDATE jobs SET status = 'succeeded', status_code = 0, status_message = 'success', image_count = ?,
-                failed_count = ?, result_image_ids = ?, engine = ?, engine_seconds = ?, finished_at = ?,
-                identity = ?, identity_score = ?
-                WHERE id = ? AND status = 'running'
-                """,
+            let completed = try transaction.query(
+                CompleteJob.self,
                 [
                     SQLValue(images.count), SQLValue(blockedCount), .text(imageIDs), .text(engine),
                     .real(engineSeconds), SQLValue(date), identity.map { .text($0.json) } ?? .null,
                     identity?.lowest.map(SQLValue.real) ?? .null, .text(id),
                 ])
-            guard completed == 1 else { return nil }
+            guard completed.count == 1 else { return nil }
             for image in images {
                 try transaction.execute(
                     """
@@ -286,4 +270,45 @@ extension SQLStore {
 extension JobFailure {
     /// The failure recorded for a cancelled job.
     public static let cancelled = JobFailure(code: 1000, message: "the request was cancelled", reason: "cancelled")
+}
+
+/// The queue's length, and how many queued jobs would run before one of the given priority.
+private enum QueueLength: FrequentStatement {
+    static let name = "queue_length"
+    static let parameterTypes: [SQLType] = [.integer]
+    static func sql(_ flavor: SQLFlavor) -> String {
+        """
+        SELECT COUNT(*), COALESCE(SUM(CASE WHEN priority <= ? THEN 1 ELSE 0 END), 0)
+        FROM jobs WHERE status = 'queued'
+        """
+    }
+}
+
+/// Marks a queued job running: engine, start, lease owner, lease expiry, job id.
+private enum ClaimJob: FrequentStatement {
+    static let name = "claim_job"
+    static let parameterTypes: [SQLType] = [.text, .real, .text, .real, .text]
+    static func sql(_ flavor: SQLFlavor) -> String {
+        """
+        UPDATE jobs SET status = 'running', engine = ?, attempts = attempts + 1, started_at = ?,
+        lease_owner = ?, lease_expires_at = ?
+        WHERE id = (SELECT id FROM jobs WHERE id = ? AND status = 'queued' \(flavor.skipLocked))
+        RETURNING \(SQLStore.jobColumns)
+        """
+    }
+}
+
+/// Marks a running job succeeded, with what it delivered; returns its id if it was running.
+private enum CompleteJob: FrequentStatement {
+    static let name = "complete_job"
+    static let parameterTypes: [SQLType] = [.integer, .integer, .text, .text, .real, .real, .text, .real, .text]
+    static func sql(_ flavor: SQLFlavor) -> String {
+        """
+        UPDATE jobs SET status = 'succeeded', status_code = 0, status_message = 'success', image_count = ?,
+        failed_count = ?, result_image_ids = ?, engine = ?, engine_seconds = ?, finished_at = ?,
+        identity = ?, identity_score = ?
+        WHERE id = ? AND status = 'running'
+        RETURNING id
+        """
+    }
 }

@@ -49,6 +49,12 @@ public final class SQLiteDatabase: SQLDatabase {
         return try readers[index].mutex.withLock { try $0.run(sql, parameters, collect: true) }
     }
 
+    public func query<Statement: FrequentStatement>(_ statement: Statement.Type, _ parameters: [SQLValue]) throws
+        -> [SQLRow]
+    {
+        try query(Statement.sql(.sqlite), parameters)
+    }
+
     /// Runs `body` in one transaction, committed when it returns and rolled back when it throws.
     public func transaction<T>(_ body: (any SQLTransaction) throws -> T) throws -> T {
         try withTransaction(body)
@@ -81,6 +87,12 @@ public final class SQLiteDatabase: SQLDatabase {
 
         public func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
             try connection.run(sql, parameters, collect: true)
+        }
+
+        public func query<Statement: FrequentStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+            throws -> [SQLRow]
+        {
+            try query(Statement.sql(.sqlite), parameters)
         }
 
         /// `BEGIN IMMEDIATE` already holds the one write lock for the whole transaction.
