@@ -233,13 +233,24 @@ static inline int lk_vips_pixel(VipsImage *image, int x, int y, double *values, 
     return count;
 }
 
-/// Encodes JPEG, PNG or WebP (format 0, 1 or 2), writing `xmp` as the file's XMP packet when
-/// given. `quality` applies to JPEG and WebP.
+/// Drops every metadata field: EXIF (camera, GPS, names, dates), XMP, IPTC, the ICC profile,
+/// PNG text, the loader's notes. An image drawn from a photo inherits the photo's fields, and
+/// none of them may ride out in it. Size, bands and format are not metadata and stay.
+static inline void lk_vips_remove_metadata(VipsImage *image) {
+    gchar **fields = vips_image_get_fields(image);
+    for (int i = 0; fields[i] != NULL; i++) vips_image_remove(image, fields[i]);
+    g_strfreev(fields);
+}
+
+/// Encodes JPEG, PNG or WebP (format 0, 1 or 2) with no metadata but `xmp`, written as the
+/// file's XMP packet when given. `quality` applies to JPEG and WebP. (libvips 8.14 still adds a
+/// minimal EXIF of its own to a JPEG: the pixel size and resolution.)
 static inline int lk_vips_encode(VipsImage *in, int format, int quality, const char *xmp, size_t xmp_length,
                                  void **bytes, size_t *length) {
     VipsImage *tagged = NULL;
     int failed;
     if (vips_copy(in, &tagged, NULL)) return -1;
+    lk_vips_remove_metadata(tagged);
     if (xmp && xmp_length > 0) vips_image_set_blob_copy(tagged, VIPS_META_XMP_NAME, xmp, xmp_length);
     switch (format) {
     case 0: failed = vips_jpegsave_buffer(tagged, bytes, length, "Q", quality, NULL); break;
@@ -247,6 +258,26 @@ static inline int lk_vips_encode(VipsImage *in, int format, int quality, const c
     default: failed = vips_webpsave_buffer(tagged, bytes, length, "Q", quality, NULL); break;
     }
     g_object_unref(tagged);
+    return failed;
+}
+
+/// The picture in `bytes` again, upright and sRGB (alpha kept), as JPEG (format 0, at `quality`)
+/// or PNG (1), with none of the source's metadata. Streamed: memory stays near the sizes of the
+/// two files, not of the pixels; truncated data is an error.
+static inline int lk_vips_reencode_clean(const void *bytes, size_t length, int format, int quality,
+                                         void **out, size_t *out_length) {
+    VipsImage *lazy = lk_vips_open(bytes, length), *upright = NULL, *srgb = NULL;
+    int failed = -1;
+    if (!lazy) return -1;
+    if (vips_autorot(lazy, &upright, NULL)) goto done;
+    if (vips_colourspace(upright, &srgb, VIPS_INTERPRETATION_sRGB, NULL)) goto done;
+    lk_vips_remove_metadata(srgb);
+    failed = format == 0 ? vips_jpegsave_buffer(srgb, out, out_length, "Q", quality, NULL)
+                         : vips_pngsave_buffer(srgb, out, out_length, NULL);
+done:
+    g_object_unref(lazy);
+    if (upright) g_object_unref(upright);
+    if (srgb) g_object_unref(srgb);
     return failed;
 }
 #endif

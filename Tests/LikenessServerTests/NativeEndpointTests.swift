@@ -70,6 +70,28 @@ struct NativeEndpointTests {
         }
     }
 
+    @Test("an image drawn from a photo with camera, GPS and author tags carries none of them")
+    func referenceMetadataStripped() async throws {
+        let harness = try Harness()
+        let photo = try personalPhoto(width: 320, height: 320)
+        try await harness.test { client in
+            try await client.generate(
+                [
+                    "model": "image-01", "prompt": "a portrait by the sea", "response_format": "base64",
+                    "aigc_watermark": true,
+                    "subject_reference": [["type": "character", "image_file": dataURL(photo)]],
+                ], key: harness.key
+            ) { _, reply in
+                let image = try #require(reply.data?.image_base64?.first.flatMap { Data(base64Encoded: $0) })
+                #expect(exifTags(in: image).isDisjoint(with: PersonalMetadata.tags))
+                #expect(PersonalMetadata.strings.allSatisfy { image.range(of: Data($0.utf8)) == nil })
+                // The one packet is Likeness's own AIGC marker.
+                let xmp = try #require(try ImageHeader.xmp(in: image))
+                #expect(xmp.contains("likeness:AIGC=\"true\"") && !xmp.contains(PersonalMetadata.artist))
+            }
+        }
+    }
+
     @Test("base64: JPEG bytes inline; the same seed gives identical bytes, no seed differs")
     func base64AndSeeds() async throws {
         let harness = try Harness()

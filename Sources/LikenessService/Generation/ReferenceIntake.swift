@@ -5,7 +5,8 @@ import LikenessImaging
 
 /// Turns a subject reference into checked bytes: fetched when remote, then judged by content.
 /// Only JPEG and PNG are accepted (whatever the URL or data URL claims), within 10 MB, within
-/// `limits` by the header (refused before a pixel is decoded), and fully decodable.
+/// `limits` by the header (refused before a pixel is decoded), and fully decodable. The bytes
+/// kept are the picture encoded again with no metadata (`ImageHeader.strippingMetadata`).
 struct ReferenceIntake: Sendable {
     let fetcher: any ReferenceFetching
     let limits: DecodeLimits
@@ -32,15 +33,15 @@ struct ReferenceIntake: Sendable {
                 field, "must be a JPG, JPEG or PNG image (this one is \(header.format.rawValue))")
         }
         do {
-            // Every pixel is read (so truncation shows) but only a small thumbnail is kept.
-            try await RenderThreads.run { [limits] in
-                _ = try RasterImage.cover(decoding: bytes, width: 64, height: 64, limits: limits)
+            // Every pixel is read (so truncation shows). What is kept, drawn and sent upstream
+            // is the picture alone: a photo's tags say who took it, with what, when and where.
+            return try await RenderThreads.run { [limits] in
+                try ImageHeader.strippingMetadata(from: bytes, limits: limits)
             }
         } catch let error as ImagingError {
             throw APIError.invalid(field, "is not usable: \(error.message)")
         } catch {
             throw APIError(.internalError, "the reference could not be checked")
         }
-        return bytes
     }
 }
