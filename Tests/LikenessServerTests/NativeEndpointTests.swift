@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import LikenessAPI
 import LikenessCore
+import LikenessEngines
 import LikenessImaging
 import LikenessStore
 import LikenessTestSupport
@@ -89,6 +90,27 @@ struct NativeEndpointTests {
                 let xmp = try #require(try ImageHeader.xmp(in: image))
                 #expect(xmp.contains("likeness:AIGC=\"true\"") && !xmp.contains(PersonalMetadata.artist))
             }
+        }
+    }
+
+    @Test("a photo's metadata is gone from the stored reference and from what the engine is given")
+    func storedReferenceStripped() async throws {
+        let harness = try Harness()
+        let engine = InputInspectingEngine(inputs: harness.directory.blobs.inputs)
+        let photo = try personalPhoto(width: 320, height: 320)
+        try await harness.test(engine: engine) { client in
+            try await client.generate(
+                [
+                    "model": "image-01", "prompt": "a portrait",
+                    "subject_reference": [["type": "character", "image_file": dataURL(photo)]],
+                ], key: harness.key
+            ) { _, reply in #expect(reply.base_resp.status_code == 0) }
+        }
+        let (stored, given) = try #require(engine.seen.withLock { $0 })
+        for bytes in [stored, given] {
+            #expect(exifTags(in: bytes).isDisjoint(with: PersonalMetadata.tags))
+            #expect(PersonalMetadata.strings.allSatisfy { bytes.range(of: Data($0.utf8)) == nil })
+            #expect(try ImageHeader(probing: bytes) == ImageHeader(format: .jpeg, width: 320, height: 320))
         }
     }
 
@@ -392,5 +414,21 @@ struct ReferenceImageTests {
     @Test("a tiny image is refused")
     func tiny() async throws {
         try await expectRefused(dataURL(try jpegReference(width: 20, height: 20)), mentioning: "smaller than")
+    }
+}
+
+/// The preview engine, noting the job's stored input file and the reference it is given.
+private final class InputInspectingEngine: ImageEngine {
+    let name = "preview"
+    let inputs: URL
+    let seen = Mutex<(stored: Data, given: Data)?>(nil)
+
+    init(inputs: URL) { self.inputs = inputs }
+
+    func generate(_ job: EngineJob, progress: @escaping @Sendable (EngineProgress) -> Void) async throws -> EngineOutput
+    {
+        let stored = try Data(contentsOf: inputs.appending(path: "\(job.id).input"))
+        seen.withLock { $0 = (stored, job.referenceImage ?? Data()) }
+        return try await PreviewEngine().generate(job, progress: progress)
     }
 }

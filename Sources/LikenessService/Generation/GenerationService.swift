@@ -24,7 +24,7 @@ public struct GenerationService: Sendable {
     var book: JobBook { runner.book }
 
     package init(admission: AdmissionSettings, billing: Billing, runner: JobRunner, synchronousStartLimit: Duration) {
-        self.admission = JobAdmission(settings: admission, billing: billing, book: runner.book)
+        self.admission = JobAdmission(settings: admission, billing: billing, book: runner.book, intake: runner.intake)
         self.runner = runner
         self.synchronousStartLimit = synchronousStartLimit
     }
@@ -55,10 +55,10 @@ public struct GenerationService: Sendable {
             immediate?.giveBack()
             throw error
         }
-        if case .started(let job, let queued) = submitted, let immediate {
+        if case .started(let job, let queued, let admitted) = submitted, let immediate {
             defer { immediate.giveBack() }
             let end = await runner.run(
-                job, .submitted(queued, request), on: immediate.engine, reservation: immediate.reservation,
+                job, .submitted(queued, admitted), on: immediate.engine, reservation: immediate.reservation,
                 generatingLogged: immediate.generatingLogged)
             if case .completed(let record, let images, let bytes) = end {
                 return try await result(of: record, format: request.responseFormat, known: (images, bytes)).get()

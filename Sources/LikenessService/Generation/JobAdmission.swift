@@ -24,6 +24,7 @@ struct JobAdmission: Sendable {
     let settings: AdmissionSettings
     let billing: Billing
     let book: JobBook
+    let intake: ReferenceIntake
 
     /// Records a request refused before it had a canonical form (bad JSON, invalid fields).
     func recordRejected(id: String, caller: Caller, dialect: Dialect, error: APIError) async {
@@ -41,14 +42,15 @@ struct JobAdmission: Sendable {
     /// What became of a submitted job.
     enum Submitted: Sendable {
         case queued(JobRecord)
-        /// Claimed as it was queued (`start`), and running now.
-        case started(JobRecord, QueuedRequest)
+        /// Claimed as it was queued (`start`), and running now; the request as admitted (an
+        /// inline reference checked and stripped).
+        case started(JobRecord, QueuedRequest, GenerationRequest)
         /// The idempotency key was already used for this same request: its job.
         case duplicate(JobRecord)
 
         var job: JobRecord {
             switch self {
-            case .queued(let job), .started(let job, _), .duplicate(let job): job
+            case .queued(let job), .started(let job, _, _), .duplicate(let job): job
             }
         }
     }
@@ -94,10 +96,16 @@ struct JobAdmission: Sendable {
             startNow: start?(job))
         let outcome: EnqueueOutcome
         // An inline reference is written beside the images before the job is recorded, and
-        // named by the job's id: megabytes stay out of the database's transactions.
-        let inputFile = request.inlineReference
+        // named by the job's id: megabytes stay out of the database's transactions. What is
+        // written is the picture alone, without the photo's camera, GPS or author tags.
+        var inputFile: Data? = nil
         do throws(APIError) {
             try settings.promptPolicy.check(request.prompt)
+            // Checked here, so that a bad picture is refused before anything is queued, and
+            // stored as the intake leaves it: the picture alone, without the photo's tags.
+            if let subject = request.subjectReference, case .inline = subject.source {
+                inputFile = try await intake.load(subject)
+            }
             do {
                 if let inputFile { try await book.storage.blobs.writeInput(inputFile, jobID: id) }
                 let input = JobInput(request: parameters, reference: nil)
@@ -134,7 +142,11 @@ struct JobAdmission: Sendable {
                 "reserved_usd": "\(job.reserved.usd)",
             ])
         book.metrics.money("reserved", job.reserved)
-        if case .started(let running) = outcome { return .started(running, queued) }
+        if case .started(let running) = outcome {
+            var admitted = request
+            if let inputFile { admitted.subjectReference?.source = .inline(inputFile) }
+            return .started(running, queued, admitted)
+        }
         book.announce(.queued)
         return .queued(job)
     }

@@ -299,7 +299,12 @@ package struct JobRunner: Sendable {
         var referenceFace = IdentityCheck.Reference()
         if let subject = request.subjectReference {
             book.logLater(jobID: id, "Loading the subject reference", source: .queue)
-            let bytes = try await intake.load(subject)
+            let bytes: Data
+            switch subject.source {
+            // Checked and stripped as it was admitted (`JobAdmission`).
+            case .inline(let admitted): bytes = admitted
+            case .remote: bytes = try await intake.load(subject)
+            }
             referenceFace = try await identity.examine(reference: bytes, field: subject.field, logger: book.logger)
             if let note = referenceFace.note {
                 await book.log(jobID: id, "Identity: \(note)", level: .warning, source: .identity)

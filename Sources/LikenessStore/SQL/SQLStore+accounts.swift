@@ -236,10 +236,7 @@ extension SQLStore {
     /// finished it. Settles once.
     static func settle(jobID: String, at date: Date, in transaction: any SQLTransaction) throws {
         guard
-            let row = try transaction.query(
-                "SELECT account_id, reserved_micros, price_micros, image_count FROM jobs WHERE id = ? AND settled_at IS NULL",
-                [.text(jobID)]
-            ).first
+            let row = try transaction.query(UnsettledJob.self, [.text(jobID)]).first
         else { return }
         let settlement = Settlement(
             reserved: MicroDollars(row.integer(1) ?? 0), price: MicroDollars(row.integer(2) ?? 0),
@@ -258,8 +255,22 @@ extension SQLStore {
                 else { throw StoreError("job \(jobID) could not be charged") }
             }
         }
-        try transaction.execute(
-            "UPDATE jobs SET cost_micros = ?, settled_at = ? WHERE id = ?",
-            [.integer(settlement.charge.value), SQLValue(date), .text(jobID)])
+        _ = try transaction.query(SettleJob.self, [.integer(settlement.charge.value), SQLValue(date), .text(jobID)])
     }
+}
+
+/// What a finished job's settlement needs, unless it is settled already.
+private enum UnsettledJob: FrequentStatement {
+    static let name = "unsettled_job"
+    static let parameterTypes: [SQLType] = [.text]
+    static func sql(_ flavor: SQLFlavor) -> String {
+        "SELECT account_id, reserved_micros, price_micros, image_count FROM jobs WHERE id = ? AND settled_at IS NULL"
+    }
+}
+
+/// Records a job's charge and marks it settled.
+private enum SettleJob: FrequentStatement {
+    static let name = "settle_job"
+    static let parameterTypes: [SQLType] = [.integer, .real, .text]
+    static func sql(_ flavor: SQLFlavor) -> String { "UPDATE jobs SET cost_micros = ?, settled_at = ? WHERE id = ?" }
 }

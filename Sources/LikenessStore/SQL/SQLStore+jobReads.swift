@@ -78,7 +78,7 @@ extension SQLStore {
     }
 
     public func job(id: String) throws -> JobRecord? {
-        try database.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first.map(Self.job)
+        try database.query(JobByID.self, [.text(id)]).first.map(Self.job)
     }
 
     public func recentJobs(accountID: String, dialect: Dialect, limit: Int) throws -> [JobRecord] {
@@ -135,4 +135,11 @@ private enum NextQueuedJob: FrequentStatement {
         \(flavor.skipLocked)
         """
     }
+}
+
+/// One job's record.
+enum JobByID: FrequentStatement {
+    static let name = "job_by_id"
+    static let parameterTypes: [SQLType] = [.text]
+    static func sql(_ flavor: SQLFlavor) -> String { "SELECT \(SQLStore.jobColumns) FROM jobs WHERE id = ?" }
 }

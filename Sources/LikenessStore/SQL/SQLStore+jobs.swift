@@ -3,32 +3,31 @@ import LikenessCore
 
 /// The queue's transitions: each one guarded transaction, settling the job's money with it.
 extension SQLStore {
-    private static func insert(_ job: JobRecord, queueSequence: String, into transaction: any SQLTransaction) throws {
-        try transaction.execute(
-            """
-            INSERT INTO jobs (id, key_id, dialect, app, model, parameters, status, priority, queue_seq, status_code,
-            status_message, error_field, error_reason, retry_after_seconds, webhook_url, origin, start_deadline,
-            created_at, finished_at, account_id, requested_count, price_micros, reserved_micros, byok, cost_micros,
-            settled_at, idempotency_key, fingerprint)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(queueSequence), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .text(job.id), SQLValue(job.keyID), .text(job.dialect.rawValue), SQLValue(job.app), SQLValue(job.model),
-                SQLValue(job.parameters), .text(job.status.rawValue), SQLValue(job.priority.rawValue),
-                SQLValue(job.failure?.code), SQLValue(job.failure?.message), SQLValue(job.failure?.field),
-                SQLValue(job.failure?.reason), SQLValue(job.failure?.retryAfterSeconds), SQLValue(job.webhookURL),
-                SQLValue(job.origin), SQLValue(job.startDeadline), SQLValue(job.createdAt), SQLValue(job.finishedAt),
-                SQLValue(job.accountID), SQLValue(job.requestedCount), .integer(job.price.value),
-                .integer(job.reserved.value), SQLValue(job.byok ? 1 : 0),
-                job.cost.map { .integer($0.value) } ?? (job.status.isFinished ? .integer(0) : .null),
-                // A job recorded already finished (refused) holds nothing, so it is settled as it is written.
-                job.status.isFinished ? SQLValue(job.createdAt) : .null, SQLValue(job.idempotencyKey),
-                SQLValue(job.fingerprint),
-            ])
+    /// Records `job`: queued (at the queue's next place), or already finished (refused, outside
+    /// the queue).
+    private static func insert(_ job: JobRecord, queued: Bool, into transaction: any SQLTransaction) throws {
+        let values: [SQLValue] = [
+            .text(job.id), SQLValue(job.keyID), .text(job.dialect.rawValue), SQLValue(job.app), SQLValue(job.model),
+            SQLValue(job.parameters), .text(job.status.rawValue), SQLValue(job.priority.rawValue),
+            SQLValue(job.failure?.code), SQLValue(job.failure?.message), SQLValue(job.failure?.field),
+            SQLValue(job.failure?.reason), SQLValue(job.failure?.retryAfterSeconds), SQLValue(job.webhookURL),
+            SQLValue(job.origin), SQLValue(job.startDeadline), SQLValue(job.createdAt), SQLValue(job.finishedAt),
+            SQLValue(job.accountID), SQLValue(job.requestedCount), .integer(job.price.value),
+            .integer(job.reserved.value), SQLValue(job.byok ? 1 : 0),
+            job.cost.map { .integer($0.value) } ?? (job.status.isFinished ? .integer(0) : .null),
+            // A job recorded already finished (refused) holds nothing, so it is settled as it is written.
+            job.status.isFinished ? SQLValue(job.createdAt) : .null, SQLValue(job.idempotencyKey),
+            SQLValue(job.fingerprint),
+        ]
+        if queued {
+            _ = try transaction.query(InsertQueuedJob.self, values)
+        } else {
+            try transaction.execute(InsertQueuedJob.sql(queueSequence: "0"), values)
+        }
     }
 
     public func insertJob(_ job: JobRecord) throws {
-        try database.transaction { transaction in try Self.insert(job, queueSequence: "0", into: transaction) }
+        try database.transaction { transaction in try Self.insert(job, queued: false, into: transaction) }
     }
 
     public func enqueueJob(_ job: JobRecord, input: JobInput, admission: Admission) throws -> EnqueueOutcome {
@@ -90,7 +89,7 @@ extension SQLStore {
                         needed: job.reserved, balance: MicroDollars(balance ?? 0))
                 }
             }
-            try Self.insert(job, queueSequence: database.flavor.nextQueueSequence, into: transaction)
+            try Self.insert(job, queued: true, into: transaction)
             try transaction.execute(
                 "INSERT INTO job_inputs (job_id, request, reference) VALUES (?, ?, ?)",
                 [.text(job.id), .text(input.request), input.reference.map(SQLValue.blob) ?? .null])
@@ -195,7 +194,7 @@ extension SQLStore {
             }
             try Self.finished(id: id, webhook: webhook, in: transaction)
             if let log { try Self.insertLogs(jobID: id, [log], in: transaction) }
-            return try transaction.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)]).first
+            return try transaction.query(JobByID.self, [.text(id)]).first
                 .map(Self.job)
         }
     }
@@ -238,7 +237,7 @@ extension SQLStore {
 
     /// What every finish does besides its own update: drop the input, record the webhook.
     private static func finished(id: String, webhook: WebhookDelivery?, in transaction: any SQLTransaction) throws {
-        try transaction.execute("DELETE FROM job_inputs WHERE job_id = ?", [.text(id)])
+        _ = try transaction.query(DeleteJobInput.self, [.text(id)])
         try settle(jobID: id, at: Date(), in: transaction)
         if let webhook {
             try transaction.execute(
@@ -311,4 +310,30 @@ private enum CompleteJob: FrequentStatement {
         RETURNING id
         """
     }
+}
+
+/// Records a job at the queue's next place (or, with `sql(queueSequence: "0")`, outside it).
+private enum InsertQueuedJob: FrequentStatement {
+    static let name = "insert_queued_job"
+    static let parameterTypes: [SQLType] = [
+        .text, .text, .text, .text, .text, .text, .text, .integer, .integer, .text, .text, .text, .integer, .text,
+        .text, .real, .real, .real, .text, .integer, .integer, .integer, .integer, .integer, .real, .text, .text,
+    ]
+    static func sql(_ flavor: SQLFlavor) -> String { sql(queueSequence: flavor.nextQueueSequence) }
+    static func sql(queueSequence: String) -> String {
+        """
+        INSERT INTO jobs (id, key_id, dialect, app, model, parameters, status, priority, queue_seq, status_code,
+        status_message, error_field, error_reason, retry_after_seconds, webhook_url, origin, start_deadline,
+        created_at, finished_at, account_id, requested_count, price_micros, reserved_micros, byok, cost_micros,
+        settled_at, idempotency_key, fingerprint)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(queueSequence), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    }
+}
+
+/// A finished job's input goes: its request, and its reference's place.
+private enum DeleteJobInput: FrequentStatement {
+    static let name = "delete_job_input"
+    static let parameterTypes: [SQLType] = [.text]
+    static func sql(_ flavor: SQLFlavor) -> String { "DELETE FROM job_inputs WHERE job_id = ?" }
 }
