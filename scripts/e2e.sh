@@ -83,6 +83,28 @@ else
     failed=$((failed + 1)); echo "FAIL X-Likeness-Identity carries the lowest score"; cat "$work/headers.txt"
 fi
 
+# A character: the same photograph stored once with curl (a multipart form, two photos of one
+# person), then named by id in the native dialect and by its own URL in fal's.
+curl -s "http://127.0.0.1:$port/v1/characters" -H "Authorization: Bearer $key" -F name=Barack \
+    -F "image=@$photos/obama.jpg;type=image/jpeg" -F "image=@$photos/obama2.jpg;type=image/jpeg" >"$work/reply.json"
+check "a character from two photographs, each face found" \
+    'r["object"]=="character" and r["id"].startswith("chr_") and all(p.get("face") for p in r["photos"]) and len(r["photos"])==2'
+character=$(python3 -c "import json; print(json.load(open('$work/reply.json'))['id'])")
+character_url=$(python3 -c "import json; print(json.load(open('$work/reply.json'))['url'])")
+curl -s "http://127.0.0.1:$port/v1/image_generation" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"image-01\",\"prompt\":\"at the beach\",\"subject_reference\":[{\"type\":\"character\",\"character_id\":\"$character\"}]}" \
+    >"$work/reply.json"
+check "native by character_id: an image scored against both photos" \
+    'r["base_resp"]["status_code"]==0 and r["metadata"]["identity_scores"][0]>=0.5'
+curl -s "http://127.0.0.1:$port/fal/fal-ai/minimax/image-01/subject-reference" -H "Authorization: Key $key" \
+    -H 'Content-Type: application/json' -d "{\"prompt\":\"in the snow\",\"image_url\":\"$character_url\"}" >"$work/reply.json"
+check "fal by the character's own URL" 'len(r["images"])==1 and r["images"][0]["identity_score"]>=0.5'
+curl -s "http://127.0.0.1:$port/v1/characters/$character/generations" -H "Authorization: Bearer $key" >"$work/reply.json"
+check "the character's history lists both, newest first" \
+    '[g["dialect"] for g in r["data"]]==["fal","minimax"] and all(i["identity_score"]>=0.5 for g in r["data"] for i in g["images"])'
+curl -s -X DELETE "http://127.0.0.1:$port/v1/characters/$character" -H "Authorization: Bearer $key" >"$work/reply.json"
+check "deleting the character" 'r=={"id":"'"$character"'","object":"character.deleted","deleted":True}'
+
 # A picture this server drew as the reference: no face in it, let through at `warn` with a note.
 reference="data:image/jpeg;base64,$(base64 -w0 "$work/first.jpg")"
 cat >"$work/i2i.json" <<JSON

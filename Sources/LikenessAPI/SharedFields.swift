@@ -23,7 +23,7 @@ extension GenerationDraft {
     }
 
     /// `subject_reference`, the array of `{"type", "image_file"}` objects that MiniMax defined and
-    /// the OpenAI-compatible gateways took over. `imageFile` reads an element's image (the
+    /// the OpenAI-compatible gateways took over (or `{"type", "character_id"}`, Likeness's). `imageFile` reads an element's image (the
     /// dialects differ in what they accept there). Only the first element is read: the contract
     /// allows one, and says so before looking at the others.
     public static func subjectReferences(
@@ -36,7 +36,15 @@ extension GenerationDraft {
             throw APIError.invalid("subject_reference[0]", "must be an object")
         }
         let reader = FieldReader(object, path: "subject_reference[0].")
-        return [.init(type: try reader.string("type"), image: try imageFile(reader).map(GenerationDraft.Image.text))]
+        let type = try reader.string("type")
+        // Likeness's own: a character stored before, in place of the photo.
+        if let character = try reader.string("character_id") {
+            guard !reader.contains("image_file") else {
+                throw APIError.invalid("subject_reference[0]", "takes image_file or character_id, not both")
+            }
+            return [.init(type: type, image: .character(character))]
+        }
+        return [.init(type: type, image: try imageFile(reader).map(GenerationDraft.Image.text))]
     }
 }
 

@@ -96,7 +96,7 @@ struct MCPBridge: AsyncParsableCommand {
                 case .string(MCPTools.Name.generateFromReference.rawValue)? = params["name"],
                 case .object(var arguments)? = params["arguments"],
                 case .string(let reference)? = arguments[MCPTools.referenceArgument],
-                ReferencePhoto.isLocalPath(reference)
+                CharacterID(reference) == nil, ReferencePhoto.isLocalPath(reference)
             else { return nil }
             arguments[MCPTools.referenceArgument] = .string(try ReferencePhoto.wireValue(reference))
             params["arguments"] = .object(arguments)

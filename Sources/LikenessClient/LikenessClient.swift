@@ -54,11 +54,13 @@ public struct LikenessClient: Sendable {
         self.transport = transport
     }
 
-    /// The person to keep: a photo on disk, its bytes, or a URL the server fetches.
+    /// The person to keep: a photo on disk, its bytes, a URL the server fetches, or a character
+    /// stored on the server (`createCharacter`), by its id.
     public enum Reference: Sendable, Hashable {
         case file(URL)
         case data(Data)
         case url(URL)
+        case character(String)
     }
 
     /// Generates images and waits for them.
@@ -127,28 +129,43 @@ public struct LikenessClient: Sendable {
         return "jpg"
     }
 
-    /// The reference as the native body carries it: a data URL for bytes and files, or the URL.
-    static func wireReference(_ reference: Reference?, _ request: GenerationRequest) throws(LikenessError) -> String? {
+    /// The reference as the native body carries it: a data URL for bytes and files, the URL, or
+    /// the character's id.
+    static func wireReference(_ reference: Reference?, _ request: GenerationRequest) throws(LikenessError)
+        -> MiniMaxUpstream.ClientReference?
+    {
         let bytes: Data
         switch reference {
-        case .url(let url)?: return url.absoluteString
+        case .url(let url)?: return .imageFile(url.absoluteString)
+        case .character(let id)?: return .character(id)
         case .data(let data)?: bytes = data
-        case .file(let file)?:
-            do {
-                bytes = try Data(contentsOf: file)
-            } catch {
-                throw LikenessError(
-                    .invalidParameter, "cannot read the reference photo \(file.path): \(error)",
-                    field: "subject_reference")
-            }
+        case .file(let file)?: bytes = try readFile(file, field: "subject_reference")
         case nil:
             switch request.subjectReference?.source {
             case .inline(let data)?: bytes = data
-            case .remote(let url)?: return url.absoluteString
+            case .remote(let url)?: return .imageFile(url.absoluteString)
+            case .character(let id)?: return .character(id.rawValue)
+            case .upload?:
+                throw LikenessError(
+                    .invalidParameter, "an uploaded file is named in OpenAI's edits (file_id), not here",
+                    field: "subject_reference")
             case nil: return nil
             }
         }
+        return .imageFile(dataURL(bytes))
+    }
+
+    static func dataURL(_ bytes: Data) -> String {
         let type = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) ? "image/png" : "image/jpeg"
         return "data:\(type);base64,\(bytes.base64EncodedString())"
+    }
+
+    static func readFile(_ file: URL, field: String) throws(LikenessError) -> Data {
+        do {
+            return try Data(contentsOf: file)
+        } catch {
+            throw LikenessError(
+                .invalidParameter, "cannot read the reference photo \(file.path): \(error)", field: field)
+        }
     }
 }

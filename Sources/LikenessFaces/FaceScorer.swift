@@ -208,6 +208,54 @@ public struct FaceDescriptor: Sendable, Hashable, Codable {
     }
 }
 
+extension FaceDescriptor {
+    /// Its 128 components as little-endian 32-bit floats (512 bytes), for sealed storage.
+    public var bytes: Data {
+        var data = Data(capacity: values.count * 4)
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        return data
+    }
+
+    /// The descriptor `bytes` wrote; nil for anything else.
+    public init?(bytes: Data) {
+        guard bytes.count == Int(LK_FACE_DESCRIPTOR_LENGTH) * 4 else { return nil }
+        let bytes = [UInt8](bytes)
+        self.init(
+            stride(from: 0, to: bytes.count, by: 4).map { offset in
+                Float(bitPattern: bytes[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) })
+            })
+    }
+}
+
+/// The face of a subject given by one or more photos (a character holds up to five): an image is
+/// scored against the centroid of their descriptors, which averages away what one photo's light
+/// and pose put in it (docs/BENCHMARKS.md, "A character's photos combined").
+public struct SubjectFaces: Sendable, Hashable {
+    public let descriptors: [FaceDescriptor]
+    public let centroid: FaceDescriptor
+
+    /// Nil without a descriptor.
+    public init?(_ descriptors: [FaceDescriptor]) {
+        guard let first = descriptors.first else { return nil }
+        self.descriptors = descriptors
+        var sum = [Double](repeating: 0, count: first.values.count)
+        for descriptor in descriptors {
+            for (index, value) in descriptor.values.enumerated() { sum[index] += Double(value) }
+        }
+        centroid = FaceDescriptor(sum.map { Float($0 / Double(descriptors.count)) })
+    }
+
+    public init(_ descriptor: FaceDescriptor) {
+        descriptors = [descriptor]
+        centroid = descriptor
+    }
+
+    /// `IdentitySimilarity` of `face` to the subject.
+    public func similarity(to face: FaceDescriptor) -> Double {
+        centroid.similarity(to: face)
+    }
+}
+
 /// The score callers see: 1 − distance / 1.2, clamped to 0…1. dlib's same-person threshold of 0.6
 /// distance is 0.5 here; two photos of one person usually score 0.7–0.95, two people under 0.4.
 public enum IdentitySimilarity {

@@ -9,7 +9,7 @@ public enum MiniMaxUpstream {
     /// AIGC marker is applied after download, so MiniMax's mainland-only `aigc_watermark` is not
     /// sent. `referenceDataURL` is the already checked reference photo.
     public static func requestBody(_ request: GenerationRequest, referenceDataURL: String?) -> Data {
-        var body = fields(request, reference: referenceDataURL)
+        var body = fields(request, reference: referenceDataURL.map { ["image_file": .string($0)] })
         body["response_format"] = .string("url")
         return UpstreamWire.encode(body)
     }
@@ -17,9 +17,17 @@ public enum MiniMaxUpstream {
     /// The native request as Likeness's Swift client sends it: the caller's response format and
     /// `aigc_watermark` (which Likeness honours and MiniMax accepts), `"async": true` for
     /// Likeness's queue, and Likeness's consistency guard. `reference` is a data URL or an
-    /// http(s) URL.
-    public static func clientRequestBody(_ request: GenerationRequest, reference: String?, async: Bool) -> Data {
-        var body = fields(request, reference: reference)
+    /// http(s) URL, or a stored character's id.
+    public static func clientRequestBody(_ request: GenerationRequest, reference: ClientReference?, async: Bool)
+        -> Data
+    {
+        let element: [String: JSONValue]? =
+            switch reference {
+            case .imageFile(let text)?: ["image_file": .string(text)]
+            case .character(let id)?: ["character_id": .string(id)]
+            case nil: nil
+            }
+        var body = fields(request, reference: element)
         body["response_format"] = .string(request.responseFormat.rawValue)
         if request.aigcWatermark { body["aigc_watermark"] = .bool(true) }
         if async { body["async"] = .bool(true) }
@@ -31,7 +39,14 @@ public enum MiniMaxUpstream {
         return UpstreamWire.encode(body)
     }
 
-    private static func fields(_ request: GenerationRequest, reference: String?) -> [String: JSONValue] {
+    /// How Likeness's client names a reference: a photo (`image_file`) or a stored character.
+    public enum ClientReference: Sendable, Hashable {
+        case imageFile(String)
+        case character(String)
+    }
+
+    /// `reference` is the subject reference element's fields beside its `type`.
+    private static func fields(_ request: GenerationRequest, reference: [String: JSONValue]?) -> [String: JSONValue] {
         var body: [String: JSONValue] = [
             "model": .string(request.model.rawValue),
             "prompt": .string(request.prompt),
@@ -49,9 +64,7 @@ public enum MiniMaxUpstream {
             body["style"] = .object(["style_type": .string(style.type.rawValue), "style_weight": .number(style.weight)])
         }
         if let reference {
-            body["subject_reference"] = .array([
-                .object(["type": .string("character"), "image_file": .string(reference)])
-            ])
+            body["subject_reference"] = .array([.object(reference.merging(["type": .string("character")]) { $1 })])
         }
         return body
     }

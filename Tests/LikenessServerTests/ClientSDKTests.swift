@@ -118,6 +118,27 @@ struct ClientSDKTests {
         }
     }
 
+    @Test("characters: created from a file and bytes, listed, used by id, deleted; then not found")
+    func characters() async throws {
+        let harness = try Harness()
+        let photo = try jpegReference()
+        let file = FileManager.default.temporaryDirectory.appending(path: "face-\(UUID().uuidString).jpg")
+        try photo.write(to: file)
+        try await harness.live(engine: PreviewEngine()) { base in
+            let client = LikenessClient(baseURL: base, apiKey: harness.key)
+            let character = try await client.createCharacter(name: "Ada", photos: [.file(file), .data(photo)])
+            #expect(character.photos.count == 2 && character.name == "Ada")
+            #expect(try await client.characters().data.map(\.id) == [character.id])
+            #expect(try await client.character(id: character.id) == character)
+            let generation = try await client.generate("Ada at sea", reference: .character(character.id))
+            #expect(generation.images.count == 1)
+            #expect(try await client.deleteCharacter(id: character.id).deleted)
+            let gone = await failure(client) { try await $0.generate("x", reference: .character(character.id)) }
+            #expect(gone?.code == .notFound && gone?.message.contains("no character") == true)
+            #expect(await failure(client) { _ = try await $0.character(id: character.id) }?.code == .notFound)
+        }
+    }
+
     @Test("each failure is typed: field, credits, content, rate limit with retryAfter, key, not found")
     func typedErrors() async throws {
         let harness = try Harness { $0.promptPolicy = PromptPolicy(blockedPhrases: ["forbidden topic"]) }

@@ -139,7 +139,7 @@ struct StartupTests {
         var request = GenerationRequest(prompt: "the same person, interrupted", count: 1, seed: 3)
         request.subjectReference = SubjectReference(source: .inline(photo))
         let queued = try QueuedRequest.input(for: request, seeds: request.imageSeeds())
-        try blobs.writeInputFile(photo, jobID: id)
+        try blobs.writePrivateFile(photo, as: .jobInput(jobID: id))
         _ = try store.enqueueJob(
             JobRecord(
                 id: id, keyID: nil, dialect: .minimax, model: "image-01", parameters: queued.request, createdAt: Date()
@@ -160,7 +160,7 @@ struct StartupTests {
         }
         #expect(try store.job(id: id)?.status == .succeeded)
         #expect(try store.logs(jobID: id).contains { $0.message == "Loading the subject reference" })
-        #expect(try FileManager.default.contentsOfDirectory(atPath: blobs.inputs.path) == [])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: blobs.root.appending(path: "inputs").path) == [])
         #expect(try store.jobIDsWithInputs().isEmpty)
     }
 

@@ -96,7 +96,7 @@ struct NativeEndpointTests {
     @Test("a photo's metadata is gone from the stored reference and from what the engine is given")
     func storedReferenceStripped() async throws {
         let harness = try Harness()
-        let engine = InputInspectingEngine(inputs: harness.directory.blobs.inputs)
+        let engine = InputInspectingEngine(inputs: harness.directory.blobs.root.appending(path: "inputs"))
         let photo = try personalPhoto(width: 320, height: 320)
         try await harness.test(engine: engine) { client in
             try await client.generate(

@@ -135,7 +135,7 @@ struct OpenAIEndpointTests {
         }
     }
 
-    @Test("edits as JSON: images[0].image_url is the reference; one image, no mask, no file_id")
+    @Test("edits as JSON: images[0].image_url is the reference; one image, no mask, a well-formed file_id")
     func jsonEdits() async throws {
         let harness = try Harness()
         let reference = dataURL(try jpegReference())
@@ -153,7 +153,7 @@ struct OpenAIEndpointTests {
             let refusals: [([String: Any], String)] = [
                 (["prompt": "p"], "images"),
                 (["prompt": "p", "images": [["image_url": reference], ["image_url": reference]]], "images"),
-                (["prompt": "p", "images": [["file_id": "file-1"]]], "images[0].image_url"),
+                (["prompt": "p", "images": [["file_id": "file-1"]]], "images[0].file_id"),
                 (["prompt": "p", "images": ["not an object"]], "images[0]"),
                 (["prompt": "p", "images": [["image_url": reference]], "mask": ["image_url": reference]], "mask"),
                 (["prompt": "p", "images": [["image_url": "ftp://example.com/face.jpg"]]], "images[0].image_url"),

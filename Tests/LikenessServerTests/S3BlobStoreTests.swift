@@ -20,17 +20,8 @@ struct S3BlobStoreTests {
 
     /// A new bucket, and a store on it with `prefix`.
     func makeStore(prefix: String = "images/") async throws -> S3BlobStore {
-        let endpoint = try #require(TestS3.endpoint)
-        let bucket = "likeness-" + Identifier.make().prefix(12)
-        let settings = ObjectStorageSettings(
-            bucket: bucket, endpoint: endpoint, region: "us-east-1", accessKeyID: "testing",
-            secretAccessKey: "testing", prefix: prefix, addressing: .path, links: .proxy)
-        let store = S3BlobStore(settings: settings, client: .shared, logger: Logger(label: "test"))
-        var create = HTTPClientRequest(url: endpoint.appending(path: bucket).absoluteString)
-        create.method = .PUT
-        let created = try await HTTPClient.shared.execute(create, timeout: .seconds(10))
-        #expect(created.status == .ok)
-        return store
+        S3BlobStore(
+            settings: try await TestS3.freshBucket(prefix: prefix), client: .shared, logger: Logger(label: "test"))
     }
 
     @Test("an image is written whole, read back by size, and deleted")
@@ -78,5 +69,18 @@ struct S3BlobStoreTests {
 enum TestS3 {
     static var endpoint: URL? {
         ProcessInfo.processInfo.environment["LIKENESS_TEST_S3_ENDPOINT"].flatMap { $0.isEmpty ? nil : URL(string: $0) }
+    }
+
+    /// The settings of a new, empty bucket on the test server.
+    static func freshBucket(prefix: String = "images/") async throws -> ObjectStorageSettings {
+        let endpoint = try #require(endpoint)
+        let bucket = "likeness-" + Identifier.make().prefix(12)
+        var create = HTTPClientRequest(url: endpoint.appending(path: bucket).absoluteString)
+        create.method = .PUT
+        let created = try await HTTPClient.shared.execute(create, timeout: .seconds(10))
+        #expect(created.status == .ok)
+        return ObjectStorageSettings(
+            bucket: bucket, endpoint: endpoint, region: "us-east-1", accessKeyID: "testing",
+            secretAccessKey: "testing", prefix: prefix, addressing: .path, links: .proxy)
     }
 }

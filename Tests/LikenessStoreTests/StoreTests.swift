@@ -369,12 +369,19 @@ struct BlobStoreTests {
         #expect(try blobs.readFile(id: id, format: .jpeg, expectedSize: 100) == nil)
     }
 
-    @Test("sweep removes partial files, files of any format no record points to, and inputs of no unfinished job")
+    @Test(
+        "sweep removes partial files, files of any format no record points to, inputs of no unfinished job, photos of no character"
+    )
     func sweep() throws {
         let blobs = try FileBlobStore(root: directory)
         let (queuedJob, finishedJob) = (Identifier.make(), Identifier.make())
-        try blobs.writeInputFile(Data([4]), jobID: queuedJob)
-        try blobs.writeInputFile(Data([5]), jobID: finishedJob)
+        try blobs.writePrivateFile(Data([4]), as: .jobInput(jobID: queuedJob))
+        try blobs.writePrivateFile(Data([5]), as: .jobInput(jobID: finishedJob))
+        let (keptPhoto, deletedPhoto) = (Identifier.make(), Identifier.make())
+        for photo in [keptPhoto, deletedPhoto] {
+            try blobs.writePrivateFile(Data([6]), as: .characterPhoto(photoID: photo))
+            try blobs.writePrivateFile(Data([7]), as: .characterThumbnail(photoID: photo))
+        }
         let kept = Identifier.make()
         let orphans = OutputFormat.allCases.map { ($0, Identifier.make()) }
         try blobs.writeFile(Data([1]), id: kept, format: .png)
@@ -382,10 +389,14 @@ struct BlobStoreTests {
         let partial = blobs.fileURL(for: kept, format: .png).deletingLastPathComponent().appending(
             path: "x" + FileBlobStore.temporarySuffix)
         try Data([3]).write(to: partial)
-        #expect(blobs.sweep(keeping: [kept], inputsOf: [queuedJob]) == 1 + orphans.count + 1)
+        #expect(blobs.sweep(keeping: [kept], inputsOf: [queuedJob], photos: [keptPhoto]) == 1 + orphans.count + 1 + 2)
         #expect(try blobs.readFile(id: kept, format: .png) != nil)
-        #expect(try blobs.readInputFile(jobID: queuedJob) == Data([4]))
-        #expect(try blobs.readInputFile(jobID: finishedJob) == nil)
+        #expect(try blobs.readPrivateFile(.characterPhoto(photoID: keptPhoto)) == Data([6]))
+        #expect(try blobs.readPrivateFile(.characterThumbnail(photoID: keptPhoto)) == Data([7]))
+        #expect(try blobs.readPrivateFile(.characterPhoto(photoID: deletedPhoto)) == nil)
+        #expect(try blobs.readPrivateFile(.characterThumbnail(photoID: deletedPhoto)) == nil)
+        #expect(try blobs.readPrivateFile(.jobInput(jobID: queuedJob)) == Data([4]))
+        #expect(try blobs.readPrivateFile(.jobInput(jobID: finishedJob)) == nil)
         for (format, orphan) in orphans { #expect(try blobs.readFile(id: orphan, format: format) == nil) }
         #expect(!FileManager.default.fileExists(atPath: partial.path))
     }

@@ -100,7 +100,7 @@ func benchIdentity(models: URL, photos: URL) async throws -> String {
 
 /// A photo under the evaluation's seven conditions, each encoded as JPEG (quality 90 unless the
 /// condition is the quality).
-private func variants(of bytes: Data) throws -> [(String, Data)] {
+func variants(of bytes: Data) throws -> [(String, Data)] {
     let image = try RasterImage(decoding: bytes)
     let (width, height) = (image.width, image.height)
     return [

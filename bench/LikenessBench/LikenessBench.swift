@@ -11,6 +11,7 @@ import LikenessImaging
 ///     LikenessBench metrics-cost [--requests N]
 ///     LikenessBench pools --simulator URL --rpm N --per-account N NAME=BASE_URL,KEY,MODEL,ACCOUNTS ...
 ///     LikenessBench identity --models DIR --photos DIR
+///     LikenessBench characters --models DIR --photos DIR
 @main
 struct LikenessBench {
     static func main() async throws {
@@ -36,12 +37,16 @@ struct LikenessBench {
             print(await benchMetricsCost(requests: requests))
             return
         }
-        if arguments.first == "identity" {
+        if arguments.first == "identity" || arguments.first == "characters" {
             func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
             guard let models = option("--models"), let photos = option("--photos") else {
-                throw BenchError("identity needs --models DIR --photos DIR")
+                throw BenchError("\(arguments[0]) needs --models DIR --photos DIR")
             }
-            print(try await benchIdentity(models: URL(filePath: models), photos: URL(filePath: photos)))
+            let (modelsURL, photosURL) = (URL(filePath: models), URL(filePath: photos))
+            print(
+                arguments.first == "identity"
+                    ? try await benchIdentity(models: modelsURL, photos: photosURL)
+                    : try await benchCharacterRules(models: modelsURL, photos: photosURL))
             return
         }
         if arguments.first == "pools" {

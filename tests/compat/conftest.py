@@ -1,10 +1,12 @@
 """Starts LikenessTestServer (likeness serve + fault-injecting engine) for the client suites."""
 
+import contextlib
 import os
 import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -78,12 +80,14 @@ def server():
 
 @pytest.fixture(scope="session")
 def tls_server():
-    """The server over HTTPS with a fresh self-signed certificate: (port, certificate path)."""
+    """The server over HTTPS with a fresh self-signed certificate: (port, certificate path). The
+    certificate also names fal's upload hosts, which fal-client cannot be told to change: a test
+    tunnels them to this server (`tunnel_to`), as an operator points them at Likeness."""
     directory = tempfile.mkdtemp(prefix="likeness-tls-")
     certificate, key = f"{directory}/cert.pem", f"{directory}/key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:rest.fal.ai,DNS:v3.fal.media"],
         check=True, capture_output=True,
     )
     context = ssl.create_default_context(cafile=certificate)
@@ -93,6 +97,57 @@ def tls_server():
     yield port, certificate
     process.terminate()
     process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def tunnel_to(port: int):
+    """An HTTP CONNECT proxy on a free port that tunnels every connection, whatever host it
+    names, to 127.0.0.1:`port`. Yields the proxy's URL, for HTTPS_PROXY."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(source, target):
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve(client):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = client.recv(4096)
+            if not chunk:
+                client.close()
+                return
+            head += chunk
+        if not head.startswith(b"CONNECT "):
+            client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            client.close()
+            return
+        upstream = socket.create_connection(("127.0.0.1", port))
+        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+        threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+    def accept():
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
 
 
 def jpeg_size(data: bytes) -> tuple[int, int]:

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from conftest import API_KEY, jpeg_size
+from conftest import API_KEY, jpeg_size, tunnel_to
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,59 @@ def test_run_subject_reference_with_encode_file(fal, tmp_path):
         arguments={"prompt": "A beautiful woman with a crown on her head.", "image_url": fal.encode_file(face)},
     )
     assert len(result["images"]) == 1
+
+
+def test_subscribe_with_a_characters_own_url(fal, tls_server, tmp_path):
+    """fal's clients have only `image_url`: a character's own URL, from `POST /v1/characters`, names it."""
+    import httpx
+
+    port, _ = tls_server
+    first = fal.run("fal-ai/minimax/image-01", arguments={"prompt": "a face"})
+    created = httpx.post(f"https://localhost:{port}/v1/characters", headers={"Authorization": f"Key {API_KEY}"},
+                         files={"image": ("face.jpg", download(fal, first["images"][0]["url"]), "image/jpeg")},
+                         data={"name": "crowned"}, verify=fal.context, timeout=30)
+    assert created.status_code == 201, created.text
+    character = created.json()
+    assert character["url"] == f"https://localhost:{port}/v1/characters/{character['id']}"
+    result = fal.subscribe(
+        "fal-ai/minimax/image-01/subject-reference",
+        arguments={"prompt": "the same woman with a crown", "image_url": character["url"]})
+    assert len(result["images"]) == 1
+    # Once deleted, the URL names nothing.
+    httpx.delete(character["url"], headers={"Authorization": f"Key {API_KEY}"}, verify=fal.context)
+    with pytest.raises(fal.client.FalClientHTTPError) as caught:
+        fal.run("fal-ai/minimax/image-01/subject-reference",
+                arguments={"prompt": "gone", "image_url": character["url"]})
+    assert caught.value.status_code == 404
+
+
+def test_upload_file_then_subscribe_with_its_url(fal, tls_server, tmp_path, monkeypatch):
+    """`fal_client.upload_file` unchanged: its hosts (rest.fal.ai for the CDN token, v3.fal.media for
+    the bytes) are fixed in the client, so they are tunnelled to Likeness here, as an operator would
+    point them at it. The URL it returns is then usable as `image_url`."""
+    port, _ = tls_server
+    first = fal.run("fal-ai/minimax/image-01", arguments={"prompt": "a face"})
+    face = tmp_path / "face.jpg"
+    face.write_bytes(download(fal, first["images"][0]["url"]))
+    with tunnel_to(port) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+        url = fal.upload_file(face)
+        assert url.startswith("https://v3.fal.media/v1/uploads/file-"), url
+        # fal-client's fallback, fal's storage flow: initiate with the name and type, PUT the bytes.
+        stored = fal.SyncClient(key=API_KEY).upload(face.read_bytes(), "image/jpeg", "face.jpg", repository="fal")
+        assert stored.startswith("https://rest.fal.ai/v1/uploads/file-"), stored
+        # Not a picture: refused by the CDN, then by the storage flow it falls back to. (A client made
+        # inside the tunnel: the default one keeps the connections it made before it.)
+        not_an_image = tmp_path / "notes.txt"
+        not_an_image.write_text("not a picture")
+        with pytest.raises(fal.client.FalClientHTTPError) as refused:
+            fal.SyncClient(key=API_KEY).upload_file(not_an_image)
+        assert refused.value.status_code == 422 and "not an image" in refused.value.response.text
+    for image_url in (url, stored):
+        result = fal.subscribe(
+            "fal-ai/minimax/image-01/subject-reference",
+            arguments={"prompt": "the same face at sea", "image_url": image_url})
+        assert len(result["images"]) == 1
 
 
 def test_validation_error_is_422_with_detail(fal):

@@ -100,6 +100,23 @@ def test_reference_as_a_local_file_over_stdio(server, reference_file):
 
 
 @pytest.mark.parametrize("transport", [over_http, over_stdio], ids=["http", "stdio"])
+def test_reference_names_a_stored_character(server, reference_file, transport):
+    created = httpx.post(server + "/v1/characters", headers={"Authorization": f"Bearer {API_KEY}"},
+                         files={"image": ("face.jpg", reference_file.read_bytes(), "image/jpeg")}, timeout=30)
+    assert created.status_code == 201, created.text
+    character = created.json()["id"]
+
+    async def body(session):
+        made = await session.call_tool("generate_from_reference", {"prompt": "the same person, older", "reference": character})
+        assert not made.isError, text_of(made)
+        assert jpeg_size(images_of(made)[0]) == (1024, 1024)
+        unknown = await session.call_tool(
+            "generate_from_reference", {"prompt": "x", "reference": "chr_" + "f" * 32})
+        assert unknown.isError and "no character" in text_of(unknown)
+    transport(server)(body)
+
+
+@pytest.mark.parametrize("transport", [over_http, over_stdio], ids=["http", "stdio"])
 def test_errors_are_tool_errors_in_plain_words(server, transport):
     async def body(session):
         refused = await session.call_tool("generate_image", {"prompt": "x", "n": 12})

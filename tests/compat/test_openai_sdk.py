@@ -258,3 +258,50 @@ def test_stream_yields_one_completed_event_per_image(client, reference_jpeg):
     ))
     assert [event.type for event in edited] == ["image_edit.completed"]
     assert jpeg_size(base64.b64decode(edited[0].b64_json)) == (1024, 1024)
+
+
+def test_character_by_id_in_extra_body(client, server, reference_jpeg):
+    """A character stored once (`POST /v1/characters`) is named by id where the photo would go."""
+    import httpx
+
+    data_url = "data:image/jpeg;base64," + base64.b64encode(reference_jpeg).decode()
+    created = httpx.post(server + "/v1/characters", headers={"Authorization": f"Bearer {API_KEY}"},
+                         json={"name": "otter keeper", "image_file": data_url}, timeout=30)
+    assert created.status_code == 201, created.text
+    character = created.json()["id"]
+    response = client.images.generate(
+        model="image-01", prompt="the same person on a beach", size="1024x1024",
+        extra_body={"subject_reference": [{"type": "character", "character_id": character}]})
+    assert len(response.data) == 1
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.images.generate(
+            model="image-01", prompt="nobody", extra_body={
+                "subject_reference": [{"type": "character", "character_id": "chr_" + "0" * 32}]})
+    assert "no character" in caught.value.message
+    deleted = httpx.delete(f"{server}/v1/characters/{character}", headers={"Authorization": f"Bearer {API_KEY}"})
+    assert deleted.json() == {"id": character, "object": "character.deleted", "deleted": True}
+
+
+def test_files_create_then_edit_by_file_id(client, reference_jpeg, tmp_path):
+    """`files.create(purpose="vision")`, then a JSON edit naming the file by `file_id`; listed,
+    deleted, and refused when it is not a picture."""
+    photo = tmp_path / "face.jpg"
+    photo.write_bytes(reference_jpeg)
+    with photo.open("rb") as file:
+        uploaded = client.files.create(file=file, purpose="vision")
+    assert uploaded.id.startswith("file-") and uploaded.filename == "face.jpg" and uploaded.expires_at > uploaded.created_at
+    response = client.post(
+        "/images/edits",
+        body={"model": "image-01", "prompt": "the same person, smiling", "images": [{"file_id": uploaded.id}],
+              "response_format": "b64_json"},
+        cast_to=openai.types.ImagesResponse,
+    )
+    assert jpeg_size(base64.b64decode(response.data[0].b64_json)) == (1024, 1024)
+    assert uploaded.id in [listed.id for listed in client.files.list()]
+    assert client.files.delete(uploaded.id).deleted
+    with pytest.raises(openai.NotFoundError):
+        client.post("/images/edits", body={"model": "image-01", "prompt": "gone", "images": [{"file_id": uploaded.id}]},
+                    cast_to=openai.types.ImagesResponse)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.files.create(file=("notes.txt", b"not a picture", "text/plain"), purpose="vision")
+    assert caught.value.body["param"] == "file" and "not an image" in caught.value.message

@@ -21,12 +21,14 @@ public enum MCPTools {
     }
 
     /// The reference's argument: an http(s) or `data:` URL (`likeness mcp` turns a local file
-    /// path into a `data:` URL before the call leaves the agent's machine).
+    /// path into a `data:` URL before the call leaves the agent's machine), or a stored
+    /// character's id (`chr_…`).
     public static let referenceArgument = "reference"
 
     static let spelling = FieldSpelling.minimax.renaming([
         .subjectReference: referenceArgument, .referenceType: referenceArgument,
-        .referenceImage: referenceArgument, .style: "style", .styleType: "style", .styleWeight: "style_weight",
+        .referenceImage: referenceArgument, .referenceCharacter: referenceArgument, .style: "style",
+        .styleType: "style", .styleWeight: "style_weight",
     ])
 
     /// `generate_image` or `generate_from_reference` arguments (a JSON object) → the request.
@@ -51,7 +53,9 @@ public enum MCPTools {
             guard let reference = try fields.string(referenceArgument), !reference.isEmpty else {
                 throw APIError.missing(referenceArgument)
             }
-            draft.references = [.init(type: "character", image: .text(reference))]
+            let image: GenerationDraft.Image =
+                reference.hasPrefix(CharacterID.prefix) ? .character(reference) : .text(reference)
+            draft.references = [.init(type: "character", image: image)]
         }
         return Generation(
             request: try GenerationRequest(validating: draft, spelling: spelling),

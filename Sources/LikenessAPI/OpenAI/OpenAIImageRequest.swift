@@ -54,7 +54,8 @@ public enum OpenAIImageRequest {
     }
 
     /// A `/v1/images/edits` JSON body: the generation fields, and `images`, one `{"image_url"}`
-    /// (an http(s) or data URL), the subject reference.
+    /// (an http(s) or data URL) or `{"file_id"}` (a file uploaded with `files.create`), the
+    /// subject reference.
     public static func parse(editJSON body: consuming Data, aliases: ModelAliases) throws(APIError)
         -> Submission
     {
@@ -69,13 +70,20 @@ public enum OpenAIImageRequest {
             throw APIError.invalid("images", "only one reference image is supported (got \(images.count))")
         }
         guard case .object(let image) = images[0] else { throw APIError.invalid("images[0]", "must be an object") }
-        guard let url = try FieldReader(image, path: "images[0].").string("image_url"), !url.isEmpty else {
-            throw APIError.missing(
-                "images[0].image_url", image["file_id"] != nil ? ": file_id is not supported, send image_url" : "")
+        let element = FieldReader(image, path: "images[0].")
+        // `file_id` names a file uploaded with `files.create`; `image_url` a URL.
+        let reference: GenerationDraft.Image
+        let field: String
+        if let fileID = try element.string("file_id") {
+            (reference, field) = (.upload(fileID), "images[0].file_id")
+        } else if let url = try element.string("image_url"), !url.isEmpty {
+            (reference, field) = (.text(url), "images[0].image_url")
+        } else {
+            throw APIError.missing("images[0].image_url", " (or images[0].file_id)")
         }
         var (draft, spelling) = try draft(fields, aliases: aliases)
-        draft.references = [GenerationDraft.Reference(type: "character", image: .text(url))]
-        spelling = spelling.renaming([.subjectReference: "images", .referenceImage: "images[0].image_url"])
+        draft.references = [GenerationDraft.Reference(type: "character", image: reference)]
+        spelling = spelling.renaming([.subjectReference: "images", .referenceImage: field])
         return try submission(draft, spelling: spelling, fields: fields)
     }
 

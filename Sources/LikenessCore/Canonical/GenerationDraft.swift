@@ -38,10 +38,13 @@ public struct GenerationDraft: Sendable, Hashable {
         }
     }
 
-    /// The reference photo as it came: a `data:` or http(s) URL, or the bytes of an uploaded file.
+    /// The reference photo as it came: a `data:` or http(s) URL, the bytes of an uploaded file,
+    /// a stored character's id (`character_id`), or an uploaded file's (`file_id`).
     public enum Image: Sendable, Hashable {
         case text(String)
         case bytes(Data)
+        case character(String)
+        case upload(String)
     }
 
     public struct Style: Sendable, Hashable {
@@ -63,7 +66,7 @@ public struct GenerationDraft: Sendable, Hashable {
 /// The canonical request's fields, for naming them in errors.
 public enum RequestField: Sendable, Hashable, CaseIterable {
     case model, prompt, aspectRatio, width, height, count, seed, responseFormat, promptOptimizer, aigcWatermark
-    case subjectReference, referenceType, referenceImage
+    case subjectReference, referenceType, referenceImage, referenceCharacter
     case style, styleType, styleWeight
     case outputFormat, outputCompression
 }
@@ -93,6 +96,7 @@ public struct FieldSpelling: Sendable, Hashable {
         .count: "n", .seed: "seed", .responseFormat: "response_format", .promptOptimizer: "prompt_optimizer",
         .aigcWatermark: "aigc_watermark", .subjectReference: "subject_reference",
         .referenceType: "subject_reference[0].type", .referenceImage: "subject_reference[0].image_file",
+        .referenceCharacter: "subject_reference[0].character_id",
         .style: "style", .styleType: "style.style_type", .styleWeight: "style.style_weight",
         .outputFormat: "output_format", .outputCompression: "output_compression",
     ])
@@ -211,6 +215,16 @@ extension GenerationRequest {
                 field: spelling[.referenceImage])
         case .bytes(let bytes)? where !bytes.isEmpty:
             return SubjectReference(source: .inline(bytes), field: spelling[.referenceImage])
+        case .character(let text)?:
+            guard let id = CharacterID(text) else {
+                throw APIError.invalid(spelling[.referenceCharacter], "must be a character id (chr_ and 32 hex digits)")
+            }
+            return SubjectReference(source: .character(id), field: spelling[.referenceCharacter])
+        case .upload(let text)?:
+            guard let id = UploadID(text) else {
+                throw APIError.invalid(spelling[.referenceImage], "must be a file id (file- and 32 hex digits)")
+            }
+            return SubjectReference(source: .upload(id), field: spelling[.referenceImage])
         default:
             throw APIError.missing(spelling[.referenceImage])
         }

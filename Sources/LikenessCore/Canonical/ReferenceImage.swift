@@ -7,6 +7,12 @@ public enum ReferenceSource: Sendable, Hashable {
     case inline(Data)
     /// An http(s) URL the server must fetch.
     case remote(URL)
+    /// A character the caller stored before (`POST /v1/characters`): its photos, already
+    /// checked, and their faces, already found.
+    case character(CharacterID)
+    /// A file the caller uploaded before (fal's storage flow, OpenAI's `files.create`),
+    /// checked as it was uploaded.
+    case upload(UploadID)
 
     /// The largest reference image accepted, in bytes (MiniMax's documented 10 MB).
     public static let maximumByteCount = 10 * 1024 * 1024
@@ -58,6 +64,42 @@ public enum ReferenceSource: Sendable, Hashable {
         }
         return decoded
     }
+}
+
+/// A stored character's id: `chr_` then 32 lowercase hex digits. Any other text is not one, so a
+/// malformed id is refused as the caller's mistake before anything is looked up.
+public struct CharacterID: Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: String
+
+    public static let prefix = "chr_"
+
+    public init?(_ text: some StringProtocol) {
+        guard isPrefixedIdentifier(text, prefix: Self.prefix) else { return nil }
+        rawValue = String(text)
+    }
+
+    public var description: String { rawValue }
+}
+
+/// An uploaded file's id: `file-` then 32 lowercase hex digits, as OpenAI's file ids look.
+public struct UploadID: Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: String
+
+    public static let prefix = "file-"
+
+    public init?(_ text: some StringProtocol) {
+        guard isPrefixedIdentifier(text, prefix: Self.prefix) else { return nil }
+        rawValue = String(text)
+    }
+
+    public var description: String { rawValue }
+}
+
+/// `prefix` then 32 lowercase hex digits.
+private func isPrefixedIdentifier(_ text: some StringProtocol, prefix: String) -> Bool {
+    let digits = text.utf8.dropFirst(prefix.utf8.count)
+    return text.hasPrefix(prefix) && digits.count == 32
+        && digits.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
 }
 
 /// A subject reference: MiniMax supports one, of type `character`.

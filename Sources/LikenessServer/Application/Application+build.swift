@@ -106,7 +106,8 @@ func assembleApplication(
     }
     services += [
         ImageJanitor(
-            images: store, blobs: storage.blobs, interval: configuration.janitorInterval, store: storage.calls),
+            images: store, blobs: storage.blobs, interval: configuration.janitorInterval, store: storage.calls,
+            uploads: core.uploads),
         JobWorkers(runner: runner),
         WebhookDispatcher(
             deliveries: store, settings: configuration.webhooks, signal: runner.book.webhookSignal,
@@ -159,7 +160,10 @@ func recoverFromUncleanStop(runner: JobRunner, store: SQLStore, sweeping blobs: 
                 "corrected_accounts": "\(books.correctedAccounts.joined(separator: ","))",
             ])
     }
-    let removedFiles = try blobs?.sweep(keeping: store.imageIDs(), inputsOf: store.jobIDsWithInputs()) ?? 0
+    let removedFiles =
+        try blobs?.sweep(
+            keeping: store.imageIDs(), inputsOf: store.jobIDsWithInputs(), photos: store.characterPhotoIDs(),
+            uploads: store.uploadIDs()) ?? 0
     if recovered.requeued + recovered.failed + removedFiles > 0 {
         logger.notice(
             "recovered from an unclean stop",

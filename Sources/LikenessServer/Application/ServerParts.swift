@@ -90,6 +90,10 @@ struct ServerCore {
     let accounts: AccountsService
     let authenticator: Authenticator
     let generation: GenerationService
+    /// Stored characters: their photos, faces and thumbnails.
+    let characters: CharacterService
+    /// Files uploaded to be used as references.
+    let uploads: UploadService
     /// In a fleet: how this replica hears the others.
     let fleetNotices: PostgresNotices?
     /// The ED25519 keys that sign fal-dialect webhooks.
@@ -126,18 +130,25 @@ struct ServerCore {
             storage: JobStorage(jobs: store, images: store, blobs: storage.blobs, store: storage.calls),
             webhooks: DialectWebhookRendering(links: storage.imageLinks), fleet: fleet,
             workers: configuration.maximumConcurrentJobs, metrics: metrics, clock: clock, logger: logger)
+        let intake = ReferenceIntake(
+            fetcher: fetcher
+                ?? GuardedHTTPFetcher(settings: configuration.fetch, refused: metrics.referenceFetchRefused))
+        characters = CharacterService(
+            settings: configuration.characters, repository: store, blobs: storage.blobs, store: storage.calls,
+            intake: intake, identity: IdentityCheck.load(configuration.identity, logger: logger),
+            serverSecret: storage.secret, clock: clock, logger: logger)
+        uploads = UploadService(
+            settings: configuration.uploads, repository: store, blobs: storage.blobs, store: storage.calls,
+            intake: intake, serverSecret: storage.secret, clock: clock, logger: logger)
         let runner = JobRunner(
             settings: RunnerSettings(
                 workers: configuration.maximumConcurrentJobs, maximumAttempts: configuration.queue.maximumAttempts,
                 imageLifetime: configuration.imageURLLifetime),
-            engines: JobEngines(operated: engines.engine, byok: engines.byok),
-            fetcher: fetcher
-                ?? GuardedHTTPFetcher(settings: configuration.fetch, refused: metrics.referenceFetchRefused),
-            identity: IdentityCheck.load(configuration.identity, logger: logger), book: book)
+            engines: JobEngines(operated: engines.engine, byok: engines.byok), characters: characters, book: book)
         generation = GenerationService(
             admission: AdmissionSettings(
                 promptPolicy: configuration.promptPolicy, maximumQueuedJobs: configuration.queue.maximumQueuedJobs),
-            billing: accounts.billing, runner: runner,
+            billing: accounts.billing, runner: runner, uploads: uploads,
             synchronousStartLimit: configuration.queue.synchronousStartLimit)
     }
 }

@@ -21,8 +21,8 @@ struct ServerRoutes {
             ObservabilityMiddleware(metrics: metrics, accessLevel: configuration.accessLogLevel, logger: logger))
         router.middlewares.add(NotFoundMiddleware(support: support))
         let groups = RouteGroups(router: router, authenticator: core.authenticator, support: support)
-        let endpoint = GenerationEndpoint(service: core.generation, support: support)
         let links = storage.imageLinks
+        let endpoint = GenerationEndpoint(service: core.generation, support: support, links: links)
 
         let minimax = MiniMaxDialect()
         let minimaxGroup = groups.authenticated(minimax, generation: true)
@@ -38,6 +38,11 @@ struct ServerRoutes {
         let fal = FalDialect()
         let falGroup = groups.authenticated(fal, schemes: FalDialect.schemes, generation: true)
         groups.rateLimited(falGroup).addRoutes(FalController(endpoint: endpoint, imageLinks: links).routes)
+        let uploads = UploadsController(
+            uploads: core.uploads, support: support, links: links, signer: storage.signer, clock: clock)
+        groups.rateLimited(groups.authenticated(fal, schemes: FalDialect.schemes, area: .files, noStore: true))
+            .addRoutes(uploads.falRoutes)
+        groups.open(.files).addRoutes(uploads.signedRoutes)
         let falQueue = FalQueueController(endpoint: endpoint, imageLinks: links)
         falGroup.addRoutes(falQueue.requests)
         groups.rateLimited(falGroup).addRoutes(falQueue.submissions)
@@ -67,6 +72,14 @@ struct ServerRoutes {
             groups.authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"], area: .admin, noStore: true)
         )
         .addRoutes(AdminController(caller: callerAccounts).routes)
+        let characters = CharactersController(
+            characters: core.characters, generation: core.generation, support: support, links: links)
+        let characterGroup = groups.authenticated(
+            openAI, schemes: ["bearer", "key"], area: .characters, noStore: true)
+        characterGroup.addRoutes(characters.routes)
+        groups.rateLimited(characterGroup).addRoutes(characters.creation)
+        groups.rateLimited(groups.authenticated(openAI, schemes: ["bearer", "key"], area: .files, noStore: true))
+            .addRoutes(uploads.openAIRoutes)
         let webhookKeys = WebhookKeysController(keys: core.webhookSigningKeys)
         groups.open(.operations).addRoutes(webhookKeys.publicRoutes)
         groups.admin(

@@ -36,6 +36,11 @@ public struct LikenessConfiguration: Sendable {
     /// crash is started before it fails. `likeness.queue.syncWaitSeconds` (60): how long a
     /// synchronous request may wait to start before it is answered as rate limited.
     public var queue: QueueSettings
+    /// `likeness.characters.maxPerAccount` (100): how many characters one account may keep.
+    package var characters: CharacterSettings
+    /// `likeness.uploads.lifetimeHours` (24): how long an uploaded file is kept.
+    /// `likeness.uploads.quotaMegabytes` (200): how much one account's unexpired uploads may hold.
+    package var uploads: UploadSettings
     /// `likeness.webhooks.maxAttempts` (8), `likeness.webhooks.initialBackoffSeconds` (2, doubled
     /// after each failure up to 300), `likeness.webhooks.timeoutSeconds` (10),
     /// `likeness.webhooks.allowPrivateNetworks` (false), `likeness.webhooks.retiredKeySeconds` (how long
@@ -87,6 +92,11 @@ public struct LikenessConfiguration: Sendable {
         maximumBodyBytes = settings.int(forKey: "maxBodyBytes", default: 16 * 1024 * 1024)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         maximumConcurrentJobs = max(1, settings.int(forKey: "maxConcurrentJobs", default: cores))
+        uploads = UploadSettings(
+            lifetime: .seconds(Int64(3600 * max(0.01, settings.double(forKey: "uploads.lifetimeHours", default: 24)))),
+            quotaBytes: max(1, settings.int(forKey: "uploads.quotaMegabytes", default: 200)) * 1024 * 1024)
+        characters = CharacterSettings(
+            maximumPerAccount: max(1, settings.int(forKey: "characters.maxPerAccount", default: 100)))
         queue = QueueSettings(
             maximumQueuedJobs: max(1, settings.int(forKey: "queue.maxQueuedJobs", default: 1000)),
             maximumAttempts: max(1, settings.int(forKey: "queue.maxAttempts", default: 3)),

@@ -54,7 +54,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
 /// request (`dialect`): each generation dialect, or the account, admin, files and operators'
 /// routes. From a fixed set, so a label never grows with what callers send.
 enum APIArea: String, Sendable {
-    case minimax, openai, fal, mcp, account, admin, files, operations
+    case minimax, openai, fal, mcp, account, characters, admin, files, operations
 
     init(_ dialect: Dialect) {
         switch dialect {

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import LikenessCore
+import LikenessStore
 
 /// `LIKENESS_S3_*`: images in an S3-compatible bucket instead of the data directory, so that
 /// every replica serves every image.
@@ -79,8 +80,8 @@ public struct ObjectStorageSettings: Sendable, CustomStringConvertible {
     }
 
     /// A queued job's input (its inline reference photo), until the job ends.
-    func inputKey(jobID: String) -> String {
-        folder + "inputs/" + jobID + ".input"
+    func key(_ object: PrivateObject) -> String {
+        folder + object.name
     }
 
     private var folder: String { prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/" }

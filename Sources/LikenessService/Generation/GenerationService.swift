@@ -23,8 +23,13 @@ public struct GenerationService: Sendable {
     let synchronousStartLimit: Duration
     var book: JobBook { runner.book }
 
-    package init(admission: AdmissionSettings, billing: Billing, runner: JobRunner, synchronousStartLimit: Duration) {
-        self.admission = JobAdmission(settings: admission, billing: billing, book: runner.book, intake: runner.intake)
+    package init(
+        admission: AdmissionSettings, billing: Billing, runner: JobRunner, uploads: UploadService,
+        synchronousStartLimit: Duration
+    ) {
+        self.admission = JobAdmission(
+            settings: admission, billing: billing, book: runner.book, intake: runner.intake,
+            characters: runner.characters, uploads: uploads)
         self.runner = runner
         self.synchronousStartLimit = synchronousStartLimit
     }

@@ -76,6 +76,13 @@ package struct JobSnapshot: Sendable {
     package var cost: MicroDollars { record.cost ?? .zero }
     /// Images delivered, once it has succeeded.
     package var imageCount: Int { record.imageCount }
+
+    /// The prompt its request gave, read from the recorded parameters.
+    package var prompt: String? { record.parameters.flatMap { try? QueuedRequest(json: $0) }?.prompt }
+    package var model: String? { record.model }
+    package var dialect: Dialect { record.dialect }
+    /// How its images compared with the reference's face, once it succeeded.
+    package var identity: IdentityReport? { record.identity }
     /// What it holds from the balance while it has not ended.
     package var reserved: MicroDollars { record.reserved }
 }

@@ -17,9 +17,11 @@ package struct IdentityCheck: Sendable {
     /// finding its face takes as long as scoring an image.
     let recentReferences = RecentReferences(capacity: 256)
 
-    /// What the reference gave: the subject's face, and what the caller should be told about it.
+    /// What the reference gave: the subject's face (a character's may come from several photos),
+    /// its size in the photo, and what the caller should be told about it.
     struct Reference: Sendable {
-        var face: FaceDescriptor?
+        var face: SubjectFaces?
+        var faceSize: PixelSize?
         var note: String?
     }
 
@@ -97,9 +99,11 @@ package struct IdentityCheck: Sendable {
             case .off: break
             }
         }
-        guard analysis.faceCount > 1 else { return Reference(face: face) }
+        let faceSize = PixelSize(width: subject.width, height: subject.height)
+        guard analysis.faceCount > 1 else { return Reference(face: SubjectFaces(face), faceSize: faceSize) }
         return Reference(
-            face: face, note: "\(analysis.faceCount) faces found in \(field); the largest (\(size)) is the subject")
+            face: SubjectFaces(face), faceSize: faceSize,
+            note: "\(analysis.faceCount) faces found in \(field); the largest (\(size)) is the subject")
     }
 
     private static func refusal(_ problem: String, field: String) -> APIError {
@@ -111,14 +115,14 @@ package struct IdentityCheck: Sendable {
     /// Each image's similarity to `reference`: its largest face's, 0 when it has none, nil when
     /// it cannot be scored (passed through at its provider, or unreadable). Scored side by side,
     /// as many at once as the scorer has threads.
-    func scores(_ images: [EngineImage], against reference: FaceDescriptor, logger: Logger) async -> [Double?] {
+    func scores(_ images: [EngineImage], against reference: SubjectFaces, logger: Logger) async -> [Double?] {
         guard let scorer else { return images.map { _ in nil } }
         return await withTaskGroup(of: (Int, Double?).self) { group in
             for (index, image) in images.enumerated() where image.remoteURL == nil {
                 group.addTask {
                     do {
                         let analysis = try await scorer.analyze(image.jpeg)
-                        return (index, analysis.subject?.descriptor.map { $0.similarity(to: reference) } ?? 0)
+                        return (index, analysis.subject?.descriptor.map { reference.similarity(to: $0) } ?? 0)
                     } catch {
                         logger.error("cannot score an image", metadata: ["error": "\(error)"])
                         return (index, nil)

@@ -25,6 +25,8 @@ struct JobAdmission: Sendable {
     let billing: Billing
     let book: JobBook
     let intake: ReferenceIntake
+    let characters: CharacterService
+    let uploads: UploadService
 
     /// Records a request refused before it had a canonical form (bad JSON, invalid fields).
     func recordRejected(id: String, caller: Caller, dialect: Dialect, error: APIError) async {
@@ -61,10 +63,25 @@ struct JobAdmission: Sendable {
     /// the first request's job comes back (`duplicate`). With `start`, the job is claimed in the
     /// same transaction when nothing waits before it in the queue.
     func submit(
-        _ request: GenerationRequest, id: String, _ submission: Submission,
+        _ submitted: GenerationRequest, id: String, _ submission: Submission,
         start: (@Sendable (JobRecord) -> ImmediateStart)? = nil
     ) async throws(APIError) -> Submitted {
         let caller = submission.caller
+        // An upload is taken as it stands now, as inline bytes: the job does not depend on how
+        // long the upload is kept. It was checked and stripped as it was uploaded.
+        var request = submitted
+        var uploadedBytes: Data? = nil
+        if let subject = submitted.subjectReference, case .upload(let upload) = subject.source {
+            let bytes: Data
+            do throws(APIError) {
+                bytes = try await uploads.open(upload, accountID: caller.account.id, field: subject.field).bytes
+            } catch {
+                await recordRejected(id: id, caller: caller, dialect: submission.dialect, error: error)
+                throw error
+            }
+            uploadedBytes = bytes
+            request.subjectReference?.source = .inline(bytes)
+        }
         let seeds = request.imageSeeds()
         let queued = QueuedRequest(request, seeds: seeds)
         let parameters = try Self.encoded(queued)
@@ -84,6 +101,7 @@ struct JobAdmission: Sendable {
         job.accountID = caller.account.id
         job.requestedCount = request.count
         job.byok = caller.account.hasMiniMaxKey
+        if case .character(let character)? = request.subjectReference?.source { job.characterID = character.rawValue }
         let quote = billing.quote(request, for: caller.account)
         (job.price, job.reserved) = (quote.price, quote.reserved)
         let fingerprint = submission.idempotencyKey == nil ? nil : try Self.fingerprint(request, submission)
@@ -103,11 +121,21 @@ struct JobAdmission: Sendable {
             try settings.promptPolicy.check(request.prompt)
             // Checked here, so that a bad picture is refused before anything is queued, and
             // stored as the intake leaves it: the picture alone, without the photo's tags.
-            if let subject = request.subjectReference, case .inline = subject.source {
-                inputFile = try await intake.load(subject)
+            if let subject = request.subjectReference {
+                switch subject.source {
+                case .inline:
+                    if let uploadedBytes {
+                        inputFile = uploadedBytes
+                    } else {
+                        inputFile = try await intake.load(subject)
+                    }
+                case .character(let character):
+                    try await characters.requireExists(character, accountID: caller.account.id, field: subject.field)
+                case .remote, .upload: break
+                }
             }
             do {
-                if let inputFile { try await book.storage.blobs.writeInput(inputFile, jobID: id) }
+                if let inputFile { try await book.storage.blobs.writePrivate(inputFile, as: .jobInput(jobID: id)) }
                 let input = JobInput(request: parameters, reference: nil)
                 outcome = try await book.store.writeRaw { [jobs = book.jobs, job] in
                     try jobs.enqueueJob(job, input: input, admission: admission)
@@ -119,7 +147,7 @@ struct JobAdmission: Sendable {
                 throw APIError(.systemError, "the request could not be recorded; nothing was generated")
             }
         } catch {
-            if inputFile != nil { await book.storage.blobs.deleteInput(jobID: id) }
+            if inputFile != nil { await book.storage.blobs.deletePrivate(.jobInput(jobID: id)) }
             guard error.code != .systemError else { throw error }
             job.status = .failed
             job.failure = JobFailure(error)
@@ -131,7 +159,7 @@ struct JobAdmission: Sendable {
             throw error
         }
         if case .duplicate(let first) = outcome {
-            if inputFile != nil { await book.storage.blobs.deleteInput(jobID: id) }
+            if inputFile != nil { await book.storage.blobs.deletePrivate(.jobInput(jobID: id)) }
             book.logger.debug("idempotent replay", metadata: ["job": "\(first.id)", "request": "\(id)"])
             return .duplicate(first)
         }

@@ -102,7 +102,7 @@ package struct JobBook: Sendable {
 
     /// Removes a finished job's input file, if it had one.
     func discardInput(of job: JobRecord) async {
-        if job.hasInputFile { await storage.blobs.deleteInput(jobID: job.id) }
+        if job.hasInputFile { await storage.blobs.deletePrivate(.jobInput(jobID: job.id)) }
     }
 
     /// The webhook of a finished job, when it asked for one, rendered in its dialect.

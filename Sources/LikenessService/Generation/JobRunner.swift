@@ -44,6 +44,8 @@ package struct JobRunner: Sendable {
     let intake: ReferenceIntake
     /// The reference's face, and the scores of the images made from it.
     let identity: IdentityCheck
+    /// Stored characters, which a request may name as its reference.
+    let characters: CharacterService
     package let book: JobBook
     var fleet: FleetRole { book.fleet }
     /// Generations running at once: the workers' and the synchronous requests' own.
@@ -53,13 +55,13 @@ package struct JobRunner: Sendable {
     let activeWorkers = ActiveWorkers()
 
     package init(
-        settings: RunnerSettings, engines: JobEngines, fetcher: any ReferenceFetching, identity: IdentityCheck,
-        book: JobBook
+        settings: RunnerSettings, engines: JobEngines, characters: CharacterService, book: JobBook
     ) {
         self.settings = settings
         self.engines = engines
-        self.intake = ReferenceIntake(fetcher: fetcher, limits: DecodeLimits())
-        self.identity = identity
+        self.characters = characters
+        self.intake = characters.intake
+        self.identity = characters.identity
         self.book = book
         self.slots = JobSlots(count: settings.workers)
     }
@@ -201,7 +203,7 @@ package struct JobRunner: Sendable {
 
         // Its own task, so that a cancel request stops this job and not the worker.
         let task = Task {
-            try await perform(job.id, input, on: engine, reservation: reservation, generatingLogged: generatingLogged)
+            try await perform(job, input, on: engine, reservation: reservation, generatingLogged: generatingLogged)
         }
         book.running.insert(jobID: job.id) { task.cancel() }
         let outcome = await withTaskCancellationHandler {
@@ -273,9 +275,10 @@ package struct JobRunner: Sendable {
 
     /// Reference intake, engine, watermark. Throws `APIError` for failures the caller sees.
     private func perform(
-        _ id: String, _ input: RunInput, on engine: any ImageEngine, reservation: CapacityReservation?,
+        _ job: JobRecord, _ input: RunInput, on engine: any ImageEngine, reservation: CapacityReservation?,
         generatingLogged: Bool
     ) async throws -> Output {
+        let id = job.id
         let queued: QueuedRequest
         let request: GenerationRequest
         switch input {
@@ -287,7 +290,7 @@ package struct JobRunner: Sendable {
                 // Jobs queued before inputs were files carry their reference in the database.
                 var reference = stored.reference
                 if reference == nil && queued.subjectReference == QueuedRequest.inlineReference {
-                    reference = try await book.storage.blobs.readInput(jobID: id)
+                    reference = try await book.storage.blobs.readPrivate(.jobInput(jobID: id))
                 }
                 request = try queued.generationRequest(reference: reference)
             } catch {
@@ -302,10 +305,19 @@ package struct JobRunner: Sendable {
             let bytes: Data
             switch subject.source {
             // Checked and stripped as it was admitted (`JobAdmission`).
-            case .inline(let admitted): bytes = admitted
-            case .remote: bytes = try await intake.load(subject)
+            case .inline(let admitted):
+                bytes = admitted
+                referenceFace = try await identity.examine(reference: bytes, field: subject.field, logger: book.logger)
+            case .remote:
+                bytes = try await intake.load(subject)
+                referenceFace = try await identity.examine(reference: bytes, field: subject.field, logger: book.logger)
+            // Checked, and its faces found, when it was stored.
+            case .character(let character):
+                (bytes, referenceFace) = try await characters.subject(
+                    character, accountID: job.accountID, field: subject.field)
+            case .upload:
+                throw APIError(.internalError, "an upload is taken as inline bytes when its job is admitted")
             }
-            referenceFace = try await identity.examine(reference: bytes, field: subject.field, logger: book.logger)
             if let note = referenceFace.note {
                 await book.log(jobID: id, "Identity: \(note)", level: .warning, source: .identity)
             }

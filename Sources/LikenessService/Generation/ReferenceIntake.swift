@@ -7,9 +7,14 @@ import LikenessImaging
 /// Only JPEG and PNG are accepted (whatever the URL or data URL claims), within 10 MB, within
 /// `limits` by the header (refused before a pixel is decoded), and fully decodable. The bytes
 /// kept are the picture encoded again with no metadata (`ImageHeader.strippingMetadata`).
-struct ReferenceIntake: Sendable {
+package struct ReferenceIntake: Sendable {
     let fetcher: any ReferenceFetching
     let limits: DecodeLimits
+
+    package init(fetcher: any ReferenceFetching, limits: DecodeLimits = DecodeLimits()) {
+        self.fetcher = fetcher
+        self.limits = limits
+    }
 
     /// Errors name the reference's field as its caller spelled it.
     func load(_ reference: SubjectReference) async throws(APIError) -> Data {
@@ -18,6 +23,8 @@ struct ReferenceIntake: Sendable {
         switch reference.source {
         case .inline(let data): bytes = data
         case .remote(let url): bytes = try await fetcher.fetch(url, field: field)
+        case .character, .upload:
+            throw APIError(.internalError, "a character's photos and uploads were checked as they were stored")
         }
         guard bytes.count <= ReferenceSource.maximumByteCount else {
             throw APIError.invalid(field, "is larger than 10 MB")

@@ -9,18 +9,25 @@ package struct ImageJanitor: Service {
     let blobs: any BlobStore
     let interval: Duration
     let store: StoreCalls
+    /// Expired uploads go on the same round.
+    let uploads: UploadService?
 
-    package init(images: any ImageRepository, blobs: any BlobStore, interval: Duration, store: StoreCalls) {
+    package init(
+        images: any ImageRepository, blobs: any BlobStore, interval: Duration, store: StoreCalls,
+        uploads: UploadService? = nil
+    ) {
         self.images = images
         self.blobs = blobs
         self.interval = interval
         self.store = store
+        self.uploads = uploads
     }
 
     package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await sweep(at: Date())
+                await uploads?.deleteExpired(at: Date())
                 try? await Task.sleep(for: interval)
             }
         }

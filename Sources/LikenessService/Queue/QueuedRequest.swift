@@ -18,7 +18,7 @@ struct QueuedRequest: Codable, Hashable {
     var promptOptimizer: Bool
     var aigcWatermark: Bool
     var style: LiveStyle?
-    /// The reference's URL, or `inline` (the bytes are in the job input).
+    /// The reference's URL, a stored character's id, or `inline` (the bytes are in the job input).
     var subjectReference: String?
     /// How the caller spelled the reference's field, when not MiniMax's way (absent then, so
     /// the native form of a request, and its idempotency fingerprint, are as before).
@@ -49,6 +49,8 @@ struct QueuedRequest: Codable, Hashable {
             switch reference.source {
             case .inline: Self.inlineReference
             case .remote(let url): url.absoluteString
+            case .character(let id): id.rawValue
+            case .upload(let id): id.rawValue
             }
         }
         outputFormat = request.output.changesEngineOutput ? request.output.format : nil
@@ -87,8 +89,17 @@ struct QueuedRequest: Codable, Hashable {
             subject = SubjectReference(
                 source: .inline(reference), field: referenceField ?? SubjectReference.miniMaxField)
         case let text?:
+            let field = referenceField ?? SubjectReference.miniMaxField
+            if let character = CharacterID(text) {
+                subject = SubjectReference(source: .character(character), field: field)
+                break
+            }
+            if let upload = UploadID(text) {
+                subject = SubjectReference(source: .upload(upload), field: field)
+                break
+            }
             guard let url = URL(string: text) else { throw JobInputError("the job's reference URL is invalid") }
-            subject = SubjectReference(source: .remote(url), field: referenceField ?? SubjectReference.miniMaxField)
+            subject = SubjectReference(source: .remote(url), field: field)
         }
         return GenerationRequest(
             model: model, prompt: prompt, aspectRatio: aspectRatio, size: PixelSize(width: width, height: height),
@@ -119,7 +130,7 @@ struct JobInputError: Error, CustomStringConvertible {
 
 extension JobRecord {
     /// Whether its request carried the reference inline: the bytes are then a file beside the
-    /// images (`BlobStore.writeInput`) until the job ends. Read from the recorded parameters
+    /// images (`PrivateObject.jobInput`) until the job ends. Read from the recorded parameters
     /// without decoding them (a prompt's quotes are escaped there, so it cannot match).
     var hasInputFile: Bool {
         parameters?.contains(#""subject_reference":"\#(QueuedRequest.inlineReference)""#) ?? false

@@ -68,8 +68,15 @@ public struct DataMigration: Sendable {
         report.imagesCopied = copiedImages
         // Jobs still queued keep their inline references as files: the bucket holds them now.
         for jobID in try source.store.jobIDsWithInputs().sorted() {
-            guard let bytes = try source.blobs.readInputFile(jobID: jobID) else { continue }
-            try await bucket.writeInput(bytes, jobID: jobID)
+            guard let bytes = try source.blobs.readPrivateFile(.jobInput(jobID: jobID)) else { continue }
+            try await bucket.writePrivate(bytes, as: .jobInput(jobID: jobID))
+        }
+        // Characters' photos and thumbnails, still sealed: the secret they are sealed with moved too.
+        for photoID in try source.store.characterPhotoIDs().sorted() {
+            for object in [PrivateObject.characterPhoto(photoID: photoID), .characterThumbnail(photoID: photoID)] {
+                guard let bytes = try source.blobs.readPrivateFile(object) else { continue }
+                try await bucket.writePrivate(bytes, as: object)
+            }
         }
         return report
     }

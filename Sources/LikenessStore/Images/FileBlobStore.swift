@@ -2,8 +2,8 @@ import Foundation
 import LikenessCore
 import NIOPosix
 
-/// Image files on disk, `<root>/<first two hex digits>/<id>.<jpg|png|webp>`; jobs' inputs in
-/// `<root>/inputs/<job id>.input`.
+/// Image files on disk, `<root>/<first two hex digits>/<id>.<jpg|png|webp>`; private objects
+/// under their names (`<root>/inputs/<job id>.input`, `<root>/characters/<photo id>.photo`).
 ///
 /// A file appears under its name only complete: it is written to a temporary name and renamed
 /// into place, so a process crash leaves at worst a temporary file that `sweep` removes. There
@@ -13,9 +13,7 @@ import NIOPosix
 public struct FileBlobStore: BlobStore {
     public let root: URL
     static let temporarySuffix = ".partial"
-    static let inputExtension = "input"
-
-    public var inputs: URL { root.appending(path: "inputs", directoryHint: .isDirectory) }
+    static let privateFolders = ["inputs", "characters", "uploads"]
 
     public init(root: URL) throws {
         self.root = root
@@ -26,16 +24,15 @@ public struct FileBlobStore: BlobStore {
                 at: root.appending(path: name.count == 1 ? "0" + name : name, directoryHint: .isDirectory),
                 withIntermediateDirectories: true)
         }
-        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        for folder in Self.privateFolders {
+            try FileManager.default.createDirectory(
+                at: root.appending(path: folder, directoryHint: .isDirectory), withIntermediateDirectories: true)
+        }
     }
 
     public func fileURL(for id: String, format: OutputFormat) -> URL {
         root.appending(path: String(id.prefix(2)), directoryHint: .isDirectory)
             .appending(path: id + "." + format.fileExtension)
-    }
-
-    public func inputURL(jobID: String) -> URL {
-        inputs.appending(path: jobID + "." + Self.inputExtension)
     }
 
     /// `id` must be lowercase hex (an `Identifier`): its first two digits name the shard.
@@ -44,13 +41,20 @@ public struct FileBlobStore: BlobStore {
         try write(bytes, to: fileURL(for: id, format: format).path, naming: "image \(id)")
     }
 
-    public func writeInputFile(_ bytes: Data, jobID: String) throws {
-        precondition(Identifier.isValid(jobID), "job ids are identifiers")
-        try write(bytes, to: inputURL(jobID: jobID).path, naming: "the input of job \(jobID)")
+    public func fileURL(for object: PrivateObject) -> URL {
+        root.appending(path: object.name)
     }
 
-    public func readInputFile(jobID: String) throws -> Data? {
-        let url = inputURL(jobID: jobID)
+    /// An object's id must be an `Identifier` (an upload's, `file-` and one): nothing else may
+    /// become part of a path.
+    public func writePrivateFile(_ bytes: Data, as object: PrivateObject) throws {
+        precondition(
+            Identifier.isValid(object.id) || UploadID(object.id) != nil, "private object ids are identifiers")
+        try write(bytes, to: fileURL(for: object).path, naming: object.name)
+    }
+
+    public func readPrivateFile(_ object: PrivateObject) throws -> Data? {
+        let url = fileURL(for: object)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         return try Data(contentsOf: url)
     }
@@ -94,21 +98,31 @@ public struct FileBlobStore: BlobStore {
         try? FileManager.default.removeItem(at: fileURL(for: id, format: format))
     }
 
-    /// Removes temporary files, image files no record points to and inputs of jobs that hold
-    /// none (what a crash can leave behind). Returns how many files were removed.
+    /// Removes temporary files, image files no record points to, inputs of jobs that hold none,
+    /// photos of characters and uploads that no longer exist (what a crash can leave behind).
+    /// Returns how many files were removed.
     @discardableResult
-    public func sweep(keeping knownIDs: Set<String>, inputsOf jobsWithInputs: Set<String> = []) -> Int {
+    public func sweep(
+        keeping knownIDs: Set<String>, inputsOf jobsWithInputs: Set<String> = [],
+        photos characterPhotos: Set<String> = [], uploads: Set<String> = []
+    ) -> Int {
         guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
             return 0
         }
         var removed = 0
         for case let url as URL in enumerator where !url.hasDirectoryPath {
             let name = url.lastPathComponent
-            let isImage = OutputFormat(fileExtension: url.pathExtension) != nil
             let stem = url.deletingPathExtension().lastPathComponent
-            let isOrphan =
-                isImage
-                ? !knownIDs.contains(stem) : url.pathExtension == Self.inputExtension && !jobsWithInputs.contains(stem)
+            let isOrphan: Bool =
+                switch url.pathExtension {
+                case let image where OutputFormat(fileExtension: image) != nil: !knownIDs.contains(stem)
+                case PrivateObject.jobInput(jobID: "").fileExtension: !jobsWithInputs.contains(stem)
+                case PrivateObject.characterPhoto(photoID: "").fileExtension,
+                    PrivateObject.characterThumbnail(photoID: "").fileExtension:
+                    !characterPhotos.contains(stem)
+                case PrivateObject.upload(id: "").fileExtension: !uploads.contains(stem)
+                default: false
+                }
             if name.hasSuffix(Self.temporarySuffix) || isOrphan {
                 try? FileManager.default.removeItem(at: url)
                 removed += 1
@@ -135,15 +149,15 @@ extension FileBlobStore {
         _ = try? await NIOThreadPool.singleton.runIfActive { deleteFile(id: id, format: format) }
     }
 
-    public func writeInput(_ bytes: Data, jobID: String) async throws {
-        try await NIOThreadPool.singleton.runIfActive { try writeInputFile(bytes, jobID: jobID) }
+    public func writePrivate(_ bytes: Data, as object: PrivateObject) async throws {
+        try await NIOThreadPool.singleton.runIfActive { try writePrivateFile(bytes, as: object) }
     }
 
-    public func readInput(jobID: String) async throws -> Data? {
-        try await NIOThreadPool.singleton.runIfActive { try readInputFile(jobID: jobID) }
+    public func readPrivate(_ object: PrivateObject) async throws -> Data? {
+        try await NIOThreadPool.singleton.runIfActive { try readPrivateFile(object) }
     }
 
-    public func deleteInput(jobID: String) async {
-        _ = try? await NIOThreadPool.singleton.runIfActive { unlink(inputURL(jobID: jobID).path) }
+    public func deletePrivate(_ object: PrivateObject) async {
+        _ = try? await NIOThreadPool.singleton.runIfActive { unlink(fileURL(for: object).path) }
     }
 }

@@ -21,16 +21,26 @@ public struct URLSigner: Sendable {
     }
 
     public func isValid(imageID: String, expires: Int64, signature: String, now: Date = Date()) -> Bool {
-        guard Double(expires) > now.timeIntervalSince1970, let mac = Data(hexadecimal: signature) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.message(imageID, expires), using: key)
+        isValid(imageID, expires: expires, signature: signature, now: now)
     }
 
     func signature(imageID: String, expires: Int64) -> String {
-        HMAC<SHA256>.authenticationCode(for: Self.message(imageID, expires), using: key).hexadecimal
+        signature(of: imageID, expires: expires)
     }
 
-    private static func message(_ imageID: String, _ expires: Int64) -> Data {
-        Data("\(imageID):\(expires)".utf8)
+    /// Signs any `subject` (an upload's place: what it is, and for whom) until `expires`. Image
+    /// ids are hex digits alone, so no other subject signs as an image.
+    public func signature(of subject: String, expires: Int64) -> String {
+        HMAC<SHA256>.authenticationCode(for: Self.message(subject, expires), using: key).hexadecimal
+    }
+
+    public func isValid(_ subject: String, expires: Int64, signature: String, now: Date = Date()) -> Bool {
+        guard Double(expires) > now.timeIntervalSince1970, let mac = Data(hexadecimal: signature) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.message(subject, expires), using: key)
+    }
+
+    private static func message(_ subject: String, _ expires: Int64) -> Data {
+        Data("\(subject):\(expires)".utf8)
     }
 }
 

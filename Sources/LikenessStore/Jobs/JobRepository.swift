@@ -84,6 +84,9 @@ public struct JobRecord: Sendable, Hashable {
     public var fingerprint: String?
     /// How the delivered images compare with the reference's face, once succeeded.
     public var identity: IdentityReport?
+    /// The stored character its request named as the reference, for that character's history.
+    /// Written with the job, not read back with it.
+    public var characterID: String?
 
     public init(
         id: String, keyID: String?, dialect: Dialect, model: String?, parameters: String?, createdAt: Date,
@@ -246,6 +249,9 @@ public protocol JobRepository: Sendable {
     func job(id: String) throws -> JobRecord?
     /// An account's jobs submitted in `dialect`, newest first.
     func recentJobs(accountID: String, dialect: Dialect, limit: Int) throws -> [JobRecord]
+    /// The account's succeeded jobs made from the character, newest first, the page after the
+    /// job `after` (its id).
+    func characterJobs(accountID: String, characterID: String, limit: Int, after: String?) throws -> [JobRecord]
     func appendLog(jobID: String, _ line: JobLogLine) throws
     func logs(jobID: String) throws -> [JobLogLine]
 }

@@ -168,6 +168,47 @@ enum PostgresSchema {
         ALTER TABLE jobs ADD COLUMN identity TEXT;
         ALTER TABLE jobs ADD COLUMN identity_score DOUBLE PRECISION;
         """,
+        // 4: characters, each up to five photos of one person, and uploads (the photos themselves, sealed,
+        // are private objects beside the images; a face found in one is sealed in its row).
+        """
+        CREATE TABLE characters (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            name TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX characters_by_account ON characters(account_id, created_at, id);
+        CREATE TABLE character_photos (
+            id TEXT PRIMARY KEY,
+            character_id TEXT NOT NULL REFERENCES characters(id),
+            position BIGINT NOT NULL,
+            content_type TEXT NOT NULL,
+            byte_count BIGINT NOT NULL,
+            width BIGINT NOT NULL,
+            height BIGINT NOT NULL,
+            face BYTEA,
+            face_width BIGINT,
+            face_height BIGINT,
+            face_note TEXT,
+            UNIQUE (character_id, position)
+        );
+        ALTER TABLE jobs ADD COLUMN character_id TEXT;
+        CREATE INDEX jobs_by_character ON jobs(account_id, character_id, created_at, id);
+        CREATE TABLE uploads (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            file_name TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            byte_count BIGINT NOT NULL,
+            width BIGINT NOT NULL,
+            height BIGINT NOT NULL,
+            purpose TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX uploads_by_account ON uploads(account_id, expires_at);
+        CREATE INDEX uploads_by_expiry ON uploads(expires_at);
+        """,
     ]
 
     static func migrate(_ database: PostgreSQLDatabase) throws {

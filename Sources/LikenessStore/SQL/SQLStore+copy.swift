@@ -7,7 +7,8 @@ extension SQLStore {
     public static let copiedTables: [(name: String, order: String)] = [
         ("accounts", "created_at, id"), ("api_keys", "created_at, id"), ("jobs", "created_at, id"),
         ("job_inputs", "job_id"), ("job_logs", "rowid"), ("images", "created_at, id"),
-        ("webhook_deliveries", "job_id"), ("ledger", "seq"),
+        ("webhook_deliveries", "job_id"), ("ledger", "seq"), ("characters", "created_at, id"),
+        ("character_photos", "character_id, position"), ("uploads", "created_at, id"),
     ]
 
     /// What a copy moved, by table, and the books it checked afterwards.

@@ -90,6 +90,22 @@ extension SQLStore {
         ).map(Self.job)
     }
 
+    public func characterJobs(accountID: String, characterID: String, limit: Int, after: String?) throws
+        -> [JobRecord]
+    {
+        let base = "account_id = ? AND character_id = ? AND status = 'succeeded'"
+        var parameters: [SQLValue] = [.text(accountID), .text(characterID)]
+        var condition = base
+        if let after {
+            condition += " AND (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = ? AND account_id = ?)"
+            parameters += [.text(after), .text(accountID)]
+        }
+        return try database.query(
+            "SELECT \(Self.jobColumns) FROM jobs WHERE \(condition) ORDER BY created_at DESC, id DESC LIMIT ?",
+            parameters + [SQLValue(limit)]
+        ).map(Self.job)
+    }
+
     public func appendLog(jobID: String, _ line: JobLogLine) throws {
         try database.execute(Self.insertLogs(count: 1), Self.values(of: line, jobID: jobID))
     }

@@ -17,7 +17,7 @@ extension SQLStore {
             job.cost.map { .integer($0.value) } ?? (job.status.isFinished ? .integer(0) : .null),
             // A job recorded already finished (refused) holds nothing, so it is settled as it is written.
             job.status.isFinished ? SQLValue(job.createdAt) : .null, SQLValue(job.idempotencyKey),
-            SQLValue(job.fingerprint),
+            SQLValue(job.fingerprint), SQLValue(job.characterID),
         ]
         if queued {
             _ = try transaction.query(InsertQueuedJob.self, values)
@@ -318,6 +318,7 @@ private enum InsertQueuedJob: FrequentStatement {
     static let parameterTypes: [SQLType] = [
         .text, .text, .text, .text, .text, .text, .text, .integer, .integer, .text, .text, .text, .integer, .text,
         .text, .real, .real, .real, .text, .integer, .integer, .integer, .integer, .integer, .real, .text, .text,
+        .text,
     ]
     static func sql(_ flavor: SQLFlavor) -> String { sql(queueSequence: flavor.nextQueueSequence) }
     static func sql(queueSequence: String) -> String {
@@ -325,8 +326,8 @@ private enum InsertQueuedJob: FrequentStatement {
         INSERT INTO jobs (id, key_id, dialect, app, model, parameters, status, priority, queue_seq, status_code,
         status_message, error_field, error_reason, retry_after_seconds, webhook_url, origin, start_deadline,
         created_at, finished_at, account_id, requested_count, price_micros, reserved_micros, byok, cost_micros,
-        settled_at, idempotency_key, fingerprint)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(queueSequence), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        settled_at, idempotency_key, fingerprint, character_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(queueSequence), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     }
 }

@@ -4,7 +4,9 @@ import LikenessCore
 
 /// Every repository, on SQL: SQLite in one file (`likeness.sqlite`, the embedded default) or
 /// PostgreSQL shared by a fleet of replicas. One set of statements serves both.
-public final class SQLStore: APIKeyRepository, AccountRepository, JobRepository, WebhookRepository, ImageRepository {
+public final class SQLStore: APIKeyRepository, AccountRepository, JobRepository, WebhookRepository, ImageRepository,
+    CharacterRepository, UploadRepository
+{
     let database: any SQLDatabase
 
     /// The embedded store: SQLite at `path`, migrated to the current schema.

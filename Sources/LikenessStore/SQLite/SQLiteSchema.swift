@@ -186,6 +186,47 @@ enum SQLiteSchema {
         """
         CREATE INDEX jobs_by_queue_seq ON jobs(queue_seq);
         """,
+        // v9: characters, each up to five photos of one person, and uploads (the photos themselves, sealed,
+        // are private objects beside the images; a face found in one is sealed in its row).
+        """
+        CREATE TABLE characters (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            name TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX characters_by_account ON characters(account_id, created_at, id);
+        CREATE TABLE character_photos (
+            id TEXT PRIMARY KEY,
+            character_id TEXT NOT NULL REFERENCES characters(id),
+            position INTEGER NOT NULL,
+            content_type TEXT NOT NULL,
+            byte_count INTEGER NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            face BLOB,
+            face_width INTEGER,
+            face_height INTEGER,
+            face_note TEXT,
+            UNIQUE (character_id, position)
+        );
+        ALTER TABLE jobs ADD COLUMN character_id TEXT;
+        CREATE INDEX jobs_by_character ON jobs(account_id, character_id, created_at, id);
+        CREATE TABLE uploads (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            file_name TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            byte_count INTEGER NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            purpose TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        );
+        CREATE INDEX uploads_by_account ON uploads(account_id, expires_at);
+        CREATE INDEX uploads_by_expiry ON uploads(expires_at);
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {

@@ -137,14 +137,7 @@ struct AccountsController: Sendable {
     }
 
     func json(_ body: some Encodable) throws(APIError) -> Response {
-        do {
-            let data = try AccountsWire.encoder.encode(body)
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(data: data)))
-        } catch {
-            throw APIError(.internalError, "the answer could not be encoded")
-        }
+        try support.json(body)
     }
 
     /// Runs `body` and renders an `APIError` in OpenAI's shape. Nothing here may be cached.

@@ -31,11 +31,21 @@ extension OpenAPIDocument {
             ]),
         ])
         let subjectReference = array(
-            object(
-                [
-                    "type": .object(["const": .string("character")]),
-                    "image_file": string("An http(s) URL or a data URL of a JPEG or PNG under 10 MB"),
-                ], required: ["image_file"]))
+            .object([
+                "oneOf": .array([
+                    object(
+                        [
+                            "type": .object(["const": .string("character")]),
+                            "image_file": string(
+                                "An http(s) URL or a data URL of a JPEG or PNG under 10 MB, or a character's own URL"),
+                        ], required: ["image_file"]),
+                    object(
+                        [
+                            "type": .object(["const": .string("character")]),
+                            "character_id": string("A character stored with POST /v1/characters"),
+                        ], required: ["character_id"]),
+                ])
+            ]))
         let prompt: J = .object([
             "type": .string("string"), "maxLength": .integer(1500), "pattern": .string("\\S"),
             "description": .string("At most 1500 characters, with at least one visible one"),
@@ -168,6 +178,65 @@ extension OpenAPIDocument {
                             required: ["image_url"]),
                     ]),
                 ].merging(identityRequest) { $1 }, required: ["prompt", "images"]),
+            "CreateCharacterJSON": object(
+                [
+                    "name": string("1 to 100 visible characters"),
+                    "image_file": .object([
+                        "description": .string(
+                            "1 to 5 photos of one person: http(s) URLs or data URLs of JPEGs or PNGs under 10 MB"),
+                        "oneOf": .array([
+                            string(), .object(["type": .string("array"), "items": string(), "maxItems": .integer(5)]),
+                        ]),
+                    ]),
+                ], required: ["image_file"]),
+            "CreateCharacterForm": object(
+                [
+                    "name": string(),
+                    "image": .object([
+                        "type": .string("string"), "contentMediaType": .string("application/octet-stream"),
+                        "description": .string("A photo of the person, JPEG or PNG (up to 5 such parts)"),
+                    ]),
+                ], required: ["image"]),
+            "Character": object(
+                [
+                    "id": string(), "object": .object(["const": .string("character")]), "name": string(),
+                    "created_at": integer(), "url": string("This character's own URL, usable as image_url"),
+                    "photos": array(
+                        object(
+                            [
+                                "width": integer(), "height": integer(), "bytes": integer(), "content_type": string(),
+                                "face": object(["width": integer(), "height": integer()]), "note": string(),
+                                "thumbnail_url": string(),
+                            ], required: ["width", "height", "bytes", "content_type", "thumbnail_url"])),
+                ], required: ["id", "object", "created_at", "url", "photos"]),
+            "CharacterList": object(
+                [
+                    "object": .object(["const": .string("list")]), "data": array(ref("Character")),
+                    "has_more": boolean(), "last_id": string(),
+                ], required: ["object", "data", "has_more"]),
+            "CharacterDeleted": object(
+                [
+                    "id": string(), "object": .object(["const": .string("character.deleted")]),
+                    "deleted": boolean(),
+                ], required: ["id", "object", "deleted"]),
+            "CharacterHistory": object(
+                [
+                    "object": .object(["const": .string("list")]),
+                    "data": array(
+                        object(
+                            [
+                                "id": string(), "object": .object(["const": .string("character.generation")]),
+                                "created_at": integer(), "model": string(), "prompt": string(), "dialect": string(),
+                                "images": array(
+                                    object(
+                                        [
+                                            "url": string(), "width": integer(), "height": integer(),
+                                            "identity_score": nullable("number"),
+                                        ], required: ["url", "width", "height"])),
+                                "identity_scores": array(nullable("number")), "identity_threshold": number(),
+                            ], required: ["id", "object", "created_at", "dialect", "images", "identity_scores"])),
+                    "has_more": boolean(), "last_id": string(),
+                ], required: ["object", "data", "has_more"]),
             "OpenAIEditsForm": object(
                 [
                     "image": .object([

@@ -58,12 +58,14 @@ enum OpenAPIDocument {
         paths["/mcp"] = .object([
             "post": mcp(), "get": mcpWithoutSession("mcpStream"), "delete": mcpWithoutSession("mcpEndSession"),
         ])
-        paths["/v1/files/{file}"] = .object(["get": file()])
+        paths["/v1/files/{file}"] = .object(["get": file(), "delete": deleteFile()])
         paths["/v1/balance"] = .object(["get": balance()])
         paths["/v1/usage"] = .object(["get": usage()])
         paths["/v1/account/minimax-key"] = .object(["put": attachKey(admin: false), "delete": detachKey(admin: false)])
         paths["/v1/keys"] = .object(["get": ownKeys(), "post": createOwnKey()])
         paths["/v1/keys/{id}"] = .object(["delete": revokeOwnKey()])
+        characters(into: &paths)
+        uploads(into: &paths)
         admin(into: &paths)
         paths["/health"] = .object(["get": plain("health", "Liveness, and each upstream engine's state", "Health")])
         paths["/ready"] = .object(["get": ready()])
@@ -96,12 +98,18 @@ enum OpenAPIDocument {
             "servers": .array([.object(["url": .string("/")])]),
             "security": .array([.object(["bearer": .array([])])]),
             "tags": .array(
-                ["minimax", "openai", "fal", "mcp", "files", "account", "admin", "operations"].map {
+                ["minimax", "openai", "fal", "mcp", "files", "account", "characters", "admin", "operations"].map {
                     .object(["name": .string($0)])
                 }),
             "paths": .object(paths),
-            "components": .object(["securitySchemes": securitySchemes(), "schemas": schemas()]),
+            "components": .object(["securitySchemes": securitySchemes(), "schemas": allSchemas()]),
         ])
+    }
+
+    static func allSchemas() -> J {
+        guard case .object(var fields) = schemas() else { return schemas() }
+        fields.merge(uploadSchemas()) { first, _ in first }
+        return .object(fields)
     }
 
     // MARK: MiniMax

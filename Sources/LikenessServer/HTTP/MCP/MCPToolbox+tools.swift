@@ -22,8 +22,9 @@ extension MCPToolbox {
                     MCPTools.referenceArgument: property(
                         "string",
                         """
-                        The reference photo (JPEG or PNG, at most 10 MB): an http(s) URL or a data: URL. \
-                        Through `likeness mcp` (stdio), also a path to a file on this machine.
+                        The reference photo (JPEG or PNG, at most 10 MB): an http(s) URL or a data: URL, \
+                        or the id of a character stored with POST /v1/characters (chr_…). Through \
+                        `likeness mcp` (stdio), also a path to a file on this machine.
                         """)
                 ]) { old, _ in old }, required: ["prompt", MCPTools.referenceArgument]),
             annotations: .init(readOnlyHint: false, openWorldHint: true)),

@@ -60,7 +60,9 @@ struct OpenAIImagesController {
             if request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true {
                 return try OpenAIImageRequest.parse(editJSON: try await support.readBody(request), aliases: aliases)
             }
-            return try OpenAIImageRequest.parse(parts: try await readParts(request), aliases: aliases)
+            return try OpenAIImageRequest.parse(
+                parts: try await support.readParts(request, route: "/v1/images/edits", field: "image"), aliases: aliases
+            )
         }
     }
 
@@ -126,23 +128,5 @@ struct OpenAIImagesController {
         case .stored(let stored): .urls(stored.map { imageLinks.url(for: $0, request: request) })
         case .inline(let jpegs): .base64(jpegs.map { $0.base64EncodedString() })
         }
-    }
-
-    /// The multipart form's parts, parsed as the body streams in (each part within its limit).
-    private func readParts(_ request: Request) async throws(APIError) -> [MultipartPart] {
-        guard let contentType = request.headers[.contentType],
-            let boundary = MultipartParser.boundary(contentType: contentType)
-        else {
-            throw APIError(
-                .invalidParameters, "invalid params, /v1/images/edits takes multipart/form-data with a boundary",
-                field: "image")
-        }
-        var parser = MultipartParser(boundary: boundary)
-        var parts: [MultipartPart] = []
-        try await support.forEachChunk(of: request) { chunk throws(APIError) in
-            parts += try parser.feed(chunk.readableBytesView)
-        }
-        try parser.finish()
-        return parts
     }
 }

@@ -22,6 +22,7 @@ struct Intake: Sendable {
 struct GenerationEndpoint: Sendable {
     let service: GenerationService
     let support: RequestSupport
+    let links: ImageLinks
 
     /// Submits and waits for the result: the synchronous routes. A dialect with an asynchronous
     /// mode renders its `accepted` answer for an intake that asks for it.
@@ -80,7 +81,7 @@ struct GenerationEndpoint: Sendable {
             let idempotencyKey: String?
             do throws(APIError) {
                 idempotencyKey = try Self.idempotencyKey(request)
-                intake = try await parse()
+                intake = ownReference(in: try await parse(), request: request)
             } catch {
                 await service.recordRejected(id: context.requestID, caller: caller, dialect: dialect.id, error: error)
                 throw error
@@ -98,6 +99,16 @@ struct GenerationEndpoint: Sendable {
             support.timingHeaders(of: outcome.result, received: context.received) + outcome.billing
             + rendered.headers
         return support.response(rendered, id: outcome.id, engine: outcome.result?.engine)
+    }
+
+    /// A reference URL of this server's names what it keeps (`OwnReferenceURL`), in any dialect.
+    private func ownReference(in intake: Intake, request: Request) -> Intake {
+        guard case .remote(let url)? = intake.request.subjectReference?.source,
+            let source = OwnReferenceURL.source(of: url, origin: links.origin(of: request))
+        else { return intake }
+        var resolved = intake
+        resolved.request.subjectReference?.source = source
+        return resolved
     }
 
     /// `Prefer: respond-async` (RFC 7240): answer at once, with a task to poll.

@@ -46,6 +46,36 @@ struct RequestSupport: Sendable {
         }
     }
 
+    /// `body` as JSON, the way the account and character routes write it (snake_case keys).
+    func json(_ body: some Encodable, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
+        do {
+            let data = try AccountsWire.encoder.encode(body)
+            return Response(
+                status: status, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(data: data)))
+        } catch {
+            throw APIError(.internalError, "the answer could not be encoded")
+        }
+    }
+
+    /// A multipart form's parts, parsed as the body streams in (each part within its limit).
+    /// `route` and `field` name what to fix when the body is not such a form.
+    func readParts(_ request: Request, route: String, field: String) async throws(APIError) -> [MultipartPart] {
+        guard let contentType = request.headers[.contentType],
+            let boundary = MultipartParser.boundary(contentType: contentType)
+        else {
+            throw APIError(
+                .invalidParameters, "invalid params, \(route) takes multipart/form-data with a boundary", field: field)
+        }
+        var parser = MultipartParser(boundary: boundary)
+        var parts: [MultipartPart] = []
+        try await forEachChunk(of: request) { chunk throws(APIError) in
+            parts += try parser.feed(chunk.readableBytesView)
+        }
+        try parser.finish()
+        return parts
+    }
+
     /// `rendered` with the standard headers: JSON, `Trace-Id` (the request's or job's id) and
     /// `X-Likeness-Engine` (`engine`, or the configured one).
     func response(_ rendered: Rendered, context: LikenessRequestContext) -> Response {

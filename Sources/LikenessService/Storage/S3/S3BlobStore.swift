@@ -48,25 +48,25 @@ package struct S3BlobStore: BlobStore {
         }
     }
 
-    package func writeInput(_ bytes: Data, jobID: String) async throws {
+    package func writePrivate(_ bytes: Data, as object: PrivateObject) async throws {
         _ = try await send(
-            "PUT", key: settings.inputKey(jobID: jobID), body: bytes,
-            headers: ["Content-Type": "application/octet-stream"], expecting: [200])
+            "PUT", key: settings.key(object), body: bytes, headers: ["Content-Type": "application/octet-stream"],
+            expecting: [200])
     }
 
-    package func readInput(jobID: String) async throws -> Data? {
+    package func readPrivate(_ object: PrivateObject) async throws -> Data? {
         let (status, body) = try await send(
-            "GET", key: settings.inputKey(jobID: jobID), expecting: [200, 404],
-            limit: ReferenceSource.maximumByteCount + 1)
+            "GET", key: settings.key(object), expecting: [200, 404], limit: object.maximumByteCount + 1)
         return status == 200 ? body : nil
     }
 
-    package func deleteInput(jobID: String) async {
+    package func deletePrivate(_ object: PrivateObject) async {
         do {
-            _ = try await send("DELETE", key: settings.inputKey(jobID: jobID), expecting: [200, 204, 404])
+            _ = try await send("DELETE", key: settings.key(object), expecting: [200, 204, 404])
         } catch {
             logger.warning(
-                "cannot delete a job's input from the bucket", metadata: ["job": "\(jobID)", "error": "\(error)"])
+                "cannot delete a private object from the bucket",
+                metadata: ["object": "\(object.name)", "error": "\(error)"])
         }
     }
 
