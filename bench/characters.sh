@@ -3,7 +3,8 @@
 # docs/BENCHMARKS.md: native subject-reference requests (preview engine, n=1, 1:1), one at a
 # time, against one release `likeness serve` with identity scoring on; the photo is the
 # evaluation set's `obama.jpg` (910×1137, 347 KB), then `obama2.jpg` (626×1200, 229 KB). Then the
-# rules that combine a character's photos, on the evaluation set (LikenessBench characters).
+# rules that combine a character's photos, and dlib's two face detectors, on the evaluation set
+# (LikenessBench characters, LikenessBench detectors).
 # Usage: bench/characters.sh [--requests N]   (default 40 per row)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,3 +78,5 @@ done
 
 echo
 "$bin/LikenessBench" characters --models "$models" --photos "$photos"
+echo
+"$bin/LikenessBench" detectors --models "$models" --photos "$photos"

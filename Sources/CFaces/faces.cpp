@@ -39,6 +39,18 @@ using descriptor_network = loss_metric<fc_no_bias<
     128, avg_pool_everything<stage256a<stage256b<stage128<stage64<stage32<
              max_pool<3, 3, 2, 2, relu<affine<con<32, 7, 7, 2, 2, input_rgb_image_sized<150>>>>>>>>>>>>>;
 
+// dlib's CNN face detector (max-margin object detection), layer for layer as
+// `mmod_human_face_detector.dat` was trained: three strided 5×5 stages that quarter the image,
+// three 5×5 stages of 45 filters, a 9×9 detection layer, over an image pyramid.
+template <long filters, typename input> using mmod_down = con<filters, 5, 5, 2, 2, input>;
+template <long filters, typename input> using mmod_same = con<filters, 5, 5, 1, 1, input>;
+template <typename input>
+using mmod_downsampler =
+    relu<affine<mmod_down<32, relu<affine<mmod_down<32, relu<affine<mmod_down<16, input>>>>>>>>>;
+template <typename input> using mmod_stage = relu<affine<mmod_same<45, input>>>;
+using mmod_network = loss_mmod<con<
+    1, 9, 9, 1, 1, mmod_stage<mmod_stage<mmod_stage<mmod_downsampler<input_rgb_image_pyramid<pyramid_down<6>>>>>>>>;
+
 constexpr long chip_size = 150;
 constexpr double chip_padding = 0.25;
 // How much less certain than the most certain detection a face may be and still count (the
@@ -50,6 +62,19 @@ void write_error(char *error, size_t capacity, const std::string &message) {
     const size_t length = std::min(message.size(), capacity - 1);
     std::memcpy(error, message.data(), length);
     error[length] = '\0';
+}
+
+// Interleaved 8-bit RGB, `stride` bytes a row, as dlib's image.
+matrix<rgb_pixel> copied_image(const uint8_t *rgb, int32_t width, int32_t height, int32_t stride) {
+    matrix<rgb_pixel> image(height, width);
+    for (long row = 0; row < height; ++row) {
+        const uint8_t *source = rgb + row * static_cast<long>(stride);
+        for (long column = 0; column < width; ++column) {
+            image(row, column) = rgb_pixel(source[0], source[1], source[2]);
+            source += 3;
+        }
+    }
+    return image;
 }
 
 }  // namespace
@@ -104,14 +129,7 @@ extern "C" int32_t lk_face_worker_analyze(
     int32_t detection_side, int64_t upsampled_pixels, lk_face *faces, int32_t capacity, int32_t describe,
     char *error, size_t error_capacity) {
     try {
-        matrix<rgb_pixel> image(height, width);
-        for (long row = 0; row < height; ++row) {
-            const uint8_t *source = rgb + row * static_cast<long>(stride);
-            for (long column = 0; column < width; ++column) {
-                image(row, column) = rgb_pixel(source[0], source[1], source[2]);
-                source += 3;
-            }
-        }
+        const matrix<rgb_pixel> image = copied_image(rgb, width, height, stride);
 
         // Detection on a grey copy no larger than `detection_side`: the HOG detector's cost grows
         // with the pixels, and a portrait's face stays far above its 80-pixel window.
@@ -174,6 +192,39 @@ extern "C" int32_t lk_face_worker_analyze(
             }
         }
         return static_cast<int32_t>(boxes.size());
+    } catch (const std::exception &exception) {
+        write_error(error, error_capacity, exception.what());
+        return -1;
+    }
+}
+
+struct lk_cnn_detector {
+    mmod_network network;
+};
+
+extern "C" lk_cnn_detector *lk_cnn_detector_load(const char *path, char *error, size_t error_capacity) {
+    try {
+        auto detector = std::make_unique<lk_cnn_detector>();
+        deserialize(path) >> detector->network;
+        return detector.release();
+    } catch (const std::exception &exception) {
+        write_error(error, error_capacity, exception.what());
+        return nullptr;
+    }
+}
+
+extern "C" void lk_cnn_detector_free(lk_cnn_detector *detector) { delete detector; }
+
+extern "C" int32_t lk_cnn_detector_detect(
+    lk_cnn_detector *detector, const uint8_t *rgb, int32_t width, int32_t height, int32_t stride,
+    int32_t detection_side, char *error, size_t error_capacity) {
+    try {
+        const matrix<rgb_pixel> image = copied_image(rgb, width, height, stride);
+        const double scale = std::min(1.0, detection_side / static_cast<double>(std::max(width, height)));
+        matrix<rgb_pixel> detection(
+            std::max(1L, std::lround(height * scale)), std::max(1L, std::lround(width * scale)));
+        resize_image(image, detection);
+        return static_cast<int32_t>(detector->network(detection).size());
     } catch (const std::exception &exception) {
         write_error(error, error_capacity, exception.what());
         return -1;

@@ -299,6 +299,6 @@ public struct FaceModelFiles: Sendable, Hashable {
 }
 
 /// The message a C call wrote into `buffer`, up to its terminating zero.
-private func errorText(_ buffer: [CChar]) -> String {
+func errorText(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

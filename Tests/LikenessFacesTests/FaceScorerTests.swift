@@ -33,6 +33,35 @@ struct FaceScorerTests {
         }
     }
 
+    @Test("A character's centroid is the mean of its descriptors, and survives sealing's byte form")
+    func centroid() async throws {
+        let scorer = try scorer()
+        var descriptors: [FaceDescriptor] = []
+        for name in FacePhotos.samePerson { descriptors.append(try await subject(name, scorer)) }
+        let faces = try #require(SubjectFaces(descriptors))
+        for component in [0, 63, 127] {
+            let mean = descriptors.map { Double($0.values[component]) }.reduce(0, +) / Double(descriptors.count)
+            #expect(abs(Double(faces.centroid.values[component]) - mean) < 1e-6)
+        }
+        #expect(FaceDescriptor(bytes: faces.centroid.bytes) == faces.centroid)
+        #expect(FaceDescriptor(bytes: faces.centroid.bytes.prefix(100)) == nil)
+        #expect(SubjectFaces([]) == nil)
+        let other = try await subject(FacePhotos.otherPerson, scorer)
+        #expect(faces.similarity(to: other) < IdentitySimilarity.samePersonThreshold)
+        #expect(faces.similarity(to: descriptors[0]) > IdentitySimilarity.samePersonThreshold)
+    }
+
+    @Test("The CNN (MMOD) detector, kept for comparison, finds the face in a photograph and none in a gradient")
+    func cnnDetector() throws {
+        let detector = try CNNFaceDetector(directory: FacePhotos.modelsDirectory)
+        #expect(try detector.faceCount(in: try FacePhotos.bytes("obama"), side: 512) == 1)
+        let gradient = try RasterImage.gradient(
+            width: 400, height: 400, from: RGB(10, 20, 30), to: RGB(200, 210, 220), vertical: true
+        ).encoded(as: .jpeg(quality: 90))
+        #expect(try detector.faceCount(in: gradient, side: 512) == 0)
+        #expect(throws: FaceScoringError.self) { try detector.faceCount(in: Data("not a picture".utf8), side: 512) }
+    }
+
     @Test("Two different people score below dlib's threshold")
     func differentPeople() async throws {
         let scorer = try scorer()

@@ -12,6 +12,7 @@ import LikenessImaging
 ///     LikenessBench pools --simulator URL --rpm N --per-account N NAME=BASE_URL,KEY,MODEL,ACCOUNTS ...
 ///     LikenessBench identity --models DIR --photos DIR
 ///     LikenessBench characters --models DIR --photos DIR
+///     LikenessBench detectors --models DIR --photos DIR
 @main
 struct LikenessBench {
     static func main() async throws {
@@ -37,16 +38,17 @@ struct LikenessBench {
             print(await benchMetricsCost(requests: requests))
             return
         }
-        if arguments.first == "identity" || arguments.first == "characters" {
+        if ["identity", "characters", "detectors"].contains(arguments.first) {
             func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
             guard let models = option("--models"), let photos = option("--photos") else {
                 throw BenchError("\(arguments[0]) needs --models DIR --photos DIR")
             }
             let (modelsURL, photosURL) = (URL(filePath: models), URL(filePath: photos))
-            print(
-                arguments.first == "identity"
-                    ? try await benchIdentity(models: modelsURL, photos: photosURL)
-                    : try await benchCharacterRules(models: modelsURL, photos: photosURL))
+            switch arguments.first {
+            case "identity": print(try await benchIdentity(models: modelsURL, photos: photosURL))
+            case "characters": print(try await benchCharacterRules(models: modelsURL, photos: photosURL))
+            default: print(try await benchDetectors(models: modelsURL, photos: photosURL))
+            }
             return
         }
         if arguments.first == "pools" {

@@ -46,6 +46,17 @@ int32_t lk_face_worker_analyze(
     int32_t detection_side, int64_t upsampled_pixels, lk_face *faces, int32_t capacity, int32_t describe,
     char *error, size_t error_capacity);
 
+// dlib's CNN (MMOD) face detector, for comparing it with the HOG detector the worker uses
+// (LikenessBench detectors); not used to score. One thread at a time per detector.
+typedef struct lk_cnn_detector lk_cnn_detector;
+lk_cnn_detector *lk_cnn_detector_load(const char *path, char *error, size_t error_capacity);
+void lk_cnn_detector_free(lk_cnn_detector *detector);
+// The faces it finds in an interleaved 8-bit RGB image fitted within `detection_side`, or -1
+// with `error` written.
+int32_t lk_cnn_detector_detect(
+    lk_cnn_detector *detector, const uint8_t *rgb, int32_t width, int32_t height, int32_t stride,
+    int32_t detection_side, char *error, size_t error_capacity);
+
 #ifdef __cplusplus
 }
 #endif
