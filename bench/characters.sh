@@ -76,6 +76,55 @@ PY
     done
 done
 
+# The reference check's policies, through the server itself: each image of the hard set (the
+# photos under nine conditions) and 20 drawn pictures (the preview engine's, image-01-live in each
+# of its four styles: no photographed face in them) sent as a reference, once to a server at
+# `reject` and once at `warn`.
+"$bin/LikenessBench" variants --photos "$photos" --out "$work/photos" >/dev/null
+mkdir -p "$work/drawn"
+styles=("漫画" "元气" "中世纪" "水彩")
+for index in $(seq 0 19); do
+    style=${styles[$((index % 4))]}
+    curl -s "$base/v1/image_generation" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+        -d "{\"model\":\"image-01-live\",\"prompt\":\"a portrait of character $index\",\"response_format\":\"base64\",\"style\":{\"style_type\":\"$style\"}}" |
+        python3 -c "import base64, json, sys; sys.stdout.buffer.write(base64.b64decode(json.load(sys.stdin)['data']['image_base64'][0]))" \
+            >"$work/drawn/$index.jpg"
+done
+echo
+echo "| policy | photos refused | photos scored | drawn pictures refused | drawn pictures let through with a note |"
+echo "| --- | --- | --- | --- | --- |"
+for policy in reject warn; do
+    policy_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    LIKENESS_LOG_LEVEL=warning LIKENESS_API_KEY=$key LIKENESS_IDENTITY_MODELS="$models" \
+        LIKENESS_IDENTITY_REFERENCE_CHECK=$policy \
+        "$bin/likeness" serve --port "$policy_port" --data-dir "$work/data-$policy" >"$work/serve-$policy.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 300); do curl -fs -o /dev/null "http://127.0.0.1:$policy_port/health" && break; sleep 0.2; done
+    python3 - "http://127.0.0.1:$policy_port" "$key" "$work/photos" "$work/drawn" "$policy" <<'PY'
+import base64, json, os, sys, urllib.request
+base, key, photos, drawn, policy = sys.argv[1:]
+def outcome(path):
+    data = "data:image/jpeg;base64," + base64.b64encode(open(path, "rb").read()).decode()
+    body = json.dumps({"model": "image-01", "prompt": "the same person", "subject_reference":
+                       [{"type": "character", "image_file": data}]}).encode()
+    request = urllib.request.Request(base + "/v1/image_generation", body, {
+        "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    reply = json.load(urllib.request.urlopen(request, timeout=120))
+    if reply["base_resp"]["status_code"] == 2013:
+        return "refused"
+    assert reply["base_resp"]["status_code"] == 0, reply
+    scores = reply["metadata"].get("identity_scores") or []
+    return "scored" if scores and scores[0] is not None else "noted"
+def tally(folder):
+    outcomes = [outcome(os.path.join(folder, name)) for name in sorted(os.listdir(folder))]
+    return {kind: outcomes.count(kind) for kind in ("refused", "scored", "noted")}, len(outcomes)
+real, real_count = tally(photos)
+fake, fake_count = tally(drawn)
+print(f"| {policy} | {real['refused']} of {real_count} | {real['scored']} | {fake['refused']} of {fake_count} "
+      f"| {fake['noted']} |")
+PY
+done
+
 echo
 "$bin/LikenessBench" characters --models "$models" --photos "$photos"
 echo

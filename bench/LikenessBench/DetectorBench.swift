@@ -2,18 +2,17 @@ import Foundation
 import LikenessFaces
 import LikenessImaging
 
-/// dlib's two face detectors side by side on the evaluation set (`bench/characters.sh`): the HOG
-/// detector scoring uses (512 px, then up to twice and four times the size when it finds
-/// nothing) and the CNN (MMOD) detector from the same model package, at 512 and 1024 px. Each
-/// photo under the seven conditions of `variants(of:)`, and two harder ones: a quarter of the
-/// size (small faces) and turned 30°. Time per image includes the decode, on one thread.
-func benchDetectors(models: URL, photos: URL) async throws -> String {
-    let scorer = try FaceScorer(files: FaceModelFiles(directory: models), settings: .init(threads: 1))
-    let cnn = try CNNFaceDetector(directory: models)
-    let names = try FileManager.default.contentsOfDirectory(atPath: photos.path)
+/// The photos of the evaluation set, by file name.
+func photoNames(in photos: URL) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: photos.path)
         .filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }.sorted()
+}
+
+/// Each photo under the seven conditions of `variants(of:)` and two harder ones (`hard`): a
+/// quarter of the size and turned 30°.
+func hardSet(_ photos: URL) throws -> [(label: String, hard: Bool, bytes: Data)] {
     var images: [(label: String, hard: Bool, bytes: Data)] = []
-    for name in names {
+    for name in try photoNames(in: photos) {
         let bytes = try Data(contentsOf: photos.appending(path: name))
         let stem = String(name.prefix { $0 != "." })
         for (condition, variant) in try variants(of: bytes) { images.append(("\(stem) \(condition)", false, variant)) }
@@ -26,6 +25,29 @@ func benchDetectors(models: URL, photos: URL) async throws -> String {
             ))
         images.append(("\(stem) turned 30°", true, try image.rotated(degrees: 30).encoded(as: .jpeg(quality: 90))))
     }
+    return images
+}
+
+/// Writes `hardSet` as JPEG files, for the reference-check comparison of `bench/characters.sh`.
+func writeVariants(photos: URL, to folder: URL) throws -> String {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let images = try hardSet(photos)
+    for image in images {
+        try image.bytes.write(to: folder.appending(path: image.label.replacingOccurrences(of: " ", with: "_") + ".jpg"))
+    }
+    return "\(images.count) images in \(folder.path)"
+}
+
+/// dlib's two face detectors side by side on the evaluation set (`bench/characters.sh`): the HOG
+/// detector scoring uses (512 px, then up to twice and four times the size when it finds
+/// nothing) and the CNN (MMOD) detector from the same model package, at 512 and 1024 px. Each
+/// photo under the seven conditions of `variants(of:)`, and two harder ones: a quarter of the
+/// size (small faces) and turned 30°. Time per image includes the decode, on one thread.
+func benchDetectors(models: URL, photos: URL) async throws -> String {
+    let scorer = try FaceScorer(files: FaceModelFiles(directory: models), settings: .init(threads: 1))
+    let cnn = try CNNFaceDetector(directory: models)
+    let names = try photoNames(in: photos)
+    let images = try hardSet(photos)
     struct Tally {
         var found = 0
         var foundHard = 0

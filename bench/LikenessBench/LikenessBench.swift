@@ -13,6 +13,7 @@ import LikenessImaging
 ///     LikenessBench identity --models DIR --photos DIR
 ///     LikenessBench characters --models DIR --photos DIR
 ///     LikenessBench detectors --models DIR --photos DIR
+///     LikenessBench variants --photos DIR --out DIR
 @main
 struct LikenessBench {
     static func main() async throws {
@@ -36,6 +37,14 @@ struct LikenessBench {
         if arguments.first == "metrics-cost" {
             let requests = arguments.firstIndex(of: "--requests").flatMap { Int(arguments[$0 + 1]) } ?? 1_000_000
             print(await benchMetricsCost(requests: requests))
+            return
+        }
+        if arguments.first == "variants" {
+            func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
+            guard let photos = option("--photos"), let out = option("--out") else {
+                throw BenchError("variants needs --photos DIR --out DIR")
+            }
+            print(try writeVariants(photos: URL(filePath: photos), to: URL(filePath: out)))
             return
         }
         if ["identity", "characters", "detectors"].contains(arguments.first) {

@@ -49,16 +49,35 @@ def test_guard_fields_are_accepted_and_reported(client):
     assert float(raw.headers["X-Likeness-Identity"]) == image.model_extra["identity_score"]
 
 
-def test_faceless_reference_is_a_bad_request(client):
-    # A picture the server drew itself: no face in it.
-    drawn = base64.b64decode(
+def drawn_picture(client) -> bytes:
+    """A picture the server drew itself: no face in it."""
+    return base64.b64decode(
         client.images.generate(model="image-01", prompt="a koi pond", response_format="b64_json", size="1024x1024")
         .data[0].b64_json
     )
-    with pytest.raises(openai.BadRequestError) as caught:
-        client.images.edit(model="image-01", image=("pond.jpg", io.BytesIO(drawn), "image/jpeg"), prompt="portrait")
-    assert caught.value.body["param"] == "image"
-    assert "no face found in image" in caught.value.message
+
+
+def test_faceless_reference_is_generated_from_with_a_note_by_default(client):
+    response = client.images.edit(
+        model="image-01", image=("pond.jpg", io.BytesIO(drawn_picture(client)), "image/jpeg"), prompt="portrait")
+    assert len(response.data) == 1
+    assert response.model_extra["identity_note"].startswith("no face found in image")
+    assert response.data[0].model_extra.get("identity_score") is None
+
+
+def test_faceless_reference_is_a_bad_request_at_reject(client):
+    drawn = drawn_picture(client)
+    process, base, _ = start_server({
+        "LIKENESS_IDENTITY_SCORING": "on", "LIKENESS_IDENTITY_THREADS": "1", "LIKENESS_IDENTITY_REFERENCE_CHECK": "reject"})
+    try:
+        strict = OpenAI(base_url=base + "/v1", api_key=API_KEY, max_retries=0)
+        with pytest.raises(openai.BadRequestError) as caught:
+            strict.images.edit(model="image-01", image=("pond.jpg", io.BytesIO(drawn), "image/jpeg"), prompt="portrait")
+        assert caught.value.body["param"] == "image"
+        assert "no face found in image" in caught.value.message
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_the_console_captions_each_image_with_its_score(client, tmp_path):

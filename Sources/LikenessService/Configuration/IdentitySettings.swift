@@ -9,9 +9,10 @@ import Foundation
 ///   `/usr/local/share/likeness/face-models`. Without them the server starts, says so once, and
 ///   scores nothing.
 /// - `threads` (`LIKENESS_IDENTITY_THREADS`): images scored at once. Default: half the cores.
-/// - `referenceCheck` (`LIKENESS_IDENTITY_REFERENCE_CHECK`): `reject` (default) refuses a
-///   `character` reference without a usable face; `warn` lets it through with a note; `off`
-///   never refuses.
+/// - `referenceCheck` (`LIKENESS_IDENTITY_REFERENCE_CHECK`): `warn` (default) lets a reference
+///   without a usable face through, unscored, with a note (a drawn or stylised character is a
+///   valid image-01 reference that dlib does not see as a face); `reject` refuses it; `off`
+///   says nothing.
 /// - `minFacePixels` (`LIKENESS_IDENTITY_MIN_FACE_PIXELS`): the smallest usable face side, in
 ///   pixels of the photo as analysed (fitted within 1024 × 1024). Default 40.
 public struct IdentitySettings: Sendable, Hashable {
@@ -30,7 +31,7 @@ public struct IdentitySettings: Sendable, Hashable {
     public init(
         scoring: Bool = true, models: String = Self.defaultModelsDirectory,
         threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount / 2),
-        referenceCheck: ReferenceCheck = .reject, minimumFaceSide: Int = 40
+        referenceCheck: ReferenceCheck = .warn, minimumFaceSide: Int = 40
     ) {
         self.scoring = scoring
         self.models = models
@@ -51,7 +52,7 @@ public struct IdentitySettings: Sendable, Hashable {
         }
         models = keys.string(forKey: "models", default: Self.defaultModelsDirectory)
         threads = max(1, keys.int(forKey: "threads", default: threads))
-        let check = keys.string(forKey: "referenceCheck", default: ReferenceCheck.reject.rawValue)
+        let check = keys.string(forKey: "referenceCheck", default: referenceCheck.rawValue)
         guard let known = ReferenceCheck(rawValue: check) else {
             throw ConfigurationError("LIKENESS_IDENTITY_REFERENCE_CHECK must be reject, warn or off (got \(check))")
         }
