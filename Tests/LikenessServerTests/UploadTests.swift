@@ -63,7 +63,9 @@ struct UploadTests {
 
             let falUploaded = try await Self.falUpload(client, key: harness.key, bytes: photo)
             let url = try #require(falUploaded.object["access_url"] as? String)
-            #expect(url.hasSuffix("/v1/uploads/" + (url.split(separator: "/").last.map(String.init) ?? "")))
+            // This server's URL for the upload: `/v1/uploads/` and the upload's id.
+            let path = try #require(URL(string: url)).path
+            #expect(path.hasPrefix("/v1/uploads/") && UploadID(path.dropFirst("/v1/uploads/".count)) != nil)
             let fal = try await client.send(
                 .post, "/fal/fal-ai/minimax/image-01/subject-reference", key: harness.key, scheme: "Key",
                 json: ["prompt": "at sea", "image_url": url])
