@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import LikenessAPI
 import LikenessCore
@@ -14,8 +15,12 @@ func openAccounts(_ data: DataDirectoryOption) async throws -> (AccountsService,
     let directory = try openDataDirectory(configuration)
     var logger = Logger(label: "likeness")
     logger.logLevel = .warning
+    // A fleet keeps its objects in the bucket: deleting an account deletes them there.
+    let bucket = configuration.objectStorage.map { S3BlobStore(settings: $0, client: .shared, logger: logger) }
     return (
-        try AccountsService(dataDirectory: directory, billing: configuration.billing, logger: logger), configuration
+        try AccountsService(
+            dataDirectory: directory, blobs: bucket, billing: configuration.billing, logger: logger),
+        configuration
     )
 }
 
@@ -43,7 +48,7 @@ func dollars(_ text: String) throws -> MicroDollars {
 struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage accounts: who owns keys, balances and limits.",
-        subcommands: [Create.self, List.self, Show.self, Limits.self])
+        subcommands: [Create.self, List.self, Show.self, Limits.self, Delete.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account and print its id.")
@@ -124,6 +129,28 @@ struct Accounts: AsyncParsableCommand {
                     id, UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
             }
             print("updated \(id)")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Delete an account's characters, uploads, requests and images, revoke its keys and give back its balance.",
+            discussion: "The account's row and its ledger stay, marked deleted, as the books.")
+        @Argument(help: "The account's id.") var id: String
+        @Flag(help: "Confirm: what is deleted cannot be recovered.") var yes = false
+        @OptionGroup var data: DataDirectoryOption
+
+        func run() async throws {
+            guard yes else { throw ValidationError("deleting an account cannot be undone: add --yes to confirm") }
+            let (accounts, _) = try await openAccounts(data)
+            let deleted = try await refusing { () async throws(APIError) in
+                try await accounts.deleteAccount(id, by: nil)
+            }
+            print(
+                "deleted \(id): \(deleted.jobIDs.count) requests, \(deleted.images.count) images, "
+                    + "\(deleted.characterIDs.count) characters, \(deleted.uploadIDs.count) uploads, "
+                    + "\(deleted.revokedKeys) keys revoked, $\(deleted.refunded.usd) given back")
         }
     }
 }

@@ -8,7 +8,7 @@ extension LikenessClient {
     /// Queues the request and answers at once with its job. Likeness only: MiniMax's image API
     /// has no queue.
     public func submit(_ request: GenerationRequest, reference: Reference? = nil) async throws(LikenessError) -> Job {
-        let body = try MiniMaxUpstream.clientRequestBody(
+        let body = MiniMaxUpstream.clientRequestBody(
             request, reference: try Self.wireReference(reference, request), async: true)
         let answer = try await native(.post, MiniMaxUpstream.path, body: body)
         guard let id = answer.body.taskID else { throw LikenessError(.transport, "the answer has no task_id") }

@@ -80,7 +80,7 @@ public struct LikenessClient: Sendable {
     public func generate(_ request: GenerationRequest, reference: Reference? = nil) async throws(LikenessError)
         -> Generation
     {
-        let body = try MiniMaxUpstream.clientRequestBody(
+        let body = MiniMaxUpstream.clientRequestBody(
             request, reference: try Self.wireReference(reference, request), async: false)
         let answer = try await native(.post, MiniMaxUpstream.path, body: body)
         return try Generation(answer, request: request)

@@ -415,6 +415,31 @@ extension FleetCharacterTests {
     }
 }
 
+extension FleetCharacterTests {
+    @Test("deleting an account in a fleet removes its rows from PostgreSQL and its objects from the bucket")
+    func fleetAccountDeletion() async throws {
+        let (harness, bucket) = try await Self.fleetHarness()
+        let leaving = try harness.customer("leaving", billing: .unmetered)
+        let objects = S3BlobStore(settings: bucket, client: .shared, logger: .init(label: "test"))
+        try await harness.test { client in
+            let photo = try CharacterTests.photo()
+            _ = try await CharacterTests.create(client, key: leaving.key, photos: [photo])
+            let upload = try await UploadTests.createFile(client, key: leaving.key, bytes: photo)
+            let uploadID = try #require(upload.object["id"] as? String)
+            let photoID = try #require(try harness.directory.store.characterPhotoIDs().first)
+            #expect(try await objects.readPrivate(.characterPhoto(photoID: photoID)) != nil)
+
+            let deleted = try await client.send(.delete, "/v1/admin/accounts/\(leaving.accountID)", key: harness.key)
+            #expect(deleted.status == .ok)
+            #expect(try harness.directory.store.characterPhotoIDs().isEmpty)
+            #expect(try harness.directory.store.uploadIDs().isEmpty)
+            #expect(try await objects.readPrivate(.characterPhoto(photoID: photoID)) == nil)
+            #expect(try await objects.readPrivate(.characterThumbnail(photoID: photoID)) == nil)
+            #expect(try await objects.readPrivate(.upload(id: uploadID)) == nil)
+        }
+    }
+}
+
 /// A fresh PostgreSQL database on the test server, for one application.
 enum TestFleet {
     static var databaseURL: String? {

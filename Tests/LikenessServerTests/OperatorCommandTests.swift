@@ -93,6 +93,9 @@ struct OperatorCommandTests {
             Refusal(
                 command: ["credits", "ledger", "acct_missing"], method: .get,
                 path: "/v1/admin/accounts/acct_missing/ledger"),
+            Refusal(
+                command: ["accounts", "delete", "acct_missing", "--yes"], method: .delete,
+                path: "/v1/admin/accounts/acct_missing"),
         ]
     }
 
@@ -138,5 +141,14 @@ struct OperatorCommandTests {
         #expect(key.expiresAt.map { $0.timeIntervalSinceNow > 2.9 * 86_400 } == true)
         let topUp = try await command.run(["credits", "add", customer.accountID, "10.00"])
         #expect(topUp.status == 0 && topUp.output.contains("balance\t9.50"), "\(topUp.output) \(topUp.error)")
+
+        let unconfirmed = try await command.run(["accounts", "delete", customer.accountID])
+        #expect(unconfirmed.status != 0 && unconfirmed.error.contains("--yes"))
+        #expect(try harness.directory.store.account(id: customer.accountID)?.isDeleted == false)
+        let deleted = try await command.run(["accounts", "delete", customer.accountID, "--yes"])
+        #expect(
+            deleted.status == 0 && deleted.output.contains("$9.50 given back"), "\(deleted.output) \(deleted.error)")
+        #expect(try harness.directory.store.account(id: customer.accountID)?.isDeleted == true)
+        #expect(try harness.directory.store.key(id: keyID)?.revokedAt != nil)
     }
 }

@@ -105,15 +105,22 @@ def test_custom_size_live_style_and_the_job_log(page, server):
     assert page.errors == []
 
 
-def test_generate_with_a_reference_uploaded_from_a_file(page, server, tmp_path):
-    sign_in(page, server)
+def a_photo(page, tmp_path):
+    """A picture the preview engine drew, downloaded through the console: a file to upload."""
     page.get_by_role("textbox", name="Prompt").fill("a face")
     page.get_by_role("button", name="Generate").click()
     expect(page.locator("#gallery img")).to_have_count(1)
-    face = tmp_path / "face.jpg"
+    photo = tmp_path / "face.jpg"
     with page.expect_download() as download:
         page.get_by_role("button", name="Download").first.click()
-    face.write_bytes(open(download.value.path(), "rb").read())
+    photo.write_bytes(open(download.value.path(), "rb").read())
+    return photo
+
+
+
+def test_generate_with_a_reference_uploaded_from_a_file(page, server, tmp_path):
+    sign_in(page, server)
+    face = a_photo(page, tmp_path)
 
     page.set_input_files("#reference", str(face))
     expect(page.locator("#reference-preview")).to_be_visible()
@@ -221,3 +228,65 @@ def test_operator_console_accounts_top_up_and_ledger(page, server):
     expect(page.locator("#accounts-table tbody tr", has_text="Studio North")).to_contain_text("30")
     shoot(page, "operator")
     assert page.errors == []
+
+
+def test_characters_created_used_in_the_playground_and_deleted(page, server, tmp_path):
+    sign_in(page, server, customer_key(server, "character customer", credit="1"))
+    photo = a_photo(page, tmp_path)
+
+    page.get_by_role("button", name="Characters").click()
+    page.get_by_label("Character name").fill("Ada")
+    page.set_input_files("#character-photos", [str(photo), str(photo)])
+    page.get_by_role("button", name="Create character").click()
+    expect(page.locator("#character-list li")).to_have_count(1)
+    expect(page.locator("#character-detail-title")).to_have_text("Ada")
+    strip = page.locator("#character-photo-strip img")
+    expect(strip).to_have_count(2)
+    for index in range(2):
+        expect(strip.nth(index)).to_have_js_property("naturalWidth", 256)
+    expect(page.locator("#character-gallery-empty")).to_contain_text("None yet")
+    shoot(page, "characters")
+
+    page.get_by_role("button", name="Use in the playground").click()
+    expect(page.get_by_role("heading", name="Playground")).to_be_visible()
+    expect(page.locator("#reference-field")).to_be_hidden()
+    page.get_by_role("textbox", name="Prompt").fill("the same person in the rain")
+    expect(page.locator("#snippet-curl")).to_contain_text('"character_id":"chr_')
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#progress")).to_contain_text("Done: 1 image(s)")
+
+    page.get_by_role("button", name="Characters").click()
+    page.get_by_role("button", name="Open Ada").click()
+    gallery = page.locator("#character-gallery img")
+    expect(gallery).to_have_count(1)
+    expect(gallery.first).to_have_js_property("naturalWidth", 1024)
+    expect(page.locator("#character-gallery figcaption")).to_contain_text("unscored")
+    page.get_by_role("button", name="Delete…").click()
+    expect(page.locator("#character-delete-text")).to_contain_text("Its 2 photo(s), their thumbnails")
+    shoot(page, "character-delete")
+    page.get_by_role("button", name="Delete for good").click()
+    expect(page.locator("#character-list li")).to_have_count(0)
+    expect(page.locator("#character option")).to_have_count(1)
+    assert page.errors == []
+
+
+def test_operator_deletes_an_account_after_saying_what_goes(page, server):
+    account = admin(server, "POST", "/v1/admin/accounts", {"name": "Leaving Ltd"})
+    admin(server, "POST", f"/v1/admin/accounts/{account['id']}/credits", {"amount_usd": "3", "waive_fee": True})
+    customer = admin(server, "POST", f"/v1/admin/accounts/{account['id']}/keys", {"name": "theirs"})["secret"]
+    sign_in(page, server)
+    page.get_by_role("button", name="Operator").click()
+    page.get_by_role("button", name="Open Leaving Ltd").click()
+    page.get_by_role("button", name="Delete account…").click()
+    expect(page.locator("#account-delete-text")).to_contain_text("its balance of $3.00 is given back")
+    page.get_by_role("button", name="Delete for good").click()
+    expect(page.locator("#account-delete-result")).to_contain_text("1 key(s) revoked; $3.00 given back")
+    expect(page.locator("#accounts-table tbody tr", has_text="Leaving Ltd")).to_contain_text("(deleted)")
+    expect(page.get_by_role("button", name="Delete account…")).to_be_hidden()
+    expect(page.locator("#ledger-table")).to_contain_text("account deleted: balance given back")
+    shoot(page, "operator-account-deleted")
+    assert page.errors == []
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("API key", exact=True).fill(customer)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#key-error")).to_have_text("That key was not accepted.")

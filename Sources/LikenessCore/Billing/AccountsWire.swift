@@ -183,12 +183,15 @@ public struct AccountBody: Codable, Sendable, Hashable {
     /// The fee a top-up pays, in percent (the server's `billing.topUpFeePercent`): what an
     /// operator sees before confirming one.
     public var topUpFeePercent: String?
+    /// Set once the account is deleted: it is kept as the books only.
+    public var deletedAt: Date?
 
     public init(
         id: String, name: String, billing: String, balanceUsd: MicroDollars, reservedUsd: MicroDollars,
         requestsPerMinute: Int?, concurrentJobs: Int?, byok: BYOKStatus, createdAt: Date,
-        topUpFeePercent: String? = nil
+        topUpFeePercent: String? = nil, deletedAt: Date? = nil
     ) {
+        self.deletedAt = deletedAt
         self.topUpFeePercent = topUpFeePercent
         self.id = id
         self.name = name
@@ -199,6 +202,32 @@ public struct AccountBody: Codable, Sendable, Hashable {
         self.concurrentJobs = concurrentJobs
         self.byok = byok
         self.createdAt = createdAt
+    }
+}
+
+/// What deleting an account removed (`DELETE /v1/admin/accounts/{id}`), and the balance it gave back.
+public struct DeletedAccountBody: Codable, Sendable, Hashable {
+    public var object = "account.deleted"
+    public var id: String
+    public var deleted = true
+    public var refundedUsd: MicroDollars
+    public var requests: Int
+    public var images: Int
+    public var characters: Int
+    public var uploads: Int
+    public var revokedKeys: Int
+
+    public init(
+        id: String, refundedUsd: MicroDollars, requests: Int, images: Int, characters: Int, uploads: Int,
+        revokedKeys: Int
+    ) {
+        self.id = id
+        self.refundedUsd = refundedUsd
+        self.requests = requests
+        self.images = images
+        self.characters = characters
+        self.uploads = uploads
+        self.revokedKeys = revokedKeys
     }
 }
 

@@ -107,7 +107,7 @@ struct ServerCore {
         let recentKeys = RecentKeys(lifetime: configuration.billing.keyCacheLifetime)
         accounts = AccountsService(
             accounts: store, keys: store, webhookSecrets: store, billing: configuration.billing,
-            serverSecret: storage.secret, store: storage.calls, recentKeys: recentKeys)
+            serverSecret: storage.secret, store: storage.calls, blobs: storage.blobs, recentKeys: recentKeys)
         authenticator = Authenticator(
             keys: store,
             // Alone, the limits are counted in memory; in a fleet, in the database they share.

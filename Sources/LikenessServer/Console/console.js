@@ -5,6 +5,9 @@ const keyStore = "likeness.key";
 const largestReference = 10 * 1024 * 1024;
 let reference = null; // a data URL, once a photo passed the browser's checks
 let caller = null; // this key's id and role, as /v1/balance says
+let characters = []; // this account's, as GET /v1/characters lists them
+let openCharacter = null; // the character whose detail is shown
+let thumbnailURLs = []; // object URLs of fetched thumbnails, revoked when redrawn
 
 function key() { return sessionStorage.getItem(keyStore); }
 
@@ -32,6 +35,7 @@ const fieldControls = {
   prompt: "prompt", n: "n", seed: "seed", aspect_ratio: "aspect_ratio", width: "width", height: "height",
   "style.style_type": "style_type", "style.style_weight": "style_weight", style: "style_type",
   "subject_reference[0].image_file": "reference", "subject_reference": "reference",
+  "subject_reference[0].character_id": "character",
 };
 
 function clearErrors() {
@@ -84,9 +88,10 @@ async function enter() {
   $("operator-tab").hidden = caller?.role !== "admin";
   show("playground");
   updateSnippets();
+  await loadCharacters();
 }
 
-const views = ["playground", "dashboard", "operator"];
+const views = ["playground", "characters", "dashboard", "operator"];
 function show(view) {
   for (const name of views) $(name).hidden = name !== view;
   for (const button of document.querySelectorAll("#tabs button")) {
@@ -95,6 +100,145 @@ function show(view) {
   }
   if (view === "dashboard") loadDashboard();
   if (view === "operator") loadOperator();
+  if (view === "characters") loadCharacters();
+}
+
+// MARK: characters
+
+// A thumbnail needs the key, so it is fetched and shown from an object URL.
+async function thumbnail(url, alt) {
+  const image = document.createElement("img");
+  image.alt = alt;
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${key()}` } });
+  if (response.ok) {
+    const objectURL = URL.createObjectURL(await response.blob());
+    thumbnailURLs.push(objectURL);
+    image.src = objectURL;
+  }
+  return image;
+}
+
+function forgetThumbnails() {
+  for (const url of thumbnailURLs) URL.revokeObjectURL(url);
+  thumbnailURLs = [];
+}
+
+async function loadCharacters() {
+  const { response, body } = await call("/v1/characters?limit=100");
+  if (!response.ok) return ($("characters-error").textContent = body?.error?.message || "Characters are unavailable.");
+  characters = body.data;
+  const chosen = $("character").value;
+  const options = characters.map((character) => {
+    const option = document.createElement("option");
+    option.value = character.id;
+    option.textContent = character.name || character.id;
+    return option;
+  });
+  $("character").replaceChildren($("character").options[0], ...options);
+  $("character").value = characters.some((character) => character.id === chosen) ? chosen : "";
+  if ($("characters").hidden) return;
+  forgetThumbnails();
+  const cards = await Promise.all(characters.map(async (character) => {
+    const item = document.createElement("li");
+    const title = character.name || "Unnamed";
+    item.append(await thumbnail(character.photos[0].thumbnail_url, `${title}, first photo`));
+    const name = document.createElement("strong");
+    name.textContent = title;
+    const count = document.createElement("span");
+    count.textContent = `${character.photos.length} photo(s)`;
+    const open = document.createElement("button");
+    open.type = "button";
+    open.textContent = `Open ${title}`;
+    open.addEventListener("click", () => showCharacter(character));
+    item.append(name, count, open);
+    return item;
+  }));
+  $("character-list").replaceChildren(...cards);
+  if (openCharacter) {
+    const still = characters.find((character) => character.id === openCharacter.id);
+    if (still) await showCharacter(still); else $("character-detail").hidden = true;
+  }
+}
+
+async function createCharacter(event) {
+  event.preventDefault();
+  $("characters-error").textContent = "";
+  const files = [...$("character-photos").files];
+  if (files.length < 1 || files.length > 5) {
+    $("characters-error").textContent = "Choose one to five photos.";
+    return;
+  }
+  const form = new FormData();
+  if ($("character-name").value.trim()) form.append("name", $("character-name").value.trim());
+  for (const file of files) form.append("image[]", file, file.name);
+  const { response, body } = await call("/v1/characters", { method: "POST", body: form });
+  if (!response.ok) return ($("characters-error").textContent = body?.error?.message || "Not created.");
+  $("character-form").reset();
+  openCharacter = body;
+  await loadCharacters();
+}
+
+async function showCharacter(character) {
+  openCharacter = character;
+  const title = character.name || "Unnamed";
+  $("character-detail").hidden = false;
+  $("character-delete-review").hidden = true;
+  $("character-detail-title").textContent = title;
+  $("character-detail-id").textContent = `Its id, for any request: ${character.id}`;
+  const photos = await Promise.all(character.photos.map(async (photo, index) => {
+    const figure = document.createElement("figure");
+    figure.append(await thumbnail(photo.thumbnail_url, `${title}, photo ${index + 1}`));
+    const caption = document.createElement("figcaption");
+    caption.textContent = photo.face ? `face ${photo.face.width}×${photo.face.height} px` : (photo.note || "");
+    figure.append(caption);
+    return figure;
+  }));
+  $("character-photo-strip").replaceChildren(...photos);
+  const { body } = await call(`/v1/characters/${character.id}/generations?limit=50`);
+  const images = (body?.data || []).flatMap((generation) => generation.images.map((image) => {
+    const figure = document.createElement("figure");
+    const picture = document.createElement("img");
+    picture.src = image.url;
+    picture.alt = generation.prompt || "An image made from this character";
+    picture.loading = "lazy";
+    const caption = document.createElement("figcaption");
+    const score = typeof image.identity_score === "number" ? `likeness ${image.identity_score.toFixed(2)}` : "unscored";
+    caption.textContent = `${new Date(generation.created_at * 1000).toLocaleString()}, ${score}`;
+    figure.append(picture, caption);
+    return figure;
+  }));
+  $("character-gallery").replaceChildren(...images);
+  $("character-gallery-empty").textContent = images.length ? "" : "None yet: use it in the playground.";
+}
+
+function useCharacter() {
+  $("character").value = openCharacter.id;
+  adaptReference();
+  show("playground");
+}
+
+function reviewCharacterDeletion() {
+  const title = openCharacter.name || "Unnamed";
+  const count = openCharacter.photos.length;
+  $("character-delete-text").textContent =
+    `Delete ${title}? Its ${count} photo(s), their thumbnails and the faces found in them are deleted from every ` +
+    "store now, and requests naming it are refused from then on. Images already made from it stay until they expire.";
+  $("character-delete-review").hidden = false;
+  $("character-delete-confirm").focus();
+}
+
+async function deleteCharacter() {
+  const { response, body } = await call(`/v1/characters/${openCharacter.id}`, { method: "DELETE" });
+  if (!response.ok) return ($("characters-error").textContent = body?.error?.message || "Not deleted.");
+  openCharacter = null;
+  $("character-detail").hidden = true;
+  await loadCharacters();
+}
+
+// A character replaces the photo: one reference per request.
+function adaptReference() {
+  $("reference-field").hidden = $("character").value !== "";
+  updateSnippets();
 }
 
 // MARK: the account dashboard
@@ -272,7 +416,7 @@ async function loadOperator() {
   const { body } = await call("/v1/admin/accounts");
   const rows = (body?.data || []).map((account) => {
     const row = document.createElement("tr");
-    cell(row, account.name);
+    cell(row, account.deleted_at ? `${account.name} (deleted)` : account.name);
     cell(row, account.billing);
     cell(row, `$${account.balance_usd}`);
     cell(row, account.requests_per_minute == null ? "default" : String(account.requests_per_minute));
@@ -303,6 +447,8 @@ async function openAccount(account) {
   pendingTopUp = null;
   $("topup-review").textContent = "";
   $("topup-confirm").hidden = true;
+  $("account-delete-review").hidden = true;
+  $("account-delete").hidden = Boolean(account.deleted_at);
   $("account-detail").hidden = false;
   $("account-detail-title").textContent = `${account.name}: $${account.balance_usd}`;
   $("limit-rpm").value = account.requests_per_minute ?? "";
@@ -418,6 +564,26 @@ async function saveLimits(event) {
   await openAccount(body);
 }
 
+function reviewAccountDeletion() {
+  $("account-delete-text").textContent =
+    `Delete ${selected.name}? Its characters, uploads, requests and images are deleted from every store, ` +
+    `its keys are revoked, and its balance of $${selected.balance_usd} is given back by an adjustment. ` +
+    "Its ledger stays, as the books. This cannot be undone.";
+  $("account-delete-review").hidden = false;
+  $("account-delete-confirm").focus();
+}
+
+async function deleteAccount() {
+  const { response, body } = await call(`/v1/admin/accounts/${selected.id}`, { method: "DELETE" });
+  if (!response.ok) return ($("operator-error").textContent = body?.error?.message || "Not deleted.");
+  $("account-delete-result").textContent =
+    `Deleted: ${body.requests} request(s), ${body.images} image(s), ${body.characters} character(s), ` +
+    `${body.uploads} upload(s); ${body.revoked_keys} key(s) revoked; $${body.refunded_usd} given back.`;
+  const account = await call(`/v1/admin/accounts/${selected.id}`);
+  await loadOperator();
+  await openAccount(account.body);
+}
+
 function signOut() {
   sessionStorage.removeItem(keyStore);
   location.reload();
@@ -439,14 +605,17 @@ function request() {
   }
   if ($("seed").value !== "") body.seed = Number($("seed").value);
   const image = reference || $("reference-url").value.trim();
-  if (image) body.subject_reference = [{ type: "character", image_file: image }];
+  if ($("character").value) body.subject_reference = [{ type: "character", character_id: $("character").value }];
+  else if (image) body.subject_reference = [{ type: "character", image_file: image }];
   return body;
 }
 
 function updateSnippets() {
   const body = request();
   const shown = { ...body };
-  if (reference) shown.subject_reference = [{ type: "character", image_file: "data:image/jpeg;base64,…" }];
+  if (reference && !$("character").value) {
+    shown.subject_reference = [{ type: "character", image_file: "data:image/jpeg;base64,…" }];
+  }
   $("snippet-curl").textContent =
     `curl -s ${location.origin}/v1/image_generation \\\n  -H "Authorization: Bearer $LIKENESS_API_KEY" \\\n` +
     `  -H 'Content-Type: application/json' \\\n  -d '${JSON.stringify(shown)}'`;
@@ -619,6 +788,15 @@ function wire() {
   $("topup-confirm").addEventListener("click", confirmTopUp);
   $("limits-form").addEventListener("submit", saveLimits);
   $("account-key-form").addEventListener("submit", issueAccountKey);
+  $("account-delete").addEventListener("click", reviewAccountDeletion);
+  $("account-delete-confirm").addEventListener("click", deleteAccount);
+  $("account-delete-cancel").addEventListener("click", () => ($("account-delete-review").hidden = true));
+  $("character-form").addEventListener("submit", createCharacter);
+  $("character-use").addEventListener("click", useCharacter);
+  $("character-delete").addEventListener("click", reviewCharacterDeletion);
+  $("character-delete-confirm").addEventListener("click", deleteCharacter);
+  $("character-delete-cancel").addEventListener("click", () => ($("character-delete-review").hidden = true));
+  $("character").addEventListener("change", adaptReference);
   $("model").addEventListener("change", adaptForm);
   $("size-mode").addEventListener("change", adaptForm);
   $("sign-in-form").addEventListener("submit", signIn);

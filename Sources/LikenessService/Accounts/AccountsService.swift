@@ -16,14 +16,17 @@ public struct AccountsService: Sendable {
     package let billing: Billing
     let vault: CredentialVault
     let store: StoreCalls
+    /// Where a deleted account's images, photos and uploads are (the bucket in a fleet).
+    let blobs: any BlobStore
     /// The keys authentication trusts for a while: forgotten whenever a key or an account changes.
     let recentKeys: RecentKeys
 
     package init(
         accounts: any AccountRepository, keys: any APIKeyRepository, webhookSecrets: any WebhookRepository,
-        billing: BillingSettings, serverSecret: Data, store: StoreCalls,
+        billing: BillingSettings, serverSecret: Data, store: StoreCalls, blobs: any BlobStore,
         recentKeys: RecentKeys = RecentKeys(lifetime: .zero)
     ) {
+        self.blobs = blobs
         self.recentKeys = recentKeys
         self.accounts = accounts
         self.keys = keys
@@ -55,8 +58,53 @@ public struct AccountsService: Sendable {
         return account
     }
 
+    /// An account that may still change: a deleted one is kept only as the books.
+    func openAccount(_ id: String) async throws(APIError) -> Account {
+        let account = try await account(id)
+        guard !account.isDeleted else { throw APIError.invalid("id", "the account \(id) is deleted") }
+        return account
+    }
+
     public func listAccounts() async throws(APIError) -> [Account] {
         try await store.read("list the accounts") { [accounts] in try accounts.listAccounts() }
+    }
+
+    /// Deletes an account's personal data and closes it (`AccountRepository.deleteAccount`):
+    /// its characters, uploads, requests and their images go, rows first and then every object,
+    /// its keys are revoked and its balance is given back; its row and ledger stay as the books.
+    /// Refused for the caller's own account and while any of its requests is unfinished.
+    public func deleteAccount(_ id: String, by caller: APIKey?, now: Date = Date()) async throws(APIError)
+        -> DeletedAccount
+    {
+        if let caller, caller.accountID == id {
+            throw APIError.invalid("id", "is the account making this request; delete it with another admin key")
+        }
+        let deleted: DeletedAccount?
+        do {
+            deleted = try await store.writeRaw { [accounts] in try accounts.deleteAccount(id: id, at: now) }
+        } catch let error as StoreError where error.kind == .refused {
+            throw APIError.invalid("id", error.message)
+        } catch {
+            throw store.failure("delete an account", error)
+        }
+        guard let deleted else { throw Self.notFound("no account with id \(id)") }
+        recentKeys.forgetAll()
+        // The rows are gone, so nothing can name these objects any more; a crash part way leaves
+        // orphans for the sweep, never a row without its object.
+        for image in deleted.images { await blobs.delete(id: image.id, format: image.format) }
+        for photoID in deleted.characterPhotoIDs {
+            await blobs.deletePrivate(.characterPhoto(photoID: photoID))
+            await blobs.deletePrivate(.characterThumbnail(photoID: photoID))
+        }
+        for uploadID in deleted.uploadIDs { await blobs.deletePrivate(.upload(id: uploadID)) }
+        for jobID in deleted.jobIDs { await blobs.deletePrivate(.jobInput(jobID: jobID)) }
+        store.logger.notice(
+            "deleted an account",
+            metadata: [
+                "account": "\(id)", "requests": "\(deleted.jobIDs.count)", "images": "\(deleted.images.count)",
+                "characters": "\(deleted.characterIDs.count)", "uploads": "\(deleted.uploadIDs.count)",
+            ])
+        return deleted
     }
 
     /// What the account's unfinished requests hold from its balance.
@@ -69,6 +117,7 @@ public struct AccountsService: Sendable {
     /// Sets an account's own limits (nil: the server's default; 0: unlimited).
     public func updateLimits(_ accountID: String, _ limits: UsageLimits) async throws(APIError) -> Account {
         try Self.check(limits)
+        _ = try await openAccount(accountID)
         guard
             let account = try await store.write(
                 "set an account's limits", { [accounts] in try accounts.updateLimits(accountID: accountID, limits) })
@@ -103,7 +152,7 @@ public struct AccountsService: Sendable {
     public func addCredit(_ amount: MicroDollars, as credit: Credit, to accountID: String, note: String?)
         async throws(APIError) -> [LedgerEntry]
     {
-        let account = try await account(accountID)
+        let account = try await openAccount(accountID)
         switch credit {
         case .topUp(let waiveFee):
             guard amount > .zero else { throw APIError.invalid("amount_usd", "must be more than 0") }
@@ -153,7 +202,7 @@ public struct AccountsService: Sendable {
     public func createKey(
         accountID: String, name: String?, role: String?, expiresAt: Date?, limits: UsageLimits, now: Date = Date()
     ) async throws(APIError) -> IssuedAPIKey {
-        let account = try await account(accountID)
+        let account = try await openAccount(accountID)
         guard let role = KeyRole(rawValue: role ?? KeyRole.user.rawValue) else {
             throw APIError.invalid("role", "must be user or admin")
         }
@@ -234,6 +283,7 @@ public struct AccountsService: Sendable {
         }
         let region = region ?? "global"
         guard region == "global" || region == "cn" else { throw APIError.invalid("region", "must be global or cn") }
+        _ = try await openAccount(accountID)
         let sealed: Data
         do {
             sealed = try vault.seal(key, accountID: accountID)
@@ -277,10 +327,14 @@ public struct AccountsService: Sendable {
 extension AccountsService {
     /// The service over a data directory's store, as the operator commands use it (also while a
     /// server runs on the same directory).
-    public init(dataDirectory: DataDirectory, billing: BillingSettings, logger: Logger) throws {
+    /// `blobs`: where its objects are, when not in the directory (a fleet's bucket).
+    public init(
+        dataDirectory: DataDirectory, blobs: (any BlobStore)? = nil, billing: BillingSettings, logger: Logger
+    ) throws {
         let store = dataDirectory.store
         self.init(
             accounts: store, keys: store, webhookSecrets: store, billing: billing,
-            serverSecret: try dataDirectory.signingSecret(), store: StoreCalls(threads: StoreThreads(), logger: logger))
+            serverSecret: try dataDirectory.signingSecret(), store: StoreCalls(threads: StoreThreads(), logger: logger),
+            blobs: blobs ?? dataDirectory.blobs)
     }
 }

@@ -75,7 +75,7 @@ package struct JobRunner: Sendable {
         let now = book.clock.now()
         let interrupted = try await book.store.read("read the interrupted jobs") {
             [jobs = book.jobs, shared = fleet.shared] in
-            fleet.shared ? try jobs.lapsedJobs(at: now) : try jobs.runningJobs()
+            shared ? try jobs.lapsedJobs(at: now) : try jobs.runningJobs()
         }
         var requeued = 0
         var failed = 0
@@ -224,7 +224,7 @@ package struct JobRunner: Sendable {
                     await book.finish(job, as: .cancelled, APIError(JobFailure.cancelled))
                 } else {
                     // The server is stopping: the job runs again after the restart, at its place.
-                    try await book.store.write("put a job back in the queue") { [jobs = book.jobs] in
+                    _ = try await book.store.write("put a job back in the queue") { [jobs = book.jobs] in
                         try jobs.requeueJob(id: job.id, refundAttempt: true)
                     }
                     book.logger.notice("job put back in the queue for the next start", metadata: ["job": "\(job.id)"])

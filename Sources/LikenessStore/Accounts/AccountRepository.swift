@@ -33,8 +33,40 @@ public struct Account: Sendable, Hashable {
     /// The region of the attached MiniMax key (`global` or `cn`); nil without one.
     public var miniMaxKeyRegion: String?
     public var createdAt: Date
+    /// When the account was deleted (`AccountRepository.deleteAccount`); nil while it is open.
+    public var deletedAt: Date?
 
     public var hasMiniMaxKey: Bool { miniMaxKeyRegion != nil }
+    public var isDeleted: Bool { deletedAt != nil }
+}
+
+/// What deleting an account removed from the store, so the caller can delete the objects the
+/// rows named: output images, character photos (with their thumbnails), uploads, job inputs.
+public struct DeletedAccount: Sendable, Hashable {
+    public var account: Account
+    /// The balance it held, given back by a ledger adjustment to zero.
+    public var refunded: MicroDollars
+    /// Output images with a file here (not those left at an upstream provider).
+    public var images: [StoredImage.File]
+    public var characterIDs: [String]
+    public var characterPhotoIDs: [String]
+    public var uploadIDs: [String]
+    public var jobIDs: [String]
+    public var revokedKeys: Int
+
+    public init(
+        account: Account, refunded: MicroDollars, images: [StoredImage.File], characterIDs: [String],
+        characterPhotoIDs: [String], uploadIDs: [String], jobIDs: [String], revokedKeys: Int
+    ) {
+        self.account = account
+        self.refunded = refunded
+        self.images = images
+        self.characterIDs = characterIDs
+        self.characterPhotoIDs = characterPhotoIDs
+        self.uploadIDs = uploadIDs
+        self.jobIDs = jobIDs
+        self.revokedKeys = revokedKeys
+    }
 }
 
 /// One append-only ledger row. `amount` is its effect on the balance.
@@ -165,6 +197,13 @@ public protocol AccountRepository: Sendable {
     /// Attaches (or with nil, removes) the account's MiniMax key, sealed by the caller.
     func setMiniMaxKey(accountID: String, sealed: Data?, region: String?) throws -> Bool
     func sealedMiniMaxKey(accountID: String) throws -> (sealed: Data, region: String)?
+    /// Deletes what the account holds, in one transaction: its characters, uploads, jobs (with
+    /// their images, inputs, logs and webhooks); revokes its keys and its MiniMax key; gives its
+    /// balance back by an adjustment. The account's row and its ledger stay, marked deleted, as
+    /// the books. Deleting a deleted account again removes whatever arrived since. Nil when no
+    /// such account exists; `StoreError.refused` (nothing written) while any of its jobs is queued
+    /// or running.
+    func deleteAccount(id: String, at date: Date) throws -> DeletedAccount?
     /// Settles what a crash left unsettled and makes every balance equal its ledger's sum.
     func reconcileAccounts() throws -> ReconciliationReport
 }

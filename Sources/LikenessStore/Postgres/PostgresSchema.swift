@@ -209,6 +209,10 @@ enum PostgresSchema {
         CREATE INDEX uploads_by_account ON uploads(account_id, expires_at);
         CREATE INDEX uploads_by_expiry ON uploads(expires_at);
         """,
+        // 5: a deleted account keeps its row and ledger (the books), marked.
+        """
+        ALTER TABLE accounts ADD COLUMN deleted_at DOUBLE PRECISION;
+        """,
     ]
 
     static func migrate(_ database: PostgreSQLDatabase) throws {

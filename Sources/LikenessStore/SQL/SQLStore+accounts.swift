@@ -4,7 +4,7 @@ import LikenessCore
 extension SQLStore {
     static let accountColumns = """
         a.id, a.name, a.billing, a.balance_micros, a.requests_per_minute, a.concurrent_jobs, a.minimax_region,
-        a.created_at
+        a.created_at, a.deleted_at
         """
 
     static func account(_ row: SQLRow, from offset: Int = 0) -> Account {
@@ -15,7 +15,8 @@ extension SQLStore {
             limits: UsageLimits(
                 requestsPerMinute: row.integer(offset + 4).map(Int.init),
                 concurrentJobs: row.integer(offset + 5).map(Int.init)),
-            miniMaxKeyRegion: row.text(offset + 6), createdAt: row.date(offset + 7) ?? .distantPast)
+            miniMaxKeyRegion: row.text(offset + 6), createdAt: row.date(offset + 7) ?? .distantPast,
+            deletedAt: row.date(offset + 8))
     }
 
     public func createAccount(name: String, billing: AccountBilling, limits: UsageLimits) throws -> Account {
@@ -170,6 +171,69 @@ extension SQLStore {
             ).first, let sealed = row.blob(0)
         else { return nil }
         return (sealed, row.text(1) ?? "global")
+    }
+
+    public func deleteAccount(id: String, at date: Date) throws -> DeletedAccount? {
+        try database.transaction { transaction in
+            // Marking it first takes the account's row lock, which admission's reservations wait
+            // on. Deleting again purges what a request already past authentication left since.
+            let marked = try transaction.execute(
+                "UPDATE accounts SET deleted_at = COALESCE(deleted_at, ?) WHERE id = ?", [SQLValue(date), .text(id)])
+            guard marked == 1 else { return nil }
+            let unfinished =
+                try transaction.query(
+                    "SELECT COUNT(*) FROM jobs WHERE account_id = ? AND status IN ('queued', 'running')", [.text(id)]
+                ).first?.integer(0) ?? 0
+            guard unfinished == 0 else {
+                throw StoreError(
+                    .refused,
+                    "\(unfinished) of the account's requests are queued or running: cancel them or let them end")
+            }
+            let balance = MicroDollars(
+                try transaction.query("SELECT balance_micros FROM accounts WHERE id = ?", [.text(id)]).first?
+                    .integer(0) ?? 0)
+            if balance > .zero {
+                try Self.appendLedger(
+                    accountID: id, .adjustment, -balance, requestID: nil, note: "account deleted: balance given back",
+                    at: date, in: transaction)
+            }
+            let ofTheAccount = "job_id IN (SELECT id FROM jobs WHERE account_id = ?)"
+            let images = try transaction.query(
+                "DELETE FROM images WHERE \(ofTheAccount) RETURNING id, content_type, source_url", [.text(id)]
+            ).compactMap { row -> StoredImage.File? in
+                guard row.text(2) == nil, let imageID = row.text(0) else { return nil }
+                return StoredImage.File(id: imageID, format: OutputFormat(mimeType: row.text(1) ?? "") ?? .jpeg)
+            }
+            for table in ["job_inputs", "job_logs", "webhook_deliveries"] {
+                try transaction.execute("DELETE FROM \(table) WHERE \(ofTheAccount)", [.text(id)])
+            }
+            let jobIDs = try transaction.query("DELETE FROM jobs WHERE account_id = ? RETURNING id", [.text(id)])
+                .compactMap { $0.text(0) }
+            let photoIDs = try transaction.query(
+                """
+                DELETE FROM character_photos WHERE character_id IN (SELECT id FROM characters WHERE account_id = ?)
+                RETURNING id
+                """, [.text(id)]
+            ).compactMap { $0.text(0) }
+            let characterIDs = try transaction.query(
+                "DELETE FROM characters WHERE account_id = ? RETURNING id", [.text(id)]
+            ).compactMap { $0.text(0) }
+            let uploadIDs = try transaction.query("DELETE FROM uploads WHERE account_id = ? RETURNING id", [.text(id)])
+                .compactMap { $0.text(0) }
+            let revokedKeys = try transaction.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+                [SQLValue(date), .text(id)])
+            try transaction.execute(
+                "UPDATE accounts SET minimax_key = NULL, minimax_region = NULL WHERE id = ?", [.text(id)])
+            guard
+                let account = try transaction.query(
+                    "SELECT \(Self.accountColumns) FROM accounts AS a WHERE a.id = ?", [.text(id)]
+                ).first.map({ Self.account($0) })
+            else { throw StoreError("the deleted account could not be read back") }
+            return DeletedAccount(
+                account: account, refunded: balance, images: images, characterIDs: characterIDs,
+                characterPhotoIDs: photoIDs, uploadIDs: uploadIDs, jobIDs: jobIDs, revokedKeys: revokedKeys)
+        }
     }
 
     public func reconcileAccounts() throws -> ReconciliationReport {

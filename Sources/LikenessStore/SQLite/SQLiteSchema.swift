@@ -227,6 +227,10 @@ enum SQLiteSchema {
         CREATE INDEX uploads_by_account ON uploads(account_id, expires_at);
         CREATE INDEX uploads_by_expiry ON uploads(expires_at);
         """,
+        // v10: a deleted account keeps its row and ledger (the books), marked.
+        """
+        ALTER TABLE accounts ADD COLUMN deleted_at REAL;
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {

@@ -13,6 +13,7 @@ import LikenessStore
 ///     POST   /v1/admin/accounts                     {name, billing?, requests_per_minute?, concurrent_jobs?}
 ///     GET    /v1/admin/accounts/{id}
 ///     PATCH  /v1/admin/accounts/{id}                {requests_per_minute?, concurrent_jobs?}
+///     DELETE /v1/admin/accounts/{id}                deletes its data; the row and ledger stay
 ///     POST   /v1/admin/accounts/{id}/credits        {amount_usd, waive_fee?, kind?: "adjustment", note?}
 ///     GET    /v1/admin/accounts/{id}/ledger         ?from&to (as usage)
 ///     GET    /v1/admin/accounts/{id}/usage          as GET /v1/usage
@@ -35,6 +36,7 @@ struct AdminController: Sendable {
         routes.post("accounts", use: createAccount)
         routes.get("accounts/{id}", use: showAccount)
         routes.patch("accounts/{id}", use: updateLimits)
+        routes.delete("accounts/{id}", use: deleteAccount)
         routes.post("accounts/{id}/credits", use: addCredit)
         routes.get("accounts/{id}/ledger", use: showLedger)
         routes.get("accounts/{id}/usage", use: showUsage)
@@ -70,6 +72,15 @@ struct AdminController: Sendable {
             try context.parameter("id"),
             UsageLimits(requestsPerMinute: update.requestsPerMinute, concurrentJobs: update.concurrentJobs))
         return try caller.json(try await body(account))
+    }
+
+    @Sendable func deleteAccount(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let deleted = try await service.deleteAccount(try context.parameter("id"), by: try context.requireCaller().key)
+        return try caller.json(
+            DeletedAccountBody(
+                id: deleted.account.id, refundedUsd: deleted.refunded, requests: deleted.jobIDs.count,
+                images: deleted.images.count, characters: deleted.characterIDs.count, uploads: deleted.uploadIDs.count,
+                revokedKeys: deleted.revokedKeys))
     }
 
     @Sendable func addCredit(_ request: Request, context: LikenessRequestContext) async throws -> Response {
@@ -136,7 +147,8 @@ struct AdminController: Sendable {
             reservedUsd: try await service.reserved(account.id), requestsPerMinute: account.limits.requestsPerMinute,
             concurrentJobs: account.limits.concurrentJobs, byok: AccountsController.byokStatus(account),
             createdAt: account.createdAt,
-            topUpFeePercent: MicroDollars(service.billing.settings.topUpFeeBasisPoints * 10_000).usd)
+            topUpFeePercent: MicroDollars(service.billing.settings.topUpFeeBasisPoints * 10_000).usd,
+            deletedAt: account.deletedAt)
     }
 
     static func row(_ entry: LedgerEntry) -> LedgerRow {

@@ -344,7 +344,15 @@ extension OpenAPIDocument {
                     "billing": string(), "balance_usd": dollars(), "reserved_usd": dollars(),
                     "requests_per_minute": integer(), "concurrent_jobs": integer(), "byok": byok,
                     "created_at": string(), "top_up_fee_percent": dollars(),
+                    "deleted_at": string("Set once the account is deleted"),
                 ], required: ["object", "id", "name", "billing", "balance_usd"]),
+            "DeletedAccount": object(
+                [
+                    "object": .object(["const": .string("account.deleted")]), "id": string(),
+                    "deleted": .object(["type": .string("boolean")]), "refunded_usd": dollars(),
+                    "requests": integer(), "images": integer(), "characters": integer(), "uploads": integer(),
+                    "revoked_keys": integer(),
+                ], required: ["object", "id", "deleted", "refunded_usd"]),
             "APIKey": object(
                 [
                     "object": .object(["const": .string("api_key")]), "id": string(), "name": string(),

@@ -479,6 +479,10 @@ enum OpenAPIDocument {
             "patch": adminOperation(
                 "adminUpdateAccountLimits", "Change an account's limits", parameters: [accountID],
                 body: ref("UpdateLimitsRequest"), response: ref("Account")),
+            "delete": adminOperation(
+                "adminDeleteAccount",
+                "Delete an account's characters, uploads, requests and images; revoke its keys and give back its balance (its row and ledger stay, as the books)",
+                parameters: [accountID], response: ref("DeletedAccount")),
         ])
         paths[base + "/accounts/{id}/keys"] = .object([
             "get": adminOperation(
