@@ -1,6 +1,7 @@
 # Sourced by the benchmark scripts that run Likeness beside LiteLLM: release builds, the LiteLLM
 # venv, a scratch folder whose processes stop with the script, and a wait for readiness.
-# Sets: bin, work, pids, likeness_key; defines wait_for URL, serve_likeness and machine_line.
+# Sets: bin, work, pids, likeness_key; defines wait_for URL, serve_likeness, machine_line and
+# install_litellm (for the scripts that run LiteLLM).
 # LIKENESS_BENCH_BIN names a folder with `likeness` and `LikenessBench` built before (another
 # commit's, for a before-and-after in one sitting); without it, this tree is built in release mode.
 scripts/bootstrap.sh
@@ -8,7 +9,9 @@ if [[ -z "${LIKENESS_BENCH_BIN:-}" ]]; then
     swift build -c release --scratch-path .build-release --product likeness
     swift build -c release --scratch-path .build-release --product LikenessBench
 fi
-[[ -x .venv-bench/bin/litellm ]] || { python3 -m venv .venv-bench && .venv-bench/bin/pip install -q -r bench/requirements-litellm.txt; }
+install_litellm() {
+    [[ -x .venv-bench/bin/litellm ]] || { python3 -m venv .venv-bench && .venv-bench/bin/pip install -q -r bench/requirements-litellm.txt; }
+}
 
 bin=${LIKENESS_BENCH_BIN:-.build-release/release}
 work=$(mktemp -d)
@@ -46,5 +49,7 @@ serve_likeness() {
 }
 
 machine_line() {
-    echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); LiteLLM $(.venv-bench/bin/pip show litellm | awk '/^Version/ {print $2}')"
+    local litellm=""
+    [[ -x .venv-bench/bin/pip ]] && litellm="; LiteLLM $(.venv-bench/bin/pip show litellm | awk '/^Version/ {print $2}')"
+    echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)$litellm"
 }

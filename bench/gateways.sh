@@ -25,6 +25,7 @@ fi
 
 # shellcheck source=bench/common.sh
 source bench/common.sh
+install_litellm
 simulator_port=18801 rehost_port=18802 litellm_port=18803 passthrough_port=18804
 postgres_rehost_port=18805 postgres_passthrough_port=18806
 

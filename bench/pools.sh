@@ -12,6 +12,7 @@ if [[ "${1:-}" == "--per-account" ]]; then per_account=$2; fi
 
 # shellcheck source=bench/common.sh
 source bench/common.sh
+install_litellm
 simulator_port=18811 litellm_port=18815
 
 "$bin/likeness" simulate openai --port $simulator_port --rpm 60 --rate-window-seconds 10 >"$work/simulator.log" 2>&1 &

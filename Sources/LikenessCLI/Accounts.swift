@@ -107,6 +107,7 @@ struct Accounts: AsyncParsableCommand {
             print("balance\t$\(account.balance.usd)\nreserved\t$\(reserved.usd)")
             print("requests a minute\t" + limit(account.limits.requestsPerMinute, effective.requestsPerMinute))
             print("concurrent jobs\t" + limit(account.limits.concurrentJobs, effective.concurrentJobs))
+            print("queue weight\t\(account.queueWeight ?? 1)")
             print("own MiniMax key\t\(account.miniMaxKeyRegion ?? "none")")
             for key in keys {
                 print(
@@ -120,13 +121,16 @@ struct Accounts: AsyncParsableCommand {
         @Argument(help: "The account's id.") var id: String
         @Option var requestsPerMinute: Int?
         @Option var concurrentJobs: Int?
+        @Option(help: "Its share of the workers against other accounts' waiting jobs (1-100; default 1).")
+        var queueWeight: Int?
         @OptionGroup var data: DataDirectoryOption
 
         func run() async throws {
             let (accounts, _) = try await openAccounts(data)
             _ = try await refusing { () async throws(APIError) in
                 try await accounts.updateLimits(
-                    id, UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs))
+                    id, UsageLimits(requestsPerMinute: requestsPerMinute, concurrentJobs: concurrentJobs),
+                    queueWeight: queueWeight)
             }
             print("updated \(id)")
         }

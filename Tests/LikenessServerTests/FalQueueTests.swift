@@ -251,7 +251,9 @@ struct FalQueueTests {
         }
     }
 
-    @Test("past queue.maxQueuedJobs waiting, submits are refused as rate limited, in each dialect")
+    @Test(
+        "past queue.maxQueuedJobs waiting, submits are refused as rate limited with Retry-After, in each dialect; what was accepted completes"
+    )
     func queueFull() async throws {
         let harness = try Harness { configuration in
             configuration.maximumConcurrentJobs = 1
@@ -262,13 +264,51 @@ struct FalQueueTests {
             let fal = FalQueueClient(client: client, key: harness.key)
             let running = try await fal.submitted(["prompt": "running"])
             try await fal.waitForStatus(running, until: status("IN_PROGRESS"))
-            _ = try await fal.submitted(["prompt": "waiting"])
+            let waiting = try await fal.submitted(["prompt": "waiting"])
             let refused = try await fal.submit(["prompt": "one too many"])
             #expect(refused.status == .tooManyRequests)
             #expect((refused.object["detail"] as? String)?.contains("queue is full") == true)
-            try await client.generate(["model": "image-01", "prompt": "native"], key: harness.key) { _, reply in
-                #expect(reply.base_resp.status_code == 1002)
+            let falSync = try await client.send(
+                .post, "/fal/fal-ai/minimax/image-01", key: harness.key, scheme: "Key", json: ["prompt": "sync"])
+            #expect(falSync.status == .tooManyRequests && falSync.retryAfter == 5)
+            let native = try await client.send(
+                .post, "/v1/image_generation", key: harness.key, json: ["model": "image-01", "prompt": "native"])
+            #expect(native.nativeCode == 1002 && native.retryAfter == 5)
+            let openAI = try await client.send(
+                .post, "/v1/images/generations", key: harness.key, json: ["model": "image-01", "prompt": "openai"])
+            #expect(openAI.status == .tooManyRequests && openAI.retryAfter == 5)
+            #expect(openAI.error["type"] as? String == "rate_limit_error")
+            engine.open()
+            // Nothing already accepted is lost: both finish, with their images.
+            for id in [running, waiting] {
+                let done = try await fal.waitForStatus(id, until: status("COMPLETED"))
+                #expect(done["error"] == nil, "\(done)")
             }
+            #expect(try harness.directory.store.queuedJobCount() == 0)
+        }
+    }
+
+    @Test("the admin API shows each account's jobs waiting and running, with its queue weight")
+    func queueShares() async throws {
+        let harness = try Harness { $0.maximumConcurrentJobs = 1 }
+        let other = try harness.customer("other", billing: .unmetered)
+        _ = try harness.directory.store.setQueueWeight(accountID: other.accountID, 3)
+        let engine = GatedEngine()
+        try await harness.test(engine: engine) { client in
+            let house = FalQueueClient(client: client, key: harness.key)
+            let running = try await house.submitted(["prompt": "running"])
+            try await house.waitForStatus(running, until: status("IN_PROGRESS"))
+            _ = try await house.submitted(["prompt": "waiting"])
+            for index in 0..<2 {
+                _ = try await FalQueueClient(client: client, key: other.key).submitted(["prompt": "o\(index)"])
+            }
+            let queue = try await client.send(.get, "/v1/admin/queue", key: harness.key)
+            #expect(queue.object["queued"] as? Int == 3 && queue.object["running"] as? Int == 1)
+            let shares = try #require(queue.object["accounts"] as? [[String: Any]])
+            #expect(shares.map { $0["account_id"] as? String } == [other.accountID, try harness.houseAccountID()])
+            #expect(shares.map { $0["queue_weight"] as? Int } == [3, 1])
+            #expect(shares.map { $0["running"] as? Int } == [0, 1])
+            #expect(try await client.send(.get, "/v1/admin/queue", key: other.key).status == .forbidden)
             engine.open()
         }
     }

@@ -14,6 +14,7 @@ import LikenessImaging
 ///     LikenessBench characters --models DIR --photos DIR
 ///     LikenessBench detectors --models DIR --photos DIR
 ///     LikenessBench variants --photos DIR --out DIR
+///     LikenessBench fair-share --base URL --key ADMIN_KEY [--backlog N] [--few N] [--weights 1,4]
 @main
 struct LikenessBench {
     static func main() async throws {
@@ -32,6 +33,18 @@ struct LikenessBench {
                     model: parts[2], pids: pids)
             }
             print(try await benchGateways(paths, requests: requests))
+            return
+        }
+        if arguments.first == "fair-share" {
+            func option(_ name: String) -> String? { arguments.firstIndex(of: name).map { arguments[$0 + 1] } }
+            guard let base = option("--base"), let key = option("--key") else {
+                throw BenchError("fair-share needs --base URL --key ADMIN_KEY")
+            }
+            print(
+                try await benchFairShare(
+                    base: base, adminKey: key, backlog: option("--backlog").flatMap(Int.init) ?? 200,
+                    few: option("--few").flatMap(Int.init) ?? 10,
+                    weights: (option("--weights") ?? "1,4").split(separator: ",").compactMap { Int($0) }))
             return
         }
         if arguments.first == "metrics-cost" {

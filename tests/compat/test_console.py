@@ -204,6 +204,7 @@ def test_operator_console_accounts_top_up_and_ledger(page, server):
     sign_in(page, server)
     page.get_by_role("button", name="Operator").click()
     expect(page.locator("#health")).to_contain_text("engine")
+    expect(page.locator("#queue-summary")).to_contain_text("waiting and")
     page.get_by_label("New account").fill("Studio North")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#account-detail-title")).to_have_text("Studio North: $0.00")
@@ -224,8 +225,10 @@ def test_operator_console_accounts_top_up_and_ledger(page, server):
     page.get_by_role("button", name="Revoke key studio app").click()
     expect(page.locator("#account-keys-table tbody tr", has_text="studio app")).to_contain_text("revoked")
     page.get_by_label("Requests a minute (0: unlimited)").fill("30")
+    page.get_by_label("Queue weight (1–100)").fill("3")
     page.get_by_role("button", name="Save limits").click()
     expect(page.locator("#accounts-table tbody tr", has_text="Studio North")).to_contain_text("30")
+    expect(page.locator("#accounts-table tbody tr", has_text="Studio North").locator("td").nth(4)).to_have_text("3")
     shoot(page, "operator")
     assert page.errors == []
 

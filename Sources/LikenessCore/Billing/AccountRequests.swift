@@ -22,10 +22,13 @@ public struct CreateAccountBody: Codable, Sendable, Hashable {
 public struct UpdateLimitsBody: Codable, Sendable, Hashable {
     public var requestsPerMinute: Int?
     public var concurrentJobs: Int?
+    /// The account's share of the queue against other accounts (1–100).
+    public var queueWeight: Int?
 
-    public init(requestsPerMinute: Int? = nil, concurrentJobs: Int? = nil) {
+    public init(requestsPerMinute: Int? = nil, concurrentJobs: Int? = nil, queueWeight: Int? = nil) {
         self.requestsPerMinute = requestsPerMinute
         self.concurrentJobs = concurrentJobs
+        self.queueWeight = queueWeight
     }
 }
 

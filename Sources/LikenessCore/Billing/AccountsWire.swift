@@ -185,12 +185,15 @@ public struct AccountBody: Codable, Sendable, Hashable {
     public var topUpFeePercent: String?
     /// Set once the account is deleted: it is kept as the books only.
     public var deletedAt: Date?
+    /// Its share of the queue against other accounts' waiting jobs.
+    public var queueWeight: Int
 
     public init(
         id: String, name: String, billing: String, balanceUsd: MicroDollars, reservedUsd: MicroDollars,
         requestsPerMinute: Int?, concurrentJobs: Int?, byok: BYOKStatus, createdAt: Date,
-        topUpFeePercent: String? = nil, deletedAt: Date? = nil
+        topUpFeePercent: String? = nil, deletedAt: Date? = nil, queueWeight: Int = 1
     ) {
+        self.queueWeight = queueWeight
         self.deletedAt = deletedAt
         self.topUpFeePercent = topUpFeePercent
         self.id = id
@@ -202,6 +205,36 @@ public struct AccountBody: Codable, Sendable, Hashable {
         self.concurrentJobs = concurrentJobs
         self.byok = byok
         self.createdAt = createdAt
+    }
+}
+
+/// `GET /v1/admin/queue`: each account with jobs waiting or running, and its weight.
+public struct QueueSharesBody: Codable, Sendable, Hashable {
+    public struct Share: Codable, Sendable, Hashable {
+        public var accountId: String
+        public var name: String
+        public var queueWeight: Int
+        public var queued: Int
+        public var running: Int
+
+        public init(accountId: String, name: String, queueWeight: Int, queued: Int, running: Int) {
+            self.accountId = accountId
+            self.name = name
+            self.queueWeight = queueWeight
+            self.queued = queued
+            self.running = running
+        }
+    }
+
+    public var object = "queue"
+    public var queued: Int
+    public var running: Int
+    public var accounts: [Share]
+
+    public init(accounts: [Share]) {
+        self.accounts = accounts
+        queued = accounts.reduce(0) { $0 + $1.queued }
+        running = accounts.reduce(0) { $0 + $1.running }
     }
 }
 

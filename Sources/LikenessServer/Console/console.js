@@ -413,6 +413,19 @@ async function loadOperator() {
   $("operator-error").textContent = "";
   const health = await call("/health");
   $("health").textContent = JSON.stringify(health.body, null, 2);
+  const queue = await call("/v1/admin/queue");
+  if (queue.body) {
+    $("queue-summary").textContent =
+      `${queue.body.queued} waiting and ${queue.body.running} running, shared by weight between accounts.`;
+    $("queue-table").tBodies[0].replaceChildren(...queue.body.accounts.map((share) => {
+      const row = document.createElement("tr");
+      cell(row, share.name || share.account_id);
+      cell(row, String(share.queue_weight));
+      cell(row, String(share.queued));
+      cell(row, String(share.running));
+      return row;
+    }));
+  }
   const { body } = await call("/v1/admin/accounts");
   const rows = (body?.data || []).map((account) => {
     const row = document.createElement("tr");
@@ -420,6 +433,7 @@ async function loadOperator() {
     cell(row, account.billing);
     cell(row, `$${account.balance_usd}`);
     cell(row, account.requests_per_minute == null ? "default" : String(account.requests_per_minute));
+    cell(row, String(account.queue_weight ?? 1));
     const open = document.createElement("button");
     open.type = "button";
     open.textContent = `Open ${account.name}`;
@@ -453,6 +467,7 @@ async function openAccount(account) {
   $("account-detail-title").textContent = `${account.name}: $${account.balance_usd}`;
   $("limit-rpm").value = account.requests_per_minute ?? "";
   $("limit-jobs").value = account.concurrent_jobs ?? "";
+  $("limit-weight").value = account.queue_weight ?? 1;
   const { body } = await call(`/v1/admin/accounts/${account.id}/ledger`);
   const rows = (body?.data || []).map((entry) => {
     const row = document.createElement("tr");
@@ -556,6 +571,7 @@ async function saveLimits(event) {
   const limits = {};
   if ($("limit-rpm").value !== "") limits.requests_per_minute = Number($("limit-rpm").value);
   if ($("limit-jobs").value !== "") limits.concurrent_jobs = Number($("limit-jobs").value);
+  if ($("limit-weight").value !== "") limits.queue_weight = Number($("limit-weight").value);
   const { response, body } = await call(`/v1/admin/accounts/${selected.id}`, {
     method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(limits),
   });
@@ -687,6 +703,7 @@ async function generate(event) {
   clearErrors();
   $("gallery").replaceChildren();
   $("log-lines").replaceChildren();
+  $("progress").textContent = "Submitting…"; // not the last request's "Done"
   $("generate").disabled = true;
   try {
     const submitted = await call("/v1/image_generation", {

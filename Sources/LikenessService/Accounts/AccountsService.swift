@@ -107,6 +107,11 @@ public struct AccountsService: Sendable {
         return deleted
     }
 
+    /// Each account's part of the queue now, with its weight: what fair sharing works from.
+    public func queueShares() async throws(APIError) -> [QueueShare] {
+        try await store.read("read the queue's shares") { [accounts] in try accounts.queueShares() }
+    }
+
     /// What the account's unfinished requests hold from its balance.
     public func reserved(_ accountID: String) async throws(APIError) -> MicroDollars {
         try await store.read("read an account's reservations") { [accounts] in
@@ -114,13 +119,24 @@ public struct AccountsService: Sendable {
         }
     }
 
-    /// Sets an account's own limits (nil: the server's default; 0: unlimited).
-    public func updateLimits(_ accountID: String, _ limits: UsageLimits) async throws(APIError) -> Account {
+    /// Sets an account's own limits (nil: the server's default; 0: unlimited) and, when given,
+    /// its queue weight: its share of the workers against other accounts' waiting jobs.
+    public func updateLimits(_ accountID: String, _ limits: UsageLimits, queueWeight: Int? = nil)
+        async throws(APIError) -> Account
+    {
         try Self.check(limits)
+        if let queueWeight, !SQLStore.queueWeights.contains(queueWeight) {
+            throw APIError.invalid(
+                "queue_weight", "must be \(SQLStore.queueWeights.lowerBound) to \(SQLStore.queueWeights.upperBound)")
+        }
         _ = try await openAccount(accountID)
         guard
             let account = try await store.write(
-                "set an account's limits", { [accounts] in try accounts.updateLimits(accountID: accountID, limits) })
+                "set an account's limits",
+                { [accounts] in
+                    if let queueWeight { _ = try accounts.setQueueWeight(accountID: accountID, queueWeight) }
+                    return try accounts.updateLimits(accountID: accountID, limits)
+                })
         else {
             throw Self.notFound("no account with id \(accountID)")
         }

@@ -35,9 +35,21 @@ public struct Account: Sendable, Hashable {
     public var createdAt: Date
     /// When the account was deleted (`AccountRepository.deleteAccount`); nil while it is open.
     public var deletedAt: Date?
+    /// Its share of the queue against other accounts' waiting jobs (`SQLStore.queueWeights`);
+    /// nil: 1.
+    public var queueWeight: Int?
 
     public var hasMiniMaxKey: Bool { miniMaxKeyRegion != nil }
     public var isDeleted: Bool { deletedAt != nil }
+}
+
+/// One account's part of the queue now: its weight, its jobs waiting and running.
+public struct QueueShare: Sendable, Hashable {
+    public var accountID: String
+    public var name: String
+    public var weight: Int
+    public var queued: Int
+    public var running: Int
 }
 
 /// What deleting an account removed from the store, so the caller can delete the objects the
@@ -183,6 +195,10 @@ public protocol AccountRepository: Sendable {
     func listAccounts() throws -> [Account]
     /// Sets the given limits (nil fields are kept). Nil when no such account exists.
     func updateLimits(accountID: String, _ limits: UsageLimits) throws -> Account?
+    /// Sets the account's queue weight (nil: back to 1). Nil when no such account exists.
+    func setQueueWeight(accountID: String, _ weight: Int?) throws -> Account?
+    /// Every account with jobs queued or running, most waiting first.
+    func queueShares() throws -> [QueueShare]
     /// Reservations of the account's requests still in progress.
     func reserved(accountID: String) throws -> MicroDollars
     /// Records a payment of `paid`, less `fee`, as a `top_up` and a `fee` row. Returns the rows.

@@ -49,12 +49,11 @@ extension SQLTransaction {
 public enum SQLFlavor: String, Sendable, Hashable {
     case sqlite, postgres
 
-    /// The next job's place in the queue. PostgreSQL's sequence never hands two concurrent
-    /// submits the same place; SQLite's one writer makes `MAX + 1` safe.
-    var nextQueueSequence: String {
+    /// The larger of two values (SQLite's two-argument `MAX`).
+    var greatest: String {
         switch self {
-        case .sqlite: "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs)"
-        case .postgres: "nextval('jobs_queue_seq')"
+        case .sqlite: "MAX"
+        case .postgres: "GREATEST"
         }
     }
 

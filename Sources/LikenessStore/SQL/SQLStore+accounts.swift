@@ -4,7 +4,7 @@ import LikenessCore
 extension SQLStore {
     static let accountColumns = """
         a.id, a.name, a.billing, a.balance_micros, a.requests_per_minute, a.concurrent_jobs, a.minimax_region,
-        a.created_at, a.deleted_at
+        a.created_at, a.deleted_at, a.queue_weight
         """
 
     static func account(_ row: SQLRow, from offset: Int = 0) -> Account {
@@ -16,7 +16,7 @@ extension SQLStore {
                 requestsPerMinute: row.integer(offset + 4).map(Int.init),
                 concurrentJobs: row.integer(offset + 5).map(Int.init)),
             miniMaxKeyRegion: row.text(offset + 6), createdAt: row.date(offset + 7) ?? .distantPast,
-            deletedAt: row.date(offset + 8))
+            deletedAt: row.date(offset + 8), queueWeight: row.integer(offset + 9).map(Int.init))
     }
 
     public func createAccount(name: String, billing: AccountBilling, limits: UsageLimits) throws -> Account {
@@ -63,6 +63,32 @@ extension SQLStore {
             """,
             [SQLValue(limits.requestsPerMinute), SQLValue(limits.concurrentJobs), .text(accountID)])
         return try account(id: accountID)
+    }
+
+    public func setQueueWeight(accountID: String, _ weight: Int?) throws -> Account? {
+        if let weight, !Self.queueWeights.contains(weight) {
+            throw StoreError(
+                .refused, "a queue weight is \(Self.queueWeights.lowerBound) to \(Self.queueWeights.upperBound)")
+        }
+        try database.execute(
+            "UPDATE accounts SET queue_weight = ? WHERE id = ?", [SQLValue(weight), .text(accountID)])
+        return try account(id: accountID)
+    }
+
+    public func queueShares() throws -> [QueueShare] {
+        try database.query(
+            """
+            SELECT j.account_id, COALESCE(MAX(a.name), ''), COALESCE(MAX(a.queue_weight), 1),
+                SUM(CASE WHEN j.status = 'queued' THEN 1 ELSE 0 END), SUM(CASE WHEN j.status = 'running' THEN 1 ELSE 0 END)
+            FROM jobs AS j LEFT JOIN accounts AS a ON a.id = j.account_id
+            WHERE j.status IN ('queued', 'running') AND j.account_id IS NOT NULL
+            GROUP BY j.account_id ORDER BY 4 DESC, 1
+            """
+        ).map { row in
+            QueueShare(
+                accountID: row.text(0) ?? "", name: row.text(1) ?? "", weight: Int(row.integer(2) ?? 1),
+                queued: Int(row.integer(3) ?? 0), running: Int(row.integer(4) ?? 0))
+        }
     }
 
     public func reserved(accountID: String) throws -> MicroDollars {

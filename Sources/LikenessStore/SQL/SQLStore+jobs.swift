@@ -3,6 +3,12 @@ import LikenessCore
 
 /// The queue's transitions: each one guarded transaction, settling the job's money with it.
 extension SQLStore {
+    /// One job's share of the queue's virtual time at weight 1 (`InsertQueuedJob`); an account
+    /// of weight w advances by `fairTagUnit / w` a job.
+    static let fairTagUnit = 1_000_000
+    /// The weights an account may have (`AccountRepository.setQueueWeight`).
+    public static let queueWeights = 1...100
+
     /// Records `job`: queued (at the queue's next place), or already finished (refused, outside
     /// the queue).
     private static func insert(_ job: JobRecord, queued: Bool, into transaction: any SQLTransaction) throws {
@@ -19,8 +25,13 @@ extension SQLStore {
             job.status.isFinished ? SQLValue(job.createdAt) : .null, SQLValue(job.idempotencyKey),
             SQLValue(job.fingerprint), SQLValue(job.characterID),
         ]
-        if queued {
-            _ = try transaction.query(InsertQueuedJob.self, values)
+        if queued, let accountID = job.accountID {
+            // The fair tag's two parameters name the account, in the place of `queue_seq`.
+            var tagged = values
+            tagged.insert(contentsOf: [.text(accountID), .text(accountID)], at: 8)
+            _ = try transaction.query(InsertQueuedJob.self, tagged)
+        } else if queued {
+            try transaction.execute(InsertQueuedJob.sql(queueSequence: InsertQueuedJob.lastInQueue), values)
         } else {
             try transaction.execute(InsertQueuedJob.sql(queueSequence: "0"), values)
         }
@@ -312,15 +323,35 @@ private enum CompleteJob: FrequentStatement {
     }
 }
 
-/// Records a job at the queue's next place (or, with `sql(queueSequence: "0")`, outside it).
+/// Records a job at its fair place in the queue (or, with `sql(queueSequence: "0")`, outside it).
+///
+/// The queue is ordered by priority, then by `queue_seq`, a start tag of start-time fair queuing
+/// across accounts: a job's tag is the queue's virtual time (the head's tag; with nothing
+/// queued, the last started job's) or, when its account already has jobs waiting, its last
+/// waiting job's tag plus `fairTagUnit / weight`, whichever is larger. So each account's jobs
+/// keep their order, and an account arriving behind another's backlog starts its jobs level
+/// with the head, taking turns by weight instead of waiting for the backlog to drain. Being
+/// computed from the queue, the tags mean the same on every replica of a fleet.
 private enum InsertQueuedJob: FrequentStatement {
     static let name = "insert_queued_job"
     static let parameterTypes: [SQLType] = [
-        .text, .text, .text, .text, .text, .text, .text, .integer, .integer, .text, .text, .text, .integer, .text,
-        .text, .real, .real, .real, .text, .integer, .integer, .integer, .integer, .integer, .real, .text, .text,
-        .text,
+        .text, .text, .text, .text, .text, .text, .text, .integer, .text, .text, .integer, .text, .text, .text,
+        .integer, .text, .text, .real, .real, .real, .text, .integer, .integer, .integer, .integer, .integer, .real,
+        .text, .text, .text,
     ]
-    static func sql(_ flavor: SQLFlavor) -> String { sql(queueSequence: flavor.nextQueueSequence) }
+    static func sql(_ flavor: SQLFlavor) -> String {
+        sql(
+            queueSequence: """
+                \(flavor.greatest)(
+                    COALESCE((SELECT MIN(queue_seq) FROM jobs WHERE status = 'queued'),
+                        (SELECT MAX(queue_seq) FROM jobs WHERE status = 'running'), 0),
+                    COALESCE((SELECT MAX(queue_seq) FROM jobs WHERE account_id = ? AND status = 'queued')
+                        + (SELECT \(SQLStore.fairTagUnit) / COALESCE(MAX(queue_weight), 1) FROM accounts WHERE id = ?), 0))
+                """)
+    }
+    /// A job of no account (recorded before accounts existed) queues behind every other.
+    static let lastInQueue =
+        "(SELECT COALESCE(MAX(queue_seq), 0) + \(SQLStore.fairTagUnit) FROM jobs WHERE status = 'queued')"
     static func sql(queueSequence: String) -> String {
         """
         INSERT INTO jobs (id, key_id, dialect, app, model, parameters, status, priority, queue_seq, status_code,

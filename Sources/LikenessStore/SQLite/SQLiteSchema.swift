@@ -231,6 +231,12 @@ enum SQLiteSchema {
         """
         ALTER TABLE accounts ADD COLUMN deleted_at REAL;
         """,
+        // v11: fair shares of the queue between accounts, by weight (`InsertQueuedJob`).
+        """
+        ALTER TABLE accounts ADD COLUMN queue_weight INTEGER;
+        CREATE INDEX jobs_by_status_tag ON jobs(status, queue_seq);
+        CREATE INDEX jobs_by_account_status_tag ON jobs(account_id, status, queue_seq);
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {

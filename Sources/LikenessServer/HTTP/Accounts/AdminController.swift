@@ -12,7 +12,7 @@ import LikenessStore
 ///     GET    /v1/admin/accounts                     every account
 ///     POST   /v1/admin/accounts                     {name, billing?, requests_per_minute?, concurrent_jobs?}
 ///     GET    /v1/admin/accounts/{id}
-///     PATCH  /v1/admin/accounts/{id}                {requests_per_minute?, concurrent_jobs?}
+///     PATCH  /v1/admin/accounts/{id}                {requests_per_minute?, concurrent_jobs?, queue_weight?}
 ///     DELETE /v1/admin/accounts/{id}                deletes its data; the row and ledger stay
 ///     POST   /v1/admin/accounts/{id}/credits        {amount_usd, waive_fee?, kind?: "adjustment", note?}
 ///     GET    /v1/admin/accounts/{id}/ledger         ?from&to (as usage)
@@ -20,6 +20,7 @@ import LikenessStore
 ///     GET    /v1/admin/accounts/{id}/keys
 ///     POST   /v1/admin/accounts/{id}/keys           {name?, role?, expires_at?, requests_per_minute?, concurrent_jobs?}
 ///     DELETE /v1/admin/keys/{id}                    revokes
+///     GET    /v1/admin/queue                        each account's jobs waiting and running, its weight
 ///     PUT    /v1/admin/accounts/{id}/minimax-key    {api_key, region?}
 ///     DELETE /v1/admin/accounts/{id}/minimax-key
 ///
@@ -43,6 +44,7 @@ struct AdminController: Sendable {
         routes.get("accounts/{id}/keys", use: listKeys)
         routes.post("accounts/{id}/keys", use: createKey)
         routes.delete("keys/{id}", use: revokeKey)
+        routes.get("queue", use: showQueue)
         routes.put("accounts/{id}/minimax-key", use: attachMiniMaxKey)
         routes.delete("accounts/{id}/minimax-key", use: detachMiniMaxKey)
         return routes
@@ -70,7 +72,8 @@ struct AdminController: Sendable {
         let update = try await caller.decode(UpdateLimitsBody.self, from: request)
         let account = try await service.updateLimits(
             try context.parameter("id"),
-            UsageLimits(requestsPerMinute: update.requestsPerMinute, concurrentJobs: update.concurrentJobs))
+            UsageLimits(requestsPerMinute: update.requestsPerMinute, concurrentJobs: update.concurrentJobs),
+            queueWeight: update.queueWeight)
         return try caller.json(try await body(account))
     }
 
@@ -123,6 +126,17 @@ struct AdminController: Sendable {
         return try caller.json(KeyBody(issued))
     }
 
+    @Sendable func showQueue(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let shares = try await service.queueShares()
+        return try caller.json(
+            QueueSharesBody(
+                accounts: shares.map {
+                    .init(
+                        accountId: $0.accountID, name: $0.name, queueWeight: $0.weight, queued: $0.queued,
+                        running: $0.running)
+                }))
+    }
+
     @Sendable func revokeKey(_ request: Request, context: LikenessRequestContext) async throws -> Response {
         try caller.json(KeyBody(try await service.revokeKey(try context.parameter("id"))))
     }
@@ -148,7 +162,7 @@ struct AdminController: Sendable {
             concurrentJobs: account.limits.concurrentJobs, byok: AccountsController.byokStatus(account),
             createdAt: account.createdAt,
             topUpFeePercent: MicroDollars(service.billing.settings.topUpFeeBasisPoints * 10_000).usd,
-            deletedAt: account.deletedAt)
+            deletedAt: account.deletedAt, queueWeight: account.queueWeight ?? 1)
     }
 
     static func row(_ entry: LedgerEntry) -> LedgerRow {

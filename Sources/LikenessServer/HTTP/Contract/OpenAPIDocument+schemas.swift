@@ -345,7 +345,20 @@ extension OpenAPIDocument {
                     "requests_per_minute": integer(), "concurrent_jobs": integer(), "byok": byok,
                     "created_at": string(), "top_up_fee_percent": dollars(),
                     "deleted_at": string("Set once the account is deleted"),
+                    "queue_weight": integer(),
                 ], required: ["object", "id", "name", "billing", "balance_usd"]),
+            "QueueShares": object(
+                [
+                    "object": .object(["const": .string("queue")]), "queued": integer(), "running": integer(),
+                    "accounts": .object([
+                        "type": .string("array"),
+                        "items": object(
+                            [
+                                "account_id": string(), "name": string(), "queue_weight": integer(),
+                                "queued": integer(), "running": integer(),
+                            ], required: ["account_id", "queue_weight", "queued", "running"]),
+                    ]),
+                ], required: ["object", "queued", "running", "accounts"]),
             "DeletedAccount": object(
                 [
                     "object": .object(["const": .string("account.deleted")]), "id": string(),
@@ -371,7 +384,9 @@ extension OpenAPIDocument {
                     "name": string(), "billing": enumeration(["prepaid", "unmetered"]),
                     "requests_per_minute": integer(), "concurrent_jobs": integer(),
                 ], required: ["name"]),
-            "UpdateLimitsRequest": object(["requests_per_minute": integer(), "concurrent_jobs": integer()]),
+            "UpdateLimitsRequest": object([
+                "requests_per_minute": integer(), "concurrent_jobs": integer(), "queue_weight": integer(),
+            ]),
             "CreateKeyRequest": object([
                 "name": string(), "role": enumeration(["user", "admin"]), "expires_at": string(),
                 "requests_per_minute": integer(), "concurrent_jobs": integer(),

@@ -509,6 +509,11 @@ enum OpenAPIDocument {
         paths[base + "/accounts/{id}/minimax-key"] = .object([
             "put": attachKey(admin: true), "delete": detachKey(admin: true),
         ])
+        paths[base + "/queue"] = .object([
+            "get": adminOperation(
+                "adminQueue", "Each account with jobs waiting or running, and its queue weight",
+                response: ref("QueueShares"))
+        ])
         paths[base + "/webhook-keys/rotate"] = .object([
             "post": adminOperation(
                 "adminRotateWebhookKey",
