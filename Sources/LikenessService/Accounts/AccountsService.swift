@@ -92,9 +92,8 @@ public struct AccountsService: Sendable {
         // The rows are gone, so nothing can name these objects any more; a crash part way leaves
         // orphans for the sweep, never a row without its object.
         for image in deleted.images { await blobs.delete(id: image.id, format: image.format) }
-        for photoID in deleted.characterPhotoIDs {
-            await blobs.deletePrivate(.characterPhoto(photoID: photoID))
-            await blobs.deletePrivate(.characterThumbnail(photoID: photoID))
+        for object in deleted.characterPhotoIDs.flatMap(PrivateObject.characterObjects) {
+            await blobs.deletePrivate(object)
         }
         for uploadID in deleted.uploadIDs { await blobs.deletePrivate(.upload(id: uploadID)) }
         for jobID in deleted.jobIDs { await blobs.deletePrivate(.jobInput(jobID: jobID)) }

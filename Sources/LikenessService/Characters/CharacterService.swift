@@ -117,9 +117,8 @@ package struct CharacterService: Sendable {
             try repository.deleteCharacter(id: id, accountID: accountID)
         }
         guard let deleted else { throw Self.notFound(id) }
-        for photo in deleted.photos {
-            await blobs.deletePrivate(.characterPhoto(photoID: photo.id))
-            await blobs.deletePrivate(.characterThumbnail(photoID: photo.id))
+        for object in deleted.photos.flatMap({ PrivateObject.characterObjects(photoID: $0.id) }) {
+            await blobs.deletePrivate(object)
         }
         logger.info("character deleted", metadata: ["character": "\(id)"])
         return deleted

@@ -73,7 +73,7 @@ public struct DataMigration: Sendable {
         }
         // Characters' photos and thumbnails, still sealed: the secret they are sealed with moved too.
         for photoID in try source.store.characterPhotoIDs().sorted() {
-            for object in [PrivateObject.characterPhoto(photoID: photoID), .characterThumbnail(photoID: photoID)] {
+            for object in PrivateObject.characterObjects(photoID: photoID) {
                 guard let bytes = try source.blobs.readPrivateFile(object) else { continue }
                 try await bucket.writePrivate(bytes, as: object)
             }

@@ -29,6 +29,11 @@ public enum PrivateObject: Sendable, Hashable {
     case characterThumbnail(photoID: String)
     case upload(id: String)
 
+    /// Every object a character's photo is kept as: the photo and its thumbnail.
+    public static func characterObjects(photoID: String) -> [PrivateObject] {
+        [.characterPhoto(photoID: photoID), .characterThumbnail(photoID: photoID)]
+    }
+
     /// Its name under the store's root or the bucket's prefix: `<folder>/<id>.<extension>`.
     public var name: String { "\(folder)/\(id).\(fileExtension)" }
 
