@@ -139,6 +139,28 @@ struct ClientSDKTests {
         }
     }
 
+    @Test("history: the account's requests with their seeds and log; the operator's jobs and metrics")
+    func history() async throws {
+        let harness = try Harness()
+        try await harness.live { base in
+            let client = LikenessClient(baseURL: base, apiKey: harness.key)
+            let generation = try await client.generate("a lighthouse", count: 2, seed: 41)
+            let page = try await client.generations(filter: .init(status: "succeeded", dialect: "minimax"))
+            #expect(page.data.map(\.id) == [generation.id] && !page.hasMore)
+            #expect(page.data[0].images.map(\.seed) == [41, 42])
+            let detail = try await client.generation(id: generation.id)
+            #expect(detail.parameters?.prompt == "a lighthouse" && detail.logs?.isEmpty == false)
+            #expect(try await client.generations(filter: .init(model: "image-01-live")).data.isEmpty)
+            let jobs = try await client.admin.jobs(accountID: try harness.houseAccountID())
+            #expect(jobs.data.map(\.id) == [generation.id])
+            #expect(try await client.admin.job(id: generation.id).accountId == (try harness.houseAccountID()))
+            let metrics = try await client.admin.metrics()
+            #expect(metrics.imagesDelivered == 2 && metrics.requests >= 5)
+            let stranger = await failure(client) { _ = try await $0.generation(id: String(repeating: "0", count: 32)) }
+            #expect(stranger?.code == .notFound)
+        }
+    }
+
     @Test("each failure is typed: field, credits, content, rate limit with retryAfter, key, not found")
     func typedErrors() async throws {
         let harness = try Harness { $0.promptPolicy = PromptPolicy(blockedPhrases: ["forbidden topic"]) }

@@ -343,6 +343,10 @@ struct IdentityGuardTests {
             // The second call carries the new seed its log line names.
             let seed = try #require(sent.last?["seed"] as? Int64)
             #expect(logs.contains { $0.contains("with seed \(UInt64(bitPattern: seed)) ") })
+            // The history gives the delivered image the seed it was made again with, not the request's.
+            #expect(job.identity?.seeds == [UInt64(bitPattern: seed)])
+            let detail = try await client.send(.get, "/v1/generations/\(jobID)", key: customer.key)
+            #expect((detail.object["images"] as? [[String: Any]])?.first?["seed"] as? Int64 == seed)
         }
     }
 

@@ -14,14 +14,18 @@ public struct IdentityReport: Sendable, Hashable, Codable {
     /// What the caller should know about the reference: several faces (which one was taken), or
     /// none (with the reference check at `warn`, then there are no scores).
     public var note: String?
+    /// One per delivered image: the seed it was made with, when the guard made some again (then
+    /// they are no longer the request's); nil otherwise.
+    public var seeds: [UInt64]?
 
     public init(
-        scores: [Double?], threshold: Double? = nil, attempts: Int = 1, note: String? = nil
+        scores: [Double?], threshold: Double? = nil, attempts: Int = 1, note: String? = nil, seeds: [UInt64]? = nil
     ) {
         self.scores = scores
         self.threshold = threshold
         self.attempts = attempts
         self.note = note
+        self.seeds = seeds
     }
 
     /// With a guard: whether each delivered image reached its threshold (an unscored one never does).

@@ -57,7 +57,7 @@ struct ServerRoutes {
         groups.open(.files).addRoutes(
             FilesController(
                 images: storage.store, blobs: storage.blobs, signer: storage.signer, store: storage.calls,
-                clock: clock
+                clock: clock, generation: core.generation
             ).routes)
         groups.authenticated(openAI).addRoutes(
             ModelsController(
@@ -80,6 +80,9 @@ struct ServerRoutes {
         groups.rateLimited(characterGroup).addRoutes(characters.creation)
         groups.rateLimited(groups.authenticated(openAI, schemes: ["bearer", "key"], area: .files, noStore: true))
             .addRoutes(uploads.openAIRoutes)
+        let history = GenerationsController(generation: core.generation, support: support, links: links)
+        groups.authenticated(openAI, schemes: ["bearer", "key"], area: .account, noStore: true).addRoutes(
+            history.routes)
         let webhookKeys = WebhookKeysController(keys: core.webhookSigningKeys)
         groups.open(.operations).addRoutes(webhookKeys.publicRoutes)
         groups.admin(
@@ -90,6 +93,10 @@ struct ServerRoutes {
             service: core.generation, metrics: metrics, upstreams: engines.upstreams,
             engineName: engines.engine.name, aliases: configuration.modelAliases, support: support)
         groups.open(.operations).addRoutes(operations.routes)
+        let operatorGroup = groups.admin(
+            groups.authenticated(under: "/v1/admin", openAI, schemes: ["bearer", "key"], area: .admin, noStore: true))
+        operatorGroup.addRoutes(history.adminRoutes)
+        operatorGroup.addRoutes(operations.adminRoutes)
         switch configuration.metrics.access {
         case .admin: groups.admin(groups.authenticated(openAI, area: .operations)).addRoutes(operations.metricsRoutes)
         case .open: groups.open(.operations).addRoutes(operations.metricsRoutes)

@@ -16,8 +16,22 @@ async function call(path, options = {}) {
   const response = await fetch(path, { ...options, headers });
   const text = await response.text();
   let body = null;
-  try { body = text ? JSON.parse(text) : null; } catch { body = null; }
+  try { body = text ? JSON.parse(text, exactSeeds) : null; } catch { body = null; }
   return { response, body };
+}
+
+// A seed may pass 2^53, past what a Number holds exactly: such a one is read as a BigInt from
+// the JSON's own digits, and written back the same way (`seedValue`).
+function exactSeeds(key, value, context) {
+  if (key === "seed" && typeof value === "number" && !Number.isSafeInteger(value) && context?.source) {
+    return BigInt(context.source);
+  }
+  return value;
+}
+
+function seedValue(text) {
+  if (/^-?\d+$/.test(text) && !Number.isSafeInteger(Number(text)) && JSON.rawJSON) return JSON.rawJSON(text);
+  return Number(text);
 }
 
 // MiniMax's dialect answers failures with HTTP 200 and base_resp; Likeness adds the field.
@@ -91,16 +105,20 @@ async function enter() {
   await loadCharacters();
 }
 
-const views = ["playground", "characters", "dashboard", "operator"];
+const views = ["playground", "history", "characters", "dashboard", "operator", "detail"];
 function show(view) {
   for (const name of views) $(name).hidden = name !== view;
+  // A request's detail belongs to the view it was opened from.
+  const tab = view === "detail" ? detailFrom : view;
   for (const button of document.querySelectorAll("#tabs button")) {
-    if (button.dataset.view === view) button.setAttribute("aria-current", "page");
+    if (button.dataset.view === tab) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
+  if (view !== "operator") stopLive();
   if (view === "dashboard") loadDashboard();
   if (view === "operator") loadOperator();
   if (view === "characters") loadCharacters();
+  if (view === "history") loadHistory();
 }
 
 // MARK: characters
@@ -136,6 +154,9 @@ async function loadCharacters() {
   });
   $("character").replaceChildren($("character").options[0], ...options);
   $("character").value = characters.some((character) => character.id === chosen) ? chosen : "";
+  const filtered = $("history-character").value;
+  $("history-character").replaceChildren($("history-character").options[0], ...options.map((option) => option.cloneNode(true)));
+  $("history-character").value = characters.some((character) => character.id === filtered) ? filtered : "";
   if ($("characters").hidden) return;
   forgetThumbnails();
   const cards = await Promise.all(characters.map(async (character) => {
@@ -241,6 +262,224 @@ function adaptReference() {
   updateSnippets();
 }
 
+// MARK: history and a request's detail
+
+let historyLast = null; // the last listed request's id, for "Load more"
+let detailFrom = "history"; // the view a detail was opened from, where "Back" returns
+let openRequest = null; // the request whose detail is shown
+
+function when(seconds) { return new Date(seconds * 1000).toLocaleString(); }
+
+function milliseconds(value) {
+  if (value == null) return "–";
+  return value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(value < 10000 ? 2 : 1)} s`;
+}
+
+// An image of a request, small (its thumbnail) or large; expired and missing ones say so.
+function picture(image, alt, small) {
+  if (!image || image.expired || !image.url) {
+    const placeholder = document.createElement("span");
+    placeholder.className = "placeholder";
+    placeholder.textContent = !image ? "No image" : "Expired";
+    return placeholder;
+  }
+  const element = document.createElement("img");
+  element.src = small ? image.thumbnail_url || image.url : image.url;
+  element.alt = alt;
+  element.loading = "lazy";
+  if (image.width && image.height) {
+    element.width = image.width;
+    element.height = image.height;
+  }
+  return element;
+}
+
+function historyQuery() {
+  const query = new URLSearchParams({ limit: "24" });
+  const filters = [["history-from", "from"], ["history-to", "to"], ["history-model", "model"],
+    ["history-dialect", "dialect"], ["history-status", "status"], ["history-character", "character_id"]];
+  for (const [id, name] of filters) if ($(id).value) query.set(name, $(id).value);
+  return query;
+}
+
+async function loadHistory(event, more = false) {
+  event?.preventDefault?.();
+  $("history-error").textContent = "";
+  const query = historyQuery();
+  if (more && historyLast) query.set("after", historyLast);
+  const { response, body } = await call(`/v1/generations?${query}`);
+  if (!response.ok) return ($("history-error").textContent = body?.error?.message || "History is unavailable.");
+  const cards = body.data.map(historyCard);
+  if (more) $("history-grid").append(...cards); else $("history-grid").replaceChildren(...cards);
+  historyLast = body.last_id;
+  $("history-more").hidden = !body.has_more;
+  $("history-empty").textContent = $("history-grid").children.length ? "" : "No requests match.";
+}
+
+function historyCard(generation) {
+  const item = document.createElement("li");
+  const prompt = generation.parameters?.prompt || "";
+  item.append(picture(generation.images[0], prompt || "A request's image", true));
+  const line = document.createElement("span");
+  const count = generation.images.length;
+  line.textContent = `${when(generation.created_at)} · ${generation.status}` +
+    (count ? ` · ${count} image${count === 1 ? "" : "s"}` : "") + ` · ${generation.dialect}`;
+  const text = document.createElement("span");
+  text.className = "prompt";
+  text.textContent = prompt || (generation.error ? `${generation.error.code}: ${generation.error.message}` : "");
+  const open = document.createElement("button");
+  open.type = "button";
+  open.textContent = "Details";
+  open.setAttribute("aria-label", `Details of ${prompt || generation.id}`);
+  open.addEventListener("click", () => showDetail(generation.id, "history"));
+  item.append(line, text, open);
+  return item;
+}
+
+function fact(list, term, value) {
+  const dt = document.createElement("dt");
+  dt.textContent = term;
+  const dd = document.createElement("dd");
+  dd.textContent = value;
+  list.append(dt, dd);
+}
+
+function describeReference(reference) {
+  if (!reference) return "none";
+  if (reference.type === "character") {
+    const known = characters.find((character) => character.id === reference.character_id);
+    return `character ${known?.name || reference.character_id}`;
+  }
+  if (reference.type === "url") return reference.url;
+  if (reference.type === "upload") return `upload ${reference.upload_id}`;
+  return "a photo sent with the request (not kept once it ran)";
+}
+
+async function showDetail(id, from) {
+  detailFrom = from;
+  const path = from === "operator" ? `/v1/admin/jobs/${id}` : `/v1/generations/${id}`;
+  const { response, body } = await call(path);
+  if (!response.ok) {
+    $(from === "operator" ? "operator-error" : "history-error").textContent =
+      body?.error?.message || "That request is unavailable.";
+    return;
+  }
+  openRequest = body;
+  show("detail");
+  const parameters = body.parameters;
+  $("detail-title").textContent = `Request ${body.id}`;
+  $("detail-prompt").textContent = parameters?.prompt || "";
+  $("detail-note").textContent = "";
+  $("detail-error").textContent = "";
+  const facts = $("detail-facts");
+  facts.replaceChildren();
+  fact(facts, "Status", body.status);
+  fact(facts, "Submitted", when(body.created_at));
+  if (from === "operator") fact(facts, "Account", body.account_id || "–");
+  fact(facts, "Dialect", body.app ? `${body.dialect} (${body.app})` : body.dialect);
+  fact(facts, "Model", body.model || "–");
+  fact(facts, "Engine", body.engine || "–");
+  if (parameters) {
+    fact(facts, "Size", `${parameters.width}×${parameters.height}` +
+      (parameters.aspect_ratio ? ` (${parameters.aspect_ratio})` : ""));
+    fact(facts, "Seed", parameters.seed == null ? "random, one per image" : String(parameters.seed));
+    fact(facts, "Reference", describeReference(parameters.subject_reference));
+    if (parameters.style) fact(facts, "Style", `${parameters.style.style_type} at ${parameters.style.style_weight}`);
+  }
+  fact(facts, "Images", `${body.images.length} of ${parameters?.n ?? body.images.length}` +
+    (body.withheld ? `, ${body.withheld} withheld` : ""));
+  fact(facts, "Cost", body.byok ? "$0 (your own MiniMax key)" : `$${body.cost_usd}`);
+  fact(facts, "Queue", milliseconds(body.timings.queue_ms));
+  fact(facts, "Engine time", milliseconds(body.timings.engine_ms));
+  fact(facts, "Total", milliseconds(body.timings.total_ms));
+  if (body.identity_threshold != null) fact(facts, "Identity threshold", String(body.identity_threshold));
+  if (body.identity_note) fact(facts, "Reference note", body.identity_note);
+  if (body.error) fact(facts, "Error", `${body.error.code}: ${body.error.message}`);
+  $("detail-run-again").disabled = !parameters;
+  $("detail-same-seed").disabled = !parameters;
+  $("detail-images").replaceChildren(...body.images.map((image) => {
+    const figure = document.createElement("figure");
+    figure.append(picture(image, `Image ${image.index + 1}: ${parameters?.prompt || ""}`, false));
+    const caption = document.createElement("figcaption");
+    const score = typeof image.identity_score === "number" ? `, likeness ${image.identity_score.toFixed(2)}` : "";
+    caption.textContent = `Image ${image.index + 1}: seed ${image.seed ?? "unknown"}${score}` +
+      (image.expired ? " (expired)" : "");
+    figure.append(caption);
+    if (image.seed != null && parameters) {
+      const reuse = document.createElement("button");
+      reuse.type = "button";
+      reuse.textContent = `Make image ${image.index + 1} again`;
+      reuse.addEventListener("click", () => fillPlayground(parameters, { seed: image.seed, n: 1 }));
+      figure.append(reuse);
+    }
+    return figure;
+  }));
+  $("detail-logs").replaceChildren(...(body.logs || []).map((line) => {
+    const item = document.createElement("li");
+    const time = new Date(line.at * 1000).toLocaleTimeString();
+    item.textContent = `${time} ${line.level} ${line.source}: ${line.message}`;
+    return item;
+  }));
+}
+
+// The request's own seed makes every image again; without one, the first image's seed makes
+// the first again, and each image's own button makes that one.
+function runAgain(newPrompt) {
+  const parameters = openRequest.parameters;
+  const seed = parameters.seed ?? openRequest.images[0]?.seed ?? null;
+  fillPlayground(parameters, { seed, n: parameters.n, prompt: newPrompt ? "" : parameters.prompt });
+  if (parameters.seed == null && parameters.n > 1) {
+    $("progress").textContent = "Image 1 comes out the same; the others had seeds of their own (each image's " +
+      "\"Make again\" uses its seed).";
+  }
+  if (newPrompt) $("prompt").focus();
+}
+
+function fillPlayground(parameters, { seed, n, prompt = parameters.prompt }) {
+  clearErrors();
+  $("model").value = parameters.model;
+  $("prompt").value = prompt;
+  const custom = !parameters.aspect_ratio;
+  $("size-mode").value = custom ? "custom" : "ratio";
+  if (custom) {
+    $("width").value = parameters.width;
+    $("height").value = parameters.height;
+  } else {
+    $("aspect_ratio").value = parameters.aspect_ratio;
+  }
+  if (parameters.style) {
+    $("style_type").value = parameters.style.style_type;
+    $("style_weight").value = parameters.style.style_weight;
+  }
+  $("n").value = n;
+  $("seed").value = seed == null ? "" : String(seed);
+  $("prompt_optimizer").checked = parameters.prompt_optimizer;
+  $("aigc_watermark").checked = parameters.aigc_watermark;
+  clearPhoto();
+  $("reference-url").value = "";
+  $("character").value = "";
+  const reference = parameters.subject_reference;
+  let note = "";
+  if (reference?.type === "character") {
+    if (characters.some((character) => character.id === reference.character_id)) {
+      $("character").value = reference.character_id;
+    } else {
+      note = "Its character has been deleted.";
+    }
+  } else if (reference?.type === "url") {
+    $("reference-url").value = reference.url;
+  } else if (reference) {
+    note = "Its reference photo was not kept: choose it again below.";
+  }
+  adaptForm();
+  adaptReference();
+  countPrompt();
+  show("playground");
+  $("gallery").replaceChildren();
+  $("log-lines").replaceChildren();
+  $("progress").textContent = `Filled from request ${openRequest?.id ?? ""}. ${note}`.trim();
+}
+
 // MARK: the account dashboard
 
 function cell(row, text) {
@@ -294,46 +533,88 @@ async function loadUsage(event) {
   drawChart(body.data);
 }
 
-// Images (bars) and dollars (a line) per day, as SVG: no chart library.
+const svgNS = "http://www.w3.org/2000/svg";
+
+function svgElement(name, attributes, text) {
+  const element = document.createElementNS(svgNS, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+// A round step for an axis from 0 to `maximum`: 1, 2 or 5 times a power of ten.
+function niceStep(maximum, ticks) {
+  const raw = maximum / ticks;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((factor) => factor * power).find((step) => step >= raw);
+}
+
+// Images (bars, left axis) and dollars (a line, right axis) for every day of the period, days
+// without requests included, as SVG: no chart library. Labels thin out to stay readable.
 function drawChart(entries) {
-  const days = new Map();
+  const totals = new Map();
   for (const entry of entries) {
     const key = entry.created_at.slice(0, 10);
-    const total = days.get(key) || { images: 0, dollars: 0 };
+    const total = totals.get(key) || { images: 0, dollars: 0 };
     total.images += entry.images_delivered;
     total.dollars += Number(entry.cost_usd);
-    days.set(key, total);
+    totals.set(key, total);
   }
-  const keys = [...days.keys()].sort();
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 600 200");
-  const maxImages = Math.max(1, ...keys.map((key) => days.get(key).images));
-  const maxDollars = Math.max(0.0001, ...keys.map((key) => days.get(key).dollars));
-  const width = 600 / Math.max(1, keys.length);
+  const first = new Date(`${$("usage-from").value || day(new Date())}T00:00:00Z`);
+  const last = new Date(`${$("usage-to").value || day(new Date())}T00:00:00Z`);
+  const days = [];
+  for (let at = first; at <= last && days.length < 400; at = new Date(at.getTime() + 86400000)) days.push(day(at));
+  if (days.length === 0) days.push(day(new Date()));
+  // Drawn at the width it is shown, so its labels stay legible on a phone.
+  const width = Math.max(300, Math.min(960, $("usage-chart").clientWidth || 640));
+  const [height, left, right, top, bottom] = [220, 40, 52, 10, 28];
+  const plotWidth = width - left - right;
+  const plotHeight = height - top - bottom;
+  const images = days.map((key) => totals.get(key)?.images || 0);
+  const dollars = days.map((key) => totals.get(key)?.dollars || 0);
+  const imageStep = niceStep(Math.max(1, ...images), 4);
+  const imageTop = imageStep * Math.ceil(Math.max(1, ...images) / imageStep);
+  const dollarStep = niceStep(Math.max(0.01, ...dollars), 4);
+  const dollarTop = dollarStep * Math.ceil(Math.max(0.01, ...dollars) / dollarStep);
+  const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "presentation" });
+  const y = (value, topValue) => top + plotHeight - (value / topValue) * plotHeight;
+  for (let tick = 0; tick <= imageTop + 1e-9; tick += imageStep) {
+    const at = y(tick, imageTop);
+    svg.append(svgElement("line", { x1: left, x2: width - right, y1: at, y2: at, class: "grid" }));
+    svg.append(svgElement("text", { x: left - 6, y: at + 3, "text-anchor": "end", class: "axis images" },
+      String(Math.round(tick))));
+    const dollarsAt = (tick / imageTop) * dollarTop;
+    svg.append(svgElement("text", { x: width - right + 6, y: at + 3, class: "axis dollars" },
+      `$${dollarsAt < 1 ? dollarsAt.toFixed(2) : dollarsAt.toFixed(dollarsAt < 10 ? 1 : 0)}`));
+  }
+  const slot = plotWidth / days.length;
+  const labelEvery = Math.ceil(days.length / Math.max(3, Math.floor(plotWidth / 64)));
   const points = [];
-  keys.forEach((key, index) => {
-    const total = days.get(key);
-    const bar = document.createElementNS(svg.namespaceURI, "rect");
-    const height = (total.images / maxImages) * 170;
-    bar.setAttribute("x", String(index * width + width * 0.15));
-    bar.setAttribute("width", String(width * 0.7));
-    bar.setAttribute("y", String(180 - height));
-    bar.setAttribute("height", String(height));
-    const title = document.createElementNS(svg.namespaceURI, "title");
-    title.textContent = `${key}: ${total.images} image(s), $${total.dollars.toFixed(4)}`;
-    bar.append(title);
+  days.forEach((key, index) => {
+    const x = left + index * slot;
+    const barWidth = Math.min(48, Math.max(1, slot * 0.7));
+    const barTop = y(images[index], imageTop);
+    const bar = svgElement("rect", {
+      x: x + (slot - barWidth) / 2, width: barWidth, y: barTop, height: top + plotHeight - barTop, class: "bar",
+    });
+    bar.append(svgElement("title", {}, `${key}: ${images[index]} image(s), $${dollars[index].toFixed(4)}`));
     svg.append(bar);
-    points.push(`${index * width + width / 2},${180 - (total.dollars / maxDollars) * 170}`);
-    const label = document.createElementNS(svg.namespaceURI, "text");
-    label.setAttribute("x", String(index * width + 2));
-    label.setAttribute("y", "195");
-    label.textContent = key.slice(5);
-    svg.append(label);
+    points.push([x + slot / 2, y(dollars[index], dollarTop)]);
+    if (index % labelEvery === 0) {
+      svg.append(svgElement("text", { x: x + slot / 2, y: height - 10, "text-anchor": "middle", class: "axis" },
+        key.slice(5)));
+    }
   });
-  const line = document.createElementNS(svg.namespaceURI, "polyline");
-  line.setAttribute("points", points.join(" "));
-  svg.append(line);
+  svg.append(svgElement("polyline", { points: points.map((point) => point.join(",")).join(" "), class: "line" }));
+  if (days.length <= 31) {
+    for (const [x, at] of points) svg.append(svgElement("circle", { cx: x, cy: at, r: 3, class: "dot" }));
+  }
+  svg.append(svgElement("line", { x1: left, x2: width - right, y1: top + plotHeight, y2: top + plotHeight,
+    class: "baseline" }));
   $("usage-chart").replaceChildren(svg);
+  $("usage-chart").setAttribute("aria-label",
+    `Images and dollars per day, ${days[0]} to ${days[days.length - 1]}: ` +
+    `${images.reduce((a, b) => a + b, 0)} images, $${dollars.reduce((a, b) => a + b, 0).toFixed(2)}`);
 }
 
 async function downloadUsageCSV() {
@@ -411,8 +692,9 @@ let pendingTopUp = null;
 
 async function loadOperator() {
   $("operator-error").textContent = "";
+  startLive();
   const health = await call("/health");
-  $("health").textContent = JSON.stringify(health.body, null, 2);
+  drawEngines(health.body);
   const queue = await call("/v1/admin/queue");
   if (queue.body) {
     $("queue-summary").textContent =
@@ -442,6 +724,155 @@ async function loadOperator() {
     return row;
   });
   $("accounts-table").tBodies[0].replaceChildren(...rows);
+  const chosen = $("jobs-account").value;
+  $("jobs-account").replaceChildren($("jobs-account").options[0], ...(body?.data || []).map((account) => {
+    const option = document.createElement("option");
+    option.value = account.id;
+    option.textContent = account.name;
+    return option;
+  }));
+  $("jobs-account").value = chosen;
+  await loadJobs();
+}
+
+// MARK: the operator's live view, engines and jobs
+
+let liveTimer = null;
+let lastReading = null;
+let rates = []; // requests a second, one per reading, the last minute's
+
+function startLive() {
+  if (liveTimer) return;
+  readLive();
+  liveTimer = setInterval(readLive, 2000);
+}
+
+function stopLive() {
+  clearInterval(liveTimer);
+  liveTimer = null;
+  lastReading = null;
+  rates = [];
+}
+
+async function readLive() {
+  const { response, body } = await call("/v1/admin/metrics");
+  if (!response.ok) {
+    $("live-state").textContent = body?.error?.message || "The server's metrics are unavailable.";
+    return;
+  }
+  if (lastReading) {
+    const seconds = Math.max(0.001, body.at - lastReading.at);
+    const rate = (body.requests - lastReading.requests) / seconds;
+    rates.push(rate);
+    if (rates.length > 30) rates.shift();
+    $("live-rps").textContent = rate.toFixed(1);
+    const waits = body.queue_waits - lastReading.queue_waits;
+    $("live-wait").textContent = waits > 0
+      ? milliseconds(Math.round((1000 * (body.queue_wait_seconds - lastReading.queue_wait_seconds)) / waits))
+      : "none started";
+    drawRates();
+  }
+  $("live-queue").textContent = String(body.queue_depth);
+  $("live-images").textContent = String(body.images_delivered);
+  $("live-errors").textContent = String(body.upstreams.reduce((sum, upstream) => sum + upstream.errors, 0));
+  const placed = body.upstreams.filter((upstream) => upstream.in_placement).length;
+  $("live-placement").textContent = body.upstreams.length ? `${placed} of ${body.upstreams.length}` : "none";
+  $("live-identity").textContent = body.identity_scores
+    ? (body.identity_score_sum / body.identity_scores).toFixed(2) : "none yet";
+  $("live-state").textContent =
+    `Read at ${new Date(body.at * 1000).toLocaleTimeString()}; ${body.requests} requests since the server started ` +
+    `(${body.responses["5xx"] || 0} answered 5xx), ${body.jobs_failed} failed jobs.`;
+  lastReading = body;
+}
+
+function drawRates() {
+  const width = Math.max(300, Math.min(960, $("live-chart").clientWidth || 600));
+  const height = 90;
+  const top = Math.max(1, ...rates);
+  const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "presentation" });
+  const slot = width / 30;
+  rates.forEach((rate, index) => {
+    const barHeight = (rate / top) * (height - 16);
+    svg.append(svgElement("rect", {
+      x: (30 - rates.length + index) * slot + 1, width: slot - 2, y: height - barHeight, height: barHeight,
+      class: "bar",
+    }));
+  });
+  svg.append(svgElement("text", { x: 2, y: 11, class: "axis" }, `${top.toFixed(1)} requests a second`));
+  $("live-chart").replaceChildren(svg);
+}
+
+// Each model's route: its tiers in order, each a pool of upstream accounts with their state.
+function drawEngines(health) {
+  if (!health) return;
+  const replicas = health.replicas ? ` Replica ${health.replica} of ${health.replicas.length} in the fleet.` : "";
+  if (!health.routes) {
+    $("engines-summary").textContent =
+      `The ${health.engine} engine serves every request; no upstream pools are configured.${replicas}`;
+    $("engines").replaceChildren();
+    return;
+  }
+  $("engines-summary").textContent = `Service ${health.status}.${replicas}`;
+  const cards = Object.entries(health.routes).sort().map(([model, tiers]) => {
+    const card = document.createElement("article");
+    card.className = "pool";
+    const title = document.createElement("h4");
+    title.textContent = model;
+    card.append(title);
+    tiers.forEach((members, index) => {
+      const tier = document.createElement("p");
+      tier.textContent = `Tier ${index + 1}`;
+      const list = document.createElement("ul");
+      for (const name of members) {
+        const state = health.engines[name];
+        const item = document.createElement("li");
+        item.className = `member ${state.state}`;
+        const limits = `${state.in_flight} of ${state.max_concurrent} in flight` +
+          (state.requests_per_minute ? `, ${state.requests_per_minute} a minute` : "") + `, weight ${state.weight}`;
+        item.textContent = `${name}: ${state.state}${state.reason ? ` (${state.reason})` : ""}; ${limits}` +
+          (state.probe_in_seconds ? `; probed again in ${Math.ceil(state.probe_in_seconds)} s` : "");
+        list.append(item);
+      }
+      card.append(tier, list);
+    });
+    return card;
+  });
+  $("engines").replaceChildren(...cards);
+}
+
+let jobsLast = null;
+
+async function loadJobs(event, more = false) {
+  event?.preventDefault?.();
+  const query = new URLSearchParams({ limit: "25" });
+  if ($("jobs-status").value) query.set("status", $("jobs-status").value);
+  if ($("jobs-account").value) query.set("account", $("jobs-account").value);
+  if ($("jobs-engine").value.trim()) query.set("engine", $("jobs-engine").value.trim());
+  if ($("jobs-code").value.trim()) query.set("error_code", $("jobs-code").value.trim());
+  if (more && jobsLast) query.set("after", jobsLast);
+  const { response, body } = await call(`/v1/admin/jobs?${query}`);
+  if (!response.ok) return ($("operator-error").textContent = body?.error?.message || "Jobs are unavailable.");
+  const names = new Map([...$("jobs-account").options].map((option) => [option.value, option.textContent]));
+  const rows = body.data.map((job) => {
+    const row = document.createElement("tr");
+    cell(row, when(job.created_at));
+    cell(row, names.get(job.account_id) || job.account_id || "–");
+    cell(row, job.status);
+    cell(row, job.model || "–");
+    cell(row, job.engine || "–");
+    cell(row, job.error ? String(job.error.code) : "");
+    cell(row, milliseconds(job.timings.total_ms));
+    const open = document.createElement("button");
+    open.type = "button";
+    open.textContent = "Open";
+    open.setAttribute("aria-label", `Open job ${job.id}`);
+    open.addEventListener("click", () => showDetail(job.id, "operator"));
+    cell(row, "").append(open);
+    return row;
+  });
+  if (more) $("jobs-table").tBodies[0].append(...rows); else $("jobs-table").tBodies[0].replaceChildren(...rows);
+  jobsLast = body.last_id;
+  $("jobs-more").hidden = !body.has_more;
 }
 
 async function createAccount(event) {
@@ -619,7 +1050,7 @@ function request() {
   if (body.model === "image-01-live") {
     body.style = { style_type: $("style_type").value, style_weight: Number($("style_weight").value) };
   }
-  if ($("seed").value !== "") body.seed = Number($("seed").value);
+  if ($("seed").value.trim() !== "") body.seed = seedValue($("seed").value.trim());
   const image = reference || $("reference-url").value.trim();
   if ($("character").value) body.subject_reference = [{ type: "character", character_id: $("character").value }];
   else if (image) body.subject_reference = [{ type: "character", image_file: image }];
@@ -796,6 +1227,13 @@ function wire() {
     button.addEventListener("click", () => show(button.dataset.view));
   }
   $("usage-form").addEventListener("submit", loadUsage);
+  $("history-form").addEventListener("submit", (event) => loadHistory(event));
+  $("history-more").addEventListener("click", () => loadHistory(null, true));
+  $("detail-back").addEventListener("click", () => show(detailFrom));
+  $("detail-run-again").addEventListener("click", () => runAgain(false));
+  $("detail-same-seed").addEventListener("click", () => runAgain(true));
+  $("jobs-form").addEventListener("submit", (event) => loadJobs(event));
+  $("jobs-more").addEventListener("click", () => loadJobs(null, true));
   $("usage-csv").addEventListener("click", downloadUsageCSV);
   $("key-form").addEventListener("submit", createKey);
   $("byok-form").addEventListener("submit", attachMiniMax);

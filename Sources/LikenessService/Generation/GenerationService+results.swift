@@ -130,22 +130,6 @@ extension GenerationService {
         }.map(JobSnapshot.init)
     }
 
-    /// The images made from a stored character, newest first: each succeeded job with its images
-    /// (none once they have expired) and their identity scores.
-    package func characterHistory(of caller: Caller, characterID: String, limit: Int, after: String?)
-        async throws(APIError) -> [(job: JobSnapshot, result: GenerationResult?)]
-    {
-        let accountID = caller.account.id
-        let jobs = try await book.store.read("list a character's jobs") { [jobs = book.jobs] in
-            try jobs.characterJobs(accountID: accountID, characterID: characterID, limit: limit, after: after)
-        }
-        var history: [(job: JobSnapshot, result: GenerationResult?)] = []
-        for job in jobs {
-            history.append((JobSnapshot(record: job), try? await result(of: job).get()))
-        }
-        return history
-    }
-
     /// The job as it stands now.
     package func snapshot(id: String) async throws(APIError) -> JobSnapshot? {
         try await book.job(id: id).map(JobSnapshot.init)

@@ -36,6 +36,8 @@ extension JobRunner {
         }
 
         var attempts = 1
+        // Which seed made each slot's image; unknown when content safety returned fewer images.
+        var bestSeeds: [UInt64]? = best.count == job.seeds.count ? job.seeds : nil
         while attempts < rule.maxAttempts {
             // An unscored image (no bytes here) cannot be judged, so it is not made again.
             let failing = scores.indices.filter { scores[$0].map { $0 < rule.threshold } ?? false }
@@ -73,15 +75,18 @@ extension JobRunner {
             let againScores = await identity.scores(again.images, against: face, logger: book.logger)
             for score in againScores { book.metrics.identityScore(score) }
             // Content safety may return fewer images than asked: they fill the failing slots in order.
-            for (slot, (image, score)) in zip(failing, zip(again.images, againScores))
+            let madeFrom = again.images.count == seeds.count ? seeds : nil
+            for (position, (slot, (image, score))) in zip(failing, zip(again.images, againScores)).enumerated()
             where (score ?? -1) > (scores[slot] ?? -1) {
                 best[slot] = image
                 scores[slot] = score
+                if let madeFrom { bestSeeds?[slot] = madeFrom[position] } else { bestSeeds = nil }
             }
         }
 
         let report = IdentityReport(
-            scores: scores, threshold: rule.threshold, attempts: attempts, note: reference.note)
+            scores: scores, threshold: rule.threshold, attempts: attempts, note: reference.note,
+            seeds: attempts > 1 ? bestSeeds : nil)
         let summary = scores.map(IdentityReport.formatted).joined(separator: ", ")
         book.logLater(
             jobID: job.id,
@@ -100,7 +105,8 @@ extension JobRunner {
         return IdentityOutcome(
             images: kept.map { best[$0] }, withheld: best.count - kept.count,
             report: IdentityReport(
-                scores: kept.map { scores[$0] }, threshold: rule.threshold, attempts: attempts, note: reference.note))
+                scores: kept.map { scores[$0] }, threshold: rule.threshold, attempts: attempts, note: reference.note,
+                seeds: bestSeeds.map { seeds in kept.map { seeds[$0] } }))
     }
 
     /// A new seed for an image made again: derived from its first seed and the attempt, so a

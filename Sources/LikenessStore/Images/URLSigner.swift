@@ -20,6 +20,13 @@ public struct URLSigner: Sendable {
             "/v1/files/\(imageID).\(format.fileExtension)?expires=\(expires)&signature=\(signature(imageID: imageID, expires: expires))"
     }
 
+    /// Its thumbnail's, under the same signature: whoever may see the image may see it small.
+    public func thumbnailPath(for imageID: String, format: OutputFormat, expiresAt: Date) -> String {
+        let expires = Int64(expiresAt.timeIntervalSince1970.rounded(.up))
+        return "/v1/files/\(imageID).\(format.fileExtension)/thumbnail?expires=\(expires)"
+            + "&signature=\(signature(imageID: imageID, expires: expires))"
+    }
+
     public func isValid(imageID: String, expires: Int64, signature: String, now: Date = Date()) -> Bool {
         isValid(imageID, expires: expires, signature: signature, now: now)
     }

@@ -85,7 +85,6 @@ public struct JobRecord: Sendable, Hashable {
     /// How the delivered images compare with the reference's face, once succeeded.
     public var identity: IdentityReport?
     /// The stored character its request named as the reference, for that character's history.
-    /// Written with the job, not read back with it.
     public var characterID: String?
 
     public init(
@@ -193,6 +192,43 @@ public enum CancellationOutcome: Sendable, Hashable {
     case notFound
 }
 
+/// Which jobs a history page lists: every condition given must hold. Newest first, the page
+/// after the job `after` (its id; within `accountID` when one is given).
+public struct JobQuery: Sendable, Hashable {
+    public var accountID: String?
+    public var status: JobStatus?
+    public var model: String?
+    public var dialect: Dialect?
+    public var characterID: String?
+    public var engine: String?
+    /// The catalogue code a failed job ended with.
+    public var errorCode: Int?
+    /// Created at or after.
+    public var createdFrom: Date?
+    /// Created before.
+    public var createdBefore: Date?
+    public var after: String?
+    public var limit: Int
+
+    public init(
+        accountID: String? = nil, status: JobStatus? = nil, model: String? = nil, dialect: Dialect? = nil,
+        characterID: String? = nil, engine: String? = nil, errorCode: Int? = nil, createdFrom: Date? = nil,
+        createdBefore: Date? = nil, after: String? = nil, limit: Int
+    ) {
+        self.accountID = accountID
+        self.status = status
+        self.model = model
+        self.dialect = dialect
+        self.characterID = characterID
+        self.engine = engine
+        self.errorCode = errorCode
+        self.createdFrom = createdFrom
+        self.createdBefore = createdBefore
+        self.after = after
+        self.limit = limit
+    }
+}
+
 /// The durable job queue. Every transition is one transaction and is guarded by the state it
 /// leaves, so a job finishes once whatever races with it (a cancel, a restart).
 public protocol JobRepository: Sendable {
@@ -249,9 +285,9 @@ public protocol JobRepository: Sendable {
     func job(id: String) throws -> JobRecord?
     /// An account's jobs submitted in `dialect`, newest first.
     func recentJobs(accountID: String, dialect: Dialect, limit: Int) throws -> [JobRecord]
-    /// The account's succeeded jobs made from the character, newest first, the page after the
-    /// job `after` (its id).
-    func characterJobs(accountID: String, characterID: String, limit: Int, after: String?) throws -> [JobRecord]
+    /// The jobs `query` selects, newest first: a page of an account's history, or of every
+    /// account's for the operator.
+    func jobs(matching query: JobQuery) throws -> [JobRecord]
     func appendLog(jobID: String, _ line: JobLogLine) throws
     func logs(jobID: String) throws -> [JobLogLine]
 }

@@ -219,6 +219,10 @@ enum PostgresSchema {
         CREATE INDEX jobs_by_status_tag ON jobs(status, queue_seq);
         CREATE INDEX jobs_by_account_status_tag ON jobs(account_id, status, queue_seq);
         """,
+        // 7: the operator's jobs browser pages every account's jobs, newest first.
+        """
+        CREATE INDEX jobs_by_creation ON jobs(created_at, id);
+        """,
     ]
 
     static func migrate(_ database: PostgreSQLDatabase) throws {

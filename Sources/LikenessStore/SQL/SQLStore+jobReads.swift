@@ -8,7 +8,7 @@ extension SQLStore {
         status_code, status_message, error_field, error_reason, retry_after_seconds, image_count, failed_count,
         result_image_ids, engine_seconds, webhook_url, origin, start_deadline, created_at, started_at, finished_at,
         account_id, requested_count, price_micros, reserved_micros, byok, cost_micros, idempotency_key, fingerprint,
-        identity
+        identity, character_id
         """
 
     static func job(_ row: SQLRow) -> JobRecord {
@@ -48,6 +48,7 @@ extension SQLStore {
         job.idempotencyKey = row.text("idempotency_key")
         job.fingerprint = row.text("fingerprint")
         job.identity = row.text("identity").flatMap(IdentityReport.init(json:))
+        job.characterID = row.text("character_id")
         return job
     }
 
@@ -90,19 +91,33 @@ extension SQLStore {
         ).map(Self.job)
     }
 
-    public func characterJobs(accountID: String, characterID: String, limit: Int, after: String?) throws
-        -> [JobRecord]
-    {
-        let base = "account_id = ? AND character_id = ? AND status = 'succeeded'"
-        var parameters: [SQLValue] = [.text(accountID), .text(characterID)]
-        var condition = base
-        if let after {
-            condition += " AND (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = ? AND account_id = ?)"
-            parameters += [.text(after), .text(accountID)]
+    public func jobs(matching query: JobQuery) throws -> [JobRecord] {
+        var conditions: [String] = []
+        var parameters: [SQLValue] = []
+        func require(_ condition: String, _ values: SQLValue...) {
+            conditions.append(condition)
+            parameters += values
         }
+        if let account = query.accountID { require("account_id = ?", .text(account)) }
+        if let status = query.status { require("status = ?", .text(status.rawValue)) }
+        if let model = query.model { require("model = ?", .text(model)) }
+        if let dialect = query.dialect { require("dialect = ?", .text(dialect.rawValue)) }
+        if let character = query.characterID { require("character_id = ?", .text(character)) }
+        if let engine = query.engine { require("engine = ?", .text(engine)) }
+        if let code = query.errorCode { require("status_code = ?", .integer(Int64(code))) }
+        if let from = query.createdFrom { require("created_at >= ?", SQLValue(from)) }
+        if let before = query.createdBefore { require("created_at < ?", SQLValue(before)) }
+        if let after = query.after {
+            // The cursor is looked up within the same account, so it cannot reveal another's.
+            let owner = query.accountID == nil ? "" : " AND account_id = ?"
+            conditions.append("(created_at, id) < (SELECT created_at, id FROM jobs WHERE id = ?\(owner))")
+            parameters.append(.text(after))
+            if let account = query.accountID { parameters.append(.text(account)) }
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try database.query(
-            "SELECT \(Self.jobColumns) FROM jobs WHERE \(condition) ORDER BY created_at DESC, id DESC LIMIT ?",
-            parameters + [SQLValue(limit)]
+            "SELECT \(Self.jobColumns) FROM jobs \(filter) ORDER BY created_at DESC, id DESC LIMIT ?",
+            parameters + [SQLValue(query.limit)]
         ).map(Self.job)
     }
 

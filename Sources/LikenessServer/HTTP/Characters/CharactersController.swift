@@ -95,22 +95,22 @@ struct CharactersController: Sendable {
         let limit = try Self.pageLimit(query.get("limit"))
         let after = query.get("after")
         if let after, !Identifier.isValid(after) { throw APIError.invalid("after", "must be a generation's id") }
-        let history = try await generation.characterHistory(
-            of: caller, characterID: character.id, limit: limit + 1, after: after)
+        let history = try await generation.history(
+            of: caller,
+            matching: JobQuery(status: .succeeded, characterID: character.id, after: after, limit: limit + 1))
         let origin = links.origin(of: request)
-        let entries = history.prefix(limit).map { job, result in
-            let scores = job.identity?.scores ?? []
-            var images: [CharacterImageBody] = []
-            if case .stored(let stored)? = result?.images {
-                images = stored.enumerated().map { index, image in
+        let entries = history.prefix(limit).map { entry in
+            let images = entry.images.compactMap { recorded in
+                recorded.image.map { image in
                     CharacterImageBody(
                         url: links.url(for: image, origin: origin), width: image.width, height: image.height,
-                        identityScore: scores.indices.contains(index) ? scores[index] : nil)
+                        identityScore: recorded.identityScore)
                 }
             }
+            let job = entry.job
             return CharacterGenerationBody(
                 id: job.id, createdAt: Int(job.createdAt.timeIntervalSince1970), model: job.model,
-                prompt: job.prompt, dialect: job.dialect.rawValue, images: images,
+                prompt: entry.request?.prompt, dialect: job.dialect.rawValue, images: images,
                 identityScores: job.identity?.scores ?? [], identityThreshold: job.identity?.threshold)
         }
         return try support.json(CharacterHistoryBody(data: entries, hasMore: history.count > limit))
@@ -145,7 +145,8 @@ struct CharactersController: Sendable {
     }
 }
 
-private func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+/// Both, when both are there.
+func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
     guard let a, let b else { return nil }
     return (a, b)
 }

@@ -66,6 +66,7 @@ enum OpenAPIDocument {
         paths["/v1/keys/{id}"] = .object(["delete": revokeOwnKey()])
         characters(into: &paths)
         uploads(into: &paths)
+        history(into: &paths)
         admin(into: &paths)
         paths["/health"] = .object(["get": plain("health", "Liveness, and each upstream engine's state", "Health")])
         paths["/ready"] = .object(["get": ready()])
@@ -109,6 +110,7 @@ enum OpenAPIDocument {
     static func allSchemas() -> J {
         guard case .object(var fields) = schemas() else { return schemas() }
         fields.merge(uploadSchemas()) { first, _ in first }
+        fields.merge(historySchemas()) { first, _ in first }
         return .object(fields)
     }
 

@@ -30,32 +30,60 @@ struct ImageLinks: Sendable {
         image.sourceURL ?? presigned?(image)
             ?? origin + signer.path(for: image.id, format: image.format, expiresAt: image.expiresAt)
     }
+
+    /// Likeness's signed URL of a small JPEG of a stored image; nil for a passed-through one.
+    func thumbnailURL(for image: ResultImage, origin: String) -> String? {
+        guard image.sourceURL == nil else { return nil }
+        return origin + signer.thumbnailPath(for: image.id, format: image.format, expiresAt: image.expiresAt)
+    }
 }
 
 /// `GET /v1/files/<id>.<jpg|png|webp>?expires=…&signature=…`: serves a stored image while its signed URL
-/// is valid. Every refusal is a plain 404, so a probe learns nothing about which ids exist.
+/// is valid, and `…/thumbnail` under the same signature a small JPEG of it. Every refusal is a
+/// plain 404, so a probe learns nothing about which ids exist.
 struct FilesController {
     let images: any ImageRepository
     let blobs: any BlobStore
     let signer: URLSigner
     let store: StoreCalls
     let clock: WallClock
+    let generation: GenerationService
+
+    static let notFound = HTTPError(.notFound, message: "no such image, or its URL has expired")
 
     var routes: RouteCollection<LikenessRequestContext> {
         let routes = RouteCollection(context: LikenessRequestContext.self)
         routes.get("/v1/files/{file}", use: serve)
+        routes.get("/v1/files/{file}/thumbnail", use: thumbnail)
         return routes
     }
 
-    @Sendable func serve(_ request: Request, context: LikenessRequestContext) async throws -> Response {
-        let notFound = HTTPError(.notFound, message: "no such image, or its URL has expired")
+    /// The image id and format a signed URL names, if its signature holds now.
+    private func signedImage(_ request: Request, context: LikenessRequestContext) throws -> (String, OutputFormat) {
         guard let file = context.parameters.get("file"), let dot = file.lastIndex(of: "."),
             let format = OutputFormat(fileExtension: String(file[file.index(after: dot)...])),
             case let id = String(file[..<dot]), Identifier.isValid(id),
             let expires = request.uri.queryParameters.get("expires").flatMap({ Int64($0) }),
             let signature = request.uri.queryParameters.get("signature"),
             signer.isValid(imageID: id, expires: expires, signature: signature, now: clock.now())
-        else { throw notFound }
+        else { throw Self.notFound }
+        return (id, format)
+    }
+
+    @Sendable func thumbnail(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let (id, format) = try signedImage(request, context: context)
+        guard let jpeg = try await generation.thumbnail(imageID: id, format: format) else { throw Self.notFound }
+        // The signature is the image's, so the thumbnail may be kept as long as the URL lasts.
+        let expires = request.uri.queryParameters.get("expires").flatMap { Int64($0) } ?? 0
+        let remaining = max(0, expires - Int64(clock.now().timeIntervalSince1970))
+        return Response(
+            status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "private, max-age=\(remaining)"],
+            body: .init(byteBuffer: ByteBuffer(data: jpeg)))
+    }
+
+    @Sendable func serve(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        let notFound = Self.notFound
+        let (id, format) = try signedImage(request, context: context)
         let now = clock.now()
         let record = try await store.read("read an image") { [images] in try images.image(id: id) }
         guard let record, record.expiresAt > now, record.format == format,

@@ -49,6 +49,18 @@ struct OperationsController: Sendable {
         return routes
     }
 
+    /// `/v1/admin/metrics`, for the console's live view: always behind an admin key.
+    var adminRoutes: RouteCollection<LikenessRequestContext> {
+        let routes = RouteCollection(context: LikenessRequestContext.self)
+        routes.get("metrics", use: metricsReading)
+        return routes
+    }
+
+    @Sendable func metricsReading(_ request: Request, context: LikenessRequestContext) async throws -> Response {
+        await refreshGauges()
+        return try support.json(metrics.reading(at: Date()))
+    }
+
     @Sendable func health(_ request: Request, context: LikenessRequestContext) async throws -> HealthReport {
         let replicas = service.fleet.shared ? await service.liveReplicas() : nil
         return HealthReport(
@@ -86,11 +98,18 @@ struct OperationsController: Sendable {
 
     /// The exposition, with the gauges read now, so they are as fresh as the scrape.
     @Sendable func scrape() async -> Response {
-        await service.recordQueueDepth()
-        if let upstreams { metrics.upstreams(upstreams.status()) }
+        await refreshGauges()
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
+}
+
+extension OperationsController {
+    /// The gauges read at scrape time: the queue's depth and each upstream's state.
+    func refreshGauges() async {
+        await service.recordQueueDepth()
+        if let upstreams { metrics.upstreams(upstreams.status()) }
     }
 }
 
