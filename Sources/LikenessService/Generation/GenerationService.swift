@@ -78,10 +78,15 @@ public struct GenerationService: Sendable {
             await withdrawIfNotStarted(id: id, model: request.model)
         }
         defer { watchdog.cancel() }
-        guard let job = try await waitUntilFinished(id: submitted.job.id), job.status.isFinished else {
+        switch try await waitUntilFinished(id: submitted.job.id) {
+        case .completed(let run):
+            return try await result(of: run.record, format: request.responseFormat, known: (run.images, run.bytes))
+                .get()
+        case .read(let job?) where job.status.isFinished:
+            return try await result(of: job, format: request.responseFormat).get()
+        case .read:
             throw APIError(.timeout, "the request was cancelled before it finished")
         }
-        return try await result(of: job, format: request.responseFormat).get()
     }
 
     /// Submits and answers at once: fal's queue. A replay answers with the first request's job.
@@ -116,21 +121,30 @@ public struct GenerationService: Sendable {
         book.announce(.finished(jobID: id))
     }
 
+    /// How a wait for a job ended.
+    enum WaitEnd: Sendable {
+        /// It succeeded in this process, as its run recorded it.
+        case completed(JobEvents.CompletedRun)
+        /// The job as read from the store: finished, or as it stands when the wait was cancelled.
+        case read(JobRecord?)
+    }
+
     /// The job once it has finished, or as it stands when the waiting task is cancelled.
-    func waitUntilFinished(id: String) async throws(APIError) -> JobRecord? {
+    func waitUntilFinished(id: String) async throws(APIError) -> WaitEnd {
         // Subscribed before the first read, so a finish between the two is not missed.
         let notices = book.events.subscribe(to: id)
         guard let current = try await book.job(id: id), !current.status.isFinished else {
-            return try await book.job(id: id)
+            return .read(try await book.job(id: id))
         }
         for await notice in notices {
             switch notice {
-            case .finished: return try await book.job(id: id)
+            case .completed(let run): return .completed(run)
+            case .finished: return .read(try await book.job(id: id))
             case .recheck:
-                if let current = try await book.job(id: id), current.status.isFinished { return current }
+                if let current = try await book.job(id: id), current.status.isFinished { return .read(current) }
             case .changed: continue
             }
         }
-        return try await book.job(id: id)
+        return .read(try await book.job(id: id))
     }
 }

@@ -422,9 +422,14 @@ package struct JobRunner: Sendable {
                 "job": "\(job.id)", "engine": "\(output.engine)", "images": "\(stored.count)",
                 "engine_ms": "\(Int(output.engineSeconds * 1000))",
             ])
+        // No worker is woken here: one that ran a job looks at the queue again by itself, and a
+        // job queued meanwhile woke one. Waking one per completion (most are requests' own runs)
+        // had it take a slot to find the queue empty, and a request arriving then found no free
+        // slot, was queued, and every request behind it queued too: the collapse at c = slots.
+        let bytes = output.images.map(\.bytes)
+        book.events.publish(.completed(.init(record: completed, images: stored, bytes: bytes)), jobID: job.id)
         book.announce(.finished(jobID: job.id))
-        book.workSignal.signal()
-        return .completed(completed, stored, output.images.map(\.bytes))
+        return .completed(completed, stored, bytes)
     }
 
     /// Runs workers until cancelled (graceful shutdown): each takes a free slot and the next

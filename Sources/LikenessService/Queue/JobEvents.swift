@@ -1,4 +1,5 @@
 import Foundation
+import LikenessStore
 import Synchronization
 
 /// In-process notices about jobs, for those waiting on one: a synchronous route waiting for its
@@ -11,6 +12,16 @@ package final class JobEvents: Sendable {
         case finished
         /// Notices may have been missed (the fleet's listener reconnected): read the job again.
         case recheck
+        /// The job succeeded here, as its run recorded it: a waiter here answers from it
+        /// without reading the job and its images back. `finished` follows.
+        case completed(CompletedRun)
+    }
+
+    /// A run's recorded success: the job, its image records and their bytes.
+    package struct CompletedRun: Sendable {
+        let record: JobRecord
+        let images: [StoredImage]
+        let bytes: [Data]
     }
 
     private struct Subscriber {
